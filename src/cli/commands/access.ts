@@ -1,0 +1,82 @@
+import { grantAccess, revokeAccessOf, revokeEntitlement } from "../../core/access/entitlements.ts";
+import { getProductForAdmin } from "../../core/catalog/products.ts";
+import { normalizeEmail } from "../../core/context.ts";
+import { createDownloadToken } from "../../core/delivery/tokens.ts";
+import { invalidInput } from "../../core/errors.ts";
+import { emailSchema } from "../../core/identity/signIn.ts";
+import { parseInput } from "../../core/validate.ts";
+import { withRuntime } from "../run.ts";
+
+const parseEmail = (email: string) => normalizeEmail(parseInput(emailSchema, email));
+
+export function grant(email: string, slug: string) {
+  return withRuntime(async ({ systemCtx: ctx, config }) => {
+    const address = parseEmail(email);
+    const product = await getProductForAdmin({ ctx, input: { slug } });
+    const entitlement = await grantAccess({
+      ctx,
+      input: {
+        productId: product.id,
+        owner: { email: address },
+        source: "grant",
+        sourceRef: `email:${address}`,
+        reactivate: true,
+      },
+    });
+    console.log(`Granted ${product.slug} to ${address} (entitlement ${entitlement.id}).`);
+    console.log(
+      `They can sign in at ${config.publicUrl}/auth/login with that email and download it from their library.`,
+    );
+  });
+}
+
+export function revoke(
+  email: string | undefined,
+  slug: string | undefined,
+  opts: { id?: string; reason?: string },
+) {
+  return withRuntime(async ({ systemCtx: ctx }) => {
+    const reason = opts.reason ? { reason: opts.reason } : {};
+    if (opts.id) {
+      const e = await revokeEntitlement({ ctx, input: { entitlementId: opts.id, ...reason } });
+      console.log(`Revoked entitlement ${e.id}.`);
+      return;
+    }
+    if (!email || !slug)
+      throw invalidInput("Give an email and a product slug, or --id <entitlementId>.");
+    const product = await getProductForAdmin({ ctx, input: { slug } });
+    const count = await revokeAccessOf({
+      ctx,
+      input: { email: parseEmail(email), productId: product.id, ...reason },
+    });
+    console.log(
+      count
+        ? `Revoked ${count} entitlement(s) of ${email} for ${product.slug}.`
+        : `${email} had no active access to ${product.slug}.`,
+    );
+  });
+}
+
+export function token(
+  email: string,
+  slug: string,
+  opts: { expires?: string; maxUses?: number; asset?: string },
+) {
+  return withRuntime(async ({ systemCtx: ctx }) => {
+    const product = await getProductForAdmin({ ctx, input: { slug } });
+    const created = await createDownloadToken({
+      ctx,
+      input: {
+        email: parseEmail(email),
+        productId: product.id,
+        ...(opts.expires ? { expiresIn: opts.expires } : {}),
+        ...(opts.maxUses ? { maxUses: opts.maxUses } : {}),
+        ...(opts.asset ? { assetId: opts.asset } : {}),
+      },
+    });
+    console.log(created.url);
+    console.log(
+      `Expires ${new Date(created.expiresAt).toISOString()}${opts.maxUses ? `, ${opts.maxUses} download(s)` : ""}.`,
+    );
+  });
+}

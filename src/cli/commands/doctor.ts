@@ -1,0 +1,157 @@
+import { type Migration, Migrator, sql } from "kysely";
+import { silentLogger } from "../../adapters/log-console/index.ts";
+import { type Config, ConfigError, isEmbedded, parseConfig } from "../../config.ts";
+import { migrations } from "../../db/migrate.ts";
+import { buildNodeRuntime, type NodeRuntime } from "../../runtime/node.ts";
+
+type Status = "ok" | "warn" | "fail";
+const MARK: Record<Status, string> = { ok: "✓", warn: "!", fail: "✗" };
+
+/** Checks what a deployment needs and says in words what is wrong. Exit code 1 on any failure. */
+export async function doctor() {
+  const results: { status: Status; area: string; text: string }[] = [];
+  const say = (status: Status, area: string, text: string) => {
+    results.push({ status, area, text });
+    console.log(`${MARK[status]} ${area.padEnd(9)} ${text}`);
+  };
+
+  let config: Config;
+  try {
+    config = parseConfig(process.env);
+    say("ok", "config", "all variables parse");
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const p of error.problems) say("fail", "config", `${p.variable} ${p.message}`);
+    process.exitCode = 1;
+    return;
+  }
+
+  let runtime: NodeRuntime | null = null;
+  try {
+    runtime = await buildNodeRuntime(config, { log: silentLogger, migrate: false });
+  } catch (error) {
+    say(
+      "fail",
+      "startup",
+      error instanceof ConfigError
+        ? error.problems.map((p) => `${p.variable} ${p.message}`).join("; ")
+        : describe(error),
+    );
+  }
+  if (runtime) {
+    await checkDatabase(runtime, say);
+    try {
+      await runtime.deps.store.check();
+      say("ok", "storage", `${storageText(config)} is reachable and writable`);
+    } catch (error) {
+      say("fail", "storage", `${storageText(config)}: ${describe(error)}`);
+    }
+    await runtime.close();
+  }
+
+  if (config.stripe.secretKey) {
+    const live = config.stripe.secretKey.includes("_live_");
+    say(
+      "ok",
+      "payments",
+      `Stripe ${live ? "live" : "test"} key set${config.stripe.apiUrl ? ` (API at ${config.stripe.apiUrl})` : ""}`,
+    );
+    say(
+      config.stripe.webhookSecret ? "ok" : "fail",
+      "webhooks",
+      config.stripe.webhookSecret
+        ? "webhook signing secret set"
+        : "STRIPE_WEBHOOK_SECRET is missing: webhooks cannot be verified",
+    );
+  } else {
+    say(
+      isEmbedded(config) ? "warn" : "fail",
+      "payments",
+      "STRIPE_SECRET_KEY is not set: payments use the local Stripe (fine for the offline demo only)",
+    );
+  }
+
+  const publicUrl = new URL(config.publicUrl);
+  const local = ["localhost", "127.0.0.1", "[::1]"].includes(publicUrl.hostname);
+  if (publicUrl.protocol === "https:") say("ok", "url", `PUBLIC_URL ${config.publicUrl}`);
+  else
+    say(
+      local ? "warn" : "fail",
+      "url",
+      `PUBLIC_URL ${config.publicUrl} is not https: ${local ? "fine on this machine only" : "session cookies and links need https in production"}`,
+    );
+
+  if (config.mail.url === "outbox:")
+    say(
+      local ? "warn" : "fail",
+      "mail",
+      "MAIL_URL is outbox: mail is kept at /dev/outbox and not sent to anyone",
+    );
+  else say("ok", "mail", `mail goes to ${config.mail.url.replace(/\/\/[^@/]*@/, "//***@")}`);
+
+  if (config.adminToken || config.adminEmails.length) {
+    say(
+      "ok",
+      "admin",
+      [
+        config.adminToken ? "ADMIN_TOKEN set" : "",
+        config.adminEmails.length ? `admins: ${config.adminEmails.join(", ")}` : "",
+      ]
+        .filter(Boolean)
+        .join("; "),
+    );
+  } else {
+    say(
+      isEmbedded(config) ? "ok" : "warn",
+      "admin",
+      isEmbedded(config)
+        ? "admin token generated in data/secrets.json"
+        : "neither ADMIN_TOKEN nor ADMIN_EMAILS is set: nobody can use the admin API",
+    );
+  }
+  say(
+    "ok",
+    "delivery",
+    `${config.delivery.mode} mode; signed URLs live ${config.delivery.urlTtlSeconds}s; links ${config.delivery.tokenTtlSeconds}s${config.delivery.tokenMaxUses ? `, ${config.delivery.tokenMaxUses} uses` : ""}`,
+  );
+
+  const failures = results.filter((r) => r.status === "fail").length;
+  console.log(failures ? `\n${failures} problem(s) found.` : "\nNo problems found.");
+  if (failures) process.exitCode = 1;
+}
+
+async function checkDatabase(runtime: NodeRuntime, say: (s: Status, a: string, t: string) => void) {
+  const where = runtime.config.database.url.replace(/\/\/[^@/]*@/, "//***@");
+  try {
+    await sql`select 1`.execute(runtime.deps.db);
+  } catch (error) {
+    say("fail", "database", `${where}: ${describe(error)}`);
+    return;
+  }
+  const migrator = new Migrator({
+    db: runtime.deps.db,
+    provider: { getMigrations: async () => migrations as Record<string, Migration> },
+  });
+  const pending = (await migrator.getMigrations()).filter((m) => !m.executedAt).map((m) => m.name);
+  if (pending.length)
+    say(
+      "warn",
+      "database",
+      `${where} is reachable; ${pending.length} migration(s) pending (run: npx tollgate migrate)`,
+    );
+  else say("ok", "database", `${where} is reachable and up to date`);
+}
+
+function storageText(config: Config) {
+  return config.storage.kind === "local"
+    ? `folder ${config.storage.root}`
+    : `bucket ${config.storage.bucket} at ${config.storage.endpoint}`;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error)
+    return (error as NodeJS.ErrnoException).code
+      ? `${error.message} (${(error as NodeJS.ErrnoException).code})`
+      : error.message;
+  return String(error);
+}

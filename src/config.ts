@@ -1,0 +1,331 @@
+import { z } from "zod";
+import { parseDuration, parseSize } from "./core/duration.ts";
+
+/**
+ * Configuration from environment variables (DESIGN section 10). Parsed once at the edge of each
+ * runtime; the rest of the code receives the typed result and never reads the environment.
+ */
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join("\n")}`,
+    );
+  }
+}
+
+const empty = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const optionalText = z.preprocess(empty, z.string().trim().optional());
+
+const duration = (fallback: string, maxSeconds: number) =>
+  z.preprocess(
+    empty,
+    z
+      .string()
+      .default(fallback)
+      .transform((text, ctx) => {
+        const seconds = parseDuration(text);
+        if (seconds === null) {
+          ctx.addIssue({
+            code: "custom",
+            message: `must be a duration like 300, 90s, 5m, 24h or 7d (got "${text}")`,
+          });
+          return z.NEVER;
+        }
+        if (seconds > maxSeconds) {
+          ctx.addIssue({
+            code: "custom",
+            message: `must be at most ${maxSeconds} seconds (got "${text}")`,
+          });
+          return z.NEVER;
+        }
+        return seconds;
+      }),
+  );
+
+const positiveInt = (label: string) =>
+  z.preprocess(
+    empty,
+    z
+      .string()
+      .regex(/^\d+$/, `must be a whole number (${label})`)
+      .transform(Number)
+      .refine((n) => n > 0, `must be greater than 0 (${label})`)
+      .optional(),
+  );
+
+const url = (protocols: string[], example: string) =>
+  z.preprocess(
+    empty,
+    z
+      .string()
+      .trim()
+      .refine((v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      }, `must be a URL like ${example}`)
+      .optional(),
+  );
+
+const emailList = z.preprocess(
+  empty,
+  z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((e) => e.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.email("must be a comma-separated list of email addresses"))),
+);
+
+const SEVEN_DAYS = 7 * 86400;
+
+const schema = z.object({
+  PORT: z.preprocess(
+    empty,
+    z.coerce
+      .number({ message: "must be a port number" })
+      .int("must be a port number")
+      .min(0, "must be between 0 and 65535")
+      .max(65535, "must be between 0 and 65535")
+      .default(8787),
+  ),
+  PUBLIC_URL: url(["http:", "https:"], "https://shop.example.com"),
+  DATABASE_URL: z.preprocess(
+    empty,
+    z
+      .string()
+      .default("sqlite:./data/tollgate.db")
+      .refine(
+        (v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v),
+        "must be sqlite:<path> or postgres://user:password@host:5432/database",
+      ),
+  ),
+  DATABASE_POOL_MAX: positiveInt("connections"),
+  DATABASE_STATEMENT_TIMEOUT: duration("30s", 3600),
+  STORAGE_URL: z.preprocess(
+    empty,
+    z
+      .string()
+      .default("file:./data/files")
+      .refine(
+        (v) => /^file:.+/.test(v) || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/?$/.test(v),
+        "must be file:<folder> or s3://<bucket>",
+      ),
+  ),
+  S3_ENDPOINT: url(["http:", "https:"], "https://<account>.r2.cloudflarestorage.com"),
+  S3_REGION: optionalText,
+  S3_ACCESS_KEY_ID: optionalText,
+  S3_SECRET_ACCESS_KEY: optionalText,
+  DELIVERY_MODE: z.preprocess(
+    empty,
+    z.enum(["redirect", "proxy"], { message: 'must be "redirect" or "proxy"' }).optional(),
+  ),
+  DOWNLOAD_URL_TTL: duration("300", SEVEN_DAYS),
+  DOWNLOAD_TOKEN_TTL: duration("24h", 365 * 86400),
+  DOWNLOAD_TOKEN_MAX_USES: positiveInt("uses per link"),
+  MAX_UPLOAD_SIZE: z.preprocess(
+    empty,
+    z
+      .string()
+      .default("5GB")
+      .transform((text, ctx) => {
+        const bytes = parseSize(text);
+        if (bytes === null) {
+          ctx.addIssue({
+            code: "custom",
+            message: `must be a size like 500MB or 5GB (got "${text}")`,
+          });
+          return z.NEVER;
+        }
+        return bytes;
+      }),
+  ),
+  STRIPE_SECRET_KEY: z.preprocess(
+    empty,
+    z
+      .string()
+      .regex(
+        /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/,
+        "must be a Stripe secret key (sk_test_... or sk_live_...)",
+      )
+      .optional(),
+  ),
+  STRIPE_WEBHOOK_SECRET: z.preprocess(
+    empty,
+    z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/=_]+$/, "must be a webhook signing secret (whsec_...)")
+      .optional(),
+  ),
+  STRIPE_API_URL: url(["http:", "https:"], "http://127.0.0.1:12111"),
+  AUTH: z.preprocess(
+    empty,
+    z
+      .enum(["builtin", "supabase"], { message: 'must be "builtin" or "supabase"' })
+      .default("builtin"),
+  ),
+  SUPABASE_URL: url(["http:", "https:"], "https://<project>.supabase.co"),
+  SUPABASE_ANON_KEY: optionalText,
+  MAIL_URL: z.preprocess(
+    empty,
+    z
+      .string()
+      .default("outbox:")
+      .refine(
+        (v) => v === "outbox:" || /^(smtps?|https?):\/\/.+/.test(v),
+        "must be outbox:, smtp://user:pass@host:587 or an https:// mail API URL",
+      ),
+  ),
+  MAIL_FROM: z.preprocess(empty, z.string().default("Tollgate <no-reply@localhost>")),
+  SHOP_NAME: z.preprocess(
+    empty,
+    z.string().max(80, "must be at most 80 characters").default("Tollgate"),
+  ),
+  SESSION_SECRET: z.preprocess(
+    empty,
+    z.string().min(32, "must be at least 32 characters (try: openssl rand -hex 32)").optional(),
+  ),
+  ADMIN_EMAILS: emailList,
+  ADMIN_TOKEN: z.preprocess(
+    empty,
+    z.string().min(24, "must be at least 24 characters (try: openssl rand -hex 24)").optional(),
+  ),
+});
+
+type Parsed = z.infer<typeof schema>;
+
+export interface Config {
+  port: number;
+  publicUrl: string;
+  database: {
+    url: string;
+    dialect: "sqlite" | "postgres";
+    poolMax: number;
+    statementTimeoutMs: number;
+  };
+  storage:
+    | { kind: "local"; root: string }
+    | {
+        kind: "s3";
+        bucket: string;
+        endpoint: string;
+        region: string;
+        accessKeyId: string;
+        secretAccessKey: string;
+      };
+  delivery: {
+    mode: "redirect" | "proxy";
+    urlTtlSeconds: number;
+    tokenTtlSeconds: number;
+    tokenMaxUses: number | null;
+  };
+  maxUploadBytes: number;
+  stripe: { secretKey?: string; webhookSecret?: string; apiUrl?: string };
+  auth: { kind: "builtin" } | { kind: "supabase"; url: string; anonKey: string };
+  mail: { url: string; from: string };
+  shopName: string;
+  sessionSecret?: string;
+  adminEmails: string[];
+  adminToken?: string;
+}
+
+export function parseConfig(env: Env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => ({
+        variable: String(i.path[0] ?? "config"),
+        message: i.message,
+      })),
+    );
+  }
+  return assemble(result.data);
+}
+
+function assemble(v: Parsed): Config {
+  const problems: { variable: string; message: string }[] = [];
+  const need = (variable: keyof Parsed, why: string) => {
+    if (!v[variable]) problems.push({ variable, message: `is required ${why}` });
+  };
+
+  let storage: Config["storage"];
+  if (v.STORAGE_URL.startsWith("file:")) {
+    storage = { kind: "local", root: v.STORAGE_URL.slice("file:".length) };
+  } else {
+    need("S3_ACCESS_KEY_ID", "with s3:// storage");
+    need("S3_SECRET_ACCESS_KEY", "with s3:// storage");
+    const region =
+      v.S3_REGION ?? (v.S3_ENDPOINT?.includes(".r2.cloudflarestorage.com") ? "auto" : "us-east-1");
+    storage = {
+      kind: "s3",
+      bucket: v.STORAGE_URL.slice("s3://".length).replace(/\/$/, ""),
+      endpoint: v.S3_ENDPOINT ?? `https://s3.${region}.amazonaws.com`,
+      region,
+      accessKeyId: v.S3_ACCESS_KEY_ID ?? "",
+      secretAccessKey: v.S3_SECRET_ACCESS_KEY ?? "",
+    };
+  }
+
+  let auth: Config["auth"] = { kind: "builtin" };
+  if (v.AUTH === "supabase") {
+    need("SUPABASE_URL", "when AUTH=supabase");
+    need("SUPABASE_ANON_KEY", "when AUTH=supabase");
+    auth = {
+      kind: "supabase",
+      url: (v.SUPABASE_URL ?? "").replace(/\/$/, ""),
+      anonKey: v.SUPABASE_ANON_KEY ?? "",
+    };
+  }
+  if (v.STRIPE_SECRET_KEY && !v.STRIPE_WEBHOOK_SECRET) {
+    need(
+      "STRIPE_WEBHOOK_SECRET",
+      "when STRIPE_SECRET_KEY is set (Stripe dashboard > Webhooks > Signing secret)",
+    );
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const dialect = v.DATABASE_URL.startsWith("sqlite:") ? "sqlite" : "postgres";
+  return {
+    port: v.PORT,
+    publicUrl: (v.PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/+$/, ""),
+    database: {
+      url: v.DATABASE_URL,
+      dialect,
+      poolMax: v.DATABASE_POOL_MAX ?? 10,
+      statementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT * 1000,
+    },
+    storage,
+    delivery: {
+      mode: v.DELIVERY_MODE ?? (storage.kind === "local" ? "proxy" : "redirect"),
+      urlTtlSeconds: v.DOWNLOAD_URL_TTL,
+      tokenTtlSeconds: v.DOWNLOAD_TOKEN_TTL,
+      tokenMaxUses: v.DOWNLOAD_TOKEN_MAX_USES ?? null,
+    },
+    maxUploadBytes: v.MAX_UPLOAD_SIZE,
+    stripe: {
+      ...(v.STRIPE_SECRET_KEY ? { secretKey: v.STRIPE_SECRET_KEY } : {}),
+      ...(v.STRIPE_WEBHOOK_SECRET ? { webhookSecret: v.STRIPE_WEBHOOK_SECRET } : {}),
+      ...(v.STRIPE_API_URL ? { apiUrl: v.STRIPE_API_URL.replace(/\/$/, "") } : {}),
+    },
+    auth,
+    mail: { url: v.MAIL_URL, from: v.MAIL_FROM },
+    shopName: v.SHOP_NAME,
+    ...(v.SESSION_SECRET ? { sessionSecret: v.SESSION_SECRET } : {}),
+    adminEmails: v.ADMIN_EMAILS,
+    ...(v.ADMIN_TOKEN ? { adminToken: v.ADMIN_TOKEN } : {}),
+  };
+}
+
+/** The embedded shape (SQLite + local folder) may generate its own secrets into ./data. */
+export function isEmbedded(config: Config): boolean {
+  return config.database.dialect === "sqlite" && config.storage.kind === "local";
+}

@@ -1,0 +1,60 @@
+import type { Entitlement } from "../../db/schema.ts";
+import { type Ctx, db } from "../context.ts";
+import { forbidden } from "../errors.ts";
+
+export interface Holder {
+  userId: string | null;
+  /** Only a verified email: one the holder signed in with, or the one a token was issued to. */
+  email: string | null;
+}
+
+/**
+ * The access rule: a holder owns an entitlement whose user id is theirs or whose email is their
+ * verified email, so a guest purchase is claimed by signing in with the paying email.
+ */
+export function entitlementsOf(ctx: Ctx, holder: Holder, productId?: string) {
+  let query = db(ctx)
+    .selectFrom("entitlements")
+    .selectAll()
+    .where((eb) => {
+      const mine = [];
+      if (holder.userId) mine.push(eb("user_id", "=", holder.userId));
+      if (holder.email) mine.push(eb("email", "=", holder.email));
+      return mine.length ? eb.or(mine) : eb.val(false);
+    });
+  if (productId) query = query.where("product_id", "=", productId);
+  return query.execute();
+}
+
+export function isActive(e: Entitlement, now: number): boolean {
+  return e.status === "active" && e.starts_at <= now && (e.ends_at === null || e.ends_at > now);
+}
+
+/** The active entitlement for one product, or a 403 that says in plain words why there is none. */
+export async function requireAccess(
+  ctx: Ctx,
+  holder: Holder,
+  productId: string,
+): Promise<Entitlement> {
+  const now = ctx.clock.now();
+  const all = await entitlementsOf(ctx, holder, productId);
+  const active = all.find((e) => isActive(e, now));
+  if (active) return active;
+  throw forbidden(denialReason(all, now));
+}
+
+export function denialReason(entitlements: Entitlement[], now: number): string {
+  if (entitlements.some((e) => e.status === "suspended")) {
+    return "Access to this product is paused while a payment dispute is open.";
+  }
+  if (entitlements.some((e) => e.status === "revoked" && e.revoked_reason === "refunded")) {
+    return "This purchase was refunded, so its files are no longer available.";
+  }
+  if (entitlements.some((e) => e.status === "revoked")) {
+    return "Your access to this product has been revoked.";
+  }
+  if (entitlements.some((e) => e.ends_at !== null && e.ends_at <= now)) {
+    return "Your subscription to this product has ended.";
+  }
+  return "You have not purchased this product.";
+}

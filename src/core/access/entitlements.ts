@@ -1,0 +1,165 @@
+import type { Entitlement, EntitlementSource } from "../../db/schema.ts";
+import { type Ctx, db, newId, normalizeEmail, requireAdmin, withTransaction } from "../context.ts";
+import { invalidInput, notFound } from "../errors.ts";
+
+export interface Owner {
+  userId?: string | null;
+  email?: string | null;
+}
+
+export interface GrantAccessInput {
+  productId: string;
+  owner: Owner;
+  source: EntitlementSource;
+  /** What grants it (order, subscription, or the owner for grants and free claims). */
+  sourceRef: string;
+  endsAt?: number | null;
+  /** Turn a revoked entitlement of the same source back on (an admin granting again). */
+  reactivate?: boolean;
+}
+
+/**
+ * The one path that gives access. Idempotent: an entitlement is unique per product, source and
+ * source ref, so a retried or concurrent call finds the row the first call made.
+ */
+export async function grantAccess({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: GrantAccessInput;
+}): Promise<Entitlement> {
+  const email = input.owner.email ? normalizeEmail(input.owner.email) : null;
+  const userId = input.owner.userId ?? null;
+  if (!email && !userId) throw invalidInput("An entitlement needs an email or a user id.");
+  const now = ctx.clock.now();
+  return withTransaction(ctx, async (tx) => {
+    const inserted = await db(tx)
+      .insertInto("entitlements")
+      .values({
+        id: newId(ctx, "ent"),
+        user_id: userId,
+        email,
+        product_id: input.productId,
+        source: input.source,
+        source_ref: input.sourceRef,
+        status: "active",
+        starts_at: now,
+        ends_at: input.endsAt ?? null,
+        revoked_reason: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.columns(["product_id", "source", "source_ref"]).doNothing())
+      .executeTakeFirst();
+    let changed = Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
+    let row = await db(tx)
+      .selectFrom("entitlements")
+      .selectAll()
+      .where("product_id", "=", input.productId)
+      .where("source", "=", input.source)
+      .where("source_ref", "=", input.sourceRef)
+      .executeTakeFirstOrThrow();
+    if (row.status !== "active" && input.reactivate) {
+      const changes = {
+        status: "active" as const,
+        revoked_reason: null,
+        ends_at: input.endsAt ?? null,
+        updated_at: now,
+      };
+      await db(tx).updateTable("entitlements").set(changes).where("id", "=", row.id).execute();
+      row = { ...row, ...changes };
+      changed = true;
+    }
+    if (changed) {
+      ctx.log.info("access granted", {
+        entitlementId: row.id,
+        productId: input.productId,
+        source: input.source,
+      });
+    }
+    return row;
+  });
+}
+
+export async function revokeEntitlement({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { entitlementId: string; reason?: string };
+}): Promise<Entitlement> {
+  requireAdmin(ctx);
+  const row = await db(ctx)
+    .selectFrom("entitlements")
+    .selectAll()
+    .where("id", "=", input.entitlementId)
+    .executeTakeFirst();
+  if (!row) throw notFound("There is no such entitlement.");
+  const changes = {
+    status: "revoked" as const,
+    revoked_reason: input.reason?.slice(0, 200) || "revoked by the seller",
+    updated_at: ctx.clock.now(),
+  };
+  await db(ctx).updateTable("entitlements").set(changes).where("id", "=", row.id).execute();
+  ctx.log.info("access revoked", { entitlementId: row.id, reason: changes.revoked_reason });
+  return { ...row, ...changes };
+}
+
+export interface EntitlementView extends Entitlement {
+  product_slug: string;
+  product_name: string;
+}
+
+/** Admin listing, optionally for one email (entitlements held by email or by that user). */
+export async function listEntitlements({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { email?: string; productSlug?: string; limit?: number };
+}): Promise<EntitlementView[]> {
+  requireAdmin(ctx);
+  let query = db(ctx)
+    .selectFrom("entitlements as e")
+    .innerJoin("products as p", "p.id", "e.product_id")
+    .selectAll("e")
+    .select(["p.slug as product_slug", "p.name as product_name"])
+    .orderBy("e.created_at", "desc")
+    .limit(Math.min(input.limit ?? 200, 1000));
+  if (input.email) {
+    const email = normalizeEmail(input.email);
+    const user = await db(ctx)
+      .selectFrom("users")
+      .select("id")
+      .where("email", "=", email)
+      .executeTakeFirst();
+    query = query.where((eb) =>
+      user
+        ? eb.or([eb("e.email", "=", email), eb("e.user_id", "=", user.id)])
+        : eb("e.email", "=", email),
+    );
+  }
+  if (input.productSlug) query = query.where("p.slug", "=", input.productSlug);
+  return query.execute();
+}
+
+/** Revokes every active entitlement an email (or its user) holds for one product. */
+export async function revokeAccessOf({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { email: string; productId: string; reason?: string };
+}): Promise<number> {
+  requireAdmin(ctx);
+  const held = await listEntitlements({ ctx, input: { email: input.email } });
+  const active = held.filter((e) => e.product_id === input.productId && e.status === "active");
+  for (const e of active) {
+    await revokeEntitlement({
+      ctx,
+      input: { entitlementId: e.id, ...(input.reason ? { reason: input.reason } : {}) },
+    });
+  }
+  return active.length;
+}

@@ -1,0 +1,130 @@
+import type { Asset } from "../../db/schema.ts";
+import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.ts";
+import { contentDisposition } from "../delivery/contentDisposition.ts";
+import { gone, notFound, tooLarge } from "../errors.ts";
+import { safeContentType, sanitizeFilename } from "./filenames.ts";
+import { getProductForAdmin } from "./products.ts";
+
+export interface AddAssetInput {
+  productSlug: string;
+  filename: string;
+  contentType?: string | null;
+  body: ReadableStream<Uint8Array>;
+}
+
+/**
+ * Stores a file privately under a key we generate, hashing it on the way, and records it as
+ * the newest version of its file name; older versions of that name are retired.
+ */
+export async function addAsset({ ctx, input }: { ctx: Ctx; input: AddAssetInput }): Promise<Asset> {
+  requireAdmin(ctx);
+  const product = await getProductForAdmin({ ctx, input: { slug: input.productSlug } });
+  const filename = sanitizeFilename(input.filename);
+  const contentType = safeContentType(input.contentType, filename);
+  const id = newId(ctx, "ast");
+  const storageKey = `products/${product.id}/${id}`;
+
+  const hash = ctx.crypto.createSha256();
+  const limit = ctx.settings.maxUploadBytes;
+  let size = 0;
+  const hashing = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      size += chunk.byteLength;
+      if (size > limit)
+        throw tooLarge(`The file is larger than the upload limit of ${limit} bytes.`);
+      hash.update(chunk);
+      controller.enqueue(chunk);
+    },
+  });
+  await ctx.store.put(storageKey, input.body.pipeThrough(hashing), {
+    contentType,
+    contentDisposition: contentDisposition(filename),
+    maxBytes: limit,
+  });
+  const sha256 = await hash.digestHex();
+
+  try {
+    return await withTransaction(ctx, async (tx) => {
+      const previous = await db(tx)
+        .selectFrom("assets")
+        .select((eb) => eb.fn.max("version").as("version"))
+        .where("product_id", "=", product.id)
+        .where("filename", "=", filename)
+        .executeTakeFirst();
+      const asset: Asset = {
+        id,
+        product_id: product.id,
+        filename,
+        storage_key: storageKey,
+        size,
+        sha256,
+        content_type: contentType,
+        version: Number(previous?.version ?? 0) + 1,
+        active: 1,
+        created_at: ctx.clock.now(),
+      };
+      await db(tx)
+        .updateTable("assets")
+        .set({ active: 0 })
+        .where("product_id", "=", product.id)
+        .where("filename", "=", filename)
+        .execute();
+      await db(tx).insertInto("assets").values(asset).execute();
+      ctx.log.info("file uploaded", {
+        product: product.slug,
+        filename,
+        size,
+        sha256,
+        version: asset.version,
+      });
+      return asset;
+    });
+  } catch (error) {
+    await ctx.store.delete(storageKey).catch(() => {});
+    throw error;
+  }
+}
+
+/** Every file of a product, newest first; `activeOnly` for what buyers see. */
+export async function listAssets(
+  ctx: Ctx,
+  productId: string,
+  opts: { activeOnly: boolean },
+): Promise<Asset[]> {
+  let query = db(ctx)
+    .selectFrom("assets")
+    .selectAll()
+    .where("product_id", "=", productId)
+    .orderBy("filename")
+    .orderBy("version", "desc");
+  if (opts.activeOnly) query = query.where("active", "=", 1);
+  return query.execute();
+}
+
+export async function setAssetActive({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { assetId: string; active: boolean };
+}): Promise<Asset> {
+  requireAdmin(ctx);
+  const asset = await findAsset(ctx, input.assetId);
+  if (!asset) throw notFound("There is no such file.");
+  await db(ctx)
+    .updateTable("assets")
+    .set({ active: input.active ? 1 : 0 })
+    .where("id", "=", asset.id)
+    .execute();
+  ctx.log.info(input.active ? "file restored" : "file retired", {
+    assetId: asset.id,
+    filename: asset.filename,
+  });
+  return { ...asset, active: input.active ? 1 : 0 };
+}
+
+export function findAsset(ctx: Ctx, assetId: string): Promise<Asset | undefined> {
+  return db(ctx).selectFrom("assets").selectAll().where("id", "=", assetId).executeTakeFirst();
+}
+
+export const fileRetired = () => gone("This file has been retired by the seller.");

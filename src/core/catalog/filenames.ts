@@ -1,0 +1,59 @@
+import { invalidInput } from "../errors.ts";
+
+/**
+ * A seller-supplied file name made safe to store and to show: no folders, no control
+ * characters, no leading dots, at most 200 characters. Unicode stays; headers encode it later.
+ */
+export function sanitizeFilename(name: string): string {
+  const base = name.split(/[/\\]/).pop() ?? "";
+  const clean = base
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "")
+    .replace(/^[.\s]+/, "")
+    .trim()
+    .slice(0, 200);
+  if (!clean) throw invalidInput(`"${name.slice(0, 100)}" is not a usable file name.`);
+  return clean;
+}
+
+const TYPES: Record<string, string> = {
+  zip: "application/zip",
+  pdf: "application/pdf",
+  epub: "application/epub+zip",
+  mobi: "application/x-mobipocket-ebook",
+  txt: "text/plain; charset=utf-8",
+  md: "text/markdown; charset=utf-8",
+  csv: "text/csv; charset=utf-8",
+  json: "application/json",
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  gif: "image/gif",
+  webp: "image/webp",
+  svg: "image/svg+xml",
+  mp3: "audio/mpeg",
+  wav: "audio/wav",
+  mp4: "video/mp4",
+  mov: "video/quicktime",
+  gz: "application/gzip",
+  tgz: "application/gzip",
+  tar: "application/x-tar",
+  "7z": "application/x-7z-compressed",
+  psd: "image/vnd.adobe.photoshop",
+  fig: "application/octet-stream",
+  ttf: "font/ttf",
+  otf: "font/otf",
+  woff2: "font/woff2",
+};
+
+export function guessContentType(filename: string): string {
+  const ext = filename.includes(".") ? filename.split(".").pop()?.toLowerCase() : undefined;
+  return (ext && TYPES[ext]) || "application/octet-stream";
+}
+
+/** A Content-Type we are willing to store: a plain `type/subtype`, optionally with parameters. */
+export function safeContentType(value: string | null | undefined, filename: string): string {
+  if (value && /^[\w.+-]+\/[\w.+-]+(\s*;\s*[\w-]+=[\w.-]+)*$/.test(value.trim()))
+    return value.trim();
+  return guessContentType(filename);
+}

@@ -1,0 +1,128 @@
+import type { Product } from "../../db/schema.ts";
+import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.ts";
+import { conflict, notFound } from "../errors.ts";
+import { parseInput } from "../validate.ts";
+import {
+  type CreateProductInput,
+  createProductSchema,
+  slugSchema,
+  type UpdateProductInput,
+  updateProductSchema,
+} from "./schemas.ts";
+
+export async function createProduct({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: CreateProductInput;
+}): Promise<Product> {
+  requireAdmin(ctx);
+  const p = parseInput(createProductSchema, input);
+  const now = ctx.clock.now();
+  const row: Product = {
+    id: newId(ctx, "prod"),
+    slug: p.slug,
+    name: p.name,
+    description: p.description,
+    kind: p.kind,
+    price_amount: p.price?.amount ?? 0,
+    currency: p.price?.currency ?? "usd",
+    interval: p.kind === "subscription" ? (p.interval ?? null) : null,
+    stripe_price_id: p.stripePriceId ?? null,
+    active: p.active ? 1 : 0,
+    created_at: now,
+    updated_at: now,
+  };
+  return withTransaction(ctx, async (tx) => {
+    const taken = await db(tx)
+      .selectFrom("products")
+      .select("id")
+      .where("slug", "=", p.slug)
+      .executeTakeFirst();
+    if (taken) throw conflict(`A product with the slug "${p.slug}" already exists.`);
+    await db(tx).insertInto("products").values(row).execute();
+    ctx.log.info("product created", { slug: row.slug, kind: row.kind });
+    return row;
+  });
+}
+
+export async function updateProduct({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { slug: string; changes: UpdateProductInput };
+}): Promise<Product> {
+  requireAdmin(ctx);
+  const changes = parseInput(updateProductSchema, input.changes);
+  const product = await getProductForAdmin({ ctx, input: { slug: input.slug } });
+  const next = {
+    ...(changes.name !== undefined ? { name: changes.name } : {}),
+    ...(changes.description !== undefined ? { description: changes.description } : {}),
+    ...(changes.price
+      ? { price_amount: changes.price.amount, currency: changes.price.currency }
+      : {}),
+    ...(changes.interval && product.kind === "subscription" ? { interval: changes.interval } : {}),
+    ...(changes.stripePriceId !== undefined ? { stripe_price_id: changes.stripePriceId } : {}),
+    ...(changes.active !== undefined ? { active: changes.active ? 1 : 0 } : {}),
+    updated_at: ctx.clock.now(),
+  };
+  if (product.kind === "free" && next.price_amount)
+    throw conflict("A free product cannot have a price.");
+  if (product.kind !== "free" && next.price_amount === 0)
+    throw conflict("A paid product needs a price above 0.");
+  await db(ctx).updateTable("products").set(next).where("id", "=", product.id).execute();
+  return { ...product, ...next };
+}
+
+/** Published products, for the storefront; unpublished ones too when an admin asks. */
+export async function listProducts({
+  ctx,
+  input = {},
+}: {
+  ctx: Ctx;
+  input?: { includeUnpublished?: boolean };
+}): Promise<Product[]> {
+  let query = db(ctx).selectFrom("products").selectAll().orderBy("created_at", "asc").orderBy("id");
+  if (!(input.includeUnpublished && ctx.actor.admin)) query = query.where("active", "=", 1);
+  return query.execute();
+}
+
+/** A published product by slug; unknown and unpublished look the same to buyers. */
+export async function getProduct({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { slug: string };
+}): Promise<Product> {
+  const product = await findProductBySlug(ctx, input.slug);
+  if (!product || (!product.active && !ctx.actor.admin)) throw productNotFound();
+  return product;
+}
+
+export async function getProductForAdmin({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { slug: string };
+}): Promise<Product> {
+  requireAdmin(ctx);
+  const product = await findProductBySlug(ctx, input.slug);
+  if (!product) throw productNotFound();
+  return product;
+}
+
+export async function findProductBySlug(ctx: Ctx, slug: string): Promise<Product | undefined> {
+  const parsed = slugSchema.safeParse(slug);
+  if (!parsed.success) return undefined;
+  return db(ctx)
+    .selectFrom("products")
+    .selectAll()
+    .where("slug", "=", parsed.data)
+    .executeTakeFirst();
+}
+
+export const productNotFound = () => notFound("There is no such product.");

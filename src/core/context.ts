@@ -1,0 +1,81 @@
+import type { Db, Trx } from "../db/schema.ts";
+import { toBase64Url, toHex } from "./encoding.ts";
+import { forbidden, unauthenticated } from "./errors.ts";
+import type { Clock, Crypto, Logger, Mailer, ObjectStore } from "./ports.ts";
+
+/** What the rules need to know of the configuration. */
+export interface Settings {
+  publicUrl: string;
+  shopName: string;
+  delivery: {
+    mode: "redirect" | "proxy";
+    urlTtlSeconds: number;
+    tokenTtlSeconds: number;
+    tokenMaxUses: number | null;
+  };
+  maxUploadBytes: number;
+  adminEmails: string[];
+}
+
+/** Built once per process (Node) or isolate (Workers) and shared by every request. */
+export interface Deps {
+  db: Db;
+  store: ObjectStore;
+  crypto: Crypto;
+  clock: Clock;
+  mailer: Mailer;
+  log: Logger;
+  settings: Settings;
+}
+
+export interface Actor {
+  /** The signed-in buyer, whose email has been verified by signing in. */
+  user: { id: string; email: string } | null;
+  admin: boolean;
+}
+
+export const anonymous: Actor = { user: null, admin: false };
+export const system: Actor = { user: null, admin: true };
+
+export interface Ctx extends Deps {
+  actor: Actor;
+  /** Set inside withTransaction; verbs use it through `db(ctx)`. */
+  trx?: Trx;
+}
+
+/** The query builder for this context: the open transaction if there is one. */
+export const db = (ctx: Ctx): Db | Trx => ctx.trx ?? ctx.db;
+
+/** Runs fn in one transaction, joining the caller's if one is open, so verbs compose. */
+export function withTransaction<T>(
+  ctx: Ctx,
+  fn: (ctx: Ctx & { trx: Trx }) => Promise<T>,
+): Promise<T> {
+  if (ctx.trx) return fn(ctx as Ctx & { trx: Trx });
+  return ctx.db.transaction().execute((trx) => fn({ ...ctx, trx }));
+}
+
+/** A new random id with a readable prefix, e.g. `prod_3kTq...`; unguessable. */
+export function newId(ctx: Pick<Ctx, "crypto">, prefix: string): string {
+  return `${prefix}_${toBase64Url(ctx.crypto.randomBytes(15))}`;
+}
+
+export function requireAdmin(ctx: Ctx): void {
+  if (!ctx.actor.admin) {
+    throw ctx.actor.user ? forbidden("This page is for the shop's admins.") : unauthenticated();
+  }
+}
+
+export function requireUser(ctx: Ctx): { id: string; email: string } {
+  if (!ctx.actor.user) throw unauthenticated();
+  return ctx.actor.user;
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** Hex SHA-256: how tokens, codes and session ids are stored (never the secret itself). */
+export async function sha256Hex(ctx: Pick<Ctx, "crypto">, value: string): Promise<string> {
+  return toHex(await ctx.crypto.sha256(value));
+}

@@ -1,0 +1,21 @@
+/**
+ * `attachment; filename="..."; filename*=UTF-8''...` for any file name: the quoted fallback is
+ * plain printable ASCII without quotes or backslashes, the extended form carries the real name
+ * (RFC 6266, RFC 8187). Nothing of the name can break out of the header.
+ */
+export function contentDisposition(filename: string): string {
+  const fallback =
+    filename
+      .normalize("NFKD")
+      .replace(/[^\x20-\x7e]/g, "")
+      .replace(/["\\%;]/g, "_")
+      .trim() || "download";
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeRfc8187(filename)}`;
+}
+
+function encodeRfc8187(value: string): string {
+  return encodeURIComponent(value).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}

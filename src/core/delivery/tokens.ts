@@ -1,0 +1,227 @@
+import type { Asset, DeliveryToken, Entitlement, Product } from "../../db/schema.ts";
+import { denialReason, isActive, requireAccess } from "../access/accessRule.ts";
+import { fileRetired } from "../catalog/assets.ts";
+import {
+  type Ctx,
+  db,
+  newId,
+  normalizeEmail,
+  requireAdmin,
+  sha256Hex,
+  withTransaction,
+} from "../context.ts";
+import { parseDuration } from "../duration.ts";
+import { toBase64Url } from "../encoding.ts";
+import { forbidden, gone, invalidInput, notFound } from "../errors.ts";
+import {
+  abandonDelivery,
+  type Delivery,
+  type DeliveryRequest,
+  isContinuation,
+  prepareDelivery,
+} from "./deliver.ts";
+import { type ClientInfo, recordDownload } from "./downloads.ts";
+
+const PREFIX = "tgd_";
+const TOKEN_SHAPE = /^tgd_[A-Za-z0-9_-]{43}$/;
+
+export interface CreateDownloadTokenInput {
+  userId?: string;
+  email?: string;
+  productId: string;
+  assetId?: string;
+  /** `"24h"`, `"7d"`, `"90m"` or seconds; the configured default when absent. */
+  expiresIn?: string | number;
+  maxUses?: number | null;
+}
+
+export interface CreatedToken {
+  id: string;
+  token: string;
+  url: string;
+  expiresAt: number;
+}
+
+/**
+ * A link that downloads a product's files without signing in, for whoever holds an active
+ * entitlement to it. The token is 256 random bits; only its SHA-256 is stored.
+ */
+export async function createDownloadToken({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: CreateDownloadTokenInput;
+}): Promise<CreatedToken> {
+  requireAdmin(ctx);
+  const email = input.email ? normalizeEmail(input.email) : null;
+  if (!email && !input.userId) throw invalidInput("A download link needs an email or a user id.");
+  const ttl =
+    input.expiresIn === undefined
+      ? ctx.settings.delivery.tokenTtlSeconds
+      : parseDuration(input.expiresIn);
+  if (ttl === null || ttl > 365 * 86400) {
+    throw invalidInput("expiresIn must be a duration like 90m, 24h or 7d (at most a year).");
+  }
+  const maxUses = input.maxUses === undefined ? ctx.settings.delivery.tokenMaxUses : input.maxUses;
+  if (maxUses !== null && (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > 1_000_000)) {
+    throw invalidInput("maxUses must be a whole number of at least 1.");
+  }
+  const entitlement = await requireAccess(
+    ctx,
+    { userId: input.userId ?? null, email },
+    input.productId,
+  );
+  if (input.assetId) {
+    const asset = await db(ctx)
+      .selectFrom("assets")
+      .select("id")
+      .where("id", "=", input.assetId)
+      .where("product_id", "=", input.productId)
+      .executeTakeFirst();
+    if (!asset) throw notFound("There is no such file in this product.");
+  }
+  const token = PREFIX + toBase64Url(ctx.crypto.randomBytes(32));
+  const row = {
+    id: newId(ctx, "tok"),
+    token_hash: await sha256Hex(ctx, token),
+    entitlement_id: entitlement.id,
+    asset_id: input.assetId ?? null,
+    expires_at: ctx.clock.now() + ttl * 1000,
+    max_uses: maxUses,
+    revoked_at: null,
+    created_at: ctx.clock.now(),
+  };
+  await db(ctx).insertInto("delivery_tokens").values(row).execute();
+  ctx.log.info("download link created", {
+    tokenId: row.id,
+    entitlementId: entitlement.id,
+    expiresAt: row.expires_at,
+  });
+  return {
+    id: row.id,
+    token,
+    url: `${ctx.settings.publicUrl}/d/${token}`,
+    expiresAt: row.expires_at,
+  };
+}
+
+export interface TokenView {
+  token: DeliveryToken;
+  entitlement: Entitlement;
+  product: Product;
+  assets: Asset[];
+  usesLeft: number | null;
+}
+
+/** What a token link offers, without using it: for the `/d/{token}` page. */
+export async function inspectToken({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { token: string };
+}): Promise<TokenView> {
+  const { token, entitlement } = await findUsableToken(ctx, input.token);
+  const product = await db(ctx)
+    .selectFrom("products")
+    .selectAll()
+    .where("id", "=", entitlement.product_id)
+    .executeTakeFirstOrThrow();
+  let assets = db(ctx)
+    .selectFrom("assets")
+    .selectAll()
+    .where("product_id", "=", product.id)
+    .where("active", "=", 1);
+  if (token.asset_id) assets = assets.where("id", "=", token.asset_id);
+  return {
+    token,
+    entitlement,
+    product,
+    assets: await assets.orderBy("filename").execute(),
+    usesLeft: token.max_uses === null ? null : Math.max(0, token.max_uses - token.uses),
+  };
+}
+
+/**
+ * Downloads one file through a token link. Checks the token, the entitlement and the file, opens
+ * the delivery, then counts the use atomically and logs the download; a later byte range of a
+ * download already counted is not counted again.
+ */
+export async function downloadWithToken({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { token: string; assetId: string; request: DeliveryRequest; client: ClientInfo };
+}): Promise<Delivery> {
+  const { token, entitlement } = await findUsableToken(ctx, input.token);
+  if (token.asset_id && token.asset_id !== input.assetId) throw noSuchFile();
+  const asset = await db(ctx)
+    .selectFrom("assets")
+    .selectAll()
+    .where("id", "=", input.assetId)
+    .where("product_id", "=", entitlement.product_id)
+    .executeTakeFirst();
+  if (!asset) throw noSuchFile();
+  if (!asset.active) throw fileRetired();
+  const continuing = token.uses > 0 && isContinuation(asset, input.request);
+  if (!continuing && token.max_uses !== null && token.uses >= token.max_uses) throw usedUp();
+
+  const delivery = await prepareDelivery(ctx, asset, input.request);
+  if (delivery.kind === "unsatisfiable" || continuing) return delivery;
+  try {
+    await withTransaction(ctx, async (tx) => {
+      const now = tx.clock.now();
+      const counted = await db(tx)
+        .updateTable("delivery_tokens")
+        .set((eb) => ({ uses: eb("uses", "+", 1) }))
+        .where("id", "=", token.id)
+        .where("revoked_at", "is", null)
+        .where("expires_at", ">", now)
+        .where((eb) => eb.or([eb("max_uses", "is", null), eb("uses", "<", eb.ref("max_uses"))]))
+        .executeTakeFirst();
+      if (Number(counted.numUpdatedRows) !== 1) throw usedUp();
+      await recordDownload(tx, {
+        entitlementId: entitlement.id,
+        assetId: asset.id,
+        tokenId: token.id,
+        userId: entitlement.user_id,
+        client: input.client,
+      });
+    });
+  } catch (error) {
+    await abandonDelivery(delivery);
+    throw error;
+  }
+  return delivery;
+}
+
+async function findUsableToken(
+  ctx: Ctx,
+  raw: string,
+): Promise<{ token: DeliveryToken; entitlement: Entitlement }> {
+  if (!TOKEN_SHAPE.test(raw)) throw invalidLink();
+  const token = await db(ctx)
+    .selectFrom("delivery_tokens")
+    .selectAll()
+    .where("token_hash", "=", await sha256Hex(ctx, raw))
+    .executeTakeFirst();
+  const now = ctx.clock.now();
+  if (!token || token.revoked_at !== null || token.expires_at <= now) throw invalidLink();
+  const entitlement = await db(ctx)
+    .selectFrom("entitlements")
+    .selectAll()
+    .where("id", "=", token.entitlement_id)
+    .executeTakeFirstOrThrow();
+  if (!isActive(entitlement, now)) throw forbidden(denialReason([entitlement], now));
+  return { token, entitlement };
+}
+
+/** Unknown, tampered, revoked and expired links all get this same answer. */
+export const invalidLink = () =>
+  gone(
+    "This download link has expired or is not valid. Ask for a fresh link, or sign in to your library.",
+  );
+const usedUp = () => gone("This download link has been used as many times as it allows.");
+const noSuchFile = () => notFound("There is no such file.");

@@ -1,0 +1,29 @@
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Seconds from `300`, `90s`, `5m`, `24h` or `7d`; null when the text is not such a duration. */
+export function parseDuration(text: string | number): number | null {
+  if (typeof text === "number") return Number.isInteger(text) && text > 0 ? text : null;
+  const match = /^\s*(\d{1,9})\s*([smhd]?)\s*$/.exec(text);
+  if (!match) return null;
+  const seconds = Number(match[1]) * (UNITS[match[2] || "s"] ?? 1);
+  return seconds > 0 ? seconds : null;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kb: 1024,
+  mb: 1024 ** 2,
+  gb: 1024 ** 3,
+  tb: 1024 ** 4,
+};
+
+/** Bytes from `1048576`, `512KB`, `100MB`, `5GB`. */
+export function parseSize(text: string): number | null {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?b?)\s*$/i.exec(text);
+  if (!match) return null;
+  const bytes = Math.floor(
+    Number(match[1]) * (SIZE_UNITS[(match[2] ?? "").toLowerCase()] ?? Number.NaN),
+  );
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : null;
+}

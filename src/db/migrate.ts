@@ -1,0 +1,37 @@
+import { type Kysely, type Migration, type MigrationResult, Migrator, sql } from "kysely";
+import * as m0001 from "./migrations/0001_initial.ts";
+import type { Database, Db } from "./schema.ts";
+
+// Imported statically so the Workers bundle carries them too.
+export const migrations: Record<string, Migration> = {
+  "0001_initial": m0001,
+};
+
+const PG_MIGRATION_LOCK = 7_413_100; // any constant; shared by every Tollgate process
+
+/**
+ * Brings the schema up to date. Safe to run from several processes at once: on Postgres they
+ * queue on an advisory lock, on SQLite on the write lock.
+ */
+export async function migrateToLatest(db: Db, dialect: "sqlite" | "postgres"): Promise<string[]> {
+  const run = async (conn: Kysely<Database>) => {
+    const migrator = new Migrator({
+      db: conn,
+      provider: { getMigrations: async () => migrations },
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw error;
+    return (results ?? [])
+      .filter((r: MigrationResult) => r.status === "Success")
+      .map((r) => r.migrationName);
+  };
+  if (dialect === "sqlite") return run(db);
+  return db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${PG_MIGRATION_LOCK})`.execute(conn);
+    try {
+      return await run(conn);
+    } finally {
+      await sql`select pg_advisory_unlock(${PG_MIGRATION_LOCK})`.execute(conn);
+    }
+  });
+}

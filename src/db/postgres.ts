@@ -1,0 +1,35 @@
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { Database } from "./schema.ts";
+
+export interface PostgresOptions {
+  connectionString: string;
+  poolMax?: number;
+  statementTimeoutMs?: number;
+  /** Run in this schema (tests give every suite its own). */
+  schema?: string;
+}
+
+const INT8_OID = 20;
+// bigint columns hold epoch milliseconds and byte sizes, all far below 2^53.
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID && format !== "binary"
+      ? Number
+      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
+
+export function openPostgres(opts: PostgresOptions): Kysely<Database> {
+  const settings: string[] = [];
+  if (opts.statementTimeoutMs) settings.push(`-c statement_timeout=${opts.statementTimeoutMs}`);
+  if (opts.schema) settings.push(`-c search_path=${opts.schema}`);
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    max: opts.poolMax ?? 10,
+    types,
+    ...(settings.length ? { options: settings.join(" ") } : {}),
+  });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on("error", () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

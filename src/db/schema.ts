@@ -1,0 +1,175 @@
+import type { Generated, Insertable, Kysely, Selectable, Transaction } from "kysely";
+
+/**
+ * The database as Kysely sees it, identical on SQLite and Postgres. Times are UTC epoch
+ * milliseconds (bigint, read back as numbers), money is integer minor units and flags are
+ * 0/1 integers, so both dialects store and return the same values.
+ */
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  login_tokens: LoginTokensTable;
+  rate_limits: RateLimitsTable;
+  products: ProductsTable;
+  assets: AssetsTable;
+  orders: OrdersTable;
+  entitlements: EntitlementsTable;
+  delivery_tokens: DeliveryTokensTable;
+  downloads: DownloadsTable;
+  webhook_events: WebhookEventsTable;
+  outbox: OutboxTable;
+}
+
+export type Db = Kysely<Database>;
+export type Trx = Transaction<Database>;
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  created_at: number;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  user_id: string;
+  expires_at: number;
+  created_at: number;
+}
+
+export interface LoginTokensTable {
+  token_hash: string;
+  code_hash: string;
+  email: string;
+  next_path: string | null;
+  attempts: Generated<number>;
+  expires_at: number;
+  used_at: number | null;
+  created_at: number;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
+export type ProductKind = "one_time" | "subscription" | "free";
+
+export interface ProductsTable {
+  id: string;
+  slug: string;
+  name: string;
+  description: string;
+  kind: ProductKind;
+  price_amount: number;
+  currency: string;
+  interval: string | null;
+  stripe_price_id: string | null;
+  active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AssetsTable {
+  id: string;
+  product_id: string;
+  filename: string;
+  storage_key: string;
+  size: number;
+  sha256: string;
+  content_type: string;
+  version: number;
+  active: number;
+  created_at: number;
+}
+
+export type OrderStatus = "pending" | "paid" | "failed" | "abandoned" | "refunded" | "disputed";
+
+export interface OrdersTable {
+  id: string;
+  product_id: string;
+  checkout_session_id: string | null;
+  payment_intent_id: string | null;
+  subscription_id: string | null;
+  customer_id: string | null;
+  email: string | null;
+  user_id: string | null;
+  amount: number;
+  currency: string;
+  status: OrderStatus;
+  flag: string | null;
+  receipt_sent_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type EntitlementSource = "purchase" | "subscription" | "grant" | "free";
+export type EntitlementStatus = "active" | "revoked" | "suspended";
+
+export interface EntitlementsTable {
+  id: string;
+  user_id: string | null;
+  email: string | null;
+  product_id: string;
+  source: EntitlementSource;
+  /** What this entitlement comes from (order id, subscription id, or the owner for grants and
+   * free claims); unique together with product and source, which makes granting idempotent. */
+  source_ref: string;
+  status: EntitlementStatus;
+  starts_at: number;
+  ends_at: number | null;
+  revoked_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeliveryTokensTable {
+  id: string;
+  token_hash: string;
+  entitlement_id: string;
+  asset_id: string | null;
+  expires_at: number;
+  max_uses: number | null;
+  uses: Generated<number>;
+  revoked_at: number | null;
+  created_at: number;
+}
+
+export interface DownloadsTable {
+  id: string;
+  entitlement_id: string;
+  asset_id: string;
+  token_id: string | null;
+  user_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: number;
+}
+
+export interface WebhookEventsTable {
+  id: string;
+  type: string;
+  status: string;
+  error: string | null;
+  payload: string;
+  received_at: number;
+  processed_at: number | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  created_at: number;
+}
+
+export type User = Selectable<UsersTable>;
+export type Product = Selectable<ProductsTable>;
+export type Asset = Selectable<AssetsTable>;
+export type Order = Selectable<OrdersTable>;
+export type Entitlement = Selectable<EntitlementsTable>;
+export type DeliveryToken = Selectable<DeliveryTokensTable>;
+export type Download = Selectable<DownloadsTable>;
+export type NewEntitlement = Insertable<EntitlementsTable>;

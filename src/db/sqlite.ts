@@ -1,0 +1,55 @@
+import BetterSqlite3 from "better-sqlite3";
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  Kysely,
+  SqliteDialect,
+  SqliteDriver,
+} from "kysely";
+import type { Database } from "./schema.ts";
+
+/**
+ * SQLite through better-sqlite3. WAL with synchronous=FULL: a webhook answered 2xx is on disk.
+ * Write transactions begin IMMEDIATE so two processes (server and CLI) never deadlock upgrading
+ * a read lock, and the busy timeout lets them queue instead of failing.
+ */
+export function openSqlite(filename: string): Kysely<Database> {
+  const raw = new BetterSqlite3(filename);
+  raw.pragma("journal_mode = WAL");
+  raw.pragma("synchronous = FULL");
+  raw.pragma("foreign_keys = ON");
+  raw.pragma("busy_timeout = 5000");
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect(withStatementCache(raw)) });
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #database: BetterSqlite3.Database;
+  constructor(database: BetterSqlite3.Database) {
+    super({ database });
+    this.#database = database;
+  }
+  override createDriver() {
+    return new ImmediateSqliteDriver({ database: this.#database });
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+  }
+}
+
+/** Kysely prepares every query anew; keep one prepared statement per distinct SQL text. */
+function withStatementCache(raw: BetterSqlite3.Database): BetterSqlite3.Database {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepare = raw.prepare.bind(raw);
+  raw.prepare = ((sql: string) => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      stmt = prepare(sql);
+      if (cache.size < 500) cache.set(sql, stmt);
+    }
+    return stmt;
+  }) as typeof raw.prepare;
+  return raw;
+}

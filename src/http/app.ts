@@ -1,0 +1,42 @@
+import { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
+import { notFound } from "../core/errors.ts";
+import type { AppDeps, HonoEnv } from "./env.ts";
+import { errorResponse } from "./errors.ts";
+import { requestContext, sameOrigin } from "./middleware/context.ts";
+import { admin } from "./routes/admin.ts";
+import { auth } from "./routes/auth.tsx";
+import { dev } from "./routes/dev.tsx";
+import { downloads } from "./routes/downloads.tsx";
+import { health } from "./routes/health.ts";
+import { library } from "./routes/library.tsx";
+import { storefront } from "./routes/storefront.tsx";
+
+/** The whole HTTP surface, the same on Node and Workers; `deps` are built once by the runtime. */
+export function createApp(deps: AppDeps): Hono<HonoEnv> {
+  const app = new Hono<HonoEnv>();
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+      crossOriginResourcePolicy: false,
+    }),
+  );
+  app.use(requestContext(deps));
+  app.use(sameOrigin(deps.settings.publicUrl));
+  app.route("/", health);
+  app.route("/", dev);
+  app.route("/", storefront);
+  app.route("/", auth);
+  app.route("/", library);
+  app.route("/", downloads);
+  app.route("/", admin);
+  app.notFound((c) => errorResponse(notFound("There is nothing at this address."), c));
+  app.onError((error, c) => errorResponse(error, c));
+  return app;
+}

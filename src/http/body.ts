@@ -1,0 +1,58 @@
+import type { Context } from "hono";
+import { invalidInput, tooLarge } from "../core/errors.ts";
+
+export const JSON_LIMIT = 64 * 1024;
+
+/** The request body as JSON, or as a form: a clear 400 for malformed input, 413 past 64 KB. */
+export async function readBody(c: Context): Promise<Record<string, unknown>> {
+  const type = c.req.header("content-type") ?? "";
+  const text = await readText(c, JSON_LIMIT);
+  if (/^application\/x-www-form-urlencoded/i.test(type)) {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
+  if (text.trim() === "") return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === "object" && !Array.isArray(value))
+      return value as Record<string, unknown>;
+  } catch {
+    throw invalidInput("The request body is not valid JSON.");
+  }
+  throw invalidInput("The request body must be a JSON object.");
+}
+
+/** Reads at most `limit` bytes; stops reading (and answers 413) as soon as more arrive. */
+async function readText(c: Context, limit: number): Promise<string> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > limit) throw tooLarge(`The request body is larger than ${limit / 1024} KB.`);
+  const body = c.req.raw.body;
+  if (!body) return "";
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(`The request body is larger than ${limit / 1024} KB.`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw invalidInput("The request body is not valid UTF-8.");
+  }
+}
+
+export function isFormPost(c: Context): boolean {
+  return /^application\/x-www-form-urlencoded/i.test(c.req.header("content-type") ?? "");
+}

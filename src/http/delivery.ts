@@ -1,0 +1,59 @@
+import type { Context } from "hono";
+import { contentDisposition } from "../core/delivery/contentDisposition.ts";
+import { type Delivery, etagOf } from "../core/delivery/deliver.ts";
+import type { ClientInfo } from "../core/delivery/downloads.ts";
+import type { ObjectBody } from "../core/ports.ts";
+import type { HonoEnv } from "./env.ts";
+
+const NO_STORE = { "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer" };
+
+/** A prepared delivery as an HTTP response: 302 to a signed URL, or the bytes with Range support. */
+export function deliveryResponse(delivery: Delivery): Response {
+  if (delivery.kind === "redirect") {
+    return new Response(null, { status: 302, headers: { Location: delivery.url, ...NO_STORE } });
+  }
+  if (delivery.kind === "unsatisfiable") return unsatisfiableResponse(delivery.asset.size);
+  const { asset } = delivery;
+  return bytesResponse(delivery.object, {
+    contentType: asset.content_type,
+    filename: asset.filename,
+    etag: etagOf(asset),
+  });
+}
+
+/** 200 with the whole object, or 206 with the range it holds; always with Content-Length. */
+export function bytesResponse(
+  object: ObjectBody,
+  meta: { contentType: string; filename: string; etag?: string },
+): Response {
+  const headers: Record<string, string> = {
+    ...NO_STORE,
+    "Content-Type": meta.contentType,
+    "Content-Disposition": contentDisposition(meta.filename),
+    "Accept-Ranges": "bytes",
+    "X-Content-Type-Options": "nosniff",
+    ...(meta.etag ? { ETag: meta.etag } : {}),
+  };
+  if (!object.range) {
+    headers["Content-Length"] = String(object.size);
+    return new Response(object.body, { status: 200, headers });
+  }
+  headers["Content-Range"] = `bytes ${object.range.start}-${object.range.end}/${object.size}`;
+  headers["Content-Length"] = String(object.range.end - object.range.start + 1);
+  return new Response(object.body, { status: 206, headers });
+}
+
+export function unsatisfiableResponse(size: number): Response {
+  return new Response(null, {
+    status: 416,
+    headers: { ...NO_STORE, "Content-Range": `bytes */${size}` },
+  });
+}
+
+export function deliveryRequest(c: Context) {
+  return { range: c.req.header("range") ?? null, ifRange: c.req.header("if-range") ?? null };
+}
+
+export function clientInfo(c: Context<HonoEnv>): ClientInfo {
+  return { ip: c.get("deps").clientIp(c), userAgent: c.req.header("user-agent") ?? null };
+}

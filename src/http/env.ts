@@ -1,0 +1,25 @@
+import type { Context } from "hono";
+import type { LocalObjectStore } from "../adapters/storage-local/index.ts";
+import type { Ctx, Deps } from "../core/context.ts";
+
+/** What the app needs beyond the core's dependencies; built once per runtime. */
+export interface AppDeps extends Deps {
+  adminToken?: string;
+  /** Set when files live in a local folder: the app then serves its signed URLs at /files/*. */
+  localFiles?: LocalObjectStore;
+  /** Extra readiness checks (database, storage), run by /readyz. */
+  ready: () => Promise<{ name: string; ok: boolean; error?: string }[]>;
+  /** Whether /dev/outbox is open without signing in (offline, on localhost only). */
+  devOutbox: "open" | "admin" | "off";
+  /** The client's address as this runtime knows it (socket, or the platform's header). */
+  clientIp: (c: Context) => string | null;
+}
+
+export interface HonoEnv {
+  Variables: {
+    deps: AppDeps;
+    ctx: Ctx;
+    requestId: string;
+    sessionToken: string | undefined;
+  };
+}

@@ -1,0 +1,72 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { AppError, type ErrorCode } from "../core/errors.ts";
+import { renderErrorPage } from "../pages/errorPage.tsx";
+import type { HonoEnv } from "./env.ts";
+
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  invalid_input: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  too_large: 413,
+  range_not_satisfiable: 416,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+const BY_STATUS: Record<number, ErrorCode> = Object.fromEntries(
+  Object.entries(STATUS).map(([code, status]) => [status, code as ErrorCode]),
+);
+
+/** The one place errors become responses: `{ code, message, requestId }`, or a page for people. */
+export function errorResponse(error: unknown, c: Context<HonoEnv>): Response | Promise<Response> {
+  const requestId = c.get("requestId") ?? "";
+  let appError: AppError;
+  if (error instanceof AppError) appError = error;
+  else if (error instanceof HTTPException && error.status < 500) {
+    const code = BY_STATUS[error.status] ?? "invalid_input";
+    const message =
+      error.status === 413
+        ? "The request body is too large."
+        : error.message || "The request could not be understood.";
+    appError = new AppError(code, message);
+  } else {
+    c.get("deps")?.log.error("unhandled error", {
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+    const body = {
+      code: "internal",
+      message: "Something went wrong on our side. Please try again.",
+      requestId,
+    };
+    return wantsHtml(c) ? c.html(renderErrorPage(c, 500, body.message), 500) : c.json(body, 500);
+  }
+  const status = STATUS[appError.code];
+  const retryAfter = appError.details?.retryAfterSeconds;
+  if (typeof retryAfter === "number") c.header("Retry-After", String(retryAfter));
+  if (wantsHtml(c))
+    return c.html(renderErrorPage(c, status, appError.message, appError.code), status);
+  return c.json(
+    {
+      code: appError.code,
+      message: appError.message,
+      requestId,
+      ...(appError.details?.fields ? { fields: appError.details.fields } : {}),
+    },
+    status,
+  );
+}
+
+/** People get pages, programs get JSON: API paths always answer JSON. */
+export function wantsHtml(c: Context): boolean {
+  const path = c.req.path;
+  if (path.startsWith("/api/") || path.startsWith("/webhooks/")) return false;
+  return (c.req.header("accept") ?? "").includes("text/html");
+}

@@ -1,0 +1,211 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { readOutbox } from "../../adapters/mail-outbox/index.ts";
+import {
+  grantAccess,
+  listEntitlements,
+  revokeEntitlement,
+} from "../../core/access/entitlements.ts";
+import { addAsset, listAssets, setAssetActive } from "../../core/catalog/assets.ts";
+import {
+  createProduct,
+  getProductForAdmin,
+  listProducts,
+  updateProduct,
+} from "../../core/catalog/products.ts";
+import { requireAdmin } from "../../core/context.ts";
+import { listDownloads } from "../../core/delivery/downloads.ts";
+import { createDownloadToken } from "../../core/delivery/tokens.ts";
+import { invalidInput, tooLarge } from "../../core/errors.ts";
+import { emailSchema } from "../../core/identity/signIn.ts";
+import { listOrders } from "../../core/orders/listOrders.ts";
+import { listWebhookEvents } from "../../core/orders/webhookEvents.ts";
+import { parseInput } from "../../core/validate.ts";
+import { readBody } from "../body.ts";
+import type { HonoEnv } from "../env.ts";
+import { assetJson, entitlementJson, iso, productJson } from "../serialize.ts";
+
+const grantSchema = z.object({ email: emailSchema, product: z.string().min(1, "is required") });
+const tokenSchema = z
+  .object({
+    email: emailSchema.optional(),
+    userId: z.string().min(1).optional(),
+    product: z.string().min(1, "is required"),
+    assetId: z.string().min(1).optional(),
+    expiresIn: z.union([z.string(), z.number().int().positive()]).optional(),
+    maxUses: z.number().int().min(1).max(1_000_000).nullable().optional(),
+  })
+  .refine((t) => t.email || t.userId, { message: "give an email or a userId", path: ["email"] });
+const limitSchema = z.coerce.number().int().min(1).max(1000).default(100);
+
+/** The admin JSON API: ADMIN_TOKEN bearer, or the session of an email in ADMIN_EMAILS. */
+export const admin = new Hono<HonoEnv>()
+  .use("/api/admin/*", async (c, next) => {
+    requireAdmin(c.get("ctx"));
+    await next();
+  })
+  .get("/api/admin/products", async (c) => {
+    const products = await listProducts({ ctx: c.get("ctx"), input: { includeUnpublished: true } });
+    return c.json({ products: products.map(productJson) });
+  })
+  .post("/api/admin/products", async (c) => {
+    const product = await createProduct({ ctx: c.get("ctx"), input: (await readBody(c)) as never });
+    return c.json(productJson(product), 201);
+  })
+  .get("/api/admin/products/:slug", async (c) => {
+    const ctx = c.get("ctx");
+    const product = await getProductForAdmin({ ctx, input: { slug: c.req.param("slug") } });
+    const assets = await listAssets(ctx, product.id, { activeOnly: false });
+    return c.json({ ...productJson(product), assets: assets.map(assetJson) });
+  })
+  .patch("/api/admin/products/:slug", async (c) => {
+    const product = await updateProduct({
+      ctx: c.get("ctx"),
+      input: { slug: c.req.param("slug"), changes: (await readBody(c)) as never },
+    });
+    return c.json(productJson(product));
+  })
+  .get("/api/admin/products/:slug/assets", async (c) => {
+    const ctx = c.get("ctx");
+    const product = await getProductForAdmin({ ctx, input: { slug: c.req.param("slug") } });
+    return c.json({
+      assets: (await listAssets(ctx, product.id, { activeOnly: false })).map(assetJson),
+    });
+  })
+  .post("/api/admin/products/:slug/assets", async (c) => {
+    const ctx = c.get("ctx");
+    const filename = c.req.query("filename");
+    if (!filename) throw invalidInput("Give the file name as ?filename=NAME.");
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > ctx.settings.maxUploadBytes) {
+      throw tooLarge(
+        `The file is larger than the upload limit of ${ctx.settings.maxUploadBytes} bytes.`,
+      );
+    }
+    const body = c.req.raw.body;
+    if (!body) throw invalidInput("The request has no body: send the file's bytes.");
+    const asset = await addAsset({
+      ctx,
+      input: {
+        productSlug: c.req.param("slug"),
+        filename,
+        contentType: c.req.header("content-type") ?? null,
+        body,
+      },
+    });
+    return c.json(assetJson(asset), 201);
+  })
+  .patch("/api/admin/assets/:id", async (c) => {
+    const input = parseInput(z.object({ active: z.boolean() }).strict(), await readBody(c));
+    const asset = await setAssetActive({
+      ctx: c.get("ctx"),
+      input: { assetId: c.req.param("id"), active: input.active },
+    });
+    return c.json(assetJson(asset));
+  })
+  .get("/api/admin/entitlements", async (c) => {
+    const entitlements = await listEntitlements({
+      ctx: c.get("ctx"),
+      input: {
+        ...(c.req.query("email") ? { email: c.req.query("email") } : {}),
+        ...(c.req.query("product") ? { productSlug: c.req.query("product") } : {}),
+      },
+    });
+    return c.json({ entitlements: entitlements.map(entitlementJson) });
+  })
+  .post("/api/admin/grants", async (c) => {
+    const ctx = c.get("ctx");
+    const input = parseInput(grantSchema, await readBody(c));
+    const product = await getProductForAdmin({ ctx, input: { slug: input.product } });
+    const email = input.email.toLowerCase();
+    const entitlement = await grantAccess({
+      ctx,
+      input: {
+        productId: product.id,
+        owner: { email },
+        source: "grant",
+        sourceRef: `email:${email}`,
+        reactivate: true,
+      },
+    });
+    return c.json(
+      entitlementJson({ ...entitlement, product_slug: product.slug, product_name: product.name }),
+      201,
+    );
+  })
+  .post("/api/admin/entitlements/:id/revoke", async (c) => {
+    const body = await readBody(c);
+    const entitlement = await revokeEntitlement({
+      ctx: c.get("ctx"),
+      input: {
+        entitlementId: c.req.param("id"),
+        ...(typeof body.reason === "string" ? { reason: body.reason } : {}),
+      },
+    });
+    return c.json(entitlementJson(entitlement));
+  })
+  .post("/api/admin/tokens", async (c) => {
+    const ctx = c.get("ctx");
+    const input = parseInput(tokenSchema, await readBody(c));
+    const product = await getProductForAdmin({ ctx, input: { slug: input.product } });
+    const created = await createDownloadToken({
+      ctx,
+      input: {
+        productId: product.id,
+        ...(input.email ? { email: input.email } : {}),
+        ...(input.userId ? { userId: input.userId } : {}),
+        ...(input.assetId ? { assetId: input.assetId } : {}),
+        ...(input.expiresIn !== undefined ? { expiresIn: input.expiresIn } : {}),
+        ...(input.maxUses !== undefined ? { maxUses: input.maxUses } : {}),
+      },
+    });
+    return c.json(
+      { token: created.token, url: created.url, expiresAt: iso(created.expiresAt) },
+      201,
+    );
+  })
+  .get("/api/admin/downloads", async (c) => {
+    const rows = await listDownloads({
+      ctx: c.get("ctx"),
+      input: {
+        limit: parseInput(limitSchema, c.req.query("limit")),
+        ...(c.req.query("email") ? { email: c.req.query("email") } : {}),
+      },
+    });
+    return c.json({
+      downloads: rows.map((d) => ({
+        id: d.id,
+        createdAt: iso(d.created_at),
+        product: d.product_slug,
+        assetId: d.asset_id,
+        filename: d.filename,
+        entitlementId: d.entitlement_id,
+        email: d.email,
+        userId: d.user_id,
+        via: d.token_id ? "token" : "library",
+        tokenId: d.token_id,
+        ip: d.ip,
+        userAgent: d.user_agent,
+      })),
+    });
+  })
+  .get("/api/admin/orders", async (c) => {
+    const orders = await listOrders({
+      ctx: c.get("ctx"),
+      input: { limit: parseInput(limitSchema, c.req.query("limit")) },
+    });
+    return c.json({ orders });
+  })
+  .get("/api/admin/webhook-events", async (c) => {
+    const events = await listWebhookEvents({
+      ctx: c.get("ctx"),
+      input: { limit: parseInput(limitSchema, c.req.query("limit")) },
+    });
+    return c.json({ events });
+  })
+  .get("/api/admin/outbox", async (c) => {
+    const to = c.req.query("to");
+    return c.json({
+      messages: await readOutbox(c.get("deps").db, { limit: 100, ...(to ? { to } : {}) }),
+    });
+  });

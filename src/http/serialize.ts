@@ -1,0 +1,47 @@
+import { isoTime as iso } from "../core/encoding.ts";
+import type { Asset, Entitlement, Product } from "../db/schema.ts";
+
+export const productJson = (p: Product) => ({
+  id: p.id,
+  slug: p.slug,
+  name: p.name,
+  description: p.description,
+  kind: p.kind,
+  price: { amount: p.price_amount, currency: p.currency },
+  interval: p.interval,
+  stripePriceId: p.stripe_price_id,
+  active: p.active === 1,
+  createdAt: iso(p.created_at),
+  updatedAt: iso(p.updated_at),
+});
+
+export const assetJson = (a: Asset) => ({
+  id: a.id,
+  productId: a.product_id,
+  filename: a.filename,
+  size: a.size,
+  sha256: a.sha256,
+  contentType: a.content_type,
+  version: a.version,
+  active: a.active === 1,
+  createdAt: iso(a.created_at),
+});
+
+export const entitlementJson = (
+  e: Entitlement & { product_slug?: string; product_name?: string },
+) => ({
+  id: e.id,
+  product: e.product_slug
+    ? { id: e.product_id, slug: e.product_slug, name: e.product_name }
+    : { id: e.product_id },
+  email: e.email,
+  userId: e.user_id,
+  source: e.source,
+  status: e.status,
+  startsAt: iso(e.starts_at),
+  endsAt: iso(e.ends_at),
+  revokedReason: e.revoked_reason,
+  createdAt: iso(e.created_at),
+});
+
+export { iso };

@@ -1,0 +1,67 @@
+import { Layout } from "./layout.tsx";
+
+interface Common {
+  shopName: string;
+}
+
+export function SignInPage(
+  props: Common & { next: string | null; sent: string | null; error?: string },
+) {
+  const nextField = props.next ? <input type="hidden" name="next" value={props.next} /> : null;
+  return (
+    <Layout title="Sign in" shopName={props.shopName}>
+      <div class="card" style="max-width:520px">
+        {props.sent ? (
+          <>
+            <h1>Check your email</h1>
+            <p class="notice ok" role="status">
+              We sent a sign-in link to <strong>{props.sent}</strong>. It works once and expires in
+              15 minutes.
+            </p>
+            <form method="post" action="/auth/code">
+              <input type="hidden" name="email" value={props.sent} />
+              {nextField}
+              <div class="field">
+                <label for="code">Or enter the 6-digit code from the email</label>
+                <input
+                  id="code"
+                  name="code"
+                  type="text"
+                  inputmode="numeric"
+                  autocomplete="one-time-code"
+                  pattern="[0-9]{6}"
+                  maxlength={6}
+                  required
+                />
+              </div>
+              <button type="submit">Sign in with code</button>
+            </form>
+            <p class="muted" style="margin-top:16px">
+              Wrong address? <a href="/auth/login">Use another email</a>.
+            </p>
+          </>
+        ) : (
+          <>
+            <h1>Sign in</h1>
+            <p class="muted">
+              Enter the email you used to buy. We will send you a sign-in link; no password needed.
+            </p>
+            {props.error ? (
+              <p class="notice bad" role="alert">
+                {props.error}
+              </p>
+            ) : null}
+            <form method="post" action="/auth/login">
+              {nextField}
+              <div class="field">
+                <label for="email">Email</label>
+                <input id="email" name="email" type="email" autocomplete="email" required />
+              </div>
+              <button type="submit">Email me a sign-in link</button>
+            </form>
+          </>
+        )}
+      </div>
+    </Layout>
+  );
+}

@@ -1,0 +1,53 @@
+import type { Context } from "hono";
+import type { HonoEnv } from "../http/env.ts";
+import { Layout } from "./layout.tsx";
+
+const TITLES: Record<number, string> = {
+  400: "That did not work",
+  401: "Please sign in",
+  403: "No access",
+  404: "Not found",
+  409: "That did not work",
+  410: "This link is no longer valid",
+  413: "Too large",
+  416: "Range not available",
+  429: "Too many requests",
+  500: "Something went wrong",
+  503: "Temporarily unavailable",
+};
+
+export function renderErrorPage(
+  c: Context<HonoEnv>,
+  status: number,
+  message: string,
+  code?: string,
+) {
+  const deps = c.get("deps");
+  const user = c.get("ctx")?.actor.user ?? null;
+  const next = c.req.method === "GET" ? c.req.path : "/library";
+  return (
+    <Layout
+      title={TITLES[status] ?? "Error"}
+      shopName={deps?.settings.shopName ?? "Tollgate"}
+      signedIn={user ? { email: user.email, admin: c.get("ctx").actor.admin } : null}
+    >
+      <div class="card" role="alert">
+        <p class="status">{status}</p>
+        <h1>{TITLES[status] ?? "Error"}</h1>
+        <p>{message}</p>
+        {code === "unauthenticated" ? (
+          <p>
+            <a class="btn" href={`/auth/login?next=${encodeURIComponent(next)}`}>
+              Sign in
+            </a>
+          </p>
+        ) : (
+          <p>
+            <a href="/library">Go to your library</a> or <a href="/">back to the store</a>.
+          </p>
+        )}
+        <p class="muted">Reference: {c.get("requestId")}</p>
+      </div>
+    </Layout>
+  );
+}

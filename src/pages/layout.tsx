@@ -1,0 +1,52 @@
+import { raw } from "hono/html";
+import type { Child } from "hono/jsx";
+
+export interface LayoutProps {
+  title: string;
+  shopName: string;
+  signedIn?: { email: string; admin: boolean } | null;
+  children: Child;
+}
+
+export function Layout({ title, shopName, signedIn, children }: LayoutProps) {
+  return (
+    <>
+      {raw("<!doctype html>")}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{title === shopName ? shopName : `${title} · ${shopName}`}</title>
+          <link rel="stylesheet" href="/assets/app.css" />
+        </head>
+        <body>
+          <a class="skip" href="#main">
+            Skip to content
+          </a>
+          <header class="site">
+            <div class="bar">
+              <a class="brand" href="/">
+                {shopName}
+              </a>
+              <nav aria-label="Main">
+                <a href="/">Store</a>
+                <a href="/library">Library</a>
+                {signedIn ? (
+                  <form method="post" action="/auth/logout">
+                    <button type="submit" class="link">
+                      Sign out ({signedIn.email})
+                    </button>
+                  </form>
+                ) : (
+                  <a href="/auth/login">Sign in</a>
+                )}
+              </nav>
+            </div>
+          </header>
+          <main id="main">{children}</main>
+          <footer class="site">Files are delivered through private, expiring links.</footer>
+        </body>
+      </html>
+    </>
+  );
+}

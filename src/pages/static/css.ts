@@ -1,0 +1,44 @@
+/** The one stylesheet, served at /assets/app.css by every runtime (no file system needed). */
+export const appCss = `
+:root{--bg:#f6f7f9;--card:#fff;--text:#1b1f24;--muted:#5b6570;--line:#e2e5e9;--brand:#1f4fd1;--brand-dark:#173da6;--ok:#137a3a;--warn:#8a5a00;--bad:#b42318;--radius:10px;color-scheme:light}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;background:var(--bg);color:var(--text);font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
+a{color:var(--brand)}
+a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible{outline:3px solid #8fb0ff;outline-offset:2px}
+.skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:#fff;padding:8px;z-index:10}
+header.site{background:var(--card);border-bottom:1px solid var(--line)}
+header.site .bar{max-width:960px;margin:0 auto;padding:12px 16px;display:flex;gap:16px;align-items:center;flex-wrap:wrap}
+header.site .brand{font-weight:700;text-decoration:none;color:var(--text);font-size:18px;margin-right:auto}
+header.site nav{display:flex;gap:14px;align-items:center;flex-wrap:wrap}
+header.site nav form{margin:0}
+main{max-width:960px;margin:0 auto;padding:24px 16px 48px}
+h1{font-size:1.75rem;line-height:1.25;margin:0 0 12px}
+h2{font-size:1.25rem;margin:28px 0 10px}
+p{margin:0 0 14px}
+.muted{color:var(--muted)}
+.card{background:var(--card);border:1px solid var(--line);border-radius:var(--radius);padding:20px;margin:0 0 16px}
+.grid{display:grid;gap:16px;grid-template-columns:repeat(auto-fill,minmax(260px,1fr))}
+.price{font-size:1.25rem;font-weight:700}
+.btn,button{display:inline-flex;align-items:center;justify-content:center;gap:6px;min-height:44px;padding:10px 18px;border-radius:8px;border:1px solid var(--brand);background:var(--brand);color:#fff;font:inherit;font-weight:600;text-decoration:none;cursor:pointer}
+.btn:hover,button:hover{background:var(--brand-dark)}
+.btn.secondary,button.secondary{background:#fff;color:var(--brand)}
+button.link{background:none;border:none;color:var(--brand);padding:0;min-height:0;font-weight:400;text-decoration:underline}
+label{display:block;font-weight:600;margin:0 0 6px}
+input[type=email],input[type=text],input[type=number],textarea,select{width:100%;max-width:420px;min-height:44px;padding:10px 12px;border:1px solid #b9c0c8;border-radius:8px;font:inherit;background:#fff}
+.field{margin:0 0 16px}
+table{width:100%;border-collapse:collapse;background:var(--card)}
+th,td{text-align:left;padding:10px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-size:.85rem;color:var(--muted);font-weight:600}
+.files{list-style:none;padding:0;margin:12px 0 0}
+.files li{display:flex;justify-content:space-between;align-items:center;gap:12px;padding:10px 0;border-top:1px solid var(--line);flex-wrap:wrap}
+.files .name{font-weight:600;word-break:break-all}
+.notice{border-left:4px solid var(--brand);background:#eef3ff;padding:12px 16px;border-radius:6px;margin:0 0 16px}
+.notice.ok{border-color:var(--ok);background:#ecf8f0}
+.notice.warn{border-color:var(--warn);background:#fff6e5}
+.notice.bad{border-color:var(--bad);background:#fdeeee}
+.status{font-size:3rem;font-weight:800;color:var(--muted);margin:0}
+pre{white-space:pre-wrap;word-break:break-word;background:#f0f2f5;padding:12px;border-radius:6px;font-size:.9rem}
+footer.site{max-width:960px;margin:0 auto;padding:0 16px 32px;color:var(--muted);font-size:.9rem}
+@media (max-width:600px){h1{font-size:1.45rem}.card{padding:16px}th:nth-child(n+4),td:nth-child(n+4){display:none}}
+`;

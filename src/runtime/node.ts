@@ -1,0 +1,172 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { sql } from "kysely";
+import { nodeCrypto } from "../adapters/crypto-node/index.ts";
+import { consoleLogger } from "../adapters/log-console/index.ts";
+import { outboxMailer } from "../adapters/mail-outbox/index.ts";
+import { LocalObjectStore } from "../adapters/storage-local/index.ts";
+import { type Config, ConfigError } from "../config.ts";
+import { type Ctx, type Deps, system } from "../core/context.ts";
+import type { Logger, Mailer, ObjectStore } from "../core/ports.ts";
+import { migrateToLatest } from "../db/migrate.ts";
+import { openPostgres } from "../db/postgres.ts";
+import type { Db } from "../db/schema.ts";
+import { openSqlite } from "../db/sqlite.ts";
+import { createApp } from "../http/app.ts";
+import type { AppDeps } from "../http/env.ts";
+import { loadOrCreateSecrets } from "./secrets.ts";
+
+export interface NodeRuntime {
+  config: Config;
+  deps: AppDeps;
+  /** A context that acts as the seller, for the CLI and start-up tasks. */
+  systemCtx: Ctx;
+  app: ReturnType<typeof createApp>;
+  close(): Promise<void>;
+}
+
+/** Builds every dependency once for this process. */
+export async function buildNodeRuntime(
+  config: Config,
+  opts: { log?: Logger; migrate?: boolean } = {},
+): Promise<NodeRuntime> {
+  const log = opts.log ?? consoleLogger();
+  if (config.auth.kind === "supabase") {
+    throw new ConfigError([
+      {
+        variable: "AUTH",
+        message: "supabase login is not available in this version yet; use builtin",
+      },
+    ]);
+  }
+  const db = openDatabase(config);
+  try {
+    if (opts.migrate !== false) {
+      const applied = await migrateToLatest(db, config.database.dialect);
+      if (applied.length) log.info("database migrated", { applied: applied.join(",") });
+    }
+    const { sessionSecret, adminToken } = resolveSecrets(config);
+    const clock = { now: () => Date.now() };
+    const store = openStore(config, sessionSecret, clock.now);
+    const mailer = openMailer(config, { db, clock, crypto: nodeCrypto, log });
+    const deps: Deps = {
+      db,
+      store,
+      crypto: nodeCrypto,
+      clock,
+      mailer,
+      log,
+      settings: {
+        publicUrl: config.publicUrl,
+        shopName: config.shopName,
+        delivery: config.delivery,
+        maxUploadBytes: config.maxUploadBytes,
+        adminEmails: config.adminEmails,
+      },
+    };
+    const appDeps: AppDeps = {
+      ...deps,
+      ...(adminToken ? { adminToken } : {}),
+      ...(store instanceof LocalObjectStore ? { localFiles: store } : {}),
+      ready: () => readiness(db, store),
+      devOutbox:
+        config.mail.url !== "outbox:" ? "off" : isLoopback(config.publicUrl) ? "open" : "admin",
+      clientIp: (c) => {
+        try {
+          return getConnInfo(c).remote.address ?? null;
+        } catch {
+          return null;
+        }
+      },
+    };
+    return {
+      config,
+      deps: appDeps,
+      systemCtx: { ...deps, actor: system },
+      app: createApp(appDeps),
+      close: () => db.destroy(),
+    };
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+function openDatabase(config: Config): Db {
+  const { url, dialect, poolMax, statementTimeoutMs } = config.database;
+  if (dialect === "postgres")
+    return openPostgres({ connectionString: url, poolMax, statementTimeoutMs });
+  const filename = url.slice("sqlite:".length);
+  if (filename !== ":memory:") mkdirSync(dirname(resolve(filename)), { recursive: true });
+  return openSqlite(filename);
+}
+
+/** The folder of the SQLite file, where the embedded shape keeps generated secrets. */
+function dataDir(config: Config): string | null {
+  if (config.database.dialect !== "sqlite") return null;
+  const filename = config.database.url.slice("sqlite:".length);
+  return filename === ":memory:" ? null : dirname(resolve(filename));
+}
+
+function resolveSecrets(config: Config): { sessionSecret: string; adminToken?: string } {
+  const dir = dataDir(config);
+  if (dir && (!config.sessionSecret || !config.adminToken)) {
+    const generated = loadOrCreateSecrets(dir);
+    return {
+      sessionSecret: config.sessionSecret ?? generated.sessionSecret,
+      adminToken: config.adminToken ?? generated.adminToken,
+    };
+  }
+  if (!config.sessionSecret) {
+    throw new ConfigError([
+      {
+        variable: "SESSION_SECRET",
+        message: "is required with a Postgres database (try: openssl rand -hex 32)",
+      },
+    ]);
+  }
+  return {
+    sessionSecret: config.sessionSecret,
+    ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+  };
+}
+
+function openStore(config: Config, secret: string, now: () => number): ObjectStore {
+  if (config.storage.kind === "local") {
+    mkdirSync(resolve(config.storage.root), { recursive: true });
+    return new LocalObjectStore(config.storage.root, secret, config.publicUrl, now);
+  }
+  throw new ConfigError([
+    {
+      variable: "STORAGE_URL",
+      message: "s3:// storage is not available in this version yet; use file:<folder>",
+    },
+  ]);
+}
+
+function openMailer(config: Config, deps: Parameters<typeof outboxMailer>[0]): Mailer {
+  if (config.mail.url === "outbox:") return outboxMailer(deps);
+  throw new ConfigError([
+    { variable: "MAIL_URL", message: "only outbox: is available in this version yet" },
+  ]);
+}
+
+async function readiness(db: Db, store: ObjectStore) {
+  const check = async (name: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      return { name, ok: true };
+    } catch (error) {
+      return { name, ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+  };
+  return Promise.all([
+    check("database", () => sql`select 1`.execute(db)),
+    check("storage", () => store.check()),
+  ]);
+}
+
+function isLoopback(publicUrl: string): boolean {
+  return ["localhost", "127.0.0.1", "[::1]"].includes(new URL(publicUrl).hostname);
+}

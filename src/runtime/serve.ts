@@ -1,0 +1,40 @@
+import { serve } from "@hono/node-server";
+import type { Config } from "../config.ts";
+import { seedDemo } from "./demo.ts";
+import { buildNodeRuntime } from "./node.ts";
+
+/** `tollgate serve`: migrate, optionally seed the demo, listen, and stop cleanly on a signal. */
+export async function startServer(config: Config, opts: { demo?: boolean; host?: string } = {}) {
+  const runtime = await buildNodeRuntime(config);
+  const { log } = runtime.deps;
+  if (opts.demo && (await seedDemo(runtime.systemCtx)))
+    log.info("demo product created", { slug: "starter-kit" });
+  const server = serve(
+    { fetch: runtime.app.fetch, port: config.port, hostname: opts.host ?? "0.0.0.0" },
+    (info) => {
+      const lines = [
+        "",
+        `  Tollgate is running: ${config.publicUrl}  (listening on port ${info.port})`,
+        `  Store ${config.publicUrl}/   Library ${config.publicUrl}/library`,
+      ];
+      if (runtime.deps.devOutbox !== "off")
+        lines.push(`  Mail goes to the outbox: ${config.publicUrl}/dev/outbox`);
+      if (runtime.deps.adminToken && !config.adminToken) {
+        lines.push(`  Admin token (from data/secrets.json): ${runtime.deps.adminToken}`);
+      }
+      lines.push("");
+      console.log(lines.join("\n"));
+    },
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    server.close(() => void runtime.close().then(() => process.exit(0)));
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  return { server, runtime };
+}
