@@ -8,7 +8,7 @@ import { outboxMailer } from "../adapters/mail-outbox/index.ts";
 import { LocalObjectStore } from "../adapters/storage-local/index.ts";
 import { type Config, ConfigError } from "../config.ts";
 import { type Ctx, type Deps, system } from "../core/context.ts";
-import type { Logger, Mailer, ObjectStore } from "../core/ports.ts";
+import type { Clock, Logger, Mailer, ObjectStore } from "../core/ports.ts";
 import { migrateToLatest } from "../db/migrate.ts";
 import { openPostgres } from "../db/postgres.ts";
 import type { Db } from "../db/schema.ts";
@@ -29,7 +29,7 @@ export interface NodeRuntime {
 /** Builds every dependency once for this process. */
 export async function buildNodeRuntime(
   config: Config,
-  opts: { log?: Logger; migrate?: boolean } = {},
+  opts: { log?: Logger; migrate?: boolean; clock?: Clock } = {},
 ): Promise<NodeRuntime> {
   const log = opts.log ?? consoleLogger();
   if (config.auth.kind === "supabase") {
@@ -47,7 +47,7 @@ export async function buildNodeRuntime(
       if (applied.length) log.info("database migrated", { applied: applied.join(",") });
     }
     const { sessionSecret, adminToken } = resolveSecrets(config);
-    const clock = { now: () => Date.now() };
+    const clock = opts.clock ?? { now: () => Date.now() };
     const store = openStore(config, sessionSecret, clock.now);
     const mailer = openMailer(config, { db, clock, crypto: nodeCrypto, log });
     const deps: Deps = {
