@@ -32,12 +32,15 @@ program
   .command("migrate")
   .description("bring the database schema up to date (safe to run from several processes)")
   .action(() =>
-    withRuntime(async (rt) => {
-      const applied = await migrateToLatest(rt.deps.db, rt.config.database.dialect);
-      console.log(
-        applied.length ? `Applied: ${applied.join(", ")}` : "The database is up to date.",
-      );
-    }),
+    withRuntime(
+      async (rt) => {
+        const applied = await migrateToLatest(rt.deps.db, rt.config.database.dialect);
+        console.log(
+          applied.length ? `Applied: ${applied.join(", ")}` : "The database is up to date.",
+        );
+      },
+      { migrate: false },
+    ),
   );
 
 const product = program.command("product").description("create and list products");

@@ -8,8 +8,14 @@ export function loadConfig(): Config {
 }
 
 /** Runs one CLI action with the runtime built from the environment, then closes it. */
-export async function withRuntime(fn: (runtime: NodeRuntime) => Promise<void>): Promise<void> {
-  const runtime = await buildNodeRuntime(loadConfig(), { log: consoleLogger({ quiet: true }) });
+export async function withRuntime(
+  fn: (runtime: NodeRuntime) => Promise<void>,
+  opts: { migrate?: boolean } = {},
+): Promise<void> {
+  const runtime = await buildNodeRuntime(loadConfig(), {
+    log: consoleLogger({ quiet: true }),
+    ...opts,
+  });
   try {
     await fn(runtime);
   } finally {

@@ -9,17 +9,15 @@ export const migrations: Record<string, Migration> = {
 
 const PG_MIGRATION_LOCK = 7_413_100; // any constant; shared by every Tollgate process
 
+type Dialect = "sqlite" | "postgres";
+
 /**
  * Brings the schema up to date. Safe to run from several processes at once: on Postgres they
  * queue on an advisory lock, on SQLite on the write lock.
  */
-export async function migrateToLatest(db: Db, dialect: "sqlite" | "postgres"): Promise<string[]> {
+export async function migrateToLatest(db: Db, dialect: Dialect): Promise<string[]> {
   const run = async (conn: Kysely<Database>) => {
-    const migrator = new Migrator({
-      db: conn,
-      provider: { getMigrations: async () => migrations },
-    });
-    const { error, results } = await migrator.migrateToLatest();
+    const { error, results } = await (await migratorFor(conn, dialect)).migrateToLatest();
     if (error) throw error;
     return (results ?? [])
       .filter((r: MigrationResult) => r.status === "Success")
@@ -33,5 +31,25 @@ export async function migrateToLatest(db: Db, dialect: "sqlite" | "postgres"): P
     } finally {
       await sql`select pg_advisory_unlock(${PG_MIGRATION_LOCK})`.execute(conn);
     }
+  });
+}
+
+/** Names of the migrations this database has not run yet. */
+export async function pendingMigrations(db: Db, dialect: Dialect): Promise<string[]> {
+  const all = await (await migratorFor(db, dialect)).getMigrations();
+  return all.filter((m) => !m.executedAt).map((m) => m.name);
+}
+
+async function migratorFor(db: Kysely<Database>, dialect: Dialect): Promise<Migrator> {
+  // Kysely looks for its bookkeeping tables in every schema unless told which one is ours.
+  const schema =
+    dialect === "postgres"
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]
+          ?.schema
+      : undefined;
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    ...(schema ? { migrationTableSchema: schema } : {}),
   });
 }

@@ -2,6 +2,7 @@ import BetterSqlite3 from "better-sqlite3";
 import {
   CompiledQuery,
   type DatabaseConnection,
+  type DialectAdapter,
   Kysely,
   SqliteDialect,
   SqliteDriver,
@@ -30,6 +31,11 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
   override createDriver() {
     return new ImmediateSqliteDriver({ database: this.#database });
+  }
+  /** SQLite does run DDL in transactions; saying so makes each migration run inside BEGIN IMMEDIATE,
+   * which is what keeps two processes from migrating at once. */
+  override createAdapter(): DialectAdapter {
+    return Object.create(super.createAdapter(), { supportsTransactionalDdl: { get: () => true } });
   }
 }
 

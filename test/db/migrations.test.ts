@@ -1,0 +1,95 @@
+import { sql } from "kysely";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config.ts";
+import { migrateToLatest, pendingMigrations } from "../../src/db/migrate.ts";
+import { openPostgres } from "../../src/db/postgres.ts";
+import type { Db } from "../../src/db/schema.ts";
+import { openSqlite } from "../../src/db/sqlite.ts";
+import { cli } from "../support/cli.ts";
+import { dialects, freshDatabase, type TestDatabase } from "../support/databases.ts";
+
+function open(database: TestDatabase): Db {
+  const config = parseConfig({ DATABASE_URL: database.url });
+  return database.dialect === "sqlite"
+    ? openSqlite(config.database.url.slice("sqlite:".length))
+    : openPostgres({ connectionString: config.database.url, poolMax: 2 });
+}
+
+describe.each(dialects)("migrations on %s", (dialect) => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const fn of cleanup.reverse()) await fn();
+  });
+
+  it("create every table once; running again changes nothing", async () => {
+    const database = await freshDatabase(dialect);
+    const db = open(database);
+    cleanup.push(
+      () => database.drop(),
+      () => db.destroy(),
+    );
+    expect(await pendingMigrations(db, dialect)).toEqual(["0001_initial"]);
+    expect(await migrateToLatest(db, dialect)).toEqual(["0001_initial"]);
+    expect(await migrateToLatest(db, dialect)).toEqual([]);
+    expect(await pendingMigrations(db, dialect)).toEqual([]);
+    const tables = (await db.introspection.getTables()).map((t) => t.name).sort();
+    expect(tables).toEqual([
+      "assets",
+      "delivery_tokens",
+      "downloads",
+      "entitlements",
+      "login_tokens",
+      "orders",
+      "outbox",
+      "products",
+      "rate_limits",
+      "sessions",
+      "users",
+      "webhook_events",
+    ]);
+  });
+
+  it("several processes migrating at once apply each migration exactly once", async () => {
+    const database = await freshDatabase(dialect);
+    cleanup.push(() => database.drop());
+    if (dialect === "postgres") {
+      // Separate pools are separate sessions, as separate processes would be.
+      const dbs = Array.from({ length: 4 }, () => open(database));
+      cleanup.push(...dbs.map((db) => () => db.destroy()));
+      const applied = await Promise.all(dbs.map((db) => migrateToLatest(db, dialect)));
+      expect(applied.flat()).toEqual(["0001_initial"]);
+      return;
+    }
+    // better-sqlite3 blocks its thread while it waits for a lock, so SQLite needs real processes.
+    const runs = await Promise.all(
+      Array.from({ length: 3 }, () => cli(["migrate"], { DATABASE_URL: database.url })),
+    );
+    const outputs = runs.map((r) => r.stdout.trim()).sort();
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
+    expect(outputs).toEqual([
+      "Applied: 0001_initial",
+      "The database is up to date.",
+      "The database is up to date.",
+    ]);
+  });
+
+  it("stores epoch-millisecond times and large sizes as exact numbers", async () => {
+    const database = await freshDatabase(dialect);
+    const db = open(database);
+    cleanup.push(
+      () => database.drop(),
+      () => db.destroy(),
+    );
+    await migrateToLatest(db, dialect);
+    await db
+      .insertInto("users")
+      .values({ id: "u1", email: "a@b.co", created_at: 1_795_000_000_123 })
+      .execute();
+    const row = await db.selectFrom("users").selectAll().executeTakeFirstOrThrow();
+    expect(row.created_at).toBe(1_795_000_000_123);
+    const { rows } = await sql<{ v: number }>`select cast(${5 * 1024 ** 3} as bigint) as v`.execute(
+      db,
+    );
+    expect(Number(rows[0]?.v)).toBe(5 * 1024 ** 3);
+  });
+});
