@@ -1,0 +1,74 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const BIN = resolve(import.meta.dirname, "../../bin/tollgate.js");
+
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+    server.on("error", fail);
+  });
+}
+
+export interface RunningServer {
+  url: string;
+  dir: string;
+  env: Record<string, string>;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `tollgate serve` as its own process in a fresh folder and waits until /readyz answers. */
+export async function startServer(
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<RunningServer> {
+  const dir = mkdtempSync(join(tmpdir(), "tollgate-e2e-"));
+  const port = await freePort();
+  const fullEnv = {
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: `sqlite:${join(dir, "data/tollgate.db")}`,
+    STORAGE_URL: `file:${join(dir, "data/files")}`,
+    ...env,
+  };
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [BIN, "serve", "--host", "127.0.0.1", ...args],
+    {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? dir, ...fullEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let output = "";
+  child.stdout?.on("data", (d) => (output += d));
+  child.stderr?.on("data", (d) => (output += d));
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  const url = fullEnv.PUBLIC_URL;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    dir,
+    env: fullEnv,
+    output: () => output,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
