@@ -45,14 +45,16 @@ const duration = (fallback: string, maxSeconds: number) =>
       }),
   );
 
-const positiveInt = (label: string) =>
+const positiveInt = (label: string, max = Number.MAX_SAFE_INTEGER) =>
   z.preprocess(
     empty,
     z
       .string()
+      .trim()
       .regex(/^\d+$/, `must be a whole number (${label})`)
       .transform(Number)
       .refine((n) => n > 0, `must be greater than 0 (${label})`)
+      .refine((n) => n <= max, `must be at most ${max} (${label})`)
       .optional(),
   );
 
@@ -91,14 +93,19 @@ const SEVEN_DAYS = 7 * 86400;
 const schema = z.object({
   PORT: z.preprocess(
     empty,
-    z.coerce
-      .number({ message: "must be a port number" })
-      .int("must be a port number")
-      .min(0, "must be between 0 and 65535")
-      .max(65535, "must be between 0 and 65535")
-      .default(8787),
+    z
+      .string()
+      .trim()
+      .default("8787")
+      .refine((v) => /^\d+$/.test(v), "must be a port number")
+      .transform(Number)
+      .refine((n) => n <= 65535, "must be between 0 and 65535"),
   ),
-  PUBLIC_URL: url(["http:", "https:"], "https://shop.example.com"),
+  // Links are built as PUBLIC_URL + path, so a query or fragment would break every one of them.
+  PUBLIC_URL: url(["http:", "https:"], "https://shop.example.com").refine(
+    (v) => v === undefined || !/[?#]/.test(v),
+    "must not have a ?query or #fragment",
+  ),
   DATABASE_URL: z.preprocess(
     empty,
     z
@@ -131,7 +138,7 @@ const schema = z.object({
   ),
   DOWNLOAD_URL_TTL: duration("300", SEVEN_DAYS),
   DOWNLOAD_TOKEN_TTL: duration("24h", 365 * 86400),
-  DOWNLOAD_TOKEN_MAX_USES: positiveInt("uses per link"),
+  DOWNLOAD_TOKEN_MAX_USES: positiveInt("uses per link", 1_000_000),
   MAX_UPLOAD_SIZE: z.preprocess(
     empty,
     z
@@ -240,29 +247,49 @@ export interface Config {
 
 export function parseConfig(env: Env): Config {
   const result = schema.safeParse(env);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((i) => ({
-        variable: String(i.path[0] ?? "config"),
-        message: i.message,
-      })),
-    );
-  }
+  // Variables that need each other are checked on the raw text, so they are reported together
+  // with any malformed variable instead of only after it is fixed.
+  const problems = [
+    ...(result.success
+      ? []
+      : result.error.issues.map((i) => ({
+          variable: String(i.path[0] ?? "config"),
+          message: i.message,
+        }))),
+    ...missingCompanions(env),
+  ];
+  if (!result.success || problems.length) throw new ConfigError(problems);
   return assemble(result.data);
 }
 
-function assemble(v: Parsed): Config {
+function missingCompanions(env: Env): { variable: string; message: string }[] {
   const problems: { variable: string; message: string }[] = [];
+  const given = (variable: keyof Parsed) => empty(env[variable]) !== undefined;
   const need = (variable: keyof Parsed, why: string) => {
-    if (!v[variable]) problems.push({ variable, message: `is required ${why}` });
+    if (!given(variable)) problems.push({ variable, message: `is required ${why}` });
   };
+  if (env.STORAGE_URL?.trim().startsWith("s3:")) {
+    need("S3_ACCESS_KEY_ID", "with s3:// storage");
+    need("S3_SECRET_ACCESS_KEY", "with s3:// storage");
+  }
+  if (env.AUTH?.trim() === "supabase") {
+    need("SUPABASE_URL", "when AUTH=supabase");
+    need("SUPABASE_ANON_KEY", "when AUTH=supabase");
+  }
+  if (given("STRIPE_SECRET_KEY")) {
+    need(
+      "STRIPE_WEBHOOK_SECRET",
+      "when STRIPE_SECRET_KEY is set (Stripe dashboard > Webhooks > Signing secret)",
+    );
+  }
+  return problems;
+}
 
+function assemble(v: Parsed): Config {
   let storage: Config["storage"];
   if (v.STORAGE_URL.startsWith("file:")) {
     storage = { kind: "local", root: v.STORAGE_URL.slice("file:".length) };
   } else {
-    need("S3_ACCESS_KEY_ID", "with s3:// storage");
-    need("S3_SECRET_ACCESS_KEY", "with s3:// storage");
     const region =
       v.S3_REGION ?? (v.S3_ENDPOINT?.includes(".r2.cloudflarestorage.com") ? "auto" : "us-east-1");
     storage = {
@@ -277,21 +304,12 @@ function assemble(v: Parsed): Config {
 
   let auth: Config["auth"] = { kind: "builtin" };
   if (v.AUTH === "supabase") {
-    need("SUPABASE_URL", "when AUTH=supabase");
-    need("SUPABASE_ANON_KEY", "when AUTH=supabase");
     auth = {
       kind: "supabase",
       url: (v.SUPABASE_URL ?? "").replace(/\/$/, ""),
       anonKey: v.SUPABASE_ANON_KEY ?? "",
     };
   }
-  if (v.STRIPE_SECRET_KEY && !v.STRIPE_WEBHOOK_SECRET) {
-    need(
-      "STRIPE_WEBHOOK_SECRET",
-      "when STRIPE_SECRET_KEY is set (Stripe dashboard > Webhooks > Signing secret)",
-    );
-  }
-  if (problems.length) throw new ConfigError(problems);
 
   const dialect = v.DATABASE_URL.startsWith("sqlite:") ? "sqlite" : "postgres";
   return {

@@ -12,13 +12,17 @@ export function parseDuration(text: string | number): number | null {
 const SIZE_UNITS: Record<string, number> = {
   "": 1,
   b: 1,
+  k: 1024,
   kb: 1024,
+  m: 1024 ** 2,
   mb: 1024 ** 2,
+  g: 1024 ** 3,
   gb: 1024 ** 3,
+  t: 1024 ** 4,
   tb: 1024 ** 4,
 };
 
-/** Bytes from `1048576`, `512KB`, `100MB`, `5GB`. */
+/** Bytes from `1048576`, `512KB` (or `512K`), `100MB`, `5GB`. */
 export function parseSize(text: string): number | null {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?b?)\s*$/i.exec(text);
   if (!match) return null;

@@ -1,13 +1,15 @@
+import { z } from "zod";
 import { grantAccess, revokeAccessOf, revokeEntitlement } from "../../core/access/entitlements.ts";
 import { getProductForAdmin } from "../../core/catalog/products.ts";
 import { normalizeEmail } from "../../core/context.ts";
 import { createDownloadToken } from "../../core/delivery/tokens.ts";
-import { invalidInput } from "../../core/errors.ts";
+import { forbidden, invalidInput, isAppError } from "../../core/errors.ts";
 import { emailSchema } from "../../core/identity/signIn.ts";
 import { parseInput } from "../../core/validate.ts";
 import { withRuntime } from "../run.ts";
 
-const parseEmail = (email: string) => normalizeEmail(parseInput(emailSchema, email));
+const parseEmail = (email: string) =>
+  normalizeEmail(parseInput(z.object({ email: emailSchema }), { email }).email);
 
 export function grant(email: string, slug: string) {
   return withRuntime(async ({ systemCtx: ctx, config }) => {
@@ -63,16 +65,22 @@ export function token(
   opts: { expires?: string; maxUses?: number; asset?: string },
 ) {
   return withRuntime(async ({ systemCtx: ctx }) => {
+    const address = parseEmail(email);
     const product = await getProductForAdmin({ ctx, input: { slug } });
     const created = await createDownloadToken({
       ctx,
       input: {
-        email: parseEmail(email),
+        email: address,
         productId: product.id,
         ...(opts.expires ? { expiresIn: opts.expires } : {}),
-        ...(opts.maxUses ? { maxUses: opts.maxUses } : {}),
+        ...(opts.maxUses !== undefined ? { maxUses: opts.maxUses } : {}),
         ...(opts.asset ? { assetId: opts.asset } : {}),
       },
+    }).catch((error: unknown) => {
+      // The core words this for the buyer ("You have not purchased..."); say whom it is about.
+      if (isAppError(error) && error.code === "forbidden")
+        throw forbidden(`${address} has no access to ${product.slug}: ${error.message}`);
+      throw error;
     });
     console.log(created.url);
     console.log(

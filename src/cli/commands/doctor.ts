@@ -44,7 +44,7 @@ export async function doctor() {
       await runtime.deps.store.check();
       say("ok", "storage", `${storageText(config)} is reachable and writable`);
     } catch (error) {
-      say("fail", "storage", `${storageText(config)}: ${describe(error)}`);
+      say("fail", "storage", `STORAGE_URL ${storageText(config)}: ${describe(error)}`);
     }
     await runtime.close();
   }
@@ -125,7 +125,7 @@ async function checkDatabase(runtime: NodeRuntime, say: (s: Status, a: string, t
   try {
     await sql`select 1`.execute(runtime.deps.db);
   } catch (error) {
-    say("fail", "database", `${where}: ${describe(error)}`);
+    say("fail", "database", `DATABASE_URL ${where} is not reachable: ${describe(error)}`);
     return;
   }
   const migrator = new Migrator({

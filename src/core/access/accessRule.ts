@@ -12,7 +12,12 @@ export interface Holder {
  * The access rule: a holder owns an entitlement whose user id is theirs or whose email is their
  * verified email, so a guest purchase is claimed by signing in with the paying email.
  */
-export function entitlementsOf(ctx: Ctx, holder: Holder, productId?: string) {
+export async function entitlementsOf(
+  ctx: Ctx,
+  holder: Holder,
+  productId?: string,
+): Promise<Entitlement[]> {
+  if (!holder.userId && !holder.email) return [];
   let query = db(ctx)
     .selectFrom("entitlements")
     .selectAll()
@@ -20,7 +25,7 @@ export function entitlementsOf(ctx: Ctx, holder: Holder, productId?: string) {
       const mine = [];
       if (holder.userId) mine.push(eb("user_id", "=", holder.userId));
       if (holder.email) mine.push(eb("email", "=", holder.email));
-      return mine.length ? eb.or(mine) : eb.val(false);
+      return eb.or(mine);
     });
   if (productId) query = query.where("product_id", "=", productId);
   return query.execute();

@@ -63,7 +63,8 @@ export async function downloadAsUser({
 }): Promise<Delivery> {
   const { asset, entitlement } = await authorizeDownload({ ctx, input });
   const delivery = await prepareDelivery(ctx, asset, input.request);
-  if (delivery.kind === "unsatisfiable" || isContinuation(asset, input.request)) return delivery;
+  if (delivery.kind === "unsatisfiable" || isContinuation(ctx, asset, input.request))
+    return delivery;
   try {
     await recordDownload(ctx, {
       entitlementId: entitlement.id,

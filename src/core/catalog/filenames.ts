@@ -9,11 +9,14 @@ export function sanitizeFilename(name: string): string {
   const clean = base
     // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
     .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "")
+    // a lone UTF-16 surrogate is not a character and cannot be encoded in a header
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "")
     .replace(/^[.\s]+/, "")
-    .trim()
-    .slice(0, 200);
-  if (!clean) throw invalidInput(`"${name.slice(0, 100)}" is not a usable file name.`);
-  return clean;
+    .trim();
+  // 200 characters, not UTF-16 units, so an emoji is never cut in half
+  const short = Array.from(clean).slice(0, 200).join("").trim();
+  if (!short) throw invalidInput(`"${name.slice(0, 100)}" is not a usable file name.`);
+  return short;
 }
 
 const TYPES: Record<string, string> = {
@@ -53,7 +56,7 @@ export function guessContentType(filename: string): string {
 
 /** A Content-Type we are willing to store: a plain `type/subtype`, optionally with parameters. */
 export function safeContentType(value: string | null | undefined, filename: string): string {
-  if (value && /^[\w.+-]+\/[\w.+-]+(\s*;\s*[\w-]+=[\w.-]+)*$/.test(value.trim()))
+  if (value && /^[\w.+-]+\/[\w.+-]+([ \t]*;[ \t]*[\w-]+=[\w.-]+)*$/.test(value.trim()))
     return value.trim();
   return guessContentType(filename);
 }

@@ -14,7 +14,12 @@ export function contentDisposition(filename: string): string {
 }
 
 function encodeRfc8187(value: string): string {
-  return encodeURIComponent(value).replace(
+  // A lone UTF-16 surrogate has no UTF-8 form (encodeURIComponent throws on it): use U+FFFD.
+  const wellFormed = value.replace(
+    /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+    "\uFFFD",
+  );
+  return encodeURIComponent(wellFormed).replace(
     /['()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );

@@ -16,7 +16,6 @@ export function parseRange(header: string | null | undefined, size: number): Ran
   if (!match) return { kind: "full" };
   const [, first = "", last = ""] = match;
   if (first === "" && last === "") return { kind: "full" };
-  if (first.length > 15 || last.length > 15) return { kind: "unsatisfiable" };
   if (first === "") {
     const suffix = Number(last);
     if (suffix === 0 || size === 0) return { kind: "unsatisfiable" };

@@ -165,7 +165,9 @@ export async function downloadWithToken({
     .executeTakeFirst();
   if (!asset) throw noSuchFile();
   if (!asset.active) throw fileRetired();
-  const continuing = token.uses > 0 && isContinuation(asset, input.request);
+  // A later range continues a download only if this link already delivered this very file.
+  const continuing =
+    isContinuation(ctx, asset, input.request) && (await hasDelivered(ctx, token.id, asset.id));
   if (!continuing && token.max_uses !== null && token.uses >= token.max_uses) throw usedUp();
 
   const delivery = await prepareDelivery(ctx, asset, input.request);
@@ -195,6 +197,17 @@ export async function downloadWithToken({
     throw error;
   }
   return delivery;
+}
+
+async function hasDelivered(ctx: Ctx, tokenId: string, assetId: string): Promise<boolean> {
+  const row = await db(ctx)
+    .selectFrom("downloads")
+    .select("id")
+    .where("token_id", "=", tokenId)
+    .where("asset_id", "=", assetId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 async function findUsableToken(

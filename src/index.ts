@@ -1,0 +1,15 @@
+/**
+ * Tollgate as a library: the core verbs, for scripts and apps that embed the shop's rules.
+ * Each verb is `verb({ ctx, input })`; build `ctx` with `buildNodeRuntime(parseConfig(env)).systemCtx`.
+ */
+export { parseConfig } from "./config.ts";
+export { authorizeDownload, downloadAsUser } from "./core/access/authorizeDownload.ts";
+export { claimFree } from "./core/access/claimFree.ts";
+export { grantAccess, listEntitlements, revokeEntitlement } from "./core/access/entitlements.ts";
+export { getLibrary } from "./core/access/library.ts";
+export { addAsset, setAssetActive } from "./core/catalog/assets.ts";
+export { createProduct, getProduct, listProducts, updateProduct } from "./core/catalog/products.ts";
+export { createDownloadToken, downloadWithToken, inspectToken } from "./core/delivery/tokens.ts";
+export { AppError } from "./core/errors.ts";
+export { createApp } from "./http/app.ts";
+export { buildNodeRuntime } from "./runtime/node.ts";
