@@ -46,15 +46,16 @@ export function revoke(
     }
     if (!email || !slug)
       throw invalidInput("Give an email and a product slug, or --id <entitlementId>.");
+    const address = parseEmail(email);
     const product = await getProductForAdmin({ ctx, input: { slug } });
     const count = await revokeAccessOf({
       ctx,
-      input: { email: parseEmail(email), productId: product.id, ...reason },
+      input: { email: address, productId: product.id, ...reason },
     });
     console.log(
       count
-        ? `Revoked ${count} entitlement(s) of ${email} for ${product.slug}.`
-        : `${email} had no active access to ${product.slug}.`,
+        ? `Revoked ${count} entitlement(s) of ${address} for ${product.slug}.`
+        : `${address} had no active access to ${product.slug}.`,
     );
   });
 }

@@ -20,8 +20,9 @@ export const emailSchema = z
 
 /** Only a path on this site, never `//host`, `/\host` or a scheme: no open redirects. */
 export function safeNextPath(next: unknown): string | null {
-  if (typeof next !== "string" || !/^\/(?![/\\])[^\s\\]*$/.test(next) || next.length > 500)
-    return null;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  const safe = /^\/(?![/\\])[^\s\\\u0000-\u001f\u007f]*$/;
+  if (typeof next !== "string" || !safe.test(next) || next.length > 500) return null;
   return next;
 }
 
