@@ -14,10 +14,19 @@ export function deliveryResponse(delivery: Delivery): Response {
   }
   if (delivery.kind === "unsatisfiable") return unsatisfiableResponse(delivery.asset.size);
   const { asset } = delivery;
-  return bytesResponse(delivery.object, {
-    contentType: asset.content_type,
-    filename: asset.filename,
-    etag: etagOf(asset),
+  const meta = { contentType: asset.content_type, filename: asset.filename, etag: etagOf(asset) };
+  if (delivery.kind === "head") return headResponse(asset.size, meta);
+  return bytesResponse(delivery.object, meta);
+}
+
+/** What a GET of the whole object would say, without the body (nothing is opened). */
+export function headResponse(
+  size: number,
+  meta: { contentType: string; filename: string; etag?: string },
+): Response {
+  return new Response(null, {
+    status: 200,
+    headers: { ...fileHeaders(meta), "Content-Length": String(size) },
   });
 }
 
@@ -26,14 +35,7 @@ export function bytesResponse(
   object: ObjectBody,
   meta: { contentType: string; filename: string; etag?: string },
 ): Response {
-  const headers: Record<string, string> = {
-    ...NO_STORE,
-    "Content-Type": meta.contentType,
-    "Content-Disposition": contentDisposition(meta.filename),
-    "Accept-Ranges": "bytes",
-    "X-Content-Type-Options": "nosniff",
-    ...(meta.etag ? { ETag: meta.etag } : {}),
-  };
+  const headers = fileHeaders(meta);
   if (!object.range) {
     headers["Content-Length"] = String(object.size);
     return new Response(object.body, { status: 200, headers });
@@ -41,6 +43,21 @@ export function bytesResponse(
   headers["Content-Range"] = `bytes ${object.range.start}-${object.range.end}/${object.size}`;
   headers["Content-Length"] = String(object.range.end - object.range.start + 1);
   return new Response(object.body, { status: 206, headers });
+}
+
+function fileHeaders(meta: {
+  contentType: string;
+  filename: string;
+  etag?: string;
+}): Record<string, string> {
+  return {
+    ...NO_STORE,
+    "Content-Type": meta.contentType,
+    "Content-Disposition": contentDisposition(meta.filename),
+    "Accept-Ranges": "bytes",
+    "X-Content-Type-Options": "nosniff",
+    ...(meta.etag ? { ETag: meta.etag } : {}),
+  };
 }
 
 export function unsatisfiableResponse(size: number): Response {
@@ -51,7 +68,12 @@ export function unsatisfiableResponse(size: number): Response {
 }
 
 export function deliveryRequest(c: Context) {
-  return { range: c.req.header("range") ?? null, ifRange: c.req.header("if-range") ?? null };
+  return {
+    range: c.req.header("range") ?? null,
+    ifRange: c.req.header("if-range") ?? null,
+    // Hono answers HEAD with the GET route; a HEAD must not open, count or log anything.
+    headOnly: c.req.method === "HEAD",
+  };
 }
 
 export function clientInfo(c: Context<HonoEnv>): ClientInfo {

@@ -65,7 +65,9 @@ describe.each(dialects)("pages and free products on %s", (dialect) => {
     const library = await (await h.request("/library", { cookie, headers: html })).text();
     expect(library).toContain("Free Guide");
     expect(library).toContain(`/download/${product.slug}/${asset.id}`);
-    expect((await h.request(`/download/${product.slug}/${asset.id}`, { cookie })).status).toBe(200);
+    const download = await h.request(`/download/${product.slug}/${asset.id}`, { cookie });
+    expect(download.status).toBe(200);
+    expect(await download.text()).toBe("%PDF-1.4 guide");
   });
 
   it("a paid product cannot be claimed for free", async () => {

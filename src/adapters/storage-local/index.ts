@@ -53,7 +53,11 @@ export class LocalObjectStore implements ObjectStore {
     let size = 0;
     const limit = opts.maxBytes ?? Number.POSITIVE_INFINITY;
     try {
-      const out = createWriteStream(partial, { flags: "wx", highWaterMark: CHUNK });
+      // Opened before the copy starts, so a failed copy never leaves the file to appear after rm.
+      const out = createWriteStream(partial, {
+        fd: await open(partial, "wx"),
+        highWaterMark: CHUNK,
+      });
       const counting = new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
           size += chunk.byteLength;

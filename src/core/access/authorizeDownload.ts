@@ -62,6 +62,7 @@ export async function downloadAsUser({
   input: { slug: string; assetId: string; request: DeliveryRequest; client: ClientInfo };
 }): Promise<Delivery> {
   const { asset, entitlement } = await authorizeDownload({ ctx, input });
+  if (input.request.headOnly) return { kind: "head", asset };
   const delivery = await prepareDelivery(ctx, asset, input.request);
   if (delivery.kind === "unsatisfiable" || isContinuation(ctx, asset, input.request))
     return delivery;

@@ -7,12 +7,16 @@ import { parseRange } from "./range.ts";
 export type Delivery =
   | { kind: "redirect"; url: string; asset: Asset }
   | { kind: "stream"; asset: Asset; object: ObjectBody }
-  | { kind: "unsatisfiable"; asset: Asset };
+  | { kind: "unsatisfiable"; asset: Asset }
+  /** A HEAD request: access was checked; nothing was opened, counted or logged. */
+  | { kind: "head"; asset: Asset };
 
 export interface DeliveryRequest {
   range?: string | null;
   /** `If-Range`: a range applies only while the file is still the one the client started on. */
   ifRange?: string | null;
+  /** HEAD: check access and describe the file, but open, count and log nothing. */
+  headOnly?: boolean;
 }
 
 export const etagOf = (asset: Asset) => `"${asset.sha256}"`;

@@ -169,6 +169,7 @@ export async function downloadWithToken({
   const continuing =
     isContinuation(ctx, asset, input.request) && (await hasDelivered(ctx, token.id, asset.id));
   if (!continuing && token.max_uses !== null && token.uses >= token.max_uses) throw usedUp();
+  if (input.request.headOnly) return { kind: "head", asset };
 
   const delivery = await prepareDelivery(ctx, asset, input.request);
   if (delivery.kind === "unsatisfiable" || continuing) return delivery;

@@ -142,6 +142,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("created_at", "bigint", (c) => c.notNull())
     .execute();
   await db.schema.createIndex("downloads_created").on("downloads").column("created_at").execute();
+  await db.schema
+    .createIndex("downloads_token")
+    .on("downloads")
+    .columns(["token_id", "asset_id"])
+    .execute();
 
   await db.schema
     .createTable("webhook_events")

@@ -9,6 +9,7 @@ import {
   clientInfo,
   deliveryRequest,
   deliveryResponse,
+  headResponse,
   unsatisfiableResponse,
 } from "../delivery.ts";
 import type { HonoEnv } from "../env.ts";
@@ -77,12 +78,11 @@ export const downloads = new Hono<HonoEnv>()
     if (!store.verify(key, q)) throw forbidden("This download link has expired or is not valid.");
     const info = await store.head(key);
     if (!info) throw notFound("This file no longer exists.");
+    const meta = { contentType: q.ct ?? "application/octet-stream", filename: q.fn ?? "download" };
+    if (c.req.method === "HEAD") return headResponse(info.size, meta);
     const range = parseRange(c.req.header("range"), info.size);
     if (range.kind === "unsatisfiable") return unsatisfiableResponse(info.size);
     const object = await store.get(key, range.kind === "partial" ? range.range : undefined);
     if (!object) throw notFound("This file no longer exists.");
-    return bytesResponse(object, {
-      contentType: q.ct ?? "application/octet-stream",
-      filename: q.fn ?? "download",
-    });
+    return bytesResponse(object, meta);
   });
