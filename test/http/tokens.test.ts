@@ -389,6 +389,18 @@ describe.each(dialects)("delivery tokens on %s", (dialect) => {
     },
   );
 
+  it("a link for one retired file is refused when it is created, not when a buyer opens it", async () => {
+    const email = uniqueEmail("retired-link");
+    const { product, asset } = await h.ownedProduct(email);
+    await h.admin(`/api/admin/assets/${asset.id}`, { method: "PATCH", json: { active: false } });
+    const res = await h.admin("/api/admin/tokens", {
+      method: "POST",
+      json: { email, product: product.slug, assetId: asset.id },
+    });
+    expect(res.status).toBe(410);
+    expect((await res.json()).message).toMatch(/retired/);
+  });
+
   it("expiresIn takes a duration and the link expires then", async () => {
     const email = uniqueEmail("good-expiry");
     const { product } = await h.ownedProduct(email);

@@ -75,11 +75,12 @@ export async function createDownloadToken({
   if (input.assetId) {
     const asset = await db(ctx)
       .selectFrom("assets")
-      .select("id")
+      .select(["id", "active"])
       .where("id", "=", input.assetId)
       .where("product_id", "=", input.productId)
       .executeTakeFirst();
     if (!asset) throw notFound("There is no such file in this product.");
+    if (!asset.active) throw fileRetired();
   }
   const token = PREFIX + toBase64Url(ctx.crypto.randomBytes(32));
   const row = {
