@@ -1,7 +1,7 @@
 import type { Asset } from "../../db/schema.ts";
 import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.ts";
 import { contentDisposition } from "../delivery/contentDisposition.ts";
-import { gone, notFound, tooLarge } from "../errors.ts";
+import { gone, notFound } from "../errors.ts";
 import { safeContentType, sanitizeFilename } from "./filenames.ts";
 import { getProductForAdmin } from "./products.ts";
 
@@ -25,21 +25,17 @@ export async function addAsset({ ctx, input }: { ctx: Ctx; input: AddAssetInput 
   const storageKey = `products/${product.id}/${id}`;
 
   const hash = ctx.crypto.createSha256();
-  const limit = ctx.settings.maxUploadBytes;
-  let size = 0;
   const hashing = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
-      size += chunk.byteLength;
-      if (size > limit)
-        throw tooLarge(`The file is larger than the upload limit of ${limit} bytes.`);
       hash.update(chunk);
       controller.enqueue(chunk);
     },
   });
-  await ctx.store.put(storageKey, input.body.pipeThrough(hashing), {
+  // The store enforces the size limit as the bytes arrive (too_large) and reports the size.
+  const { size } = await ctx.store.put(storageKey, input.body.pipeThrough(hashing), {
     contentType,
     contentDisposition: contentDisposition(filename),
-    maxBytes: limit,
+    maxBytes: ctx.settings.maxUploadBytes,
   });
   const sha256 = await hash.digestHex();
 
