@@ -174,6 +174,10 @@ const schema = z.object({
       .optional(),
   ),
   STRIPE_API_URL: url(["http:", "https:"], "http://127.0.0.1:12111"),
+  REFUND_REVOKES_ACCESS: z.preprocess(
+    empty,
+    z.enum(["true", "false"], { message: 'must be "true" or "false"' }).default("true"),
+  ),
   AUTH: z.preprocess(
     empty,
     z
@@ -236,6 +240,7 @@ export interface Config {
     tokenMaxUses: number | null;
   };
   maxUploadBytes: number;
+  refundRevokesAccess: boolean;
   stripe: { secretKey?: string; webhookSecret?: string; apiUrl?: string };
   auth: { kind: "builtin" } | { kind: "supabase"; url: string; anonKey: string };
   mail: { url: string; from: string };
@@ -329,6 +334,7 @@ function assemble(v: Parsed): Config {
       tokenMaxUses: v.DOWNLOAD_TOKEN_MAX_USES ?? null,
     },
     maxUploadBytes: v.MAX_UPLOAD_SIZE,
+    refundRevokesAccess: v.REFUND_REVOKES_ACCESS === "true",
     stripe: {
       ...(v.STRIPE_SECRET_KEY ? { secretKey: v.STRIPE_SECRET_KEY } : {}),
       ...(v.STRIPE_WEBHOOK_SECRET ? { webhookSecret: v.STRIPE_WEBHOOK_SECRET } : {}),

@@ -4,6 +4,13 @@ import { startServer } from "../runtime/serve.ts";
 import { grant, revoke, token } from "./commands/access.ts";
 import { assetAdd } from "./commands/assets.ts";
 import { doctor } from "./commands/doctor.ts";
+import { localStripeCommand } from "./commands/localStripe.ts";
+import {
+  eventsCommand,
+  ordersCommand,
+  reconcileCommand,
+  replayCommand,
+} from "./commands/orders.ts";
 import { productAdd, productList } from "./commands/products.ts";
 import { loadConfig, reportFailure, withRuntime } from "./run.ts";
 
@@ -90,8 +97,35 @@ program
   .action(token);
 
 program
+  .command("reconcile")
+  .description(
+    "fetch payment events from Stripe and apply the ones that were missed (safe to repeat)",
+  )
+  .option("--since <duration>", "how far back: 6h, 3d", "3d")
+  .action(reconcileCommand);
+
+program
+  .command("orders")
+  .description("list recent orders")
+  .option("--limit <n>", "how many", int, 50)
+  .action(ordersCommand);
+
+program
+  .command("events")
+  .description("list recent payment events and how each was handled")
+  .option("--limit <n>", "how many", int, 50)
+  .action(eventsCommand);
+
+program
+  .command("replay <eventId>")
+  .description("apply a recorded payment event again through the same path")
+  .action(replayCommand);
+
+program
   .command("doctor")
   .description("check configuration, database, storage, payments and mail, and say what is wrong")
   .action(doctor);
+
+program.addCommand(localStripeCommand());
 
 program.parseAsync().catch(reportFailure);

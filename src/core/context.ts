@@ -1,7 +1,7 @@
 import type { Db, Trx } from "../db/schema.ts";
 import { toBase64Url, toHex } from "./encoding.ts";
 import { forbidden, unauthenticated } from "./errors.ts";
-import type { Clock, Crypto, Logger, Mailer, ObjectStore } from "./ports.ts";
+import type { Clock, Crypto, Logger, Mailer, ObjectStore, Payments } from "./ports.ts";
 
 /** What the rules need to know of the configuration. */
 export interface Settings {
@@ -15,6 +15,8 @@ export interface Settings {
   };
   maxUploadBytes: number;
   adminEmails: string[];
+  /** A full refund takes access away (the default), or leaves it as a goodwill gesture. */
+  refundRevokesAccess: boolean;
 }
 
 /** Built once per process (Node) or isolate (Workers) and shared by every request. */
@@ -24,6 +26,7 @@ export interface Deps {
   crypto: Crypto;
   clock: Clock;
   mailer: Mailer;
+  payments: Payments;
   log: Logger;
   settings: Settings;
 }

@@ -3,6 +3,7 @@
  * imports a driver, an SDK or a Node module.
  */
 import type { Db, Trx } from "../db/schema.ts";
+import type { PaymentEvent } from "./orders/events.ts";
 
 export type { Db, Trx };
 
@@ -85,4 +86,78 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A Checkout Session as the rules need it, whatever the payment provider's object looks like. */
+export interface CheckoutView {
+  id: string;
+  status: "open" | "complete" | "expired";
+  paymentStatus: "paid" | "unpaid" | "no_payment_required";
+  mode: "payment" | "subscription";
+  currency: string | null;
+  amountSubtotal: number | null;
+  amountTotal: number | null;
+  /** What the buyer typed at checkout, or what we pre-filled. */
+  email: string | null;
+  metadata: Record<string, string>;
+  paymentIntentId: string | null;
+  subscriptionId: string | null;
+  customerId: string | null;
+  /** End of the paid subscription period (ms), when the session started a subscription. */
+  subscriptionPeriodEnd: number | null;
+  lineItems: {
+    priceId: string | null;
+    currency: string;
+    amountSubtotal: number;
+    quantity: number;
+  }[];
+  createdAt: number;
+}
+
+export interface CheckoutRequest {
+  mode: "payment" | "subscription";
+  item: {
+    name: string;
+    currency: string;
+    unitAmount: number;
+    interval: string | null;
+    priceId: string | null;
+  };
+  clientReferenceId: string | null;
+  customerEmail: string | null;
+  /** Copied onto the session and onto the payment intent or subscription. */
+  metadata: Record<string, string>;
+  successUrl: string;
+  cancelUrl: string;
+}
+
+/** The few calls the rules make to the payment provider (Stripe, or the local Stripe). */
+export interface Payments {
+  readonly livemode: boolean;
+  createCheckout(request: CheckoutRequest): Promise<{ id: string; url: string }>;
+  /** Null when the provider does not know the session. */
+  retrieveCheckout(sessionId: string): Promise<CheckoutView | null>;
+  refund(paymentIntentId: string): Promise<void>;
+  readonly events: PaymentEvents;
+}
+
+/** An event from the payment provider, verified (signature, or fetched with our key). */
+export interface ProviderEvent {
+  id: string;
+  type: string;
+  livemode: boolean;
+  /** The raw JSON, kept for the seller and for replay. */
+  payload: string;
+  /** What it means for Tollgate; may ask the provider for details. Null: nothing to do. */
+  translate(): Promise<PaymentEvent | null>;
+}
+
+/** The provider's side of webhooks, replay and reconcile. */
+export interface PaymentEvents {
+  /** Verifies the signature on the raw body; throws invalid_input for anything not genuine. */
+  verify(rawBody: string, signatureHeader: string | null, nowMs: number): Promise<ProviderEvent>;
+  /** An event we stored earlier (it was verified when it arrived). */
+  fromStored(payload: string): ProviderEvent;
+  /** Every event since a time, oldest first, fetched from the provider with our key. */
+  listSince(sinceMs: number): AsyncIterable<ProviderEvent>;
 }

@@ -6,11 +6,13 @@ import { errorResponse } from "./errors.ts";
 import { requestContext, sameOrigin } from "./middleware/context.ts";
 import { admin } from "./routes/admin.ts";
 import { auth } from "./routes/auth.tsx";
+import { checkout } from "./routes/checkout.tsx";
 import { dev } from "./routes/dev.tsx";
 import { downloads } from "./routes/downloads.tsx";
 import { health } from "./routes/health.ts";
 import { library } from "./routes/library.tsx";
 import { storefront } from "./routes/storefront.tsx";
+import { stripeWebhooks } from "./webhooks/stripe.ts";
 
 /** The whole HTTP surface, the same on Node and Workers; `deps` are built once by the runtime. */
 export function createApp(deps: AppDeps): Hono<HonoEnv> {
@@ -32,6 +34,8 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route("/", health);
   app.route("/", dev);
   app.route("/", storefront);
+  app.route("/", checkout);
+  app.route("/", stripeWebhooks);
   app.route("/", auth);
   app.route("/", library);
   app.route("/", downloads);

@@ -21,12 +21,21 @@ export async function readBody(c: Context): Promise<Record<string, unknown>> {
   throw invalidInput("The request body must be a JSON object.");
 }
 
-/** Reads at most `limit` bytes; stops reading (and answers 413) as soon as more arrive. */
-async function readText(c: Context, limit: number): Promise<string> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > limit) throw tooLarge(`The request body is larger than ${limit / 1024} KB.`);
+/** Reads at most `limit` bytes as UTF-8; stops reading (and answers 413) as soon as more arrive. */
+export async function readText(c: Context, limit: number): Promise<string> {
+  const bytes = await readBytes(c, limit);
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw invalidInput("The request body is not valid UTF-8.");
+  }
+}
+
+async function readBytes(c: Context, limit: number): Promise<Uint8Array> {
+  const tooBig = () => tooLarge(`The request body is larger than ${Math.round(limit / 1024)} KB.`);
+  if (Number(c.req.header("content-length") ?? "0") > limit) throw tooBig();
   const body = c.req.raw.body;
-  if (!body) return "";
+  if (!body) return new Uint8Array(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -36,7 +45,7 @@ async function readText(c: Context, limit: number): Promise<string> {
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();
-      throw tooLarge(`The request body is larger than ${limit / 1024} KB.`);
+      throw tooBig();
     }
     chunks.push(value);
   }
@@ -46,11 +55,7 @@ async function readText(c: Context, limit: number): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw invalidInput("The request body is not valid UTF-8.");
-  }
+  return bytes;
 }
 
 export function isFormPost(c: Context): boolean {

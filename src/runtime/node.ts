@@ -1,14 +1,16 @@
 import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { sql } from "kysely";
 import { nodeCrypto } from "../adapters/crypto-node/index.ts";
 import { consoleLogger } from "../adapters/log-console/index.ts";
 import { outboxMailer } from "../adapters/mail-outbox/index.ts";
 import { LocalObjectStore } from "../adapters/storage-local/index.ts";
+import { stripePayments } from "../adapters/stripe/index.ts";
+import { startLocalStripe } from "../adapters/stripe-local/index.ts";
 import { type Config, ConfigError } from "../config.ts";
 import { type Ctx, type Deps, system } from "../core/context.ts";
-import type { Clock, Logger, Mailer, ObjectStore } from "../core/ports.ts";
+import type { Clock, Logger, Mailer, ObjectStore, Payments } from "../core/ports.ts";
 import { migrateToLatest } from "../db/migrate.ts";
 import { openPostgres } from "../db/postgres.ts";
 import type { Db } from "../db/schema.ts";
@@ -23,13 +25,21 @@ export interface NodeRuntime {
   /** A context that acts as the seller, for the CLI and start-up tasks. */
   systemCtx: Ctx;
   app: ReturnType<typeof createApp>;
+  /** The local Stripe's API URL, when payments go to it. */
+  localStripeUrl: string | null;
   close(): Promise<void>;
 }
 
 /** Builds every dependency once for this process. */
 export async function buildNodeRuntime(
   config: Config,
-  opts: { log?: Logger; migrate?: boolean; clock?: Clock } = {},
+  opts: {
+    log?: Logger;
+    migrate?: boolean;
+    clock?: Clock;
+    /** Run the local Stripe in this process (serve, tests) when no STRIPE_SECRET_KEY is set. */
+    localStripe?: { port: number; webhookUrl: string };
+  } = {},
 ): Promise<NodeRuntime> {
   const log = opts.log ?? consoleLogger();
   if (config.auth.kind === "supabase") {
@@ -41,21 +51,33 @@ export async function buildNodeRuntime(
     ]);
   }
   const db = openDatabase(config);
+  const closers: (() => Promise<void>)[] = [() => db.destroy()];
+  const close = async () => {
+    for (const fn of closers.reverse()) await fn().catch(() => {});
+  };
   try {
     if (opts.migrate !== false) {
       const applied = await migrateToLatest(db, config.database.dialect);
       if (applied.length) log.info("database migrated", { applied: applied.join(",") });
     }
-    const { sessionSecret, adminToken } = resolveSecrets(config);
+    const { sessionSecret, adminToken, localStripeWebhookSecret } = resolveSecrets(config);
     const clock = opts.clock ?? { now: () => Date.now() };
     const store = openStore(config, sessionSecret, clock.now);
     const mailer = openMailer(config, { db, clock, crypto: nodeCrypto, log });
+    const { payments, localStripeUrl } = await openPayments(
+      config,
+      localStripeWebhookSecret,
+      opts.localStripe,
+      log,
+      closers,
+    );
     const deps: Deps = {
       db,
       store,
       crypto: nodeCrypto,
       clock,
       mailer,
+      payments,
       log,
       settings: {
         publicUrl: config.publicUrl,
@@ -63,6 +85,7 @@ export async function buildNodeRuntime(
         delivery: config.delivery,
         maxUploadBytes: config.maxUploadBytes,
         adminEmails: config.adminEmails,
+        refundRevokesAccess: config.refundRevokesAccess,
       },
     };
     const appDeps: AppDeps = {
@@ -85,10 +108,11 @@ export async function buildNodeRuntime(
       deps: appDeps,
       systemCtx: { ...deps, actor: system },
       app: createApp(appDeps),
-      close: () => db.destroy(),
+      localStripeUrl,
+      close,
     };
   } catch (error) {
-    await db.destroy();
+    await close();
     throw error;
   }
 }
@@ -109,13 +133,18 @@ function dataDir(config: Config): string | null {
   return filename === ":memory:" ? null : dirname(resolve(filename));
 }
 
-function resolveSecrets(config: Config): { sessionSecret: string; adminToken?: string } {
+function resolveSecrets(config: Config): {
+  sessionSecret: string;
+  adminToken?: string;
+  localStripeWebhookSecret?: string;
+} {
   const dir = dataDir(config);
-  if (dir && (!config.sessionSecret || !config.adminToken)) {
+  if (dir) {
     const generated = loadOrCreateSecrets(dir);
     return {
       sessionSecret: config.sessionSecret ?? generated.sessionSecret,
       adminToken: config.adminToken ?? generated.adminToken,
+      localStripeWebhookSecret: generated.localStripeWebhookSecret,
     };
   }
   if (!config.sessionSecret) {
@@ -130,6 +159,65 @@ function resolveSecrets(config: Config): { sessionSecret: string; adminToken?: s
     sessionSecret: config.sessionSecret,
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
   };
+}
+
+/** Where the local Stripe listens when the shop has no Stripe key: next to the shop's port. */
+export function localStripeUrl(config: Config): string {
+  return config.stripe.apiUrl ?? `http://127.0.0.1:${config.port + 1}`;
+}
+
+/**
+ * Stripe with the seller's key; without one, the local Stripe (DESIGN section 8), started here
+ * when asked, otherwise expected at STRIPE_API_URL (e.g. `tollgate local-stripe`).
+ */
+async function openPayments(
+  config: Config,
+  generatedSecret: string | undefined,
+  local: { port: number; webhookUrl: string } | undefined,
+  log: Logger,
+  closers: (() => Promise<void>)[],
+): Promise<{ payments: Payments; localStripeUrl: string | null }> {
+  const { secretKey, webhookSecret, apiUrl } = config.stripe;
+  if (secretKey && webhookSecret) {
+    const payments = stripePayments({
+      secretKey,
+      webhookSecret,
+      runtime: "node",
+      ...(apiUrl ? { apiUrl } : {}),
+    });
+    return { payments, localStripeUrl: null };
+  }
+  const secret = webhookSecret ?? generatedSecret;
+  if (!secret) {
+    throw new ConfigError([
+      {
+        variable: "STRIPE_SECRET_KEY",
+        message:
+          "is required with a Postgres database (the local Stripe is for the embedded shape)",
+      },
+    ]);
+  }
+  let url = localStripeUrl(config);
+  if (local && !apiUrl) {
+    const dir = dataDir(config);
+    const started = await startLocalStripe({
+      port: local.port,
+      stateFile: dir ? join(dir, "local-stripe.json") : null,
+      webhookUrl: local.webhookUrl,
+      webhookSecret: secret,
+      log,
+    });
+    closers.push(started.close);
+    url = started.url;
+    log.info("local Stripe running", { url });
+  }
+  const payments = stripePayments({
+    secretKey: "sk_test_local",
+    webhookSecret: secret,
+    apiUrl: url,
+    runtime: "node",
+  });
+  return { payments, localStripeUrl: url };
 }
 
 function openStore(config: Config, secret: string, now: () => number): ObjectStore {

@@ -5,26 +5,36 @@ import { join } from "node:path";
 export interface EmbeddedSecrets {
   sessionSecret: string;
   adminToken: string;
+  /** Signs the local Stripe's webhooks when STRIPE_WEBHOOK_SECRET is not set. */
+  localStripeWebhookSecret: string;
 }
 
 /**
  * The embedded shape keeps its generated secrets beside its database, so a restart keeps signed
- * URLs and the admin token valid. Written once with mode 0600; never logged except the admin
+ * URLs, the admin token and the local Stripe's webhook secret valid. Written with mode 0600;
+ * a secret missing from an older file is added, the others kept. Never logged except the admin
  * token, which `npm start` prints for the local seller.
  */
 export function loadOrCreateSecrets(dataDir: string): EmbeddedSecrets {
   const file = join(dataDir, "secrets.json");
+  let saved: Partial<EmbeddedSecrets> = {};
   try {
-    const saved = JSON.parse(readFileSync(file, "utf8")) as Partial<EmbeddedSecrets>;
-    if (saved.sessionSecret && saved.adminToken) return saved as EmbeddedSecrets;
+    saved = JSON.parse(readFileSync(file, "utf8")) as Partial<EmbeddedSecrets>;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
       throw new Error(`${file} is not readable JSON; delete it to start over`);
+    }
   }
-  const secrets = {
-    sessionSecret: randomBytes(32).toString("hex"),
-    adminToken: `tga_${randomBytes(24).toString("base64url")}`,
+  const secrets: EmbeddedSecrets = {
+    sessionSecret: saved.sessionSecret ?? randomBytes(32).toString("hex"),
+    adminToken: saved.adminToken ?? `tga_${randomBytes(24).toString("base64url")}`,
+    localStripeWebhookSecret:
+      saved.localStripeWebhookSecret ?? `whsec_${randomBytes(32).toString("base64")}`,
   };
-  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  const changed = (Object.keys(secrets) as (keyof EmbeddedSecrets)[]).some(
+    (k) => saved[k] !== secrets[k],
+  );
+  if (changed)
+    writeFileSync(file, `${JSON.stringify({ ...saved, ...secrets }, null, 2)}\n`, { mode: 0o600 });
   return secrets;
 }

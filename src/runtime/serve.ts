@@ -1,11 +1,16 @@
 import { serve } from "@hono/node-server";
 import type { Config } from "../config.ts";
 import { seedDemo } from "./demo.ts";
-import { buildNodeRuntime } from "./node.ts";
+import { buildNodeRuntime, localStripeUrl } from "./node.ts";
 
 /** `tollgate serve`: migrate, optionally seed the demo, listen, and stop cleanly on a signal. */
 export async function startServer(config: Config, opts: { demo?: boolean; host?: string } = {}) {
-  const runtime = await buildNodeRuntime(config);
+  const runtime = await buildNodeRuntime(config, {
+    localStripe: {
+      port: config.port + 1,
+      webhookUrl: `http://127.0.0.1:${config.port}/webhooks/stripe`,
+    },
+  });
   const { log } = runtime.deps;
   if (opts.demo && (await seedDemo(runtime.systemCtx)))
     log.info("demo product created", { slug: "starter-kit" });
@@ -17,6 +22,11 @@ export async function startServer(config: Config, opts: { demo?: boolean; host?:
         `  Tollgate is running: ${config.publicUrl}  (listening on port ${info.port})`,
         `  Store ${config.publicUrl}/   Library ${config.publicUrl}/library`,
       ];
+      if (!config.stripe.secretKey) {
+        lines.push(
+          `  Payments go to the local Stripe (test card 4242 4242 4242 4242): ${localStripeUrl(config)}`,
+        );
+      }
       if (runtime.deps.devOutbox !== "off")
         lines.push(`  Mail goes to the outbox: ${config.publicUrl}/dev/outbox`);
       if (runtime.deps.adminToken && !config.adminToken) {

@@ -1,13 +1,16 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { serve } from "@hono/node-server";
 import { silentLogger } from "../../src/adapters/log-console/index.ts";
 import { readOutbox } from "../../src/adapters/mail-outbox/index.ts";
 import { parseConfig } from "../../src/config.ts";
 import { buildNodeRuntime, type NodeRuntime } from "../../src/runtime/node.ts";
 import { freshDatabase } from "./databases.ts";
+import { freePort } from "./server.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+export const WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5";
 export const PUBLIC_URL = "http://shop.test";
 
 /** A clock the test moves; it also ticks 1 ms per reading, as real time would, so order is stable. */
@@ -28,9 +31,14 @@ export type Harness = Awaited<ReturnType<typeof makeHarness>>;
 export async function makeHarness(
   dialect: "sqlite" | "postgres",
   env: Record<string, string> = {},
+  /** stripe: the local Stripe runs and delivers webhooks to the app; "manual": it runs, but the
+   * test delivers events itself (in any order, any number of times). */
+  opts: { stripe?: boolean | "manual" } = {},
 ) {
   const database = await freshDatabase(dialect);
   const clock = new TestClock();
+  // With stripe: the app also listens on a real port, so the local Stripe can deliver webhooks.
+  const appPort = opts.stripe === true ? await freePort() : 0;
   const config = parseConfig({
     DATABASE_URL: database.url,
     STORAGE_URL: `file:${mkdtempSync(join(tmpdir(), "tollgate-files-"))}`,
@@ -38,10 +46,28 @@ export async function makeHarness(
     SESSION_SECRET: "s".repeat(40),
     ADMIN_TOKEN,
     ADMIN_EMAILS: "owner@shop.test",
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
     ...env,
   });
-  const runtime: NodeRuntime = await buildNodeRuntime(config, { log: silentLogger, clock });
+  const runtime: NodeRuntime = await buildNodeRuntime(config, {
+    log: silentLogger,
+    clock,
+    ...(opts.stripe
+      ? {
+          localStripe: {
+            port: 0,
+            webhookUrl:
+              opts.stripe === "manual"
+                ? "http://127.0.0.1:9/nowhere"
+                : `http://127.0.0.1:${appPort}/webhooks/stripe`,
+          },
+        }
+      : {}),
+  });
   const { app } = runtime;
+  const server = opts.stripe === true
+    ? serve({ fetch: app.fetch, port: appPort, hostname: "127.0.0.1" })
+    : null;
 
   const request = (path: string, init: RequestInit & { cookie?: string } = {}) => {
     const headers = new Headers(init.headers);
@@ -157,6 +183,7 @@ export async function makeHarness(
     token,
     ownedProduct,
     async close() {
+      await new Promise((done) => (server ? server.close(done) : done(undefined)));
       await runtime.close();
       await database.drop();
     },

@@ -2,14 +2,8 @@ import type { Asset, Entitlement, Product } from "../../db/schema.ts";
 import { fileRetired } from "../catalog/assets.ts";
 import { findProductBySlug, productNotFound } from "../catalog/products.ts";
 import { type Ctx, db, requireUser } from "../context.ts";
-import {
-  abandonDelivery,
-  type Delivery,
-  type DeliveryRequest,
-  isContinuation,
-  prepareDelivery,
-} from "../delivery/deliver.ts";
-import { type ClientInfo, recordDownload } from "../delivery/downloads.ts";
+import type { Delivery, DeliveryRequest } from "../delivery/deliver.ts";
+import { type ClientInfo, deliverAndRecord } from "../delivery/downloads.ts";
 import { AppError, notFound } from "../errors.ts";
 import { entitlementsOf, requireAccess } from "./accessRule.ts";
 
@@ -62,20 +56,10 @@ export async function downloadAsUser({
   input: { slug: string; assetId: string; request: DeliveryRequest; client: ClientInfo };
 }): Promise<Delivery> {
   const { asset, entitlement } = await authorizeDownload({ ctx, input });
-  if (input.request.headOnly) return { kind: "head", asset };
-  const delivery = await prepareDelivery(ctx, asset, input.request);
-  if (delivery.kind === "unsatisfiable" || isContinuation(ctx, asset, input.request))
-    return delivery;
-  try {
-    await recordDownload(ctx, {
-      entitlementId: entitlement.id,
-      assetId: asset.id,
-      userId: ctx.actor.user?.id ?? null,
-      client: input.client,
-    });
-  } catch (error) {
-    await abandonDelivery(delivery);
-    throw error;
-  }
-  return delivery;
+  return deliverAndRecord(ctx, asset, input.request, {
+    entitlementId: entitlement.id,
+    assetId: asset.id,
+    userId: ctx.actor.user?.id ?? null,
+    client: input.client,
+  });
 }

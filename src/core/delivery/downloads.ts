@@ -1,4 +1,12 @@
+import type { Asset } from "../../db/schema.ts";
 import { type Ctx, db, newId, requireAdmin } from "../context.ts";
+import {
+  abandonDelivery,
+  type Delivery,
+  type DeliveryRequest,
+  isContinuation,
+  prepareDelivery,
+} from "./deliver.ts";
 
 export interface ClientInfo {
   ip?: string | null;
@@ -59,4 +67,26 @@ export async function listDownloads({
     .limit(Math.min(input.limit ?? 100, 1000));
   if (input.email) query = query.where("e.email", "=", input.email.trim().toLowerCase());
   return query.execute();
+}
+
+/**
+ * Opens an authorized file and logs the download; a HEAD, an unsatisfiable range or a later range
+ * of a download already logged opens or logs nothing new.
+ */
+export async function deliverAndRecord(
+  ctx: Ctx,
+  asset: Asset,
+  request: DeliveryRequest,
+  record: DownloadRecord,
+): Promise<Delivery> {
+  if (request.headOnly) return { kind: "head", asset };
+  const delivery = await prepareDelivery(ctx, asset, request);
+  if (delivery.kind === "unsatisfiable" || isContinuation(ctx, asset, request)) return delivery;
+  try {
+    await recordDownload(ctx, record);
+  } catch (error) {
+    await abandonDelivery(delivery);
+    throw error;
+  }
+  return delivery;
 }

@@ -19,6 +19,7 @@ import { createDownloadToken } from "../../core/delivery/tokens.ts";
 import { invalidInput, tooLarge } from "../../core/errors.ts";
 import { emailSchema } from "../../core/identity/signIn.ts";
 import { listOrders } from "../../core/orders/listOrders.ts";
+import { replayEvent } from "../../core/orders/reconcile.ts";
 import { listWebhookEvents } from "../../core/orders/webhookEvents.ts";
 import { parseInput } from "../../core/validate.ts";
 import { readBody } from "../body.ts";
@@ -202,6 +203,10 @@ export const admin = new Hono<HonoEnv>()
       input: { limit: parseInput(limitSchema, c.req.query("limit")) },
     });
     return c.json({ events });
+  })
+  .post("/api/admin/webhook-events/:id/replay", async (c) => {
+    const result = await replayEvent({ ctx: c.get("ctx"), input: { eventId: c.req.param("id") } });
+    return c.json({ id: c.req.param("id"), outcome: result.outcome });
   })
   .get("/api/admin/outbox", async (c) => {
     const to = c.req.query("to");

@@ -16,19 +16,4 @@ export const storefront = new Hono<HonoEnv>()
   .get("/p/:slug", async (c) => {
     const view = await viewProduct({ ctx: c.get("ctx"), input: { slug: c.req.param("slug") } });
     return c.html(<ProductPage {...pageProps(c)} {...view} />);
-  })
-  .post("/checkout/:slug", async (c) => {
-    const ctx = c.get("ctx");
-    const slug = c.req.param("slug");
-    const product = await getProduct({ ctx, input: { slug } });
-    if (product.kind === "free") {
-      if (!ctx.actor.user) {
-        if (wantsJson(c)) throw unauthenticated("Sign in to get this free product.");
-        return c.redirect(`/auth/login?next=${encodeURIComponent(`/p/${product.slug}`)}`, 303);
-      }
-      const entitlement = await claimFree({ ctx, input: { slug } });
-      if (wantsJson(c)) return c.json({ entitlement: entitlementJson(entitlement) }, 201);
-      return c.redirect("/library", 303);
-    }
-    throw unavailable("Online payment is not set up in this shop yet.");
   });

@@ -1,0 +1,223 @@
+import type Stripe from "stripe";
+import type { Engine, RequestInfo } from "../engine.ts";
+import { badRequest } from "../errors.ts";
+import { unixNow } from "../ids.ts";
+import {
+  type Interval,
+  newCustomer,
+  newInvoice,
+  newPaymentIntent,
+  newSubscription,
+  type Period,
+} from "../objects.ts";
+import { nextPeriodEnd } from "../periods.ts";
+import { chargeIntent } from "./payments.ts";
+
+/** The customer, active subscription and first paid invoice of a subscription checkout. */
+export function startSubscription(engine: Engine, session: Stripe.Checkout.Session, email: string) {
+  const items = engine.state.lineItems[session.id] ?? [];
+  const setup = engine.state.checkoutSetup[session.id]?.subscriptionData;
+  const now = unixNow();
+  const recurringItems = items.filter((item) => item.price?.recurring);
+  const first = recurringItems[0]?.price?.recurring;
+  if (!first) throw badRequest("This Checkout Session has no recurring price.", "session");
+  const period = {
+    start: now,
+    end: nextPeriodEnd(now, first.interval as Interval, first.interval_count, now),
+  };
+
+  const customer = newCustomer(email);
+  engine.state.customers[customer.id] = customer;
+  const subscription = newSubscription({
+    customer: customer.id,
+    currency: session.currency ?? "usd",
+    items: recurringItems.map((item) => ({
+      price: item.price as Stripe.Price,
+      quantity: item.quantity ?? 1,
+    })),
+    metadata: setup?.metadata ?? {},
+    description: setup?.description ?? null,
+    period,
+  });
+  engine.state.subscriptions[subscription.id] = subscription;
+  // The first invoice also carries one-time items, for the moment of purchase only.
+  const invoice = payInvoice(engine, customer, subscription, {
+    lines: items.map((item) => ({
+      price: item.price as Stripe.Price,
+      quantity: item.quantity ?? 1,
+      description: lineDescription(item.quantity ?? 1, item.description ?? ""),
+      period: item.price?.recurring ? period : { start: now, end: now },
+    })),
+    billingReason: "subscription_create",
+    invoicePeriod: { start: now, end: now },
+  });
+  return { customer, subscription, invoice };
+}
+
+const lineDescription = (quantity: number, name: string) => `${quantity} × ${name}`;
+
+/** A paid invoice, with the payment intent and charge that paid it. */
+function payInvoice(
+  engine: Engine,
+  customer: Stripe.Customer,
+  subscription: Stripe.Subscription,
+  input: Omit<Parameters<typeof newInvoice>[0], "customer" | "subscription">,
+): Stripe.Invoice {
+  const invoice = newInvoice({ customer, subscription, ...input });
+  engine.state.invoices[invoice.id] = invoice;
+  const intent = newPaymentIntent({
+    amount: invoice.total,
+    currency: invoice.currency,
+    customer: customer.id,
+    description:
+      input.billingReason === "subscription_create"
+        ? "Subscription creation"
+        : "Subscription update",
+    metadata: {},
+    methodType: "card",
+    status: "processing",
+  });
+  engine.state.paymentIntents[intent.id] = intent;
+  chargeIntent(engine, intent, customer.email);
+  engine.state.invoicePayments[invoice.id] = intent.id;
+  subscription.latest_invoice = invoice.id;
+  return invoice;
+}
+
+function activeSubscription(engine: Engine, id: string): Stripe.Subscription {
+  const subscription = engine.subscription(id);
+  if (subscription.status === "canceled")
+    throw badRequest(
+      `This subscription is canceled (it ended at ${subscription.ended_at}); it cannot change any more.`,
+      "subscription",
+    );
+  return subscription;
+}
+
+function currentPeriod(subscription: Stripe.Subscription): Period {
+  const item = subscription.items.data[0];
+  return { start: item?.current_period_start ?? 0, end: item?.current_period_end ?? 0 };
+}
+
+/**
+ * The billing period rolls over now: a new paid invoice for the next period, or, for a
+ * subscription set to cancel at period end, its end.
+ */
+export function renewSubscription(
+  engine: Engine,
+  id: string,
+): { subscription: Stripe.Subscription; invoice: Stripe.Invoice | null } {
+  const subscription = activeSubscription(engine, id);
+  if (subscription.cancel_at_period_end) {
+    endSubscription(engine, subscription);
+    return { subscription, invoice: null };
+  }
+  const old = currentPeriod(subscription);
+  const recurring = subscription.items.data[0]?.price.recurring;
+  const period = {
+    start: old.end,
+    end: nextPeriodEnd(
+      subscription.billing_cycle_anchor,
+      (recurring?.interval ?? "month") as Interval,
+      recurring?.interval_count ?? 1,
+      old.end,
+    ),
+  };
+  const previous = {
+    items: structuredClone(subscription.items),
+    latest_invoice: subscription.latest_invoice,
+  };
+  for (const item of subscription.items.data) {
+    item.current_period_start = period.start;
+    item.current_period_end = period.end;
+  }
+  const customer = engine.customer(String(subscription.customer));
+  const invoice = payInvoice(engine, customer, subscription, {
+    lines: subscription.items.data.map((item) => ({
+      price: item.price,
+      quantity: item.quantity ?? 1,
+      description: lineDescription(item.quantity ?? 1, productName(engine, item.price)),
+      period,
+    })),
+    billingReason: "subscription_cycle",
+    invoicePeriod: old,
+  });
+  engine.emit("customer.subscription.updated", subscription, { previous });
+  engine.emit("invoice.paid", invoice);
+  engine.emit("invoice.payment_succeeded", invoice);
+  return { subscription, invoice };
+}
+
+const productName = (engine: Engine, price: Stripe.Price) =>
+  (typeof price.product === "string" ? engine.state.products[price.product]?.name : null) ?? "";
+
+/** Ends a subscription now, with `customer.subscription.deleted`. */
+export function cancelSubscription(
+  engine: Engine,
+  id: string,
+  request?: RequestInfo,
+): Stripe.Subscription {
+  const subscription = activeSubscription(engine, id);
+  const now = unixNow();
+  subscription.canceled_at = now;
+  if (subscription.cancellation_details)
+    subscription.cancellation_details.reason = "cancellation_requested";
+  endSubscription(engine, subscription, request);
+  return subscription;
+}
+
+function endSubscription(engine: Engine, subscription: Stripe.Subscription, request?: RequestInfo) {
+  const now = unixNow();
+  subscription.status = "canceled";
+  subscription.ended_at = now;
+  subscription.canceled_at ??= now;
+  engine.emit("customer.subscription.deleted", subscription, request ? { request } : {});
+}
+
+/** `cancel_at_period_end` and `metadata` changes, with `customer.subscription.updated`. */
+export function updateSubscription(
+  engine: Engine,
+  id: string,
+  change: { cancelAtPeriodEnd?: boolean; metadata?: Record<string, string> },
+  request?: RequestInfo,
+): Stripe.Subscription {
+  const subscription = activeSubscription(engine, id);
+  const previous: Record<string, unknown> = {};
+  if (
+    change.cancelAtPeriodEnd !== undefined &&
+    change.cancelAtPeriodEnd !== subscription.cancel_at_period_end
+  ) {
+    Object.assign(previous, {
+      cancel_at: subscription.cancel_at,
+      cancel_at_period_end: subscription.cancel_at_period_end,
+      canceled_at: subscription.canceled_at,
+      cancellation_details: structuredClone(subscription.cancellation_details),
+    });
+    const canceling = change.cancelAtPeriodEnd;
+    subscription.cancel_at_period_end = canceling;
+    subscription.cancel_at = canceling ? currentPeriod(subscription).end : null;
+    subscription.canceled_at = canceling ? unixNow() : null;
+    if (subscription.cancellation_details)
+      subscription.cancellation_details.reason = canceling ? "cancellation_requested" : null;
+  }
+  if (change.metadata !== undefined) {
+    previous.metadata = { ...subscription.metadata };
+    subscription.metadata = mergeMetadata(subscription.metadata, change.metadata);
+  }
+  if (Object.keys(previous).length > 0)
+    engine.emit("customer.subscription.updated", subscription, {
+      previous,
+      ...(request ? { request } : {}),
+    });
+  return subscription;
+}
+
+/** Stripe merges metadata updates; an empty value deletes the key. */
+function mergeMetadata(current: Record<string, string>, update: Record<string, string>) {
+  const merged = { ...current };
+  for (const [key, value] of Object.entries(update)) {
+    if (value === "") delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}

@@ -1,0 +1,163 @@
+import type Stripe from "stripe";
+import { invalidInput } from "../../core/errors.ts";
+import type { CheckoutRequest, CheckoutView, Payments, ProviderEvent } from "../../core/ports.ts";
+import { createStripeClient } from "./client.ts";
+import {
+  checkoutView,
+  HANDLED_EVENT_TYPES,
+  idOf,
+  type StripeLookups,
+  translateEvent,
+} from "./translate.ts";
+
+export interface StripePaymentsOptions {
+  secretKey: string;
+  webhookSecret: string;
+  apiUrl?: string;
+  /** Workers: fetch client and the async signature check; Node: the faster sync check. */
+  runtime: "node" | "workers";
+}
+
+/** Seconds a webhook's timestamp may be away from now, in either direction. */
+export const WEBHOOK_TOLERANCE_S = 300;
+
+/** Payments through Stripe (or anything that speaks its API, like the local Stripe). */
+export function stripePayments(opts: StripePaymentsOptions): Payments {
+  const stripe = createStripeClient({
+    secretKey: opts.secretKey,
+    apiUrl: opts.apiUrl,
+    useFetch: opts.runtime === "workers",
+  });
+
+  const lookups: StripeLookups = {
+    checkout: retrieveCheckout,
+    async paymentIntentOfCharge(chargeId) {
+      if (!chargeId) return null;
+      return idOf((await stripe.charges.retrieve(chargeId)).payment_intent);
+    },
+    async orderOfPaymentIntent(paymentIntentId) {
+      return (await stripe.paymentIntents.retrieve(paymentIntentId)).metadata?.order ?? null;
+    },
+  };
+
+  async function retrieveCheckout(sessionId: string): Promise<CheckoutView | null> {
+    try {
+      return checkoutView(
+        await stripe.checkout.sessions.retrieve(sessionId, {
+          expand: ["line_items", "subscription"],
+        }),
+      );
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return null;
+      throw error;
+    }
+  }
+
+  const providerEvent = (event: Stripe.Event, payload: string): ProviderEvent => ({
+    id: event.id,
+    type: event.type,
+    livemode: event.livemode,
+    payload,
+    translate: () => translateEvent(event, lookups),
+  });
+
+  return {
+    livemode: /^(sk|rk)_live_/.test(opts.secretKey),
+
+    async createCheckout(request: CheckoutRequest) {
+      const { item } = request;
+      const lineItem: Stripe.Checkout.SessionCreateParams.LineItem = item.priceId
+        ? { price: item.priceId, quantity: 1 }
+        : {
+            quantity: 1,
+            price_data: {
+              currency: item.currency,
+              unit_amount: item.unitAmount,
+              product_data: { name: item.name },
+              ...(request.mode === "subscription" && item.interval
+                ? {
+                    recurring: {
+                      interval:
+                        item.interval as Stripe.Checkout.SessionCreateParams.LineItem.PriceData.Recurring.Interval,
+                    },
+                  }
+                : {}),
+            },
+          };
+      const session = await stripe.checkout.sessions.create({
+        mode: request.mode,
+        line_items: [lineItem],
+        metadata: request.metadata,
+        ...(request.mode === "subscription"
+          ? { subscription_data: { metadata: request.metadata } }
+          : { payment_intent_data: { metadata: request.metadata } }),
+        ...(request.clientReferenceId ? { client_reference_id: request.clientReferenceId } : {}),
+        ...(request.customerEmail ? { customer_email: request.customerEmail } : {}),
+        success_url: request.successUrl,
+        cancel_url: request.cancelUrl,
+      });
+      if (!session.url)
+        throw new Error(`Stripe returned checkout session ${session.id} without a URL`);
+      return { id: session.id, url: session.url };
+    },
+
+    retrieveCheckout,
+
+    async refund(paymentIntentId: string) {
+      await stripe.refunds.create({ payment_intent: paymentIntentId });
+    },
+
+    events: {
+      async verify(rawBody, signatureHeader, nowMs) {
+        if (!signatureHeader) throw invalidInput("Missing Stripe-Signature header.");
+        let event: Stripe.Event;
+        try {
+          event =
+            opts.runtime === "workers"
+              ? await stripe.webhooks.constructEventAsync(
+                  rawBody,
+                  signatureHeader,
+                  opts.webhookSecret,
+                  WEBHOOK_TOLERANCE_S,
+                  undefined,
+                  nowMs,
+                )
+              : stripe.webhooks.constructEvent(
+                  rawBody,
+                  signatureHeader,
+                  opts.webhookSecret,
+                  WEBHOOK_TOLERANCE_S,
+                  undefined,
+                  nowMs,
+                );
+        } catch (error) {
+          if (error instanceof SyntaxError) throw invalidInput("The webhook body is not valid JSON.");
+          throw invalidInput(
+            `Invalid Stripe signature: ${error instanceof Error ? error.message : "not verified"}`,
+          );
+        }
+        // The SDK refuses old timestamps; a timestamp from the future is just as suspect.
+        const timestamp = Number(/(?:^|,)t=(\d+)/.exec(signatureHeader)?.[1]);
+        if (!(timestamp * 1000 <= nowMs + WEBHOOK_TOLERANCE_S * 1000)) {
+          throw invalidInput("Invalid Stripe signature: timestamp is in the future.");
+        }
+        return providerEvent(event, rawBody);
+      },
+
+      fromStored(payload) {
+        return providerEvent(JSON.parse(payload) as Stripe.Event, payload);
+      },
+
+      async *listSince(sinceMs) {
+        const events = await stripe.events
+          .list({
+            created: { gte: Math.floor(sinceMs / 1000) },
+            types: [...HANDLED_EVENT_TYPES],
+            limit: 100,
+          })
+          .autoPagingToArray({ limit: 10_000 });
+        for (const event of events.reverse()) yield providerEvent(event, JSON.stringify(event));
+      },
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import type Stripe from "stripe";
+import type { PaymentEvent } from "../../core/orders/events.ts";
+import type { CheckoutView } from "../../core/ports.ts";
+
+const ms = (seconds: number | null | undefined) => (seconds ? seconds * 1000 : null);
+export const idOf = (value: string | { id: string } | null | undefined) =>
+  typeof value === "string" ? value : (value?.id ?? null);
+
+/** The Stripe calls translation needs: fetch what an event only points to. */
+export interface StripeLookups {
+  checkout(sessionId: string): Promise<CheckoutView | null>;
+  paymentIntentOfCharge(chargeId: string): Promise<string | null>;
+  orderOfPaymentIntent(paymentIntentId: string): Promise<string | null>;
+}
+
+/**
+ * What a Stripe event means for Tollgate (DESIGN section 6). Our order id comes from the metadata
+ * we set on the session, payment intent or subscription; anything else yields null (acknowledged,
+ * stored as ignored).
+ */
+export async function translateEvent(
+  event: Stripe.Event,
+  lookups: StripeLookups,
+): Promise<PaymentEvent | null> {
+  switch (event.type) {
+    case "checkout.session.completed":
+    case "checkout.session.async_payment_succeeded":
+    case "checkout.session.async_payment_failed": {
+      const checkout = await lookups.checkout(event.data.object.id);
+      if (!checkout)
+        throw new Error(`Stripe does not know checkout session ${event.data.object.id}`);
+      const kind =
+        event.type === "checkout.session.completed"
+          ? "checkout_completed"
+          : event.type === "checkout.session.async_payment_succeeded"
+            ? "checkout_async_succeeded"
+            : "checkout_async_failed";
+      return { kind, checkout };
+    }
+    case "checkout.session.expired": {
+      const session = event.data.object;
+      return {
+        kind: "checkout_expired",
+        sessionId: session.id,
+        orderId: session.metadata?.order ?? null,
+      };
+    }
+    case "payment_intent.succeeded": {
+      const intent = event.data.object;
+      return {
+        kind: "payment_succeeded",
+        paymentIntentId: intent.id,
+        orderId: intent.metadata?.order ?? null,
+      };
+    }
+    case "invoice.paid":
+    case "invoice.payment_succeeded": {
+      const invoice = event.data.object;
+      const details = invoice.parent?.subscription_details;
+      const subscriptionId = idOf(details?.subscription);
+      if (!subscriptionId) return null;
+      const periodEnd = Math.max(
+        invoice.period_end,
+        ...invoice.lines.data.map((line) => line.period.end),
+      );
+      return {
+        kind: "invoice_paid",
+        subscriptionId,
+        orderId: details?.metadata?.order ?? null,
+        periodEnd: periodEnd * 1000,
+        currency: invoice.currency,
+      };
+    }
+    case "customer.subscription.updated": {
+      const sub = event.data.object;
+      return {
+        kind: "subscription_changed",
+        subscriptionId: sub.id,
+        orderId: sub.metadata?.order ?? null,
+        status: sub.status,
+        cancelAtPeriodEnd: sub.cancel_at_period_end,
+        periodEnd: ms(sub.items.data[0]?.current_period_end),
+        endedAt: ms(sub.ended_at),
+      };
+    }
+    case "customer.subscription.deleted": {
+      const sub = event.data.object;
+      return {
+        kind: "subscription_deleted",
+        subscriptionId: sub.id,
+        orderId: sub.metadata?.order ?? null,
+        endedAt: ms(sub.ended_at ?? sub.canceled_at) ?? event.created * 1000,
+      };
+    }
+    case "charge.refunded": {
+      const charge = event.data.object;
+      const paymentIntentId = idOf(charge.payment_intent);
+      if (!paymentIntentId) return null;
+      return {
+        kind: "refunded",
+        paymentIntentId,
+        orderId: await lookups.orderOfPaymentIntent(paymentIntentId),
+        full: charge.refunded || charge.amount_refunded >= charge.amount,
+      };
+    }
+    case "charge.dispute.created":
+    case "charge.dispute.closed": {
+      const dispute = event.data.object;
+      const paymentIntentId =
+        idOf(dispute.payment_intent) ??
+        (await lookups.paymentIntentOfCharge(idOf(dispute.charge) ?? ""));
+      if (!paymentIntentId) return null;
+      const orderId = await lookups.orderOfPaymentIntent(paymentIntentId);
+      return event.type === "charge.dispute.created"
+        ? { kind: "dispute_opened", paymentIntentId, orderId }
+        : { kind: "dispute_closed", paymentIntentId, orderId, won: dispute.status === "won" };
+    }
+    default:
+      return null;
+  }
+}
+
+/** A Checkout Session (retrieved with line items and subscription expanded) as the rules see it. */
+export function checkoutView(session: Stripe.Checkout.Session): CheckoutView {
+  const subscription = typeof session.subscription === "object" ? session.subscription : null;
+  return {
+    id: session.id,
+    status: (session.status ?? "open") as CheckoutView["status"],
+    paymentStatus: session.payment_status as CheckoutView["paymentStatus"],
+    mode: session.mode === "subscription" ? "subscription" : "payment",
+    currency: session.currency,
+    amountSubtotal: session.amount_subtotal,
+    amountTotal: session.amount_total,
+    email: session.customer_details?.email ?? session.customer_email ?? null,
+    metadata: { ...(session.metadata ?? {}) },
+    paymentIntentId: idOf(session.payment_intent),
+    subscriptionId: idOf(session.subscription),
+    customerId: idOf(session.customer),
+    subscriptionPeriodEnd: ms(subscription?.items.data[0]?.current_period_end),
+    lineItems: (session.line_items?.data ?? []).map((item) => ({
+      priceId: item.price?.id ?? null,
+      currency: item.currency,
+      amountSubtotal: item.amount_subtotal,
+      quantity: item.quantity ?? 1,
+    })),
+    createdAt: session.created * 1000,
+  };
+}
+
+/** Event types Tollgate acts on; reconcile asks Stripe for these only. */
+export const HANDLED_EVENT_TYPES = [
+  "checkout.session.completed",
+  "checkout.session.async_payment_succeeded",
+  "checkout.session.async_payment_failed",
+  "checkout.session.expired",
+  "payment_intent.succeeded",
+  "invoice.paid",
+  "invoice.payment_succeeded",
+  "customer.subscription.updated",
+  "customer.subscription.deleted",
+  "charge.refunded",
+  "charge.dispute.created",
+  "charge.dispute.closed",
+] as const;

@@ -1,0 +1,177 @@
+import type { Asset, Order, Product } from "../../db/schema.ts";
+import { isActive, requireAccess } from "../access/accessRule.ts";
+import { fileRetired } from "../catalog/assets.ts";
+import { type Ctx, db, withTransaction } from "../context.ts";
+import type { Delivery, DeliveryRequest } from "../delivery/deliver.ts";
+import { type ClientInfo, deliverAndRecord } from "../delivery/downloads.ts";
+import { forbidden, gone, notFound, unauthenticated } from "../errors.ts";
+import type { CheckoutView } from "../ports.ts";
+import { fulfil } from "./fulfil.ts";
+import { entitlementRef } from "./orderState.ts";
+import { sendReceipt } from "./receipts.ts";
+
+/** A guest may use the session id from the success URL for this long; then the library. */
+export const GUEST_WINDOW_MS = 24 * 3600 * 1000;
+const SESSION_SHAPE = /^cs_[A-Za-z0-9_]{10,200}$/;
+
+export type CheckoutStatus = "paid" | "pending" | "unpaid" | "expired" | "failed" | "refunded";
+
+export interface CheckoutConfirmation {
+  status: CheckoutStatus;
+  order: Order;
+  product: Product;
+  files: { id: string; filename: string; size: number; downloadUrl: string }[];
+  /** False when the provider could not be asked: the answer is what the webhooks told us. */
+  confirmedWithProvider: boolean;
+}
+
+/**
+ * The success page's server-side confirmation: ask the provider about the session and, when it
+ * is paid, fulfil through the same path as the webhook (idempotent), so the buyer can download
+ * at once. The session id is the buyer's proof for 24 hours; a signed-in stranger gets a 403.
+ */
+export async function confirmCheckout({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { sessionId: string };
+}): Promise<CheckoutConfirmation> {
+  let order = await orderForViewer(ctx, input.sessionId);
+  let checkout: CheckoutView | null = null;
+  try {
+    checkout = await ctx.payments.retrieveCheckout(input.sessionId);
+  } catch (error) {
+    ctx.log.warn("checkout sync: provider unreachable", {
+      sessionId: input.sessionId,
+      error: String(error),
+    });
+  }
+  if (
+    checkout &&
+    (checkout.paymentStatus === "paid" || checkout.paymentStatus === "no_payment_required")
+  ) {
+    const paid = checkout;
+    const { receiptFor } = await withTransaction(ctx, (tx) =>
+      fulfil(tx, { kind: "checkout_completed", checkout: paid }),
+    );
+    if (receiptFor) await sendReceipt(ctx, receiptFor);
+    order = await db(ctx)
+      .selectFrom("orders")
+      .selectAll()
+      .where("id", "=", order.id)
+      .executeTakeFirstOrThrow();
+  }
+  const product = await db(ctx)
+    .selectFrom("products")
+    .selectAll()
+    .where("id", "=", order.product_id)
+    .executeTakeFirstOrThrow();
+  const status = statusOf(order, checkout);
+  const files = status === "paid" ? await filesFor(ctx, order, product, input.sessionId) : [];
+  return { status, order, product, files, confirmedWithProvider: checkout !== null };
+}
+
+/** A file of a purchase, downloaded with the checkout session id as proof (guests, 24 hours). */
+export async function downloadWithCheckout({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { sessionId: string; assetId: string; request: DeliveryRequest; client: ClientInfo };
+}): Promise<Delivery> {
+  const order = await orderForViewer(ctx, input.sessionId);
+  if (order.status !== "paid")
+    throw forbidden(
+      order.status === "refunded"
+        ? "This purchase was refunded, so its files are no longer available."
+        : "This purchase is not paid.",
+    );
+  const entitlement = await requireAccess(
+    ctx,
+    { userId: order.user_id, email: order.email },
+    order.product_id,
+  );
+  const asset = await db(ctx)
+    .selectFrom("assets")
+    .selectAll()
+    .where("id", "=", input.assetId)
+    .where("product_id", "=", order.product_id)
+    .executeTakeFirst();
+  if (!asset) throw notFound("There is no such file.");
+  if (!asset.active) throw fileRetired();
+  return deliverAndRecord(ctx, asset, input.request, {
+    entitlementId: entitlement.id,
+    assetId: asset.id,
+    userId: order.user_id,
+    client: input.client,
+  });
+}
+
+async function orderForViewer(ctx: Ctx, sessionId: string): Promise<Order> {
+  const order = SESSION_SHAPE.test(sessionId)
+    ? await db(ctx)
+        .selectFrom("orders")
+        .selectAll()
+        .where("checkout_session_id", "=", sessionId)
+        .executeTakeFirst()
+    : undefined;
+  if (!order) throw notFound("There is no such checkout.");
+  const user = ctx.actor.user;
+  if (user) {
+    const mine = order.user_id === user.id || (order.email !== null && order.email === user.email);
+    if (!mine && !ctx.actor.admin) throw forbidden("This purchase belongs to another account.");
+    return order;
+  }
+  if (ctx.clock.now() - order.created_at > GUEST_WINDOW_MS) {
+    throw order.email
+      ? unauthenticated(`Sign in with ${order.email} to find this purchase in your library.`)
+      : gone("This confirmation link has expired.");
+  }
+  return order;
+}
+
+function statusOf(order: Order, checkout: CheckoutView | null): CheckoutStatus {
+  if (order.status === "paid") return "paid";
+  if (order.status === "refunded" || order.status === "disputed") return "refunded";
+  if (order.status === "failed") return "failed";
+  if (order.status === "abandoned" || checkout?.status === "expired") return "expired";
+  if (checkout?.status === "complete" || !checkout) return "pending";
+  return "unpaid";
+}
+
+async function filesFor(
+  ctx: Ctx,
+  order: Order,
+  product: Product,
+  sessionId: string,
+): Promise<CheckoutConfirmation["files"]> {
+  const ref = entitlementRef(order);
+  const entitlement = ref
+    ? await db(ctx)
+        .selectFrom("entitlements")
+        .selectAll()
+        .where("product_id", "=", order.product_id)
+        .where("source", "=", ref.source)
+        .where("source_ref", "=", ref.sourceRef)
+        .executeTakeFirst()
+    : undefined;
+  if (!entitlement || !isActive(entitlement, ctx.clock.now())) return [];
+  const assets: Asset[] = await db(ctx)
+    .selectFrom("assets")
+    .selectAll()
+    .where("product_id", "=", product.id)
+    .where("active", "=", 1)
+    .orderBy("filename")
+    .execute();
+  const base = ctx.settings.publicUrl;
+  const signedInOwner = ctx.actor.user !== null;
+  return assets.map((a) => ({
+    id: a.id,
+    filename: a.filename,
+    size: a.size,
+    downloadUrl: signedInOwner
+      ? `${base}/download/${product.slug}/${a.id}`
+      : `${base}/checkout/download/${a.id}?session_id=${encodeURIComponent(sessionId)}`,
+  }));
+}

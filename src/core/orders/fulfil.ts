@@ -1,0 +1,270 @@
+import type { Order, Product } from "../../db/schema.ts";
+import { grantAccess } from "../access/entitlements.ts";
+import { type Ctx, db, normalizeEmail } from "../context.ts";
+import type { CheckoutView } from "../ports.ts";
+import type { EventOutcome, PaymentEvent } from "./events.ts";
+import { findOrder, setOrderAccess, transition } from "./orderState.ts";
+
+/** Renewal payments can land a little after the period ends; access lasts this much longer. */
+export const RENEWAL_GRACE_MS = 24 * 3600 * 1000;
+
+export interface Fulfilment {
+  outcome: EventOutcome;
+  /** Set when this call turned an order paid and claimed its receipt: send it after commit. */
+  receiptFor: string | null;
+}
+
+const done = (outcome: EventOutcome, receiptFor: string | null = null): Fulfilment => ({
+  outcome,
+  receiptFor,
+});
+const ignored = (note: string) => done({ status: "ignored", note });
+
+/**
+ * The one fulfilment path: webhooks, the success page's sync and reconcile all call it, inside
+ * the transaction that records the event. Every step is idempotent and every transition
+ * monotonic, so duplicates, retries and events out of order end in the same state.
+ */
+export async function fulfil(ctx: Ctx, event: PaymentEvent): Promise<Fulfilment> {
+  switch (event.kind) {
+    case "checkout_completed":
+    case "checkout_async_succeeded":
+    case "checkout_async_failed":
+      return onCheckout(ctx, event.kind, event.checkout);
+    case "checkout_expired": {
+      const order = await findOrder(ctx, { orderId: event.orderId, sessionId: event.sessionId });
+      if (!order) return ignored("no order for this session");
+      return done({
+        status: "processed",
+        note: (await transition(ctx, order, "abandoned"))
+          ? "order abandoned"
+          : `order stays ${order.status}`,
+      });
+    }
+    case "payment_succeeded": {
+      const order = await findOrder(ctx, {
+        orderId: event.orderId,
+        paymentIntentId: event.paymentIntentId,
+      });
+      if (!order) return ignored("no order for this payment");
+      // Only a session we have checked (line items, currency) may be confirmed by its payment.
+      if (order.payment_intent_id !== event.paymentIntentId)
+        return ignored("waiting for the checkout session");
+      return markPaid(ctx, order, null);
+    }
+    case "invoice_paid": {
+      const order = await findOrder(ctx, {
+        orderId: event.orderId,
+        subscriptionId: event.subscriptionId,
+      });
+      if (!order) return ignored("no order for this subscription");
+      if (order.subscription_id !== event.subscriptionId)
+        return ignored("waiting for the checkout session");
+      if (event.currency !== order.currency)
+        return flag(ctx, order, `invoice currency ${event.currency} is not ${order.currency}`);
+      return markPaid(ctx, order, event.periodEnd);
+    }
+    case "subscription_changed":
+      return onSubscriptionChanged(ctx, event);
+    case "subscription_deleted": {
+      const order = await findOrder(ctx, {
+        orderId: event.orderId,
+        subscriptionId: event.subscriptionId,
+      });
+      if (!order?.subscription_id) return ignored("no order for this subscription");
+      await setOrderAccess(ctx, order, "revoked", ["active", "suspended"], {
+        revokedReason: "subscription ended",
+        endsAt: event.endedAt,
+      });
+      return done({ status: "processed", note: "subscription ended: access revoked" });
+    }
+    case "refunded": {
+      const order = await findOrder(ctx, {
+        orderId: event.orderId,
+        paymentIntentId: event.paymentIntentId,
+      });
+      if (!order) return ignored("no order for this payment");
+      if (!event.full) return ignored("partial refund: access unchanged");
+      await transition(ctx, order, "refunded");
+      if (!ctx.settings.refundRevokesAccess)
+        return done({ status: "processed", note: "refunded; access kept by setting" });
+      await setOrderAccess(ctx, order, "revoked", ["active", "suspended"], {
+        revokedReason: "refunded",
+      });
+      return done({ status: "processed", note: "refunded: access revoked" });
+    }
+    case "dispute_opened": {
+      const order = await findOrder(ctx, {
+        orderId: event.orderId,
+        paymentIntentId: event.paymentIntentId,
+      });
+      if (!order) return ignored("no order for this payment");
+      await transition(ctx, order, "disputed");
+      await setOrderAccess(ctx, order, "suspended", ["active"]);
+      return done({ status: "processed", note: "dispute opened: access suspended" });
+    }
+    case "dispute_closed": {
+      const order = await findOrder(ctx, {
+        orderId: event.orderId,
+        paymentIntentId: event.paymentIntentId,
+      });
+      if (!order) return ignored("no order for this payment");
+      if (event.won) {
+        await transition(ctx, order, "won");
+        await setOrderAccess(ctx, order, "active", ["suspended"]);
+        return done({ status: "processed", note: "dispute won: access restored" });
+      }
+      await setOrderAccess(ctx, order, "revoked", ["active", "suspended"], {
+        revokedReason: "dispute lost",
+      });
+      return done({ status: "processed", note: "dispute lost: access revoked" });
+    }
+  }
+}
+
+async function onCheckout(
+  ctx: Ctx,
+  kind: PaymentEvent["kind"],
+  checkout: CheckoutView,
+): Promise<Fulfilment> {
+  let order = await findOrder(ctx, { orderId: checkout.metadata.order, sessionId: checkout.id });
+  if (!order)
+    return done({
+      status: "flagged",
+      note: "no order for this session: it was not started by this shop",
+    });
+  const product = await db(ctx)
+    .selectFrom("products")
+    .selectAll()
+    .where("id", "=", order.product_id)
+    .executeTakeFirstOrThrow();
+  const mismatch = checkMatches(order, product, checkout);
+  if (mismatch) return flag(ctx, order, mismatch);
+
+  const email = order.email ?? (checkout.email ? normalizeEmail(checkout.email) : null);
+  const details = {
+    email,
+    checkout_session_id: checkout.id,
+    payment_intent_id: checkout.paymentIntentId ?? order.payment_intent_id,
+    subscription_id: checkout.subscriptionId ?? order.subscription_id,
+    customer_id: checkout.customerId ?? order.customer_id,
+  };
+  await db(ctx)
+    .updateTable("orders")
+    .set({ ...details, updated_at: ctx.clock.now() })
+    .where("id", "=", order.id)
+    .execute();
+  order = { ...order, ...details };
+
+  if (checkout.paymentStatus === "paid" || checkout.paymentStatus === "no_payment_required") {
+    return markPaid(ctx, order, checkout.subscriptionPeriodEnd);
+  }
+  if (kind === "checkout_async_failed") {
+    await transition(ctx, order, "failed");
+    return done({ status: "processed", note: "payment failed" });
+  }
+  return done({ status: "processed", note: "payment pending" });
+}
+
+/** The session must be the one we created: our order, one item, our amount and currency. */
+function checkMatches(order: Order, product: Product, checkout: CheckoutView): string | null {
+  if (order.checkout_session_id && order.checkout_session_id !== checkout.id)
+    return "session is not the order's session";
+  if (checkout.metadata.order && checkout.metadata.order !== order.id)
+    return "session names another order";
+  if (checkout.currency?.toLowerCase() !== order.currency)
+    return `currency ${checkout.currency} is not ${order.currency}`;
+  const [item, ...extra] = checkout.lineItems;
+  if (!item || extra.length) return `expected one line item, got ${checkout.lineItems.length}`;
+  if (item.quantity !== 1) return `quantity ${item.quantity} is not 1`;
+  if (item.currency.toLowerCase() !== order.currency)
+    return `line item currency ${item.currency} is not ${order.currency}`;
+  // Discounts lower the total, never the subtotal.
+  if (item.amountSubtotal !== order.amount)
+    return `line item amount ${item.amountSubtotal} is not ${order.amount}`;
+  if (product.stripe_price_id && item.priceId !== product.stripe_price_id)
+    return `price ${item.priceId} is not ${product.stripe_price_id}`;
+  return null;
+}
+
+async function flag(ctx: Ctx, order: Order, reason: string): Promise<Fulfilment> {
+  await db(ctx)
+    .updateTable("orders")
+    .set({ flag: reason.slice(0, 300), updated_at: ctx.clock.now() })
+    .where("id", "=", order.id)
+    .where("flag", "is", null)
+    .execute();
+  ctx.log.warn("order flagged: no access granted", { orderId: order.id, reason });
+  return done({ status: "flagged", note: reason });
+}
+
+/** Pending -> paid, and the entitlement; again for a paid order only re-asserts (or extends) it. */
+async function markPaid(ctx: Ctx, order: Order, periodEnd: number | null): Promise<Fulfilment> {
+  if (order.flag) return done({ status: "flagged", note: `order flagged earlier: ${order.flag}` });
+  const becamePaid = await transition(ctx, order, "paid");
+  if (!becamePaid && order.status !== "paid")
+    return ignored(`order is ${order.status}; not granting`);
+  if (!order.email && !order.user_id) return flag(ctx, order, "no email or user to give access to");
+
+  const endsAt = order.subscription_id && periodEnd ? periodEnd + RENEWAL_GRACE_MS : null;
+  const entitlement = await grantAccess({
+    ctx,
+    input: {
+      productId: order.product_id,
+      owner: { userId: order.user_id, email: order.email },
+      ...(order.subscription_id
+        ? { source: "subscription" as const, sourceRef: order.subscription_id }
+        : { source: "purchase" as const, sourceRef: order.id }),
+      endsAt,
+    },
+  });
+  if (endsAt && entitlement.status === "active" && (entitlement.ends_at ?? 0) < endsAt) {
+    await db(ctx)
+      .updateTable("entitlements")
+      .set({ ends_at: endsAt, updated_at: ctx.clock.now() })
+      .where("id", "=", entitlement.id)
+      .execute();
+  }
+  if (!becamePaid)
+    return done({ status: "processed", note: endsAt ? "subscription renewed" : "already paid" });
+  const claimed = await db(ctx)
+    .updateTable("orders")
+    .set({ receipt_sent_at: ctx.clock.now() })
+    .where("id", "=", order.id)
+    .where("receipt_sent_at", "is", null)
+    .executeTakeFirst();
+  ctx.log.info("order paid", { orderId: order.id, entitlementId: entitlement.id });
+  return done(
+    { status: "processed", note: "paid: access granted" },
+    Number(claimed.numUpdatedRows) === 1 ? order.id : null,
+  );
+}
+
+async function onSubscriptionChanged(
+  ctx: Ctx,
+  event: Extract<PaymentEvent, { kind: "subscription_changed" }>,
+): Promise<Fulfilment> {
+  const order = await findOrder(ctx, {
+    orderId: event.orderId,
+    subscriptionId: event.subscriptionId,
+  });
+  if (!order?.subscription_id) return ignored("no order for this subscription");
+  if (event.status === "canceled" || event.status === "incomplete_expired") {
+    await setOrderAccess(ctx, order, "revoked", ["active", "suspended"], {
+      revokedReason: "subscription ended",
+      endsAt: event.endedAt ?? ctx.clock.now(),
+    });
+    return done({ status: "processed", note: "subscription ended: access revoked" });
+  }
+  if (event.cancelAtPeriodEnd && event.periodEnd) {
+    await setOrderAccess(ctx, order, "active", ["active"], { endsAt: event.periodEnd });
+    return done({ status: "processed", note: "cancels at period end: access until then" });
+  }
+  if ((event.status === "active" || event.status === "trialing") && event.periodEnd) {
+    await setOrderAccess(ctx, order, "active", ["active"], {
+      endsAt: event.periodEnd + RENEWAL_GRACE_MS,
+    });
+    return done({ status: "processed", note: "subscription active: access until the period ends" });
+  }
+  return ignored(`subscription is ${event.status}: access unchanged`);
+}

@@ -1,0 +1,92 @@
+import type { EntitlementStatus, Order, OrderStatus } from "../../db/schema.ts";
+import { type Ctx, db } from "../context.ts";
+
+/**
+ * Order transitions are monotonic: each names the states it may leave, and the conditional UPDATE
+ * makes a late or repeated event a no-op (a refunded order never becomes paid again).
+ */
+export const TRANSITIONS: Record<
+  "paid" | "failed" | "abandoned" | "refunded" | "disputed" | "won",
+  { to: OrderStatus; from: OrderStatus[] }
+> = {
+  paid: { to: "paid", from: ["pending", "failed", "abandoned"] },
+  failed: { to: "failed", from: ["pending"] },
+  abandoned: { to: "abandoned", from: ["pending"] },
+  refunded: { to: "refunded", from: ["pending", "paid", "disputed", "failed", "abandoned"] },
+  disputed: { to: "disputed", from: ["paid"] },
+  won: { to: "paid", from: ["disputed"] },
+};
+
+export async function transition(
+  ctx: Ctx,
+  order: Order,
+  name: keyof typeof TRANSITIONS,
+): Promise<boolean> {
+  const { to, from } = TRANSITIONS[name];
+  let query = db(ctx)
+    .updateTable("orders")
+    .set({ status: to, updated_at: ctx.clock.now() })
+    .where("id", "=", order.id)
+    .where("status", "in", from);
+  if (to === "paid") query = query.where("flag", "is", null);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export type OrderKeys = {
+  orderId?: string | null;
+  sessionId?: string | null;
+  paymentIntentId?: string | null;
+  subscriptionId?: string | null;
+};
+
+/** The order an event is about: by our own id first, then by the provider's ids we recorded. */
+export async function findOrder(ctx: Ctx, keys: OrderKeys): Promise<Order | undefined> {
+  const by = async (
+    column: "id" | "checkout_session_id" | "payment_intent_id" | "subscription_id",
+    value?: string | null,
+  ) =>
+    value
+      ? db(ctx).selectFrom("orders").selectAll().where(column, "=", value).executeTakeFirst()
+      : undefined;
+  return (
+    (await by("id", keys.orderId)) ??
+    (await by("checkout_session_id", keys.sessionId)) ??
+    (await by("payment_intent_id", keys.paymentIntentId)) ??
+    (await by("subscription_id", keys.subscriptionId))
+  );
+}
+
+/** The entitlement an order grants: the purchase itself, or the subscription it started. */
+export function entitlementRef(
+  order: Order,
+): { source: "purchase" | "subscription"; sourceRef: string } | null {
+  if (order.subscription_id) return { source: "subscription", sourceRef: order.subscription_id };
+  return { source: "purchase", sourceRef: order.id };
+}
+
+/** Sets the status of the entitlement an order granted, only from the given statuses. */
+export async function setOrderAccess(
+  ctx: Ctx,
+  order: Order,
+  to: EntitlementStatus,
+  from: EntitlementStatus[],
+  changes: { revokedReason?: string | null; endsAt?: number | null } = {},
+): Promise<boolean> {
+  const ref = entitlementRef(order);
+  if (!ref) return false;
+  const result = await db(ctx)
+    .updateTable("entitlements")
+    .set({
+      status: to,
+      updated_at: ctx.clock.now(),
+      ...(changes.revokedReason !== undefined ? { revoked_reason: changes.revokedReason } : {}),
+      ...(changes.endsAt !== undefined ? { ends_at: changes.endsAt } : {}),
+    })
+    .where("product_id", "=", order.product_id)
+    .where("source", "=", ref.source)
+    .where("source_ref", "=", ref.sourceRef)
+    .where("status", "in", from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

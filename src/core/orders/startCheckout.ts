@@ -1,0 +1,83 @@
+import { getProduct } from "../catalog/products.ts";
+import { type Ctx, db, newId } from "../context.ts";
+import { AppError, conflict, unavailable } from "../errors.ts";
+
+/**
+ * Starts a purchase: records the order as pending, then asks the payment provider for a Checkout
+ * Session that carries our order id and product slug. The browser is sent to the session's URL;
+ * only the provider's confirmation (webhook or sync) will ever mark the order paid.
+ */
+export async function startCheckout({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { slug: string };
+}): Promise<{ orderId: string; sessionId: string; url: string }> {
+  const product = await getProduct({ ctx, input });
+  if (product.kind === "free")
+    throw conflict("This product is free: claim it instead of buying it.");
+  const user = ctx.actor.user;
+  const now = ctx.clock.now();
+  const orderId = newId(ctx, "ord");
+  await db(ctx)
+    .insertInto("orders")
+    .values({
+      id: orderId,
+      product_id: product.id,
+      checkout_session_id: null,
+      payment_intent_id: null,
+      subscription_id: null,
+      customer_id: null,
+      email: user?.email ?? null,
+      user_id: user?.id ?? null,
+      amount: product.price_amount,
+      currency: product.currency,
+      status: "pending",
+      flag: null,
+      receipt_sent_at: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+
+  const base = ctx.settings.publicUrl;
+  const metadata = { product: product.slug, order: orderId };
+  let session: { id: string; url: string };
+  try {
+    session = await ctx.payments.createCheckout({
+      mode: product.kind === "subscription" ? "subscription" : "payment",
+      item: {
+        name: product.name,
+        currency: product.currency,
+        unitAmount: product.price_amount,
+        interval: product.interval,
+        priceId: product.stripe_price_id,
+      },
+      clientReferenceId: user?.id ?? null,
+      customerEmail: user?.email ?? null,
+      metadata,
+      successUrl: `${base}/checkout/success?session_id={CHECKOUT_SESSION_ID}`,
+      cancelUrl: `${base}/p/${product.slug}?checkout=cancelled`,
+    });
+  } catch (error) {
+    await db(ctx)
+      .updateTable("orders")
+      .set({ status: "failed", updated_at: ctx.clock.now() })
+      .where("id", "=", orderId)
+      .execute();
+    ctx.log.error("checkout could not start", {
+      orderId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    if (error instanceof AppError) throw error;
+    throw unavailable("Payment is not reachable right now. Please try again in a minute.");
+  }
+  await db(ctx)
+    .updateTable("orders")
+    .set({ checkout_session_id: session.id, updated_at: ctx.clock.now() })
+    .where("id", "=", orderId)
+    .execute();
+  ctx.log.info("checkout started", { orderId, product: product.slug, sessionId: session.id });
+  return { orderId, sessionId: session.id, url: session.url };
+}

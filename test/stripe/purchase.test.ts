@@ -1,0 +1,213 @@
+import { createHash } from "node:crypto";
+import Stripe from "stripe";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dialects } from "../support/databases.ts";
+import { type Harness, makeHarness } from "../support/harness.ts";
+import { payOnHostedPage, waitFor } from "../support/stripe.ts";
+
+const jsonPost = {
+  method: "POST",
+  headers: { accept: "application/json", origin: "http://shop.test" },
+};
+
+describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
+  let h: Harness;
+  let stripe: Stripe;
+  beforeAll(async () => {
+    h = await makeHarness(dialect, {}, { stripe: true });
+    const url = new URL(h.runtime.localStripeUrl as string);
+    stripe = new Stripe("sk_test_local", { host: url.hostname, port: url.port, protocol: "http" });
+  });
+  afterAll(() => h.close());
+
+  const order = async (orderId: string) =>
+    (await (await h.admin("/api/admin/orders")).json()).orders.find(
+      (o: { id: string }) => o.id === orderId,
+    );
+  const entitlementsOf = async (email: string) =>
+    (await (await h.admin(`/api/admin/entitlements?email=${encodeURIComponent(email)}`)).json())
+      .entitlements;
+  const sync = async (sessionId: string, cookie?: string) =>
+    (
+      await h.request("/api/checkout/sync", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ sessionId }),
+        ...(cookie ? { cookie } : {}),
+      })
+    ).json();
+
+  async function startCheckout(slug: string, cookie?: string) {
+    const res = await h.request(`/checkout/${slug}`, {
+      ...jsonPost,
+      ...(cookie ? { cookie } : {}),
+    });
+    expect(res.status).toBe(201);
+    return (await res.json()) as { url: string; sessionId: string; orderId: string };
+  }
+
+  it("a guest pays with 4242, lands on the success page with the files, gets one receipt, and finds it after signing in", async () => {
+    const product = await h.createProduct({
+      name: "Guest Kit",
+      price: { amount: 2500, currency: "usd" },
+    });
+    const content = "guest kit bytes ".repeat(500);
+    const asset = await h.upload(product.slug, "guest-kit.zip", content);
+    const started = await startCheckout(product.slug);
+    expect(started.url).toContain(`/checkout/${started.sessionId}`);
+    expect((await order(started.orderId)).status).toBe("pending");
+
+    const paid = await payOnHostedPage(started.url, { email: "Guest@Example.com" });
+    expect(paid.status).toBe(303);
+    const success = paid.headers.get("location") as string;
+    expect(success).toBe(`http://shop.test/checkout/success?session_id=${started.sessionId}`);
+
+    const page = await h.request(success, { headers: { accept: "text/html" } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("referrer-policy")).toBe("no-referrer");
+    const html = await page.text();
+    expect(html).toContain("Payment received. Your files are ready.");
+    expect(html).toContain("guest-kit.zip");
+
+    const confirmation = await sync(started.sessionId);
+    expect(confirmation).toMatchObject({
+      status: "paid",
+      email: "guest@example.com",
+      product: { slug: product.slug },
+    });
+    const download = await h.request(confirmation.files[0].downloadUrl);
+    expect(download.status).toBe(200);
+    expect(
+      createHash("sha256")
+        .update(await download.text())
+        .digest("hex"),
+    ).toBe(asset.sha256);
+
+    const receipts = await waitFor(async () => {
+      const { messages } = await (await h.admin("/api/admin/outbox?to=guest@example.com")).json();
+      return messages.length ? messages : null;
+    }, "the receipt");
+    await waitFor(async () => (await order(started.orderId)).status === "paid", "the webhook");
+    await new Promise((r) => setTimeout(r, 300));
+    const { messages } = await (await h.admin("/api/admin/outbox?to=guest@example.com")).json();
+    expect(messages).toHaveLength(1);
+    expect(receipts[0].subject).toBe("Your purchase: Guest Kit");
+    expect(receipts[0].text).toContain("http://shop.test/library");
+    expect(receipts[0].text).toMatch(/http:\/\/shop\.test\/d\/tgd_/);
+    expect(receipts[0].text).not.toMatch(/\/files\//);
+
+    const cookie = await h.signIn("guest@example.com");
+    const library = await (await h.request("/api/library", { cookie })).json();
+    expect(library.items.map((i: { product: { slug: string } }) => i.product.slug)).toContain(
+      product.slug,
+    );
+  });
+
+  it("a declined card shows a clear message and grants nothing", async () => {
+    const product = await h.createProduct();
+    const started = await startCheckout(product.slug);
+    const declined = await payOnHostedPage(started.url, {
+      card: "4000 0000 0000 0002",
+      email: "declined@example.com",
+    });
+    expect(declined.status).toBe(402);
+    expect(await declined.text()).toContain("Your card was declined.");
+    expect((await sync(started.sessionId)).status).toBe("unpaid");
+    expect(await entitlementsOf("declined@example.com")).toEqual([]);
+    expect((await order(started.orderId)).status).toBe("pending");
+  });
+
+  it("an async payment is pending until it succeeds, then grants", async () => {
+    const product = await h.createProduct();
+    const started = await startCheckout(product.slug);
+    const res = await payOnHostedPage(started.url, {
+      method: "bank_transfer",
+      email: "async@example.com",
+    });
+    expect(res.status).toBe(303);
+    const first = await sync(started.sessionId);
+    if (first.status === "pending") expect(await entitlementsOf("async@example.com")).toEqual([]);
+    await waitFor(
+      async () => (await sync(started.sessionId)).status === "paid",
+      "the async payment",
+    );
+    expect(await entitlementsOf("async@example.com")).toEqual([
+      expect.objectContaining({ status: "active", source: "purchase" }),
+    ]);
+  });
+
+  it("an async payment that fails marks the order failed and grants nothing", async () => {
+    const product = await h.createProduct();
+    const started = await startCheckout(product.slug);
+    await payOnHostedPage(started.url, {
+      method: "bank_transfer_fail",
+      email: "asyncfail@example.com",
+    });
+    await waitFor(
+      async () => (await order(started.orderId)).status === "failed",
+      "the failed payment",
+    );
+    expect((await sync(started.sessionId)).status).toBe("failed");
+    expect(await entitlementsOf("asyncfail@example.com")).toEqual([]);
+  });
+
+  it("a refund takes access away at once, also from open token links", async () => {
+    const { product, asset, sessionId, email } = await buy("refund@example.com");
+    const link = await h.token({ email, product: product.slug });
+    expect((await h.request(`/d/${link.token}/${asset.id}`)).status).toBe(200);
+    const checkout = await stripe.checkout.sessions.retrieve(sessionId);
+    await stripe.refunds.create({ payment_intent: checkout.payment_intent as string });
+    await waitFor(async () => (await entitlementsOf(email))[0]?.status === "revoked", "the refund");
+    const denied = await h.request(`/d/${link.token}/${asset.id}`);
+    expect(denied.status).toBe(403);
+    expect((await denied.json()).message).toMatch(/refunded/);
+    const cookie = await h.signIn(email);
+    expect((await h.request(`/download/${product.slug}/${asset.id}`, { cookie })).status).toBe(403);
+    expect((await sync(sessionId)).status).toBe("refunded");
+  });
+
+  it("a signed-in buyer's order carries their user id; another signed-in user cannot use the session id", async () => {
+    const product = await h.createProduct();
+    await h.upload(product.slug, "a.txt", "a");
+    const cookie = await h.signIn("member@example.com");
+    const started = await startCheckout(product.slug, cookie);
+    const session = await stripe.checkout.sessions.retrieve(started.sessionId);
+    expect(session.client_reference_id).toMatch(/^usr_/);
+    expect(session.customer_email).toBe("member@example.com");
+    expect(session.metadata).toEqual({ product: product.slug, order: started.orderId });
+    await payOnHostedPage(started.url, { email: "member@example.com" });
+    const mine = await sync(started.sessionId, cookie);
+    expect(mine.status).toBe("paid");
+    expect(mine.files[0].downloadUrl).toContain(`/download/${product.slug}/`);
+    const stranger = await h.signIn("stranger@example.com");
+    const theirs = await h.request("/api/checkout/sync", {
+      method: "POST",
+      cookie: stranger,
+      headers: { "content-type": "application/json", origin: "http://shop.test" },
+      body: JSON.stringify({ sessionId: started.sessionId }),
+    });
+    expect(theirs.status).toBe(403);
+  });
+
+  it("refuses checkout for unknown and unpublished products, and unknown session ids", async () => {
+    expect((await h.request("/checkout/no-such-thing", jsonPost)).status).toBe(404);
+    const hidden = await h.createProduct({ active: false });
+    expect((await h.request(`/checkout/${hidden.slug}`, jsonPost)).status).toBe(404);
+    expect((await sync("cs_test_doesnotexist0000000")).status).toBe(undefined);
+    const res = await h.request("/api/checkout/sync", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sessionId: "cs_test_doesnotexist0000000" }),
+    });
+    expect(res.status).toBe(404);
+  });
+
+  async function buy(email: string) {
+    const product = await h.createProduct();
+    const asset = await h.upload(product.slug, "kit.zip", "bytes");
+    const started = await startCheckout(product.slug);
+    await payOnHostedPage(started.url, { email });
+    await waitFor(async () => (await order(started.orderId)).status === "paid", "payment");
+    return { product, asset, sessionId: started.sessionId, orderId: started.orderId, email };
+  }
+});
