@@ -65,9 +65,8 @@ export async function makeHarness(
       : {}),
   });
   const { app } = runtime;
-  const server = opts.stripe === true
-    ? serve({ fetch: app.fetch, port: appPort, hostname: "127.0.0.1" })
-    : null;
+  const server =
+    opts.stripe === true ? serve({ fetch: app.fetch, port: appPort, hostname: "127.0.0.1" }) : null;
 
   const request = (path: string, init: RequestInit & { cookie?: string } = {}) => {
     const headers = new Headers(init.headers);

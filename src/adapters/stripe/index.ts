@@ -131,7 +131,8 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
                   nowMs,
                 );
         } catch (error) {
-          if (error instanceof SyntaxError) throw invalidInput("The webhook body is not valid JSON.");
+          if (error instanceof SyntaxError)
+            throw invalidInput("The webhook body is not valid JSON.");
           throw invalidInput(
             `Invalid Stripe signature: ${error instanceof Error ? error.message : "not verified"}`,
           );

@@ -1,12 +1,9 @@
 import { Hono } from "hono";
-import { claimFree } from "../../core/access/claimFree.ts";
-import { getProduct, listProducts } from "../../core/catalog/products.ts";
+import { listProducts } from "../../core/catalog/products.ts";
 import { viewProduct } from "../../core/catalog/viewProduct.ts";
-import { unauthenticated, unavailable } from "../../core/errors.ts";
 import { ProductPage, StorefrontPage } from "../../pages/buyer.tsx";
 import type { HonoEnv } from "../env.ts";
-import { pageProps, wantsJson } from "../pageProps.ts";
-import { entitlementJson } from "../serialize.ts";
+import { pageProps } from "../pageProps.ts";
 
 export const storefront = new Hono<HonoEnv>()
   .get("/", async (c) => {
