@@ -202,6 +202,104 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
     expect(res.status).toBe(404);
   });
 
+  const trigger = async (path: string, body: Record<string, unknown> = {}) => {
+    const res = await fetch(`${h.runtime.localStripeUrl}/_local${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer sk_test_local" },
+      body: JSON.stringify(body),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return (await res.json()) as { object: { id: string } };
+  };
+
+  it("a dispute suspends access; won, it comes back; lost, it is revoked", async () => {
+    const won = await buy("dispute-won@example.com");
+    const dispute = await trigger("/disputes", { id: won.sessionId });
+    await waitFor(
+      async () => (await entitlementsOf(won.email))[0]?.status === "suspended",
+      "suspension",
+    );
+    const cookie = await h.signIn(won.email);
+    const paused = await h.request(`/download/${won.product.slug}/${won.asset.id}`, { cookie });
+    expect(paused.status).toBe(403);
+    expect((await paused.json()).message).toMatch(/dispute/);
+    await trigger(`/disputes/${dispute.object.id}/close`, { outcome: "won" });
+    await waitFor(
+      async () => (await entitlementsOf(won.email))[0]?.status === "active",
+      "restoration",
+    );
+    expect(
+      (await h.request(`/download/${won.product.slug}/${won.asset.id}`, { cookie })).status,
+    ).toBe(200);
+
+    const lost = await buy("dispute-lost@example.com");
+    const other = await trigger("/disputes", { id: lost.sessionId });
+    await trigger(`/disputes/${other.object.id}/close`, { outcome: "lost" });
+    await waitFor(
+      async () => (await entitlementsOf(lost.email))[0]?.status === "revoked",
+      "revocation",
+    );
+  });
+
+  it("a subscription grants access until the period ends, renews, and ends when cancelled", async () => {
+    const product = await h.createProduct({
+      kind: "subscription",
+      interval: "month",
+      price: { amount: 900, currency: "usd" },
+    });
+    const asset = await h.upload(product.slug, "monthly.zip", "issue 1");
+    const started = await startCheckout(product.slug);
+    const session = await stripe.checkout.sessions.retrieve(started.sessionId);
+    expect(session.mode).toBe("subscription");
+    await payOnHostedPage(started.url, { email: "subscriber@example.com" });
+    const first = await waitFor(
+      async () => (await entitlementsOf("subscriber@example.com"))[0],
+      "the subscription",
+    );
+    expect(first).toMatchObject({ source: "subscription", status: "active" });
+    const firstEnd = Date.parse(first.endsAt);
+    expect(firstEnd).toBeGreaterThan(Date.now() + 27 * 86400_000);
+
+    await trigger(`/subscriptions/${started.sessionId}/renew`);
+    await waitFor(
+      async () =>
+        Date.parse((await entitlementsOf("subscriber@example.com"))[0].endsAt) >
+        firstEnd + 20 * 86400_000,
+      "the renewal",
+    );
+
+    const cookie = await h.signIn("subscriber@example.com");
+    expect((await h.request(`/download/${product.slug}/${asset.id}`, { cookie })).status).toBe(200);
+    await trigger(`/subscriptions/${started.sessionId}/cancel`);
+    await waitFor(
+      async () => (await entitlementsOf("subscriber@example.com"))[0].status === "revoked",
+      "the cancellation",
+    );
+    const ended = await h.request(`/download/${product.slug}/${asset.id}`, { cookie });
+    expect(ended.status).toBe(403);
+  });
+
+  it("cancelling at the period end keeps access until then", async () => {
+    const product = await h.createProduct({
+      kind: "subscription",
+      interval: "year",
+      price: { amount: 9900, currency: "usd" },
+    });
+    const started = await startCheckout(product.slug);
+    await payOnHostedPage(started.url, { email: "leaving@example.com" });
+    await waitFor(async () => (await entitlementsOf("leaving@example.com"))[0], "the subscription");
+    await trigger(`/subscriptions/${started.sessionId}/cancel`, { at_period_end: true });
+    const sub = await stripe.subscriptions.retrieve(
+      (await stripe.checkout.sessions.retrieve(started.sessionId)).subscription as string,
+    );
+    const periodEnd = (sub.items.data[0]?.current_period_end ?? 0) * 1000;
+    await waitFor(
+      async () => Date.parse((await entitlementsOf("leaving@example.com"))[0].endsAt) === periodEnd,
+      "the end date",
+    );
+    expect((await entitlementsOf("leaving@example.com"))[0].status).toBe("active");
+  });
+
   async function buy(email: string) {
     const product = await h.createProduct();
     const asset = await h.upload(product.slug, "kit.zip", "bytes");
