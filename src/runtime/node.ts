@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { getConnInfo } from "@hono/node-server/conninfo";
@@ -136,7 +137,7 @@ function dataDir(config: Config): string | null {
 function resolveSecrets(config: Config): {
   sessionSecret: string;
   adminToken?: string;
-  localStripeWebhookSecret?: string;
+  localStripeWebhookSecret: string;
 } {
   const dir = dataDir(config);
   if (dir) {
@@ -158,6 +159,8 @@ function resolveSecrets(config: Config): {
   return {
     sessionSecret: config.sessionSecret,
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    // No data folder to keep it in: derive it, so every process of the shop agrees on it.
+    localStripeWebhookSecret: `whsec_${createHmac("sha256", config.sessionSecret).update("local-stripe-webhooks").digest("base64")}`,
   };
 }
 
@@ -172,7 +175,7 @@ export function localStripeUrl(config: Config): string {
  */
 async function openPayments(
   config: Config,
-  generatedSecret: string | undefined,
+  generatedSecret: string,
   local: { port: number; webhookUrl: string } | undefined,
   log: Logger,
   closers: (() => Promise<void>)[],
@@ -188,15 +191,6 @@ async function openPayments(
     return { payments, localStripeUrl: null };
   }
   const secret = webhookSecret ?? generatedSecret;
-  if (!secret) {
-    throw new ConfigError([
-      {
-        variable: "STRIPE_SECRET_KEY",
-        message:
-          "is required with a Postgres database (the local Stripe is for the embedded shape)",
-      },
-    ]);
-  }
   let url = localStripeUrl(config);
   if (local && !apiUrl) {
     const dir = dataDir(config);
