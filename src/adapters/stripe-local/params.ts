@@ -14,7 +14,8 @@ export class Reader {
     private readonly prefix = "",
   ) {}
 
-  private path(key: string) {
+  /** The full parameter name of `key`, e.g. `line_items[0][quantity]`. */
+  path(key: string) {
     return this.prefix ? `${this.prefix}[${key}]` : key;
   }
 

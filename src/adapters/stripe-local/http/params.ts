@@ -13,7 +13,7 @@ const dropEmpty = (metadata: Record<string, string> | undefined) =>
 
 function currency(r: Reader, key = "currency"): string {
   const code = r.string(key, { required: true }).toLowerCase();
-  if (!/^[a-z]{3}$/.test(code)) throw badRequest(`Invalid currency: ${code}`, key);
+  if (!/^[a-z]{3}$/.test(code)) throw badRequest(`Invalid currency: ${code}`, r.path(key));
   return code;
 }
 
@@ -31,15 +31,18 @@ export function priceData(r: Reader, productDataKey = "product_data"): PriceData
   const unitAmount = r.int("unit_amount", { min: 0, max: 99_999_999 });
   const decimal = r.string("unit_amount_decimal");
   if (unitAmount === undefined && decimal === undefined)
-    throw badRequest("Missing required param: unit_amount.", "unit_amount");
+    throw badRequest(`Missing required param: ${r.path("unit_amount")}.`, r.path("unit_amount"));
   if (decimal !== undefined && !/^\d+$/.test(decimal))
-    throw badRequest("The local Stripe supports whole minor units only.", "unit_amount_decimal");
+    throw badRequest(
+      "The local Stripe supports whole minor units only.",
+      r.path("unit_amount_decimal"),
+    );
   const product = r.string("product");
   const productData = r.object(productDataKey);
   if (product && productData)
     throw badRequest(
       `You may only specify one of these parameters: product, ${productDataKey}.`,
-      productDataKey,
+      r.path(productDataKey),
     );
   let productName: string | null = null;
   if (productData) {
@@ -47,7 +50,7 @@ export function priceData(r: Reader, productDataKey = "product_data"): PriceData
     productData.string("description");
     productData.metadata();
   } else if (!product) {
-    throw badRequest(`Missing required param: ${productDataKey}.`, productDataKey);
+    throw badRequest(`Missing required param: ${r.path(productDataKey)}.`, r.path(productDataKey));
   }
   return {
     currency: cur,
@@ -69,9 +72,15 @@ export function sessionInput(r: Reader): SessionInput {
     const data = item.object("price_data");
     const quantity = item.int("quantity", { required: true, min: 1, max: 999_999 });
     if (price && data)
-      throw badRequest("You may only specify one of these parameters: price, price_data.", "price");
+      throw badRequest(
+        "You may only specify one of these parameters: price, price_data.",
+        item.path("price"),
+      );
     if (!price && !data)
-      throw badRequest("You must specify either `price` or `price_data` for each line item.");
+      throw badRequest(
+        "You must specify either `price` or `price_data` for each line item.",
+        item.path("price"),
+      );
     return { price: price ?? null, priceData: data ? priceData(data) : null, quantity };
   });
 
