@@ -62,6 +62,12 @@ export class Timers {
   }
 
   private sweep(): void {
-    if (sweepExpired(this.engine) > 0) this.engine.commit();
+    try {
+      if (sweepExpired(this.engine) > 0) this.engine.commit();
+    } catch (error) {
+      this.engine.log.error("expiring sessions failed", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 }

@@ -55,9 +55,19 @@ export class WebhookDeliverer {
       this.wake?.();
       return;
     }
-    this.running = this.run().finally(() => {
-      this.running = null;
-    });
+    let failed = false;
+    this.running = this.run()
+      .catch((error: unknown) => {
+        failed = true;
+        this.opts.log.error("webhook delivery stopped; it resumes with the next event", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      })
+      .finally(() => {
+        this.running = null;
+        // An event queued between the loop's last look and this line would otherwise wait.
+        if (!failed && this.engine.state.deliveries.length) this.kick();
+      });
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { consoleLogger } from "../../adapters/log-console/index.ts";
@@ -122,6 +123,7 @@ async function serve(opts: {
 }) {
   const config = loadConfig();
   const dir = dataDir(config);
+  if (dir) mkdirSync(dir, { recursive: true });
   const webhookSecret =
     config.stripe.webhookSecret ?? (dir ? loadOrCreateSecrets(dir).localStripeWebhookSecret : null);
   if (!webhookSecret)

@@ -16,6 +16,8 @@ export function openDispute(
     (d) => d.charge === charge.id && OPEN.includes(d.status),
   );
   if (open) throw badRequest(`Charge ${charge.id} already has an open dispute (${open.id}).`);
+  if (charge.amount_refunded >= charge.amount)
+    throw badRequest(`Charge ${charge.id} was refunded in full; there is nothing to dispute.`);
   const dispute = newDispute(charge);
   engine.state.disputes[dispute.id] = dispute;
   charge.disputed = true;

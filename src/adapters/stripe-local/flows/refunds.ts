@@ -63,7 +63,7 @@ export function createRefund(
   const previous = { amount_refunded: charge.amount_refunded, refunded: charge.refunded };
   charge.amount_refunded += amount;
   charge.refunded = charge.amount_refunded >= charge.amount;
-  charge.refunds?.data.unshift(refund);
+  charge.refunds?.data.unshift(structuredClone(refund));
   const opts = request ? { request } : {};
   engine.emit("charge.refunded", charge, { previous, ...opts });
   engine.emit("refund.created", refund, opts);

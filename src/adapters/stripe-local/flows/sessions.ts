@@ -28,11 +28,19 @@ export interface SessionInput {
 }
 
 /** A product and a price made on the fly from `price_data`, as Stripe does. */
-export function createPrice(engine: Engine, data: PriceDataInput, param: string): Stripe.Price {
+export function createPrice(
+  engine: Engine,
+  data: PriceDataInput,
+  param: string | null,
+): Stripe.Price {
   let productId = data.product;
   if (productId) {
     if (!engine.state.products[productId])
-      throw badRequest(`No such product: '${productId}'`, `${param}[product]`, "resource_missing");
+      throw badRequest(
+        `No such product: '${productId}'`,
+        param ? `${param}[product]` : "product",
+        "resource_missing",
+      );
   } else {
     const product = newProduct({ name: data.productName ?? "" });
     engine.state.products[product.id] = product;

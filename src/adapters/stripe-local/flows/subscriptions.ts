@@ -112,6 +112,7 @@ export function renewSubscription(
     endSubscription(engine, subscription);
     return { subscription, invoice: null };
   }
+  const customer = engine.customer(String(subscription.customer));
   const old = currentPeriod(subscription);
   const recurring = subscription.items.data[0]?.price.recurring;
   const period = {
@@ -131,7 +132,6 @@ export function renewSubscription(
     item.current_period_start = period.start;
     item.current_period_end = period.end;
   }
-  const customer = engine.customer(String(subscription.customer));
   const invoice = payInvoice(engine, customer, subscription, {
     lines: subscription.items.data.map((item) => ({
       price: item.price,

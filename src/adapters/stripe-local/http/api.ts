@@ -66,10 +66,10 @@ export function apiRoutes(engine: Engine) {
     return new Reader(parseParams(search));
   };
   /** The object as the request asked for it: expansions applied, unknown parameters refused. */
-  const reply = <T extends object>(c: Context<Env>, r: Reader, object: T, status = 200) => {
+  const reply = <T extends object>(c: Context<Env>, r: Reader, object: T) => {
     const paths = r.strings("expand") ?? [];
     r.done();
-    return c.json(expand(engine, object, paths), status as 200);
+    return c.json(expand(engine, object, paths));
   };
   const retrieve = (get: (id: string) => object) => async (c: Context<Env>) => {
     const r = await reader(c);
@@ -152,7 +152,7 @@ export function apiRoutes(engine: Engine) {
     r.strings("expand");
     r.done();
     const price = engine.mutate(() => {
-      const created = createPrice(engine, data, "");
+      const created = createPrice(engine, data, null);
       if (metadata) created.metadata = metadata;
       return created;
     });
@@ -296,8 +296,11 @@ function typeMatches(pattern: string, type: string): boolean {
 function checkKey(header: string | undefined): void {
   let key = "";
   if (header?.startsWith("Bearer ")) key = header.slice("Bearer ".length).trim();
-  else if (header?.startsWith("Basic "))
-    key = Buffer.from(header.slice("Basic ".length), "base64").toString().split(":")[0] ?? "";
+  else if (header?.startsWith("Basic ")) {
+    try {
+      key = atob(header.slice("Basic ".length).trim()).split(":")[0] ?? "";
+    } catch {}
+  }
   if (!key)
     throw new StripeApiError(
       401,

@@ -169,8 +169,10 @@ export function CheckoutForm(props: {
           <dd>is declined</dd>
         </dl>
         <p class="muted">
-          Any other number is refused. A bank transfer completes the checkout at once and pays a few
-          seconds later (or fails, with the second button).
+          Any other number is refused.
+          {oneTime
+            ? " A bank transfer completes the checkout at once and pays a few seconds later (or fails, with the second button)."
+            : ""}
         </p>
       </section>
       {session.cancel_url ? (
