@@ -28,9 +28,11 @@ export interface RunningServer {
 export async function startServer(
   args: string[] = [],
   env: Record<string, string> = {},
+  /** Restart in this folder (same database, files and secrets); env.PORT keeps the address. */
+  existingDir?: string,
 ): Promise<RunningServer> {
-  const dir = mkdtempSync(join(tmpdir(), "tollgate-e2e-"));
-  const port = await freePort();
+  const dir = existingDir ?? mkdtempSync(join(tmpdir(), "tollgate-e2e-"));
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const fullEnv = {
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
