@@ -300,6 +300,16 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
     expect((await entitlementsOf("leaving@example.com"))[0].status).toBe("active");
   });
 
+  it("an expired checkout abandons the order and the success page says so", async () => {
+    const product = await h.createProduct();
+    const started = await startCheckout(product.slug);
+    await trigger(`/sessions/${started.sessionId}/expire`);
+    await waitFor(async () => (await order(started.orderId)).status === "abandoned", "the expiry");
+    expect((await sync(started.sessionId)).status).toBe("expired");
+    const page = await h.request(`/checkout/success?session_id=${started.sessionId}`, { headers: { accept: "text/html" } });
+    expect(await page.text()).toContain("This checkout has expired");
+  });
+
   async function buy(email: string) {
     const product = await h.createProduct();
     const asset = await h.upload(product.slug, "kit.zip", "bytes");
