@@ -1,10 +1,10 @@
 import type { Asset, Entitlement, Product } from "../../db/schema.ts";
-import { fileRetired } from "../catalog/assets.ts";
+import { downloadableAsset } from "../catalog/assets.ts";
 import { findProductBySlug, productNotFound } from "../catalog/products.ts";
-import { type Ctx, db, requireUser } from "../context.ts";
+import { type Ctx, requireUser } from "../context.ts";
 import type { Delivery, DeliveryRequest } from "../delivery/deliver.ts";
 import { type ClientInfo, deliverAndRecord } from "../delivery/downloads.ts";
-import { AppError, notFound } from "../errors.ts";
+import { AppError } from "../errors.ts";
 import { entitlementsOf, requireAccess } from "./accessRule.ts";
 
 /**
@@ -36,14 +36,7 @@ export async function authorizeDownload({
     }
     throw error;
   }
-  const asset = await db(ctx)
-    .selectFrom("assets")
-    .selectAll()
-    .where("id", "=", input.assetId)
-    .where("product_id", "=", product.id)
-    .executeTakeFirst();
-  if (!asset) throw notFound("There is no such file.");
-  if (!asset.active) throw fileRetired();
+  const asset = await downloadableAsset(ctx, product.id, input.assetId);
   return { product, asset, entitlement };
 }
 

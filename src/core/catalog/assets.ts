@@ -119,6 +119,23 @@ export async function setAssetActive({
   return { ...asset, active: input.active ? 1 : 0 };
 }
 
+/** A product's file that buyers may download: 404 when it is not this product's, 410 when retired. */
+export async function downloadableAsset(
+  ctx: Ctx,
+  productId: string,
+  assetId: string,
+): Promise<Asset> {
+  const asset = await db(ctx)
+    .selectFrom("assets")
+    .selectAll()
+    .where("id", "=", assetId)
+    .where("product_id", "=", productId)
+    .executeTakeFirst();
+  if (!asset) throw notFound("There is no such file.");
+  if (!asset.active) throw fileRetired();
+  return asset;
+}
+
 export function findAsset(ctx: Ctx, assetId: string): Promise<Asset | undefined> {
   return db(ctx).selectFrom("assets").selectAll().where("id", "=", assetId).executeTakeFirst();
 }

@@ -1,6 +1,6 @@
 import type { Asset, DeliveryToken, Entitlement, Product } from "../../db/schema.ts";
 import { denialReason, isActive, requireAccess } from "../access/accessRule.ts";
-import { fileRetired } from "../catalog/assets.ts";
+import { downloadableAsset } from "../catalog/assets.ts";
 import {
   type Ctx,
   db,
@@ -73,14 +73,7 @@ export async function createDownloadToken({
     input.productId,
   );
   if (input.assetId) {
-    const asset = await db(ctx)
-      .selectFrom("assets")
-      .select(["id", "active"])
-      .where("id", "=", input.assetId)
-      .where("product_id", "=", input.productId)
-      .executeTakeFirst();
-    if (!asset) throw notFound("There is no such file in this product.");
-    if (!asset.active) throw fileRetired();
+    await downloadableAsset(ctx, input.productId, input.assetId);
   }
   const token = PREFIX + toBase64Url(ctx.crypto.randomBytes(32));
   const row = {
@@ -158,14 +151,7 @@ export async function downloadWithToken({
 }): Promise<Delivery> {
   const { token, entitlement } = await findUsableToken(ctx, input.token);
   if (token.asset_id && token.asset_id !== input.assetId) throw noSuchFile();
-  const asset = await db(ctx)
-    .selectFrom("assets")
-    .selectAll()
-    .where("id", "=", input.assetId)
-    .where("product_id", "=", entitlement.product_id)
-    .executeTakeFirst();
-  if (!asset) throw noSuchFile();
-  if (!asset.active) throw fileRetired();
+  const asset = await downloadableAsset(ctx, entitlement.product_id, input.assetId);
   // A later range continues a download only if this link already delivered this very file.
   const continuing =
     isContinuation(ctx, asset, input.request) && (await hasDelivered(ctx, token.id, asset.id));

@@ -1,6 +1,6 @@
 import type { Asset, Order, Product } from "../../db/schema.ts";
 import { isActive, requireAccess } from "../access/accessRule.ts";
-import { fileRetired } from "../catalog/assets.ts";
+import { downloadableAsset } from "../catalog/assets.ts";
 import { type Ctx, db, withTransaction } from "../context.ts";
 import type { Delivery, DeliveryRequest } from "../delivery/deliver.ts";
 import { type ClientInfo, deliverAndRecord } from "../delivery/downloads.ts";
@@ -92,14 +92,7 @@ export async function downloadWithCheckout({
     { userId: order.user_id, email: order.email },
     order.product_id,
   );
-  const asset = await db(ctx)
-    .selectFrom("assets")
-    .selectAll()
-    .where("id", "=", input.assetId)
-    .where("product_id", "=", order.product_id)
-    .executeTakeFirst();
-  if (!asset) throw notFound("There is no such file.");
-  if (!asset.active) throw fileRetired();
+  const asset = await downloadableAsset(ctx, order.product_id, input.assetId);
   return deliverAndRecord(ctx, asset, input.request, {
     entitlementId: entitlement.id,
     assetId: asset.id,
