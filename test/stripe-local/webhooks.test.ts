@@ -80,17 +80,20 @@ describe("retries", () => {
     }
   });
 
-  it("keeps events in order: later ones wait for the one being retried", async () => {
+  it("an event being retried does not hold up the ones after it", async () => {
     const endpoint = await webhookEndpoint({ status: (n) => (n === 1 ? 503 : 200) });
     const local = await localStripe(endpoint.url);
     try {
       const session = await paymentSession(local.stripe);
       await submitCheckout(session, { method: "card", card_number: "4242424242424242" });
       const received = await endpoint.waitForCount(3);
-      expect(received.map((r) => r.event.type)).toEqual([
-        "payment_intent.succeeded",
+      const types = received.map((r) => r.event.type);
+      // The failed payment_intent.succeeded waits on its backoff; the next event goes at once.
+      expect(types[0]).toBe("charge.succeeded");
+      expect([...types].sort()).toEqual([
         "charge.succeeded",
         "checkout.session.completed",
+        "payment_intent.succeeded",
       ]);
       expect(endpoint.attempts()).toBe(4);
     } finally {

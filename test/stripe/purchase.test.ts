@@ -279,6 +279,32 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
     expect(ended.status).toBe(403);
   });
 
+  it("refunding a subscription's payment revokes its access", async () => {
+    const product = await h.createProduct({
+      kind: "subscription",
+      interval: "month",
+      price: { amount: 500, currency: "usd" },
+    });
+    const started = await startCheckout(product.slug);
+    await payOnHostedPage(started.url, { email: "sub-refund@example.com" });
+    await waitFor(
+      async () => (await entitlementsOf("sub-refund@example.com"))[0],
+      "the subscription",
+    );
+    const session = await stripe.checkout.sessions.retrieve(started.sessionId);
+    const sub = await stripe.subscriptions.retrieve(session.subscription as string);
+    const [payment] = (await stripe.invoicePayments.list({ invoice: sub.latest_invoice as string }))
+      .data;
+    const paymentIntent = payment?.payment.payment_intent as string;
+    expect(paymentIntent).toMatch(/^pi_/);
+    await stripe.refunds.create({ payment_intent: paymentIntent });
+    await waitFor(
+      async () => (await entitlementsOf("sub-refund@example.com"))[0].status === "revoked",
+      "the refund",
+    );
+    expect((await entitlementsOf("sub-refund@example.com"))[0].revokedReason).toBe("refunded");
+  });
+
   it("cancelling at the period end keeps access until then", async () => {
     const product = await h.createProduct({
       kind: "subscription",
@@ -306,7 +332,9 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
     await trigger(`/sessions/${started.sessionId}/expire`);
     await waitFor(async () => (await order(started.orderId)).status === "abandoned", "the expiry");
     expect((await sync(started.sessionId)).status).toBe("expired");
-    const page = await h.request(`/checkout/success?session_id=${started.sessionId}`, { headers: { accept: "text/html" } });
+    const page = await h.request(`/checkout/success?session_id=${started.sessionId}`, {
+      headers: { accept: "text/html" },
+    });
     expect(await page.text()).toContain("This checkout has expired");
   });
 

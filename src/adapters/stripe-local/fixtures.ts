@@ -18,6 +18,7 @@ interface Fixtures {
   customer: Stripe.Customer;
   subscription: Stripe.Subscription;
   invoice: Stripe.Invoice;
+  invoice_payment: Stripe.InvoicePayment;
   event: Stripe.EventBase;
 }
 

@@ -21,7 +21,8 @@ export function signatureHeader(payload: string, secret: string, timestamp: numb
 /**
  * Delivers events to one endpoint like Stripe does: signed, one POST per event, retried with
  * exponential backoff on a non-2xx answer or a connection error. The queue lives in the state,
- * so deliveries outlast a restart; events go out in order, each waiting for the one before.
+ * so deliveries outlast a restart. Events go out oldest first, one at a time; an event that keeps
+ * failing backs off on its own while the later ones are delivered (Stripe does not promise order).
  */
 export class WebhookDeliverer {
   private running: Promise<void> | null = null;
@@ -79,11 +80,13 @@ export class WebhookDeliverer {
 
   private async run(): Promise<void> {
     while (!this.closed) {
-      const head = this.engine.state.deliveries[0];
-      if (!head) return;
-      const wait = head.nextAttemptAt - Date.now();
-      if (wait > 0) await this.sleep(wait);
-      else await this.attempt(head);
+      const { deliveries } = this.engine.state;
+      if (!deliveries.length) return;
+      // Oldest due event first; one that keeps failing waits on its own backoff, not the others.
+      const now = Date.now();
+      const due = deliveries.find((d) => d.nextAttemptAt <= now);
+      if (due) await this.attempt(due);
+      else await this.sleep(Math.min(...deliveries.map((d) => d.nextAttemptAt)) - now);
     }
   }
 

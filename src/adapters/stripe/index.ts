@@ -35,8 +35,25 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
       if (!chargeId) return null;
       return idOf((await stripe.charges.retrieve(chargeId)).payment_intent);
     },
-    async orderOfPaymentIntent(paymentIntentId) {
-      return (await stripe.paymentIntents.retrieve(paymentIntentId)).metadata?.order ?? null;
+    async paymentRef(paymentIntentId) {
+      const intent = await stripe.paymentIntents.retrieve(paymentIntentId);
+      const orderId = intent.metadata?.order ?? null;
+      if (orderId) return { paymentIntentId, orderId, subscriptionId: null };
+      // A subscription's invoices are paid by payment intents without our metadata.
+      const [payment] = (
+        await stripe.invoicePayments.list({
+          payment: { type: "payment_intent", payment_intent: paymentIntentId },
+          limit: 1,
+        })
+      ).data;
+      const invoiceId = idOf(payment?.invoice);
+      if (!invoiceId) return { paymentIntentId, orderId: null, subscriptionId: null };
+      const details = (await stripe.invoices.retrieve(invoiceId)).parent?.subscription_details;
+      return {
+        paymentIntentId,
+        orderId: details?.metadata?.order ?? null,
+        subscriptionId: idOf(details?.subscription),
+      };
     },
   };
 

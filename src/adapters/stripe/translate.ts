@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import type { PaymentEvent } from "../../core/orders/events.ts";
+import type { PaymentEvent, PaymentRef } from "../../core/orders/events.ts";
 import type { CheckoutView } from "../../core/ports.ts";
 
 const ms = (seconds: number | null | undefined) => (seconds ? seconds * 1000 : null);
@@ -10,7 +10,8 @@ export const idOf = (value: string | { id: string } | null | undefined) =>
 export interface StripeLookups {
   checkout(sessionId: string): Promise<CheckoutView | null>;
   paymentIntentOfCharge(chargeId: string): Promise<string | null>;
-  orderOfPaymentIntent(paymentIntentId: string): Promise<string | null>;
+  /** Which order (one-time) or subscription a payment paid for. */
+  paymentRef(paymentIntentId: string): Promise<PaymentRef>;
 }
 
 /**
@@ -98,8 +99,7 @@ export async function translateEvent(
       if (!paymentIntentId) return null;
       return {
         kind: "refunded",
-        paymentIntentId,
-        orderId: await lookups.orderOfPaymentIntent(paymentIntentId),
+        ...(await lookups.paymentRef(paymentIntentId)),
         full: charge.refunded || charge.amount_refunded >= charge.amount,
       };
     }
@@ -110,10 +110,10 @@ export async function translateEvent(
         idOf(dispute.payment_intent) ??
         (await lookups.paymentIntentOfCharge(idOf(dispute.charge) ?? ""));
       if (!paymentIntentId) return null;
-      const orderId = await lookups.orderOfPaymentIntent(paymentIntentId);
+      const ref = await lookups.paymentRef(paymentIntentId);
       return event.type === "charge.dispute.created"
-        ? { kind: "dispute_opened", paymentIntentId, orderId }
-        : { kind: "dispute_closed", paymentIntentId, orderId, won: dispute.status === "won" };
+        ? { kind: "dispute_opened", ...ref }
+        : { kind: "dispute_closed", ...ref, won: dispute.status === "won" };
     }
     default:
       return null;

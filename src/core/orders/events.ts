@@ -34,9 +34,16 @@ export type PaymentEvent =
       orderId: string | null;
       endedAt: number;
     }
-  | { kind: "refunded"; paymentIntentId: string; orderId: string | null; full: boolean }
-  | { kind: "dispute_opened"; paymentIntentId: string; orderId: string | null }
-  | { kind: "dispute_closed"; paymentIntentId: string; orderId: string | null; won: boolean };
+  | ({ kind: "refunded"; full: boolean } & PaymentRef)
+  | ({ kind: "dispute_opened" } & PaymentRef)
+  | ({ kind: "dispute_closed"; won: boolean } & PaymentRef);
+
+/** A payment (charge) and what it paid for: a one-time order, or a subscription's invoice. */
+export interface PaymentRef {
+  paymentIntentId: string;
+  orderId: string | null;
+  subscriptionId: string | null;
+}
 
 /** How an event was handled, as recorded on the webhook event row. */
 export type EventOutcome =

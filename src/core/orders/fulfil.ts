@@ -2,7 +2,7 @@ import type { Order, Product } from "../../db/schema.ts";
 import { grantAccess } from "../access/entitlements.ts";
 import { type Ctx, db, normalizeEmail } from "../context.ts";
 import type { CheckoutView } from "../ports.ts";
-import type { EventOutcome, PaymentEvent } from "./events.ts";
+import type { EventOutcome, PaymentEvent, PaymentRef } from "./events.ts";
 import { findOrder, setOrderAccess, transition } from "./orderState.ts";
 
 /** Renewal payments can land a little after the period ends; access lasts this much longer. */
@@ -79,10 +79,7 @@ export async function fulfil(ctx: Ctx, event: PaymentEvent): Promise<Fulfilment>
       return done({ status: "processed", note: "subscription ended: access revoked" });
     }
     case "refunded": {
-      const order = await findOrder(ctx, {
-        orderId: event.orderId,
-        paymentIntentId: event.paymentIntentId,
-      });
+      const order = await findOrder(ctx, paymentKeys(event));
       if (!order) return ignored("no order for this payment");
       if (!event.full) return ignored("partial refund: access unchanged");
       await transition(ctx, order, "refunded");
@@ -94,20 +91,14 @@ export async function fulfil(ctx: Ctx, event: PaymentEvent): Promise<Fulfilment>
       return done({ status: "processed", note: "refunded: access revoked" });
     }
     case "dispute_opened": {
-      const order = await findOrder(ctx, {
-        orderId: event.orderId,
-        paymentIntentId: event.paymentIntentId,
-      });
+      const order = await findOrder(ctx, paymentKeys(event));
       if (!order) return ignored("no order for this payment");
       await transition(ctx, order, "disputed");
       await setOrderAccess(ctx, order, "suspended", ["active"]);
       return done({ status: "processed", note: "dispute opened: access suspended" });
     }
     case "dispute_closed": {
-      const order = await findOrder(ctx, {
-        orderId: event.orderId,
-        paymentIntentId: event.paymentIntentId,
-      });
+      const order = await findOrder(ctx, paymentKeys(event));
       if (!order) return ignored("no order for this payment");
       if (event.won) {
         await transition(ctx, order, "won");
@@ -121,6 +112,12 @@ export async function fulfil(ctx: Ctx, event: PaymentEvent): Promise<Fulfilment>
     }
   }
 }
+
+const paymentKeys = (p: PaymentRef) => ({
+  orderId: p.orderId,
+  paymentIntentId: p.paymentIntentId,
+  subscriptionId: p.subscriptionId,
+});
 
 async function onCheckout(
   ctx: Ctx,

@@ -1,6 +1,8 @@
 import { type Context, Hono } from "hono";
+import type Stripe from "stripe";
 import type { Engine, RequestInfo } from "../engine.ts";
 import { badRequest, StripeApiError } from "../errors.ts";
+import { fixture } from "../fixtures.ts";
 import { createRefund } from "../flows/refunds.ts";
 import { createPrice, createSession, expireSession, sweepExpired } from "../flows/sessions.ts";
 import { cancelSubscription, updateSubscription } from "../flows/subscriptions.ts";
@@ -243,6 +245,26 @@ export function apiRoutes(engine: Engine) {
     return reply(c, r, refund);
   });
 
+  // How Stripe links a payment intent to the invoice it paid, since invoices and payment
+  // intents no longer point at each other in this API version.
+  app.get("/invoice_payments", async (c) => {
+    const r = await reader(c);
+    const invoiceId = r.string("invoice");
+    const payment = r.object("payment");
+    const paymentType = payment?.string("type");
+    if (paymentType && paymentType !== "payment_intent")
+      throw badRequest("Only payment[type]=payment_intent is supported here.", "payment[type]");
+    const paymentIntentId = payment?.string("payment_intent");
+    const payments = Object.entries(engine.state.invoicePayments)
+      .filter(
+        ([invoice, intent]) =>
+          (!invoiceId || invoice === invoiceId) && (!paymentIntentId || intent === paymentIntentId),
+      )
+      .map(([invoice, intent]) => invoicePayment(engine.invoice(invoice, "invoice"), intent))
+      .reverse();
+    return reply(c, r, page(payments, { ...pagination(r), url: "/v1/invoice_payments" }));
+  });
+
   app.get("/events", async (c) => {
     const r = await reader(c);
     const inRange = createdRange(r);
@@ -311,4 +333,24 @@ function checkKey(header: string | undefined): void {
       401,
       `Invalid API Key provided: ${key.slice(0, 8)}****${key.slice(-4)}. The local Stripe accepts test keys only (sk_test_...).`,
     );
+}
+
+function invoicePayment(invoice: Stripe.Invoice, paymentIntentId: string): Stripe.InvoicePayment {
+  return {
+    ...fixture("invoice_payment"),
+    id: `inpay_${paymentIntentId.slice(3)}`,
+    amount_paid: invoice.amount_paid,
+    amount_requested: invoice.amount_due,
+    created: invoice.created,
+    currency: invoice.currency,
+    invoice: invoice.id,
+    is_default: true,
+    livemode: false,
+    payment: { type: "payment_intent", payment_intent: paymentIntentId },
+    status: "paid",
+    status_transitions: {
+      canceled_at: null,
+      paid_at: invoice.status_transitions?.paid_at ?? invoice.created,
+    },
+  };
 }
