@@ -118,5 +118,14 @@ describe("buying offline with the local Stripe as its own process", () => {
           .status === "revoked",
       "the refund",
     );
+
+    const orders = await cli(["orders"], env);
+    expect(orders.stdout).toMatch(/patient@example\.com/);
+    expect(orders.stdout).toMatch(/refunded/);
+    const events = await cli(["events"], env);
+    expect(events.stdout).toMatch(/charge\.refunded\s+processed/);
+    const reconcile = await cli(["reconcile", "--since", "1h"], env);
+    expect(reconcile.code, reconcile.stderr).toBe(0);
+    expect(reconcile.stdout).toMatch(/0 applied now, \d+ already handled, 0 failed/);
   });
 });
