@@ -5,6 +5,9 @@ import type { EventOutcome } from "./events.ts";
 import { fulfil } from "./fulfil.ts";
 import { sendReceipt } from "./receipts.ts";
 
+/** Statuses of an event that is done with: a redelivery changes nothing. */
+const HANDLED = ["processed", "ignored", "flagged"];
+
 export interface HandledEvent {
   duplicate: boolean;
   outcome: EventOutcome | null;
@@ -34,6 +37,9 @@ export async function handleProviderEvent({
     return { duplicate: false, outcome: { status: "ignored", note: "livemode mismatch" } };
   }
   try {
+    // A redelivery of a handled event stops here, before any call to the provider.
+    if (!input.force && (await alreadyHandled(ctx, event.id)))
+      return { duplicate: true, outcome: null };
     const paymentEvent = await event.translate();
     const result = await withTransaction(ctx, async (tx) => {
       await db(tx)
@@ -55,8 +61,7 @@ export async function handleProviderEvent({
         .updateTable("webhook_events")
         .set({ status: "processing" })
         .where("id", "=", event.id);
-      if (!input.force)
-        claim = claim.where("status", "not in", ["processed", "ignored", "flagged"]);
+      if (!input.force) claim = claim.where("status", "not in", HANDLED);
       const claimed = await claim.executeTakeFirst();
       if (Number(claimed.numUpdatedRows) !== 1)
         return { duplicate: true, outcome: null, receiptFor: null };
@@ -89,6 +94,15 @@ export async function handleProviderEvent({
   }
 }
 
+async function alreadyHandled(ctx: Ctx, id: string): Promise<boolean> {
+  const row = await db(ctx)
+    .selectFrom("webhook_events")
+    .select("status")
+    .where("id", "=", id)
+    .executeTakeFirst();
+  return row !== undefined && HANDLED.includes(row.status);
+}
+
 /** Writes the event's status outside any transaction (failures, ignored livemode). */
 async function record(
   ctx: Ctx,
@@ -110,7 +124,7 @@ async function record(
     })
     .onConflict((oc) =>
       oc.column("id").doUpdateSet({
-        status: sql`case when webhook_events.status in ('processed', 'ignored', 'flagged') then webhook_events.status else ${status} end`,
+        status: sql`case when webhook_events.status in (${sql.join(HANDLED)}) then webhook_events.status else ${status} end`,
         error: error.slice(0, 1000),
       }),
     )
