@@ -105,12 +105,15 @@ export interface CheckoutView {
   customerId: string | null;
   /** End of the paid subscription period (ms), when the session started a subscription. */
   subscriptionPeriodEnd: number | null;
-  lineItems: {
-    priceId: string | null;
-    currency: string;
-    amountSubtotal: number;
-    quantity: number;
-  }[];
+  /** Null when the provider could not say (a stateless mock): the line-item check is skipped. */
+  lineItems:
+    | {
+        priceId: string | null;
+        currency: string;
+        amountSubtotal: number;
+        quantity: number;
+      }[]
+    | null;
   createdAt: number;
 }
 

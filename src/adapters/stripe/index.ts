@@ -36,21 +36,27 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
       return idOf((await stripe.charges.retrieve(chargeId)).payment_intent);
     },
     async paymentRef(paymentIntentId) {
-      const intent = await stripe.paymentIntents.retrieve(paymentIntentId);
-      const orderId = intent.metadata?.order ?? null;
-      if (orderId) return { paymentIntentId, orderId, subscriptionId: null };
+      const none = { paymentIntentId, orderId: null, subscriptionId: null };
+      // Stripe not knowing the payment (4xx) leaves the ids the event carries; an outage throws,
+      // so the event fails and is retried.
+      const known = <T>(call: Promise<T>) =>
+        call.catch((e) => (isClientError(e) ? null : Promise.reject(e)));
+      const intent = await known(stripe.paymentIntents.retrieve(paymentIntentId));
+      const orderId = intent?.metadata?.order ?? null;
+      if (orderId) return { ...none, orderId };
       // A subscription's invoices are paid by payment intents without our metadata.
-      const [payment] = (
-        await stripe.invoicePayments.list({
+      const payments = await known(
+        stripe.invoicePayments.list({
           payment: { type: "payment_intent", payment_intent: paymentIntentId },
           limit: 1,
-        })
-      ).data;
-      const invoiceId = idOf(payment?.invoice);
-      if (!invoiceId) return { paymentIntentId, orderId: null, subscriptionId: null };
-      const details = (await stripe.invoices.retrieve(invoiceId)).parent?.subscription_details;
+        }),
+      );
+      const invoiceId = idOf(payments?.data[0]?.invoice);
+      if (!invoiceId) return none;
+      const details = (await known(stripe.invoices.retrieve(invoiceId)))?.parent
+        ?.subscription_details;
       return {
-        paymentIntentId,
+        ...none,
         orderId: details?.metadata?.order ?? null,
         subscriptionId: idOf(details?.subscription),
       };
@@ -65,7 +71,7 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
         }),
       );
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return null;
+      if (isClientError(error)) return null;
       throw error;
     }
   }
@@ -178,4 +184,10 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
       },
     },
   };
+}
+
+/** Stripe answered 4xx: it does not know the object (or the mock we talk to does not). */
+function isClientError(error: unknown): boolean {
+  const status = (error as { statusCode?: number }).statusCode;
+  return status !== undefined && status >= 400 && status < 500 && status !== 401 && status !== 429;
 }

@@ -27,9 +27,16 @@ export async function translateEvent(
     case "checkout.session.completed":
     case "checkout.session.async_payment_succeeded":
     case "checkout.session.async_payment_failed": {
-      const checkout = await lookups.checkout(event.data.object.id);
-      if (!checkout)
-        throw new Error(`Stripe does not know checkout session ${event.data.object.id}`);
+      // The signed event is the truth about the session; Stripe is asked only for what the event
+      // leaves out (line items, the subscription's period).
+      const session = event.data.object;
+      const details = await lookups.checkout(session.id);
+      const usable = details?.id === session.id && details.currency !== null;
+      const checkout: CheckoutView = {
+        ...checkoutView(session),
+        lineItems: usable ? details.lineItems : null,
+        subscriptionPeriodEnd: usable ? details.subscriptionPeriodEnd : null,
+      };
       const kind =
         event.type === "checkout.session.completed"
           ? "checkout_completed"
@@ -137,12 +144,13 @@ export function checkoutView(session: Stripe.Checkout.Session): CheckoutView {
     subscriptionId: idOf(session.subscription),
     customerId: idOf(session.customer),
     subscriptionPeriodEnd: ms(subscription?.items.data[0]?.current_period_end),
-    lineItems: (session.line_items?.data ?? []).map((item) => ({
-      priceId: item.price?.id ?? null,
-      currency: item.currency,
-      amountSubtotal: item.amount_subtotal,
-      quantity: item.quantity ?? 1,
-    })),
+    lineItems:
+      session.line_items?.data.map((item) => ({
+        priceId: item.price?.id ?? null,
+        currency: item.currency,
+        amountSubtotal: item.amount_subtotal,
+        quantity: item.quantity ?? 1,
+      })) ?? null,
     createdAt: session.created * 1000,
   };
 }

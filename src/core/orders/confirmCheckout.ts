@@ -7,7 +7,7 @@ import { type ClientInfo, deliverAndRecord } from "../delivery/downloads.ts";
 import { forbidden, gone, notFound, unauthenticated } from "../errors.ts";
 import type { CheckoutView } from "../ports.ts";
 import { fulfil } from "./fulfil.ts";
-import { entitlementRef } from "./orderState.ts";
+import { entitlementRef, findOrder } from "./orderState.ts";
 import { sendReceipt } from "./receipts.ts";
 
 /** A guest may use the session id from the success URL for this long; then the library. */
@@ -102,13 +102,7 @@ export async function downloadWithCheckout({
 }
 
 async function orderForViewer(ctx: Ctx, sessionId: string): Promise<Order> {
-  const order = SESSION_SHAPE.test(sessionId)
-    ? await db(ctx)
-        .selectFrom("orders")
-        .selectAll()
-        .where("checkout_session_id", "=", sessionId)
-        .executeTakeFirst()
-    : undefined;
+  const order = SESSION_SHAPE.test(sessionId) ? await findOrder(ctx, { sessionId }) : undefined;
   if (!order) throw notFound("There is no such checkout.");
   const user = ctx.actor.user;
   if (user) {

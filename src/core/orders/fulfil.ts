@@ -169,14 +169,19 @@ function checkMatches(order: Order, product: Product, checkout: CheckoutView): s
     return "session is not the order's session";
   if (checkout.metadata.order && checkout.metadata.order !== order.id)
     return "session names another order";
+  if (checkout.metadata.product && checkout.metadata.product !== product.slug)
+    return `session is for product ${checkout.metadata.product}, the order for ${product.slug}`;
   if (checkout.currency?.toLowerCase() !== order.currency)
     return `currency ${checkout.currency} is not ${order.currency}`;
+  // Discounts lower the total, never the subtotal.
+  if (checkout.amountSubtotal !== null && checkout.amountSubtotal !== order.amount)
+    return `amount ${checkout.amountSubtotal} is not ${order.amount}`;
+  if (!checkout.lineItems) return null;
   const [item, ...extra] = checkout.lineItems;
   if (!item || extra.length) return `expected one line item, got ${checkout.lineItems.length}`;
   if (item.quantity !== 1) return `quantity ${item.quantity} is not 1`;
   if (item.currency.toLowerCase() !== order.currency)
     return `line item currency ${item.currency} is not ${order.currency}`;
-  // Discounts lower the total, never the subtotal.
   if (item.amountSubtotal !== order.amount)
     return `line item amount ${item.amountSubtotal} is not ${order.amount}`;
   if (product.stripe_price_id && item.priceId !== product.stripe_price_id)

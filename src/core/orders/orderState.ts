@@ -40,14 +40,20 @@ export type OrderKeys = {
   subscriptionId?: string | null;
 };
 
-/** The order an event is about: by our own id first, then by the provider's ids we recorded. */
+/** The order an event is about: by our own id first, then by the provider's ids we recorded
+ * (the newest, should a stateless mock have handed the same id to several). */
 export async function findOrder(ctx: Ctx, keys: OrderKeys): Promise<Order | undefined> {
   const by = async (
     column: "id" | "checkout_session_id" | "payment_intent_id" | "subscription_id",
     value?: string | null,
   ) =>
     value
-      ? db(ctx).selectFrom("orders").selectAll().where(column, "=", value).executeTakeFirst()
+      ? db(ctx)
+          .selectFrom("orders")
+          .selectAll()
+          .where(column, "=", value)
+          .orderBy("created_at", "desc")
+          .executeTakeFirst()
       : undefined;
   return (
     (await by("id", keys.orderId)) ??

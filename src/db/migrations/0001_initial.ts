@@ -73,7 +73,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable("orders")
     .addColumn("id", "text", (c) => c.primaryKey())
     .addColumn("product_id", "text", (c) => c.notNull().references("products.id"))
-    .addColumn("checkout_session_id", "text", (c) => c.unique())
+    .addColumn("checkout_session_id", "text")
     .addColumn("payment_intent_id", "text")
     .addColumn("subscription_id", "text")
     .addColumn("customer_id", "text")
