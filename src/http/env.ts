@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import type { SupabaseVerifier } from "../adapters/auth-supabase/index.ts";
 import type { LocalObjectStore } from "../adapters/storage-local/index.ts";
 import type { Ctx, Deps } from "../core/context.ts";
 
@@ -11,6 +12,8 @@ export interface AppDeps extends Deps {
   ready: () => Promise<{ name: string; ok: boolean; error?: string }[]>;
   /** Whether /dev/outbox is open without signing in (offline, on localhost only). */
   devOutbox: "open" | "admin" | "off";
+  /** Set when AUTH=supabase: verifies Supabase access tokens (bearer or supabase-js cookie). */
+  supabase?: SupabaseVerifier;
   /** The client's address as this runtime knows it (socket, or the platform's header). */
   clientIp: (c: Context) => string | null;
 }

@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { sql } from "kysely";
+import { supabaseVerifier } from "../adapters/auth-supabase/index.ts";
 import { nodeCrypto } from "../adapters/crypto-node/index.ts";
 import { consoleLogger } from "../adapters/log-console/index.ts";
 import { outboxMailer } from "../adapters/mail-outbox/index.ts";
@@ -43,14 +44,6 @@ export async function buildNodeRuntime(
   } = {},
 ): Promise<NodeRuntime> {
   const log = opts.log ?? consoleLogger();
-  if (config.auth.kind === "supabase") {
-    throw new ConfigError([
-      {
-        variable: "AUTH",
-        message: "supabase login is not available in this version yet; use builtin",
-      },
-    ]);
-  }
   const db = openDatabase(config);
   const closers: (() => Promise<void>)[] = [() => db.destroy()];
   const close = async () => {
@@ -93,6 +86,15 @@ export async function buildNodeRuntime(
       ...deps,
       ...(adminToken ? { adminToken } : {}),
       ...(store instanceof LocalObjectStore ? { localFiles: store } : {}),
+      ...(config.auth.kind === "supabase"
+        ? {
+            supabase: supabaseVerifier({
+              url: config.auth.url,
+              anonKey: config.auth.anonKey,
+              now: clock.now,
+            }),
+          }
+        : {}),
       ready: () => readiness(db, store),
       devOutbox:
         config.mail.url !== "outbox:" ? "off" : isLoopback(config.publicUrl) ? "open" : "admin",

@@ -1,7 +1,10 @@
 import type { MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
+import { accessTokenFromCookies } from "../../adapters/auth-supabase/index.ts";
 import { anonymous } from "../../core/context.ts";
 import { timingSafeEqual, toBase64Url } from "../../core/encoding.ts";
+import { AppError } from "../../core/errors.ts";
+import { userForExternalIdentity } from "../../core/identity/externalUsers.ts";
 import { userForSession } from "../../core/identity/sessions.ts";
 import type { AppDeps, HonoEnv } from "../env.ts";
 
@@ -13,6 +16,7 @@ export const SESSION_COOKIE = "tg_session";
  * is in ADMIN_EMAILS.
  */
 export function requestContext(deps: AppDeps): MiddlewareHandler<HonoEnv> {
+  const supabaseUsers = externalUserCache();
   return async (c, next) => {
     const requestId =
       c.req.header("x-request-id")?.match(/^[\w-]{8,64}$/)?.[0] ??
@@ -25,10 +29,26 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<HonoEnv> {
     const tokenAdmin = Boolean(
       bearer && deps.adminToken && timingSafeEqual(bearer, deps.adminToken),
     );
-    const sessionToken = getCookie(c, SESSION_COOKIE);
-    c.set("sessionToken", sessionToken);
     const base = { ...deps, actor: anonymous };
-    const user = sessionToken ? await userForSession(base, sessionToken) : null;
+    let user: { id: string; email: string } | null = null;
+    if (deps.supabase) {
+      const fromCookie = accessTokenFromCookies(getCookie(c), deps.supabase.cookieName);
+      const token = bearer && !tokenAdmin ? bearer : fromCookie;
+      if (fromCookie) c.set("sessionToken", fromCookie);
+      if (token) {
+        try {
+          user = await supabaseUsers.resolve(base, await deps.supabase.verify(token));
+        } catch (error) {
+          // A stale cookie just means signed out; a bad bearer token, or Supabase down, is an error.
+          if (token !== fromCookie || (error instanceof AppError && error.code === "unavailable"))
+            throw error;
+        }
+      }
+    } else {
+      const sessionToken = getCookie(c, SESSION_COOKIE);
+      c.set("sessionToken", sessionToken);
+      user = sessionToken ? await userForSession(base, sessionToken) : null;
+    }
     const admin = tokenAdmin || Boolean(user && deps.settings.adminEmails.includes(user.email));
     c.set("ctx", {
       ...deps,
@@ -63,5 +83,25 @@ export function sameOrigin(publicUrl: string): MiddlewareHandler<HonoEnv> {
       }
     }
     await next();
+  };
+}
+
+/** Supabase user id -> our user row, remembered for the process (one lookup per new user). */
+function externalUserCache() {
+  const known = new Map<string, { id: string; email: string }>();
+  return {
+    async resolve(
+      ctx: Parameters<typeof userForExternalIdentity>[0],
+      identity: { id: string; email: string },
+    ) {
+      const key = `${identity.id}:${identity.email}`;
+      let user = known.get(key);
+      if (!user) {
+        user = await userForExternalIdentity(ctx, identity);
+        if (known.size > 10_000) known.clear();
+        known.set(key, user);
+      }
+      return user;
+    },
   };
 }
