@@ -6,6 +6,7 @@ import { errorResponse } from "./errors.ts";
 import { requestContext, sameOrigin } from "./middleware/context.ts";
 import { admin } from "./routes/admin.ts";
 import { auth } from "./routes/auth.tsx";
+import { authSupabase } from "./routes/authSupabase.tsx";
 import { checkout } from "./routes/checkout.tsx";
 import { dev } from "./routes/dev.tsx";
 import { downloads } from "./routes/downloads.tsx";
@@ -36,7 +37,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route("/", storefront);
   app.route("/", checkout);
   app.route("/", stripeWebhooks);
-  app.route("/", auth);
+  app.route("/", deps.supabase ? authSupabase : auth);
   app.route("/", library);
   app.route("/", downloads);
   app.route("/", admin);

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import type { SupabaseAuthApi } from "../adapters/auth-supabase/api.ts";
 import type { SupabaseVerifier } from "../adapters/auth-supabase/index.ts";
 import type { LocalObjectStore } from "../adapters/storage-local/index.ts";
 import type { Ctx, Deps } from "../core/context.ts";
@@ -13,7 +14,7 @@ export interface AppDeps extends Deps {
   /** Whether /dev/outbox is open without signing in (offline, on localhost only). */
   devOutbox: "open" | "admin" | "off";
   /** Set when AUTH=supabase: verifies Supabase access tokens (bearer or supabase-js cookie). */
-  supabase?: SupabaseVerifier;
+  supabase?: { verifier: SupabaseVerifier; api: SupabaseAuthApi };
   /** The client's address as this runtime knows it (socket, or the platform's header). */
   clientIp: (c: Context) => string | null;
 }

@@ -65,3 +65,24 @@ export function SignInPage(
     </Layout>
   );
 }
+
+/** Finishes a Supabase magic link whose session is in the URL fragment (read by a small script). */
+export function SupabaseCallbackPage(props: Common & { cookieName: string; secure: boolean }) {
+  return (
+    <Layout title="Signing you in" shopName={props.shopName}>
+      <div
+        class="card"
+        style="max-width:520px"
+        id="callback"
+        data-cookie={props.cookieName}
+        data-secure={props.secure ? "1" : "0"}
+      >
+        <h1>Signing you in...</h1>
+        <p class="muted" id="callback-status" role="status">
+          One moment. If nothing happens, <a href="/auth/login">request a new sign-in link</a>.
+        </p>
+      </div>
+      <script src="/assets/supabase-callback.js" defer />
+    </Layout>
+  );
+}

@@ -3,10 +3,13 @@ import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { sql } from "kysely";
+import { supabaseAuthApi } from "../adapters/auth-supabase/api.ts";
 import { supabaseVerifier } from "../adapters/auth-supabase/index.ts";
 import { nodeCrypto } from "../adapters/crypto-node/index.ts";
 import { consoleLogger } from "../adapters/log-console/index.ts";
+import { httpMailer } from "../adapters/mail-http/index.ts";
 import { outboxMailer } from "../adapters/mail-outbox/index.ts";
+import { smtpMailer } from "../adapters/mail-smtp/index.ts";
 import { LocalObjectStore } from "../adapters/storage-local/index.ts";
 import { stripePayments } from "../adapters/stripe/index.ts";
 import { startLocalStripe } from "../adapters/stripe-local/index.ts";
@@ -88,11 +91,14 @@ export async function buildNodeRuntime(
       ...(store instanceof LocalObjectStore ? { localFiles: store } : {}),
       ...(config.auth.kind === "supabase"
         ? {
-            supabase: supabaseVerifier({
-              url: config.auth.url,
-              anonKey: config.auth.anonKey,
-              now: clock.now,
-            }),
+            supabase: {
+              verifier: supabaseVerifier({
+                url: config.auth.url,
+                anonKey: config.auth.anonKey,
+                now: clock.now,
+              }),
+              api: supabaseAuthApi({ url: config.auth.url, anonKey: config.auth.anonKey }),
+            },
           }
         : {}),
       ready: () => readiness(db, store),
@@ -229,11 +235,12 @@ function openStore(config: Config, secret: string, now: () => number): ObjectSto
   ]);
 }
 
+/** The outbox offline; SMTP or an HTTP mail API in production, as MAIL_URL's scheme says. */
 function openMailer(config: Config, deps: Parameters<typeof outboxMailer>[0]): Mailer {
-  if (config.mail.url === "outbox:") return outboxMailer(deps);
-  throw new ConfigError([
-    { variable: "MAIL_URL", message: "only outbox: is available in this version yet" },
-  ]);
+  const { kind, url, from, apiKey } = config.mail;
+  if (kind === "smtp") return smtpMailer({ url, from });
+  if (kind === "http") return httpMailer({ url, from, apiKey: apiKey ?? "" });
+  return outboxMailer(deps);
 }
 
 async function readiness(db: Db, store: ObjectStore) {

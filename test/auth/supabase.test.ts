@@ -159,3 +159,71 @@ function tamper(token: string): string {
   claims.email = "attacker@example.com";
   return `${header}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${sig}`;
 }
+
+describe("Supabase sign-in pages (no client JavaScript needed)", () => {
+  let auth: Auth;
+  let h: Harness;
+  beforeAll(async () => {
+    auth = await startSupabaseAuth();
+    h = await makeHarness("sqlite", {
+      AUTH: "supabase",
+      SUPABASE_URL: auth.url,
+      SUPABASE_ANON_KEY: auth.anonKey,
+    });
+  });
+  afterAll(async () => {
+    await h.close();
+    await auth.close();
+  });
+  const post = (path: string, body: unknown) =>
+    h.request(path, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  const cookieOf = (res: Response) => (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
+
+  it("POST /auth/login asks Supabase to send the email; the code signs in and sets the supabase-js cookie", async () => {
+    expect((await post("/auth/login", { email: "Otp@Example.com" })).status).toBe(202);
+    const mail = auth.sent.at(-1);
+    expect(mail).toMatchObject({
+      email: "otp@example.com",
+      redirectTo: "http://shop.test/auth/callback",
+    });
+    expect((await post("/auth/code", { email: "otp@example.com", code: "999999" })).status).toBe(
+      400,
+    );
+    const ok = await post("/auth/code", { email: "otp@example.com", code: mail?.code });
+    expect(ok.status).toBe(200);
+    const cookie = cookieOf(ok);
+    expect(cookie).toMatch(/^sb-127-auth-token=base64-/);
+    expect((await (await h.request("/api/me", { cookie })).json()).user.email).toBe(
+      "otp@example.com",
+    );
+    const out = await h.request("/auth/logout", {
+      method: "POST",
+      cookie,
+      headers: { origin: "http://shop.test" },
+    });
+    expect(out.headers.get("set-cookie")).toMatch(/sb-127-auth-token=;/);
+  });
+
+  it("the magic link's token hash is traded for a session on the server; a fragment link gets the small script", async () => {
+    await post("/auth/login", { email: "link@example.com" });
+    const mail = auth.sent.at(-1);
+    const res = await h.request(`/auth/callback?token_hash=${mail?.tokenHash}&type=email`);
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/library");
+    expect((await (await h.request("/api/me", { cookie: cookieOf(res) })).json()).user.email).toBe(
+      "link@example.com",
+    );
+    expect(
+      (await h.request(`/auth/callback?token_hash=${mail?.tokenHash}&type=email`)).status,
+    ).toBe(400);
+    const page = await (
+      await h.request("/auth/callback", { headers: { accept: "text/html" } })
+    ).text();
+    expect(page).toContain('data-cookie="sb-127-auth-token"');
+    expect(page).toContain("/assets/supabase-callback.js");
+  });
+});

@@ -28,7 +28,42 @@ export async function startSupabaseAuth(opts: { legacy?: boolean } = {}) {
   }
   if (!opts.legacy) await addKey();
 
+  /** Sign-in emails Supabase "sent": the code and the link's token hash for each. */
+  const sent: { email: string; redirectTo: string | undefined; code: string; tokenHash: string }[] =
+    [];
+  const sessionFor = async (email: string) => ({
+    access_token: await token({ email }),
+    refresh_token: randomUUID(),
+    expires_in: 3600,
+    token_type: "bearer",
+  });
+
   const app = new Hono()
+    .post("/auth/v1/otp", async (c) => {
+      const { email } = await c.req.json<{ email: string }>();
+      sent.push({
+        email,
+        redirectTo: c.req.query("redirect_to"),
+        code: String(100000 + sent.length),
+        tokenHash: randomUUID(),
+      });
+      return c.json({});
+    })
+    .post("/auth/v1/verify", async (c) => {
+      const body = await c.req.json<{ email?: string; token?: string; token_hash?: string }>();
+      const match = sent.find((s) =>
+        body.token_hash
+          ? s.tokenHash === body.token_hash
+          : s.email === body.email && s.code === body.token,
+      );
+      if (!match)
+        return c.json(
+          { code: 403, error_code: "otp_expired", msg: "Token has expired or is invalid" },
+          403,
+        );
+      sent.splice(sent.indexOf(match), 1);
+      return c.json(await sessionFor(match.email));
+    })
     .get("/auth/v1/.well-known/jwks.json", (c) => {
       jwksFetches++;
       return c.json({ keys: keys.map((k) => k.jwk) });
@@ -90,6 +125,7 @@ export async function startSupabaseAuth(opts: { legacy?: boolean } = {}) {
     token,
     addKey,
     jwksFetches: () => jwksFetches,
+    sent,
     close: () => new Promise<void>((done) => server.close(() => done())),
   };
 }

@@ -32,12 +32,12 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<HonoEnv> {
     const base = { ...deps, actor: anonymous };
     let user: { id: string; email: string } | null = null;
     if (deps.supabase) {
-      const fromCookie = accessTokenFromCookies(getCookie(c), deps.supabase.cookieName);
+      const fromCookie = accessTokenFromCookies(getCookie(c), deps.supabase.verifier.cookieName);
       const token = bearer && !tokenAdmin ? bearer : fromCookie;
       if (fromCookie) c.set("sessionToken", fromCookie);
       if (token) {
         try {
-          user = await supabaseUsers.resolve(base, await deps.supabase.verify(token));
+          user = await supabaseUsers.resolve(base, await deps.supabase.verifier.verify(token));
         } catch (error) {
           // A stale cookie just means signed out; a bad bearer token, or Supabase down, is an error.
           if (token !== fromCookie || (error instanceof AppError && error.code === "unavailable"))

@@ -67,10 +67,6 @@ export const auth = new Hono<HonoEnv>()
     if (isFormPost(c) || (c.req.header("accept") ?? "").includes("text/html"))
       return c.redirect("/", 303);
     return c.json({ ok: true });
-  })
-  .get("/api/me", (c) => {
-    const { actor } = c.get("ctx");
-    return c.json({ user: actor.user, admin: actor.admin });
   });
 
 function startSession(c: Context<HonoEnv>, signedIn: SignedIn) {

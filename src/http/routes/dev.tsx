@@ -4,6 +4,7 @@ import { requireAdmin } from "../../core/context.ts";
 import { notFound } from "../../core/errors.ts";
 import { OutboxPage } from "../../pages/outbox.tsx";
 import { appCss } from "../../pages/static/css.ts";
+import { supabaseCallbackJs } from "../../pages/static/supabaseCallback.ts";
 import type { HonoEnv } from "../env.ts";
 import { pageProps } from "../pageProps.ts";
 
@@ -11,6 +12,10 @@ export const dev = new Hono<HonoEnv>()
   .get("/assets/app.css", (c) => {
     c.header("Cache-Control", "public, max-age=3600");
     return c.body(appCss, 200, { "Content-Type": "text/css; charset=utf-8" });
+  })
+  .get("/assets/supabase-callback.js", (c) => {
+    c.header("Cache-Control", "public, max-age=3600");
+    return c.body(supabaseCallbackJs, 200, { "Content-Type": "text/javascript; charset=utf-8" });
   })
   .get("/dev/outbox", async (c) => {
     const mode = c.get("deps").devOutbox;

@@ -5,6 +5,10 @@ import type { HonoEnv } from "../env.ts";
 import { pageProps } from "../pageProps.ts";
 
 export const library = new Hono<HonoEnv>()
+  .get("/api/me", (c) => {
+    const { actor } = c.get("ctx");
+    return c.json({ user: actor.user, admin: actor.admin });
+  })
   .get("/library", async (c) => {
     if (!c.get("ctx").actor.user) return c.redirect("/auth/login?next=%2Flibrary", 303);
     const items = await getLibrary({ ctx: c.get("ctx") });
