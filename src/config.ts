@@ -90,6 +90,49 @@ const emailList = z.preprocess(
 
 const SEVEN_DAYS = 7 * 86400;
 
+// One address, bare or as `Name <address>`; no line breaks, which would forge mail headers.
+const FROM_ADDRESS =
+  /^(?:[^<>\r\n]*<[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+)$/;
+
+/** What is wrong with MAIL_URL, in words; never echoes it, since it may hold a password. */
+function mailUrlProblem(v: string): string | null {
+  if (v === "outbox:") return null;
+  const usage =
+    "must be outbox:, smtp://user:pass@host:587, smtps://user:pass@host:465 or an https:// mail API URL";
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return usage;
+  }
+  if (url.protocol === "smtp:" || url.protocol === "smtps:") {
+    if (!url.hostname) return `has no host (${usage})`;
+    if (url.username && !url.password)
+      return "has a user but no password: smtp://user:password@host:587 (percent-encode @ : / in them)";
+    if (!url.username && url.password) return "has a password but no user";
+    if (url.protocol === "smtp:" && url.port === "465")
+      return "port 465 speaks TLS from the start: use smtps://...:465";
+    if (url.protocol === "smtps:" && url.port === "587")
+      return "port 587 starts in plain text and upgrades with STARTTLS: use smtp://...:587";
+    return null;
+  }
+  if (url.protocol === "https:" || url.protocol === "http:") {
+    if (url.username || url.password)
+      return "must not carry credentials: put the API key in MAIL_API_KEY";
+    // The API key travels with every request: plain http only to this machine.
+    if (url.protocol === "http:" && !["localhost", "127.0.0.1", "[::1]"].includes(url.hostname))
+      return "must be https:// (http:// only to localhost)";
+    return null;
+  }
+  return usage;
+}
+
+function mailKind(url: string): "outbox" | "smtp" | "http" {
+  if (/^smtps?:/i.test(url)) return "smtp";
+  if (/^https?:/i.test(url)) return "http";
+  return "outbox";
+}
+
 const schema = z.object({
   PORT: z.preprocess(
     empty,
@@ -190,13 +233,32 @@ const schema = z.object({
     empty,
     z
       .string()
+      .trim()
       .default("outbox:")
-      .refine(
-        (v) => v === "outbox:" || /^(smtps?|https?):\/\/.+/.test(v),
-        "must be outbox:, smtp://user:pass@host:587 or an https:// mail API URL",
-      ),
+      .superRefine((v, ctx) => {
+        const problem = mailUrlProblem(v);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
   ),
-  MAIL_FROM: z.preprocess(empty, z.string().default("Tollgate <no-reply@localhost>")),
+  MAIL_FROM: z.preprocess(
+    empty,
+    z
+      .string()
+      .trim()
+      .refine(
+        (v) => FROM_ADDRESS.test(v),
+        "must be an address like shop@example.com or Shop Name <shop@example.com>",
+      )
+      .optional(),
+  ),
+  MAIL_API_KEY: z.preprocess(
+    empty,
+    z
+      .string()
+      .trim()
+      .regex(/^[\x21-\x7e]+$/, "must be the mail provider's API key, without spaces")
+      .optional(),
+  ),
   SHOP_NAME: z.preprocess(
     empty,
     z.string().max(80, "must be at most 80 characters").default("Tollgate"),
@@ -243,7 +305,8 @@ export interface Config {
   refundRevokesAccess: boolean;
   stripe: { secretKey?: string; webhookSecret?: string; apiUrl?: string };
   auth: { kind: "builtin" } | { kind: "supabase"; url: string; anonKey: string };
-  mail: { url: string; from: string };
+  /** kind follows MAIL_URL's scheme; apiKey is set for the HTTP mail API. */
+  mail: { kind: "outbox" | "smtp" | "http"; url: string; from: string; apiKey?: string };
   shopName: string;
   sessionSecret?: string;
   adminEmails: string[];
@@ -281,6 +344,14 @@ function missingCompanions(env: Env): { variable: string; message: string }[] {
     need("SUPABASE_URL", "when AUTH=supabase");
     need("SUPABASE_ANON_KEY", "when AUTH=supabase");
   }
+  const mail = mailKind(env.MAIL_URL?.trim() ?? "");
+  if (mail !== "outbox")
+    need("MAIL_FROM", "when MAIL_URL sends real mail (e.g. Shop Name <shop@example.com>)");
+  if (mail === "http")
+    need(
+      "MAIL_API_KEY",
+      "with an HTTP mail API in MAIL_URL (the provider's key, sent as a Bearer token)",
+    );
   if (given("STRIPE_SECRET_KEY")) {
     need(
       "STRIPE_WEBHOOK_SECRET",
@@ -341,7 +412,12 @@ function assemble(v: Parsed): Config {
       ...(v.STRIPE_API_URL ? { apiUrl: v.STRIPE_API_URL.replace(/\/$/, "") } : {}),
     },
     auth,
-    mail: { url: v.MAIL_URL, from: v.MAIL_FROM },
+    mail: {
+      kind: mailKind(v.MAIL_URL),
+      url: v.MAIL_URL,
+      from: v.MAIL_FROM ?? "Tollgate <no-reply@localhost>",
+      ...(mailKind(v.MAIL_URL) === "http" && v.MAIL_API_KEY ? { apiKey: v.MAIL_API_KEY } : {}),
+    },
     shopName: v.SHOP_NAME,
     ...(v.SESSION_SECRET ? { sessionSecret: v.SESSION_SECRET } : {}),
     adminEmails: v.ADMIN_EMAILS,

@@ -235,3 +235,89 @@ describe("parseConfig names each bad variable and what is wrong", () => {
     expect(JSON.stringify(problems)).not.toContain("SUPERSECRET");
   });
 });
+
+describe("parseConfig mail settings", () => {
+  const from = { MAIL_FROM: "Kit Shop <hello@kits.example>" };
+  const resend = { MAIL_URL: "https://api.resend.com/emails", MAIL_API_KEY: "re_123abc" };
+
+  it("keeps mail in the outbox by default", () => {
+    expect(parseConfig({}).mail).toEqual({
+      kind: "outbox",
+      url: "outbox:",
+      from: "Tollgate <no-reply@localhost>",
+    });
+  });
+
+  it("reads SMTP, SMTPS and an HTTP mail API", () => {
+    expect(
+      parseConfig({ MAIL_URL: "smtp://user:pass@smtp.example.com:587", ...from }).mail,
+    ).toEqual({ kind: "smtp", url: "smtp://user:pass@smtp.example.com:587", from: from.MAIL_FROM });
+    expect(parseConfig({ MAIL_URL: "smtps://u:p@smtp.example.com", ...from }).mail.kind).toBe(
+      "smtp",
+    );
+    expect(parseConfig({ MAIL_URL: "smtp://relay.internal", ...from }).mail.kind).toBe("smtp");
+    expect(parseConfig({ ...resend, MAIL_FROM: "hello@kits.example" }).mail).toEqual({
+      kind: "http",
+      url: "https://api.resend.com/emails",
+      from: "hello@kits.example",
+      apiKey: "re_123abc",
+    });
+    // plain http is fine to a mail API on this machine (a local test server, a sidecar)
+    expect(
+      parseConfig({ ...resend, ...from, MAIL_URL: "http://127.0.0.1:3000/emails" }).mail.kind,
+    ).toBe("http");
+  });
+
+  it.each([
+    [{ MAIL_URL: "smtp://", ...from }, /has no host/],
+    [{ MAIL_URL: "smtp://user@smtp.example.com:587", ...from }, /user but no password/],
+    [{ MAIL_URL: "smtp://:pass@smtp.example.com", ...from }, /password but no user/],
+    [{ MAIL_URL: "smtp://u:p@smtp.example.com:465", ...from }, /use smtps:\/\/\.\.\.:465/],
+    [{ MAIL_URL: "smtps://u:p@smtp.example.com:587", ...from }, /use smtp:\/\/\.\.\.:587/],
+    [{ ...resend, ...from, MAIL_URL: "https://:re_123@api.resend.com/emails" }, /in MAIL_API_KEY/],
+    [{ ...resend, ...from, MAIL_URL: "http://api.resend.com/emails" }, /must be https:\/\//],
+    [{ MAIL_URL: "ftp://mail.example.com", ...from }, /outbox:, smtp:\/\/.*smtps:\/\//],
+  ] as [Env, RegExp][])("MAIL_URL in %j is refused: %s", (env, what) => {
+    expectProblem(env, "MAIL_URL", what);
+  });
+
+  it("requires MAIL_FROM for real mail and MAIL_API_KEY for an HTTP mail API", () => {
+    expectProblem(
+      { MAIL_URL: "smtp://u:p@smtp.example.com" },
+      "MAIL_FROM",
+      /required when MAIL_URL/,
+    );
+    expectProblem(
+      { MAIL_URL: "https://api.resend.com/emails", ...from },
+      "MAIL_API_KEY",
+      /required with an HTTP mail API/,
+    );
+    expect(
+      problemsOf({ MAIL_URL: "https://api.resend.com/emails" })
+        .map((p) => p.variable)
+        .sort(),
+    ).toEqual(["MAIL_API_KEY", "MAIL_FROM"]);
+  });
+
+  it.each([
+    "hello",
+    "Kit Shop",
+    "Kit Shop <hello@localhost>",
+    "Kit Shop <hello@kits.example>\r\nBcc: everyone@example.com",
+  ])("refuses MAIL_FROM=%j", (value) => {
+    expectProblem({ MAIL_FROM: value }, "MAIL_FROM", /shop@example\.com or Shop Name </);
+  });
+
+  it("refuses an API key with spaces, without echoing it", () => {
+    const problems = problemsOf({ ...resend, ...from, MAIL_API_KEY: "re_SUPERSECRET and more" });
+    expect(problems).toEqual([
+      { variable: "MAIL_API_KEY", message: "must be the mail provider's API key, without spaces" },
+    ]);
+  });
+
+  it("never echoes the SMTP password of a MAIL_URL it refuses", () => {
+    const problems = problemsOf({ MAIL_URL: "smtp://u:SUPERSECRET@smtp.example.com:465", ...from });
+    expect(problems.map((p) => p.variable)).toEqual(["MAIL_URL"]);
+    expect(JSON.stringify(problems)).not.toContain("SUPERSECRET");
+  });
+});

@@ -1,5 +1,6 @@
 import { type Migration, Migrator, sql } from "kysely";
 import { silentLogger } from "../../adapters/log-console/index.ts";
+import { smtpMailer } from "../../adapters/mail-smtp/index.ts";
 import { type Config, ConfigError, isEmbedded, parseConfig } from "../../config.ts";
 import { migrations } from "../../db/migrate.ts";
 import { buildNodeRuntime, type NodeRuntime } from "../../runtime/node.ts";
@@ -81,13 +82,13 @@ export async function doctor() {
       `PUBLIC_URL ${config.publicUrl} is not https: ${local ? "fine on this machine only" : "session cookies and links need https in production"}`,
     );
 
-  if (config.mail.url === "outbox:")
+  if (config.mail.kind === "outbox")
     say(
       local ? "warn" : "fail",
       "mail",
       "MAIL_URL is outbox: mail is kept at /dev/outbox and not sent to anyone",
     );
-  else say("ok", "mail", `mail goes to ${config.mail.url.replace(/\/\/[^@/]*@/, "//***@")}`);
+  else await checkMail(config, say);
 
   if (config.adminToken || config.adminEmails.length) {
     say(
@@ -140,6 +141,35 @@ async function checkDatabase(runtime: NodeRuntime, say: (s: Status, a: string, t
       `${where} is reachable; ${pending.length} migration(s) pending (run: npx tollgate migrate)`,
     );
   else say("ok", "database", `${where} is reachable and up to date`);
+}
+
+/** SMTP: connect and log in without sending. HTTP API: checking the key would mean sending mail. */
+async function checkMail(config: Config, say: (s: Status, a: string, t: string) => void) {
+  const { kind, url, from } = config.mail;
+  if (kind === "http") {
+    const api = new URL(url);
+    say(
+      "ok",
+      "mail",
+      `mail API ${api.host}${api.pathname} is configured with MAIL_API_KEY, from ${from} (not contacted: doctor sends no mail)`,
+    );
+    return;
+  }
+  const smtp = smtpMailer({ url, from });
+  try {
+    await smtp.verify();
+    say(
+      "ok",
+      "mail",
+      smtp.user
+        ? `SMTP server ${smtp.server} answers and accepts the login for "${smtp.user}"; mail from ${from}`
+        : `SMTP server ${smtp.server} answers (no login in MAIL_URL); mail from ${from}`,
+    );
+  } catch (error) {
+    say("fail", "mail", `MAIL_URL: ${describe(error)}`);
+  } finally {
+    smtp.close();
+  }
 }
 
 function storageText(config: Config) {

@@ -1,0 +1,121 @@
+import type { Mailer, MailMessage } from "../../core/ports.ts";
+import { providerMessage, retryAfterMs } from "./answer.ts";
+
+/** A mail API answer or a failure to reach it, said in words; never carries the API key. */
+export class MailApiError extends Error {
+  override readonly name = "MailApiError";
+  constructor(
+    /** The provider's HTTP status, or null when no answer came. */
+    readonly status: number | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface HttpMailer extends Mailer {
+  /** host and path of the API, for messages. */
+  readonly endpoint: string;
+}
+
+export interface HttpMailerOptions {
+  /** The provider's send endpoint, e.g. https://api.resend.com/emails. */
+  url: string;
+  apiKey: string;
+  from: string;
+  timeoutMs?: number;
+  /** Tries per message, the first included. */
+  attempts?: number;
+  /** First pause before a retry; it doubles each time. */
+  backoffMs?: number;
+}
+
+const MAX_PAUSE_MS = 5_000;
+
+type Outcome = { ok: true } | { ok: false; retry: boolean; pauseMs: number | null; error: Error };
+
+/**
+ * Mail through a Resend-style HTTP API: POST JSON `{ from, to: [to], subject, text, html }` with
+ * `Authorization: Bearer <key>`. Uses fetch only, so it runs on Workers too. 429 and 5xx answers
+ * and unreachable servers are retried briefly with one Idempotency-Key per message, so a retry of
+ * a send the provider did take is not delivered twice (where the provider honours the header).
+ */
+export function httpMailer(opts: HttpMailerOptions): HttpMailer {
+  const url = new URL(opts.url);
+  const endpoint = `${url.host}${url.pathname}`;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const attempts = opts.attempts ?? 3;
+  const backoffMs = opts.backoffMs ?? 250;
+
+  async function post(message: MailMessage, idempotencyKey: string): Promise<Outcome> {
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${opts.apiKey}`,
+          "content-type": "application/json",
+          "idempotency-key": idempotencyKey,
+        },
+        body: JSON.stringify({
+          from: opts.from,
+          to: [message.to],
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+        }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      // A request that timed out may still be processed: waiting longer is the caller's call.
+      if ((error as { name?: unknown } | null)?.name === "TimeoutError")
+        return fail(false, null, null, `did not answer within ${timeoutMs / 1000}s`);
+      return fail(true, null, null, `could not be reached (${networkReason(error)})`);
+    }
+    if (res.ok) {
+      await res.body?.cancel();
+      return { ok: true };
+    }
+    const retry = res.status === 429 || res.status >= 500;
+    const hint = res.status === 401 || res.status === 403 ? " (check MAIL_API_KEY)" : "";
+    const detail = await providerMessage(res);
+    return fail(
+      retry,
+      retry ? retryAfterMs(res) : null,
+      res.status,
+      `answered ${res.status}${hint}: ${detail}`,
+    );
+  }
+
+  function fail(
+    retry: boolean,
+    pauseMs: number | null,
+    status: number | null,
+    what: string,
+  ): Outcome {
+    let text = `mail API ${endpoint} ${what}`;
+    if (opts.apiKey) text = text.split(opts.apiKey).join("***");
+    return { ok: false, retry, pauseMs, error: new MailApiError(status, text) };
+  }
+
+  return {
+    endpoint,
+    async send(message) {
+      const idempotencyKey = crypto.randomUUID();
+      for (let attempt = 1; ; attempt++) {
+        const outcome = await post(message, idempotencyKey);
+        if (outcome.ok) return;
+        if (!outcome.retry || attempt >= attempts) throw outcome.error;
+        const pause = Math.min(outcome.pauseMs ?? backoffMs * 2 ** (attempt - 1), MAX_PAUSE_MS);
+        await new Promise((resume) => setTimeout(resume, pause));
+      }
+    },
+  };
+}
+
+function networkReason(error: unknown): string {
+  const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
+  if (cause?.code === "ECONNREFUSED") return "connection refused";
+  if (cause?.code === "ENOTFOUND") return "host not found";
+  return cause?.code ?? (error instanceof Error ? error.message : String(error));
+}

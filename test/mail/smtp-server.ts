@@ -1,0 +1,108 @@
+import { type ParsedMail, simpleParser } from "mailparser";
+import { SMTPServer } from "smtp-server";
+
+export interface Received {
+  mail: ParsedMail;
+  /** The message as it came over the wire. */
+  raw: string;
+  envelope: { from: string; to: string[] };
+  /** Who logged in, if anyone. */
+  user: string | null;
+  /** Whether the session ran over TLS (STARTTLS or implicit). */
+  secure: boolean;
+}
+
+export type TestSmtpServer = Awaited<ReturnType<typeof startSmtpServer>>;
+
+/**
+ * A real SMTP server (the `smtp-server` package) on 127.0.0.1 that keeps what it receives.
+ * tls: "none" offers no STARTTLS (and allows a login in plain text), "starttls" offers it,
+ * "implicit" speaks TLS from the first byte; the last two use the package's own certificate,
+ * which does not verify, so clients must be told to accept it.
+ */
+export async function startSmtpServer(
+  opts: {
+    tls?: "none" | "starttls" | "implicit";
+    /** user -> password; without it the server asks for no login. */
+    users?: Record<string, string>;
+    /** Recipients refused with 550 at RCPT TO. */
+    rejectRecipients?: string[];
+  } = {},
+) {
+  const tls = opts.tls ?? "none";
+  const received: Received[] = [];
+  const listeners: (() => void)[] = [];
+  let connections = 0;
+  const server = new SMTPServer({
+    secure: tls === "implicit",
+    ...(tls === "none" ? { disabledCommands: ["STARTTLS"], allowInsecureAuth: true } : {}),
+    authOptional: !opts.users,
+    closeTimeout: 1000,
+    logger: false,
+    onConnect(_session, callback) {
+      connections++;
+      callback();
+    },
+    onAuth(auth, _session, callback) {
+      const expected = opts.users?.[auth.username ?? ""];
+      if (expected !== undefined && auth.password === expected)
+        return callback(null, { user: auth.username });
+      callback(new Error("Invalid username or password"));
+    },
+    onRcptTo(address, _session, callback) {
+      if (!opts.rejectRecipients?.includes(address.address)) return callback();
+      callback(Object.assign(new Error("No such user here"), { responseCode: 550 }));
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () => {
+        const raw = Buffer.concat(chunks).toString("utf8");
+        simpleParser(raw).then((mail) => {
+          received.push({
+            mail,
+            raw,
+            envelope: {
+              from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+              to: session.envelope.rcptTo.map((r) => r.address),
+            },
+            user: typeof session.user === "string" ? session.user : null,
+            secure: session.secure,
+          });
+          for (const notify of listeners.splice(0)) notify();
+          callback();
+        }, callback);
+      });
+    },
+  });
+  await new Promise<void>((ready, fail) => {
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => ready());
+  });
+  const { port } = server.server.address() as { port: number };
+
+  return {
+    port,
+    received,
+    /** How many SMTP connections clients opened so far. */
+    connections: () => connections,
+    /** MAIL_URL for this server, with the password percent-encoded. */
+    url(user?: string, pass?: string, scheme = tls === "implicit" ? "smtps" : "smtp") {
+      const login = user ? `${encodeURIComponent(user)}:${encodeURIComponent(pass ?? "")}@` : "";
+      return `${scheme}://${login}127.0.0.1:${port}`;
+    },
+    /** Resolves once `count` messages have arrived. */
+    async waitFor(count: number, timeoutMs = 5000): Promise<Received[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (received.length < count) {
+        if (Date.now() > deadline) throw new Error(`only ${received.length} of ${count} arrived`);
+        await new Promise<void>((arrived) => {
+          listeners.push(arrived);
+          setTimeout(arrived, 100);
+        });
+      }
+      return received;
+    },
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
