@@ -11,6 +11,8 @@ import { httpMailer } from "../adapters/mail-http/index.ts";
 import { outboxMailer } from "../adapters/mail-outbox/index.ts";
 import { smtpMailer } from "../adapters/mail-smtp/index.ts";
 import { LocalObjectStore } from "../adapters/storage-local/index.ts";
+import { S3ObjectStore } from "../adapters/storage-s3/index.ts";
+import { nodeSigningCrypto } from "../adapters/storage-s3/node.ts";
 import { stripePayments } from "../adapters/stripe/index.ts";
 import { startLocalStripe } from "../adapters/stripe-local/index.ts";
 import { type Config, ConfigError } from "../config.ts";
@@ -61,6 +63,7 @@ export async function buildNodeRuntime(
     const clock = opts.clock ?? { now: () => Date.now() };
     const store = openStore(config, sessionSecret, clock.now);
     const mailer = openMailer(config, { db, clock, crypto: nodeCrypto, log });
+    closers.push(async () => (mailer as { close?: () => void }).close?.());
     const { payments, localStripeUrl } = await openPayments(
       config,
       localStripeWebhookSecret,
@@ -227,12 +230,17 @@ function openStore(config: Config, secret: string, now: () => number): ObjectSto
     mkdirSync(resolve(config.storage.root), { recursive: true });
     return new LocalObjectStore(config.storage.root, secret, config.publicUrl, now);
   }
-  throw new ConfigError([
-    {
-      variable: "STORAGE_URL",
-      message: "s3:// storage is not available in this version yet; use file:<folder>",
-    },
-  ]);
+  const { endpoint, bucket, region, accessKeyId, secretAccessKey } = config.storage;
+  return new S3ObjectStore({
+    endpoint,
+    bucket,
+    region,
+    accessKeyId,
+    secretAccessKey,
+    // Presigned download URLs are signed with node:crypto, synchronously (DESIGN section 12).
+    signingCrypto: nodeSigningCrypto,
+    now,
+  });
 }
 
 /** The outbox offline; SMTP or an HTTP mail API in production, as MAIL_URL's scheme says. */

@@ -1,0 +1,623 @@
+import { AwsClient } from "aws4fetch";
+import { contentDisposition } from "../../core/delivery/contentDisposition.ts";
+import { AppError, tooLarge } from "../../core/errors.ts";
+import type {
+  ByteRange,
+  ObjectBody,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  SignedUrlOptions,
+} from "../../core/ports.ts";
+import { S3Presigner, type SigningCrypto, toHex } from "./presign.ts";
+
+export { S3Presigner, type SigningCrypto, signingCryptoFromPort } from "./presign.ts";
+
+const MiB = 1024 * 1024;
+/** S3 refuses parts under 5 MiB (except the last); R2 wants every part but the last the same size. */
+const MIN_PART_SIZE = 5 * MiB;
+const MAX_PARTS = 10_000;
+const CHECK_TIMEOUT_MS = 10_000;
+/** How long a successful write probe in check() is trusted (readiness probes come often). */
+const WRITE_PROBE_TTL_MS = 10 * 60_000;
+
+export interface S3StoreOptions {
+  /** `https://<account>.r2.cloudflarestorage.com`, `https://s3.eu-west-1.amazonaws.com`, MinIO... */
+  endpoint: string;
+  bucket: string;
+  /** `auto` for R2. */
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  /** HMAC and SHA-256 for presigned URLs: node:crypto on Node (./node.ts), the port on Workers. */
+  signingCrypto: SigningCrypto;
+  /** The clock presigned URLs are dated with (epoch ms). Requests to the store use real time. */
+  now?: () => number;
+  /** Bytes per multipart part (at least 5 MiB; grown when maxBytes needs more than 10,000 parts). */
+  partSize?: number;
+  /**
+   * Parts uploaded at once. Memory is about partSize x (2 x this + 1): a part on its way is kept
+   * for a retry and fetch copies it; one more is being cut from the stream.
+   */
+  partConcurrency?: number;
+  /** Retries of a request the store answered with 429 or 5xx (or lost on the way, if idempotent). */
+  retries?: number;
+  style?: "path" | "virtual";
+}
+
+export interface PresignedPut {
+  url: string;
+  /** Headers the uploader must send exactly like this: they are part of the signature. */
+  headers: Record<string, string>;
+}
+
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+}
+
+/** The store's own answer to a request that failed: status and S3 error code in words. */
+export class S3Error extends Error {
+  override readonly name = "S3Error";
+  constructor(
+    readonly operation: string,
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly requestId: string | null,
+  ) {
+    super(`S3 ${operation} failed: ${status} ${code}${detail ? `: ${detail}` : ""}`);
+  }
+}
+
+/**
+ * Private files in an S3-compatible bucket (AWS S3, Cloudflare R2, MinIO). Requests are signed
+ * with aws4fetch; download URLs with our own presigner (the hot path, DESIGN section 12).
+ * Uploads stream: they are cut into parts as the bytes arrive, so memory stays bounded by the
+ * part size, and anything over one part goes multipart.
+ */
+export class S3ObjectStore implements ObjectStore {
+  readonly kind = "s3";
+  readonly presigner: S3Presigner;
+  readonly #client: AwsClient;
+  readonly #opts: S3StoreOptions;
+  readonly #now: () => number;
+  readonly #partSize: number;
+  readonly #concurrency: number;
+  readonly #retries: number;
+  #writeProbedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(opts: S3StoreOptions) {
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+    this.#partSize = Math.max(MIN_PART_SIZE, opts.partSize ?? 8 * MiB);
+    this.#concurrency = Math.max(1, opts.partConcurrency ?? 4);
+    this.#retries = Math.max(0, opts.retries ?? 2);
+    this.presigner = new S3Presigner({
+      endpoint: opts.endpoint,
+      bucket: opts.bucket,
+      region: opts.region,
+      credentials: {
+        accessKeyId: opts.accessKeyId,
+        secretAccessKey: opts.secretAccessKey,
+        ...(opts.sessionToken ? { sessionToken: opts.sessionToken } : {}),
+      },
+      crypto: opts.signingCrypto,
+      style: opts.style ?? "path",
+    });
+    this.#client = new AwsClient({
+      accessKeyId: opts.accessKeyId,
+      secretAccessKey: opts.secretAccessKey,
+      ...(opts.sessionToken ? { sessionToken: opts.sessionToken } : {}),
+      service: "s3",
+      region: opts.region,
+      retries: 0, // retried here, where it is known whether a request may be repeated
+    });
+  }
+
+  async put(
+    key: string,
+    body: ReadableStream<Uint8Array>,
+    opts: PutOptions,
+  ): Promise<{ size: number }> {
+    const url = this.#objectUrl(key);
+    const limit = opts.maxBytes ?? Number.POSITIVE_INFINITY;
+    const reader = body.getReader();
+    const parts = new PartReader(reader, this.#partSizeFor(limit), limit);
+    let uploadId: string | null = null;
+    try {
+      const first = await parts.next();
+      if (first.last) {
+        await this.#putObject(url, first.bytes, opts);
+        return { size: parts.total };
+      }
+      uploadId = await this.createMultipartUpload(key, opts);
+      const uploaded = await this.#uploadParts(key, uploadId, first, parts);
+      await this.completeMultipartUpload(key, uploadId, uploaded);
+      return { size: parts.total };
+    } catch (error) {
+      await reader.cancel(error).catch(() => {});
+      // Nothing becomes visible before complete, so aborting leaves the key as it was.
+      if (uploadId) await this.abortMultipartUpload(key, uploadId).catch(() => {});
+      throw error;
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    const res = await this.#send("HEAD object", this.#objectUrl(key), { method: "HEAD" });
+    if (res.status === 404) return null;
+    if (!res.ok) throw await s3Error("HEAD object", res);
+    return infoOf(res, Number(res.headers.get("content-length")));
+  }
+
+  async get(key: string, range?: ByteRange): Promise<ObjectBody | null> {
+    const headers: Record<string, string> = range
+      ? { range: `bytes=${range.start}-${range.end}` }
+      : {};
+    const res = await this.#send("GET object", this.#objectUrl(key), { method: "GET", headers });
+    if (res.status === 404) {
+      const error = await s3Error("GET object", res);
+      if (error.code === "NoSuchBucket") throw error;
+      return null;
+    }
+    if (res.status === 416) {
+      await res.body?.cancel();
+      throw new AppError("range_not_satisfiable", "The requested range is not satisfiable.");
+    }
+    if (!res.ok || !res.body) throw await s3Error("GET object", res);
+    if (res.status === 206) {
+      const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get("content-range") ?? "");
+      if (!match) {
+        await res.body.cancel();
+        throw new Error(`S3 GET object: 206 without a usable Content-Range for ${key}`);
+      }
+      return {
+        ...infoOf(res, Number(match[3])),
+        body: res.body,
+        range: { start: Number(match[1]), end: Number(match[2]) },
+      };
+    }
+    const size = Number(res.headers.get("content-length"));
+    return {
+      ...infoOf(res, size),
+      body: res.body,
+      // A store that ignored the Range header sent the whole object: say so.
+      ...(range ? { range: { start: 0, end: size - 1 } } : {}),
+    };
+  }
+
+  async delete(key: string): Promise<void> {
+    const res = await this.#send("DELETE object", this.#objectUrl(key), { method: "DELETE" });
+    if (!res.ok && res.status !== 404) throw await s3Error("DELETE object", res);
+    await res.body?.cancel();
+  }
+
+  /** A GET URL that answers with the product's file name and type, signed with SigV4. */
+  async signedUrl(key: string, opts: SignedUrlOptions): Promise<string> {
+    checkKey(key);
+    return this.presigner.presignGet(key, {
+      expiresInSeconds: opts.expiresInSeconds,
+      now: this.#now(),
+      // Also stored on the object at upload: R2 does not promise to honour the override.
+      responseContentDisposition: contentDisposition(opts.filename),
+      responseContentType: opts.contentType,
+    });
+  }
+
+  /**
+   * Lists at most one key (the bucket exists, the keys are valid and may read) and, at most every
+   * ten minutes, writes and deletes a small probe object (the keys may write).
+   */
+  async check(): Promise<void> {
+    const list = `${this.presigner.bucketUrl()}?list-type=2&max-keys=1`;
+    const res = await this.#send("list bucket", list, { method: "GET" }, CHECK_TIMEOUT_MS);
+    if (!res.ok) throw this.#explain(await s3Error("list bucket", res));
+    await res.body?.cancel();
+    if (this.#now() - this.#writeProbedAt < WRITE_PROBE_TTL_MS) return;
+    const probe = `tollgate-probe/${toHex(crypto.getRandomValues(new Uint8Array(8)))}`;
+    const url = this.#objectUrl(probe);
+    const put = await this.#send(
+      "PUT probe",
+      url,
+      { method: "PUT", headers: { "content-type": "text/plain" }, body: new Uint8Array(0) },
+      CHECK_TIMEOUT_MS,
+    );
+    if (!put.ok) throw this.#explain(await s3Error("PUT probe object", put));
+    await put.body?.cancel();
+    await this.delete(probe);
+    this.#writeProbedAt = this.#now();
+  }
+
+  /**
+   * A URL the browser or CLI can PUT one object to directly. The returned headers are signed in
+   * and must be sent as they are; with `contentLength`, exactly that many bytes are accepted.
+   */
+  async presignPut(
+    key: string,
+    opts: {
+      expiresInSeconds: number;
+      contentType: string;
+      contentDisposition: string;
+      contentLength?: number;
+    },
+  ): Promise<PresignedPut> {
+    checkKey(key);
+    const headers: Record<string, string> = {
+      "content-type": opts.contentType,
+      "content-disposition": opts.contentDisposition,
+    };
+    if (opts.contentLength !== undefined) headers["content-length"] = String(opts.contentLength);
+    const url = await this.presigner.presign({
+      method: "PUT",
+      key,
+      expiresInSeconds: opts.expiresInSeconds,
+      now: this.#now(),
+      headers,
+    });
+    return { url, headers };
+  }
+
+  /** Starts a multipart upload; the object will carry this type and disposition. */
+  async createMultipartUpload(
+    key: string,
+    opts: { contentType: string; contentDisposition: string },
+  ): Promise<string> {
+    const res = await this.#send("create multipart upload", `${this.#objectUrl(key)}?uploads`, {
+      method: "POST",
+      headers: { "content-type": opts.contentType, "content-disposition": opts.contentDisposition },
+    });
+    if (!res.ok) throw await s3Error("create multipart upload", res);
+    const uploadId = xmlText(await res.text(), "UploadId");
+    if (!uploadId) throw new Error("S3 create multipart upload: no UploadId in the answer");
+    return uploadId;
+  }
+
+  /** A URL to PUT part `partNumber` (1 to 10,000) of a multipart upload to. */
+  async presignPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    opts: { expiresInSeconds: number; contentLength?: number },
+  ): Promise<string> {
+    checkKey(key);
+    checkPartNumber(partNumber);
+    return this.presigner.presign({
+      method: "PUT",
+      key,
+      expiresInSeconds: opts.expiresInSeconds,
+      now: this.#now(),
+      query: { partNumber: String(partNumber), uploadId },
+      ...(opts.contentLength !== undefined
+        ? { headers: { "content-length": String(opts.contentLength) } }
+        : {}),
+    });
+  }
+
+  /** Joins the uploaded parts into the object; only now does it appear under the key. */
+  async completeMultipartUpload(
+    key: string,
+    uploadId: string,
+    parts: UploadedPart[],
+  ): Promise<{ etag: string | null }> {
+    const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    const xml = `<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${sorted
+      .map(
+        (p) =>
+          `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${escapeXml(p.etag)}</ETag></Part>`,
+      )
+      .join("")}</CompleteMultipartUpload>`;
+    const res = await this.#send(
+      "complete multipart upload",
+      `${this.#objectUrl(key)}?uploadId=${encodeURIComponent(uploadId)}`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/xml" },
+        body: new TextEncoder().encode(xml),
+      },
+    );
+    const text = await res.text();
+    // S3 may answer 200 and still report an error in the body.
+    const code = xmlText(text, "Code");
+    if (!res.ok || (code && /<Error>/.test(text)))
+      throw new S3Error(
+        "complete multipart upload",
+        res.status,
+        code ?? `HTTP ${res.status}`,
+        xmlText(text, "Message") ?? "",
+        xmlText(text, "RequestId"),
+      );
+    return { etag: xmlText(text, "ETag") };
+  }
+
+  async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
+    const res = await this.#send(
+      "abort multipart upload",
+      `${this.#objectUrl(key)}?uploadId=${encodeURIComponent(uploadId)}`,
+      { method: "DELETE" },
+    );
+    if (!res.ok && res.status !== 404) throw await s3Error("abort multipart upload", res);
+    await res.body?.cancel();
+  }
+
+  async #putObject(url: string, bytes: Uint8Array, opts: PutOptions): Promise<void> {
+    const res = await this.#send("PUT object", url, {
+      method: "PUT",
+      headers: { "content-type": opts.contentType, "content-disposition": opts.contentDisposition },
+      body: bytes,
+    });
+    if (!res.ok) throw await s3Error("PUT object", res);
+    await res.body?.cancel();
+  }
+
+  /** Uploads the parts as the reader cuts them, a few at a time; waits for all before returning. */
+  async #uploadParts(
+    key: string,
+    uploadId: string,
+    first: Part,
+    parts: PartReader,
+  ): Promise<UploadedPart[]> {
+    const url = `${this.#objectUrl(key)}?uploadId=${encodeURIComponent(uploadId)}`;
+    const uploaded: UploadedPart[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let failure: { error: unknown } | null = null;
+    try {
+      let part = first;
+      for (let partNumber = 1; ; partNumber++) {
+        if (partNumber > MAX_PARTS)
+          throw tooLarge(`The file needs more than ${MAX_PARTS} parts of ${parts.partSize} bytes.`);
+        const task: Promise<void> = this.#uploadPart(`${url}&partNumber=${partNumber}`, part.bytes)
+          .then(
+            (etag) => void uploaded.push({ partNumber, etag }),
+            (error) => {
+              failure ??= { error };
+            },
+          )
+          .finally(() => inFlight.delete(task));
+        inFlight.add(task);
+        while (inFlight.size >= this.#concurrency) await Promise.race(inFlight);
+        if (failure) throw (failure as { error: unknown }).error;
+        if (part.last) break;
+        part = await parts.next();
+      }
+      await Promise.all(inFlight);
+      if (failure) throw (failure as { error: unknown }).error;
+      return uploaded;
+    } finally {
+      // On a failure, let the parts on their way settle before the caller aborts the upload.
+      await Promise.allSettled(inFlight);
+    }
+  }
+
+  async #uploadPart(url: string, bytes: Uint8Array): Promise<string> {
+    const res = await this.#send("upload part", url, { method: "PUT", body: bytes });
+    if (!res.ok) throw await s3Error("upload part", res);
+    await res.body?.cancel();
+    const etag = res.headers.get("etag");
+    if (!etag) throw new Error("S3 upload part: no ETag in the answer");
+    return etag;
+  }
+
+  /** Parts big enough that `limit` bytes fit in 10,000 of them, in whole MiB. */
+  #partSizeFor(limit: number): number {
+    if (!Number.isFinite(limit)) return this.#partSize;
+    return Math.max(this.#partSize, Math.ceil(limit / MAX_PARTS / MiB) * MiB);
+  }
+
+  #objectUrl(key: string): string {
+    checkKey(key);
+    return this.presigner.objectUrl(key);
+  }
+
+  /**
+   * Signs (aws4fetch, header signing) and sends one request. Answers of 429 and 5xx are retried
+   * with backoff; a request lost on the way is retried unless it is a POST.
+   */
+  async #send(
+    operation: string,
+    url: string,
+    init: { method: string; headers?: Record<string, string>; body?: Uint8Array },
+    timeoutMs?: number,
+  ): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt >= this.#retries;
+      let res: Response;
+      try {
+        const request = await this.#client.sign(url, {
+          method: init.method,
+          headers: init.headers ?? {},
+          // Never a SharedArrayBuffer view: parts are cut from stream chunks or fresh buffers.
+          ...(init.body ? { body: init.body as Uint8Array<ArrayBuffer> } : {}),
+          ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
+        });
+        res = await fetch(request);
+      } catch (error) {
+        if (last || init.method === "POST") throw this.#unreachable(operation, error, timeoutMs);
+        await backoff(attempt);
+        continue;
+      }
+      if (last || (res.status !== 429 && res.status < 500)) return res;
+      await res.body?.cancel();
+      await backoff(attempt);
+    }
+  }
+
+  #unreachable(operation: string, error: unknown, timeoutMs?: number): Error {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const name = (error as { name?: string }).name;
+    const why =
+      name === "TimeoutError"
+        ? `no answer within ${(timeoutMs ?? 0) / 1000} s`
+        : (cause?.code ?? cause?.message ?? String(error));
+    return new Error(`S3 endpoint ${this.#opts.endpoint} is not reachable (${operation}: ${why})`, {
+      cause: error,
+    });
+  }
+
+  /** What a failed check means for the seller, in words. */
+  #explain(error: S3Error): Error {
+    const { bucket, endpoint, region } = this.#opts;
+    const words: Record<string, string> = {
+      NoSuchBucket: `bucket "${bucket}" does not exist at ${endpoint}`,
+      InvalidAccessKeyId: `S3_ACCESS_KEY_ID is not known to ${endpoint}`,
+      SignatureDoesNotMatch:
+        "S3_SECRET_ACCESS_KEY is wrong: the store refused the signature made with it",
+      AccessDenied: `the keys are valid but may not list or write bucket "${bucket}"`,
+      AuthorizationHeaderMalformed: `S3_REGION "${region}" is not this bucket's region (R2: auto)`,
+      RequestTimeTooSkewed: "this machine's clock is more than 15 minutes off",
+    };
+    const text = words[error.code];
+    return new Error(text ? `${text} (${error.status} ${error.code})` : error.message, {
+      cause: error,
+    });
+  }
+}
+
+interface Part {
+  bytes: Uint8Array;
+  /** True when nothing follows: a single PUT, or the last part of a multipart upload. */
+  last: boolean;
+}
+
+/**
+ * Cuts a stream into parts of exactly `partSize` bytes (the last one shorter), counting bytes as
+ * they arrive and failing with too_large the moment there are more than `limit`.
+ */
+class PartReader {
+  total = 0;
+  #carry: Uint8Array | null = null;
+  #done = false;
+
+  constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    readonly partSize: number,
+    private readonly limit: number,
+  ) {}
+
+  async next(): Promise<Part> {
+    const chunks: Uint8Array[] = [];
+    let filled = 0;
+    while (filled < this.partSize) {
+      const chunk = await this.#read();
+      if (!chunk) return { bytes: concat(chunks, filled), last: true };
+      const take = Math.min(chunk.byteLength, this.partSize - filled);
+      chunks.push(take === chunk.byteLength ? chunk : chunk.subarray(0, take));
+      if (take < chunk.byteLength) this.#carry = chunk.subarray(take);
+      filled += take;
+    }
+    const bytes = concat(chunks, filled);
+    // A full part is the last only when nothing follows it.
+    const following = await this.#read();
+    if (!following) return { bytes, last: true };
+    this.#carry = following;
+    return { bytes, last: false };
+  }
+
+  async #read(): Promise<Uint8Array | null> {
+    if (this.#carry) {
+      const carry = this.#carry;
+      this.#carry = null;
+      return carry;
+    }
+    for (;;) {
+      if (this.#done) return null;
+      const { done, value } = await this.reader.read();
+      if (done) {
+        this.#done = true;
+        return null;
+      }
+      this.total += value.byteLength;
+      if (this.total > this.limit)
+        throw tooLarge(`The file is larger than the upload limit of ${this.limit} bytes.`);
+      if (value.byteLength) return value;
+    }
+  }
+}
+
+function concat(chunks: Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1 && chunks[0]?.byteLength === length) return chunks[0];
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Keys are ours (`products/<id>/<id>`), but any S3 key would do, except what a URL cannot carry
+ * as it is: `.` and `..` segments (URL parsers fold them), control characters, a leading `/`.
+ */
+function checkKey(key: string): void {
+  const ok =
+    key.length > 0 &&
+    new TextEncoder().encode(key).byteLength <= 1024 &&
+    !key.startsWith("/") &&
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
+    !/[\u0000-\u001f\u007f\\]/.test(key) &&
+    !key.split("/").some((segment) => segment === "." || segment === "..");
+  if (!ok) throw new Error(`invalid storage key: ${JSON.stringify(key).slice(0, 80)}`);
+}
+
+function checkPartNumber(partNumber: number): void {
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS)
+    throw new RangeError(`a part number is 1 to ${MAX_PARTS} (got ${partNumber})`);
+}
+
+function infoOf(res: Response, size: number): ObjectInfo {
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new Error(`S3 answered ${res.status} without a usable object size`);
+  const etag = res.headers.get("etag");
+  return {
+    size,
+    contentType: res.headers.get("content-type") ?? "application/octet-stream",
+    ...(etag ? { etag } : {}),
+  };
+}
+
+async function s3Error(operation: string, res: Response): Promise<S3Error> {
+  const text = res.body ? await res.text().catch(() => "") : "";
+  const fallback: Record<number, string> = {
+    400: "BadRequest",
+    403: "AccessDenied",
+    404: "NotFound",
+  };
+  return new S3Error(
+    operation,
+    res.status,
+    xmlText(text, "Code") ?? fallback[res.status] ?? `HTTP${res.status}`,
+    xmlText(text, "Message") ?? "",
+    xmlText(text, "RequestId") ?? res.headers.get("x-amz-request-id"),
+  );
+}
+
+/** The text of the first `<tag>` in a small S3 XML answer. */
+function xmlText(xml: string, tag: string): string | null {
+  const match = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
+  return match?.[1] === undefined ? null : unescapeXml(match[1]);
+}
+
+function escapeXml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c] ?? c,
+  );
+}
+
+function unescapeXml(text: string): string {
+  return text.replace(/&(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_, entity: string) => {
+    const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+    if (named[entity]) return named[entity];
+    const code = entity.startsWith("#x")
+      ? Number.parseInt(entity.slice(2), 16)
+      : Number.parseInt(entity.slice(1), 10);
+    return String.fromCodePoint(code);
+  });
+}
+
+function backoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, (50 + Math.random() * 100) * 2 ** attempt));
+}
