@@ -1,8 +1,9 @@
-import { type Migration, Migrator, sql } from "kysely";
+import { sql } from "kysely";
 import { silentLogger } from "../../adapters/log-console/index.ts";
 import { smtpMailer } from "../../adapters/mail-smtp/index.ts";
+import { createStripeClient } from "../../adapters/stripe/client.ts";
 import { type Config, ConfigError, isEmbedded, parseConfig } from "../../config.ts";
-import { migrations } from "../../db/migrate.ts";
+import { pendingMigrations } from "../../db/migrate.ts";
 import { buildNodeRuntime, type NodeRuntime } from "../../runtime/node.ts";
 
 type Status = "ok" | "warn" | "fail";
@@ -52,16 +53,29 @@ export async function doctor() {
 
   if (config.stripe.secretKey) {
     const live = config.stripe.secretKey.includes("_live_");
-    say(
-      "ok",
-      "payments",
-      `Stripe ${live ? "live" : "test"} key set${config.stripe.apiUrl ? ` (API at ${config.stripe.apiUrl})` : ""}`,
-    );
+    const where = config.stripe.apiUrl ? ` (API at ${config.stripe.apiUrl})` : "";
+    try {
+      const stripe = createStripeClient({
+        secretKey: config.stripe.secretKey,
+        ...(config.stripe.apiUrl ? { apiUrl: config.stripe.apiUrl } : {}),
+      });
+      await stripe.events.list({ limit: 1 });
+      say("ok", "payments", `Stripe ${live ? "live" : "test"} key works${where}`);
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      say(
+        "fail",
+        "payments",
+        status === 401
+          ? `STRIPE_SECRET_KEY is rejected by Stripe${where}: check the key (Dashboard > Developers > API keys)`
+          : `Stripe is not reachable${where}: ${describe(error)}`,
+      );
+    }
     say(
       config.stripe.webhookSecret ? "ok" : "fail",
       "webhooks",
       config.stripe.webhookSecret
-        ? "webhook signing secret set"
+        ? `webhook signing secret set; Stripe should send events to ${config.publicUrl}/webhooks/stripe`
         : "STRIPE_WEBHOOK_SECRET is missing: webhooks cannot be verified",
     );
   } else {
@@ -71,6 +85,9 @@ export async function doctor() {
       "STRIPE_SECRET_KEY is not set: payments use the local Stripe (fine for the offline demo only)",
     );
   }
+
+  if (config.auth.kind === "supabase") await checkSupabase(config.auth.url, say);
+  else say("ok", "login", "built-in email sign-in (link and 6-digit code)");
 
   const publicUrl = new URL(config.publicUrl);
   const local = ["localhost", "127.0.0.1", "[::1]"].includes(publicUrl.hostname);
@@ -129,11 +146,7 @@ async function checkDatabase(runtime: NodeRuntime, say: (s: Status, a: string, t
     say("fail", "database", `DATABASE_URL ${where} is not reachable: ${describe(error)}`);
     return;
   }
-  const migrator = new Migrator({
-    db: runtime.deps.db,
-    provider: { getMigrations: async () => migrations as Record<string, Migration> },
-  });
-  const pending = (await migrator.getMigrations()).filter((m) => !m.executedAt).map((m) => m.name);
+  const pending = await pendingMigrations(runtime.deps.db, runtime.config.database.dialect);
   if (pending.length)
     say(
       "warn",
@@ -184,4 +197,33 @@ function describe(error: unknown): string {
       ? `${error.message} (${(error as NodeJS.ErrnoException).code})`
       : error.message;
   return String(error);
+}
+
+async function checkSupabase(url: string, say: (s: Status, a: string, t: string) => void) {
+  const jwks = `${url}/auth/v1/.well-known/jwks.json`;
+  try {
+    const res = await fetch(jwks, { signal: AbortSignal.timeout(5_000) });
+    if (!res.ok)
+      return say(
+        "fail",
+        "login",
+        `SUPABASE_URL: ${jwks} answered ${res.status}; is the project URL right?`,
+      );
+    const { keys } = (await res.json()) as { keys?: { alg?: string }[] };
+    if (keys?.length) {
+      say(
+        "ok",
+        "login",
+        `Supabase project keys found (${keys.map((k) => k.alg ?? "?").join(", ")}); tokens are verified locally`,
+      );
+    } else {
+      say(
+        "warn",
+        "login",
+        "Supabase project has no signing keys (legacy HS256): every new token is checked with Supabase",
+      );
+    }
+  } catch (error) {
+    say("fail", "login", `SUPABASE_URL: ${jwks} is not reachable: ${describe(error)}`);
+  }
 }
