@@ -37,10 +37,17 @@ export function StorefrontPage(props: Common & { products: Product[] }) {
   );
 }
 
-export function ProductPage(props: Common & { product: Product; assets: Asset[]; owned: boolean }) {
+export function ProductPage(
+  props: Common & { product: Product; assets: Asset[]; owned: boolean; cancelled?: boolean },
+) {
   const p = props.product;
   return (
     <Layout title={p.name} shopName={props.shopName} signedIn={props.signedIn}>
+      {props.cancelled ? (
+        <p class="notice warn" role="status">
+          Checkout cancelled: nothing was charged. You can buy whenever you are ready.
+        </p>
+      ) : null}
       <article class="card">
         <h1>{p.name}</h1>
         <p class="price">{priceLabel(p)}</p>

@@ -30,6 +30,12 @@ describe.each(dialects)("pages and free products on %s", (dialect) => {
     expect(body).toContain("Buy now");
   });
 
+  it("coming back from a cancelled checkout says nothing was charged", async () => {
+    const product = await h.createProduct();
+    const page = await (await h.request(`/p/${product.slug}?checkout=cancelled`, { headers: html })).text();
+    expect(page).toContain("Checkout cancelled: nothing was charged.");
+  });
+
   it("a free product is claimed by a signed-in user and appears in the library", async () => {
     const product = await h.createProduct({ kind: "free", name: "Free Guide", price: undefined });
     const asset = await h.upload(product.slug, "guide.pdf", "%PDF-1.4 guide");

@@ -12,5 +12,6 @@ export const storefront = new Hono<HonoEnv>()
   })
   .get("/p/:slug", async (c) => {
     const view = await viewProduct({ ctx: c.get("ctx"), input: { slug: c.req.param("slug") } });
-    return c.html(<ProductPage {...pageProps(c)} {...view} />);
+    const cancelled = c.req.query("checkout") === "cancelled";
+    return c.html(<ProductPage {...pageProps(c)} {...view} cancelled={cancelled} />);
   });
