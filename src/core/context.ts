@@ -14,6 +14,8 @@ export interface Settings {
     tokenMaxUses: number | null;
   };
   maxUploadBytes: number;
+  /** Signs the tokens of direct uploads (derived from the session secret, never stored). */
+  uploadSecret: string;
   adminEmails: string[];
   /** A full refund takes access away (the default), or leaves it as a goodwill gesture. */
   refundRevokesAccess: boolean;

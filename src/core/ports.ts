@@ -58,8 +58,48 @@ export interface SignedUrlOptions {
   contentType: string;
 }
 
+/**
+ * Uploads that go from the client straight to storage through presigned URLs (S3/R2 only): one
+ * PUT for a file that fits in one part, otherwise a multipart upload of equal parts.
+ */
+export interface DirectUploads {
+  /** Bytes per part for a file of `size` bytes: equal parts (R2), at most 10,000 of them. */
+  partSizeFor(size: number): number;
+  /** A URL to PUT the whole object to; `headers` are signed in and must be sent as they are. */
+  presignPut(
+    key: string,
+    opts: {
+      expiresInSeconds: number;
+      contentType: string;
+      contentDisposition: string;
+      contentLength: number;
+    },
+  ): Promise<{ url: string; headers: Record<string, string> }>;
+  /** Starts a multipart upload; the object will carry this type and disposition. */
+  createMultipartUpload(
+    key: string,
+    opts: { contentType: string; contentDisposition: string },
+  ): Promise<string>;
+  /** A URL to PUT part `partNumber` (from 1) of exactly `contentLength` bytes to. */
+  presignPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    opts: { expiresInSeconds: number; contentLength: number },
+  ): Promise<string>;
+  /** Joins the parts; throws invalid_input when the store refuses them (wrong ETag, unknown upload). */
+  completeMultipartUpload(
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string }[],
+  ): Promise<void>;
+  abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+}
+
 export interface ObjectStore {
   readonly kind: "local" | "s3" | "r2-binding";
+  /** Present when clients can upload straight to the store (presigned URLs). */
+  readonly directUploads?: DirectUploads;
   put(key: string, body: ReadableStream<Uint8Array>, opts: PutOptions): Promise<{ size: number }>;
   head(key: string): Promise<ObjectInfo | null>;
   /** The object's bytes, or a range of them; null when the object is missing. */

@@ -84,6 +84,7 @@ export async function buildNodeRuntime(
         shopName: config.shopName,
         delivery: config.delivery,
         maxUploadBytes: config.maxUploadBytes,
+        uploadSecret: createHmac("sha256", sessionSecret).update("direct-uploads").digest("hex"),
         adminEmails: config.adminEmails,
         refundRevokesAccess: config.refundRevokesAccess,
       },

@@ -32,7 +32,9 @@ describe.each(dialects)("pages and free products on %s", (dialect) => {
 
   it("coming back from a cancelled checkout says nothing was charged", async () => {
     const product = await h.createProduct();
-    const page = await (await h.request(`/p/${product.slug}?checkout=cancelled`, { headers: html })).text();
+    const page = await (
+      await h.request(`/p/${product.slug}?checkout=cancelled`, { headers: html })
+    ).text();
     expect(page).toContain("Checkout cancelled: nothing was charged.");
   });
 

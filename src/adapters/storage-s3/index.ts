@@ -1,8 +1,9 @@
 import { AwsClient } from "aws4fetch";
 import { contentDisposition } from "../../core/delivery/contentDisposition.ts";
-import { AppError, tooLarge } from "../../core/errors.ts";
+import { AppError, invalidInput, tooLarge } from "../../core/errors.ts";
 import type {
   ByteRange,
+  DirectUploads,
   ObjectBody,
   ObjectInfo,
   ObjectStore,
@@ -114,6 +115,33 @@ export class S3ObjectStore implements ObjectStore {
       region: opts.region,
       retries: 0, // retried here, where it is known whether a request may be repeated
     });
+  }
+
+  /**
+   * The presigned-upload methods below, as the core sees them: equal parts sized like put()'s,
+   * and a refused completion (wrong ETag, too small a part, unknown upload) as invalid_input.
+   */
+  get directUploads(): DirectUploads {
+    return {
+      partSizeFor: (size) => this.#partSizeFor(size),
+      presignPut: (key, opts) => this.presignPut(key, opts),
+      createMultipartUpload: (key, opts) => this.createMultipartUpload(key, opts),
+      presignPart: (key, uploadId, partNumber, opts) =>
+        this.presignPart(key, uploadId, partNumber, opts),
+      completeMultipartUpload: async (key, uploadId, parts) => {
+        try {
+          await this.completeMultipartUpload(key, uploadId, parts);
+        } catch (error) {
+          const refused = ["InvalidPart", "InvalidPartOrder", "EntityTooSmall", "NoSuchUpload"];
+          if (error instanceof S3Error && refused.includes(error.code))
+            throw invalidInput(
+              `The storage refused to complete the upload (${error.code}${error.detail ? `: ${error.detail}` : ""}).`,
+            );
+          throw error;
+        }
+      },
+      abortMultipartUpload: (key, uploadId) => this.abortMultipartUpload(key, uploadId),
+    };
   }
 
   async put(

@@ -1,4 +1,4 @@
-import type { Asset } from "../../db/schema.ts";
+import type { Asset, Product } from "../../db/schema.ts";
 import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.ts";
 import { contentDisposition } from "../delivery/contentDisposition.ts";
 import { gone, notFound } from "../errors.ts";
@@ -22,7 +22,7 @@ export async function addAsset({ ctx, input }: { ctx: Ctx; input: AddAssetInput 
   const filename = sanitizeFilename(input.filename);
   const contentType = safeContentType(input.contentType, filename);
   const id = newId(ctx, "ast");
-  const storageKey = `products/${product.id}/${id}`;
+  const storageKey = assetStorageKey(product.id, id);
 
   const hash = ctx.crypto.createSha256();
   const hashing = new TransformStream<Uint8Array, Uint8Array>({
@@ -40,45 +40,78 @@ export async function addAsset({ ctx, input }: { ctx: Ctx; input: AddAssetInput 
   const sha256 = await hash.digestHex();
 
   try {
-    return await withTransaction(ctx, async (tx) => {
-      const previous = await db(tx)
-        .selectFrom("assets")
-        .select((eb) => eb.fn.max("version").as("version"))
-        .where("product_id", "=", product.id)
-        .where("filename", "=", filename)
-        .executeTakeFirst();
-      const asset: Asset = {
-        id,
-        product_id: product.id,
-        filename,
-        storage_key: storageKey,
-        size,
-        sha256,
-        content_type: contentType,
-        version: Number(previous?.version ?? 0) + 1,
-        active: 1,
-        created_at: ctx.clock.now(),
-      };
-      await db(tx)
-        .updateTable("assets")
-        .set({ active: 0 })
-        .where("product_id", "=", product.id)
-        .where("filename", "=", filename)
-        .execute();
-      await db(tx).insertInto("assets").values(asset).execute();
-      ctx.log.info("file uploaded", {
-        product: product.slug,
-        filename,
-        size,
-        sha256,
-        version: asset.version,
-      });
-      return asset;
+    return await recordStoredAsset(ctx, {
+      product,
+      id,
+      filename,
+      storageKey,
+      size,
+      sha256,
+      contentType,
     });
   } catch (error) {
     await ctx.store.delete(storageKey).catch(() => {});
     throw error;
   }
+}
+
+/** Where a product's file lives in storage: always a key we generate, never the seller's name. */
+export const assetStorageKey = (productId: string, assetId: string) =>
+  `products/${productId}/${assetId}`;
+
+export interface StoredFile {
+  product: Pick<Product, "id" | "slug">;
+  /** The asset id the storage key was made with. */
+  id: string;
+  /** Already sanitized. */
+  filename: string;
+  storageKey: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+}
+
+/**
+ * Records a file already in storage as the newest version of its file name and retires the
+ * older versions, in one transaction. The caller removes the object if this fails.
+ */
+export async function recordStoredAsset(ctx: Ctx, file: StoredFile): Promise<Asset> {
+  const { product, filename, size, sha256 } = file;
+  return withTransaction(ctx, async (tx) => {
+    const previous = await db(tx)
+      .selectFrom("assets")
+      .select((eb) => eb.fn.max("version").as("version"))
+      .where("product_id", "=", product.id)
+      .where("filename", "=", filename)
+      .executeTakeFirst();
+    const asset: Asset = {
+      id: file.id,
+      product_id: product.id,
+      filename,
+      storage_key: file.storageKey,
+      size,
+      sha256,
+      content_type: file.contentType,
+      version: Number(previous?.version ?? 0) + 1,
+      active: 1,
+      created_at: ctx.clock.now(),
+    };
+    await db(tx)
+      .updateTable("assets")
+      .set({ active: 0 })
+      .where("product_id", "=", product.id)
+      .where("filename", "=", filename)
+      .execute();
+    await db(tx).insertInto("assets").values(asset).execute();
+    ctx.log.info("file uploaded", {
+      product: product.slug,
+      filename,
+      size,
+      sha256,
+      version: asset.version,
+    });
+    return asset;
+  });
 }
 
 /** Every file of a product, newest first; `activeOnly` for what buyers see. */

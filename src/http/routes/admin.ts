@@ -13,6 +13,7 @@ import {
   listProducts,
   updateProduct,
 } from "../../core/catalog/products.ts";
+import { completeUpload, startUpload } from "../../core/catalog/uploads.ts";
 import { requireAdmin } from "../../core/context.ts";
 import { listDownloads } from "../../core/delivery/downloads.ts";
 import { createDownloadToken } from "../../core/delivery/tokens.ts";
@@ -93,6 +94,28 @@ export const admin = new Hono<HonoEnv>()
         contentType: c.req.header("content-type") ?? null,
         body,
       },
+    });
+    return c.json(assetJson(asset), 201);
+  })
+  .post("/api/admin/products/:slug/uploads", async (c) => {
+    const started = await startUpload({
+      ctx: c.get("ctx"),
+      input: { ...(await readBody(c)), productSlug: c.req.param("slug") } as never,
+    });
+    if (started.kind === "local")
+      return c.json({ uploadId: null, method: "POST", url: started.url }, 201);
+    const expiresAt = iso(started.expiresAt);
+    if (started.kind === "put") {
+      const { uploadId, url, headers } = started;
+      return c.json({ uploadId, method: "PUT", url, headers, expiresAt }, 201);
+    }
+    const { uploadId, parts, partSize } = started;
+    return c.json({ uploadId, parts, partSize, expiresAt }, 201);
+  })
+  .post("/api/admin/products/:slug/uploads/complete", async (c) => {
+    const asset = await completeUpload({
+      ctx: c.get("ctx"),
+      input: { ...(await readBody(c)), productSlug: c.req.param("slug") } as never,
     });
     return c.json(assetJson(asset), 201);
   })
