@@ -18,6 +18,15 @@ export const emailSchema = z
   .max(254, "is too long")
   .pipe(z.email("must be an email address"));
 
+/** The 6-digit code from a sign-in email, with the address it was sent to. */
+export const codeSignInSchema = z.object({
+  email: emailSchema,
+  code: z
+    .string()
+    .trim()
+    .regex(/^\d{6}$/, "must be the 6-digit code from the email"),
+});
+
 /** Only a path on this site, never `//host`, `/\host` or a scheme: no open redirects. */
 export function safeNextPath(next: unknown): string | null {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
@@ -114,16 +123,7 @@ export async function completeSignInWithCode({
   ctx: Ctx;
   input: { email: unknown; code: unknown };
 }): Promise<SignedIn> {
-  const parsed = parseInput(
-    z.object({
-      email: emailSchema,
-      code: z
-        .string()
-        .trim()
-        .regex(/^\d{6}$/, "must be the 6-digit code from the email"),
-    }),
-    input,
-  );
+  const parsed = parseInput(codeSignInSchema, input);
   const email = normalizeEmail(parsed.email);
   const now = ctx.clock.now();
   const pending = await db(ctx)

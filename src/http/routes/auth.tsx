@@ -14,16 +14,19 @@ import { isFormPost, readBody } from "../body.ts";
 import type { HonoEnv } from "../env.ts";
 import { SESSION_COOKIE } from "../middleware/context.ts";
 
+/** The sign-in page, the same for built-in and Supabase login. */
+export function signInPage(c: Context<HonoEnv>) {
+  return c.html(
+    <SignInPage
+      shopName={c.get("deps").settings.shopName}
+      next={safeNextPath(c.req.query("next"))}
+      sent={c.req.query("sent") ? (c.req.query("email") ?? "").slice(0, 254) : null}
+    />,
+  );
+}
+
 export const auth = new Hono<HonoEnv>()
-  .get("/auth/login", (c) =>
-    c.html(
-      <SignInPage
-        shopName={c.get("deps").settings.shopName}
-        next={safeNextPath(c.req.query("next"))}
-        sent={c.req.query("sent") ? (c.req.query("email") ?? "").slice(0, 254) : null}
-      />,
-    ),
-  )
+  .get("/auth/login", signInPage)
   .post("/auth/login", async (c) => {
     const body = await readBody(c);
     const { email } = await requestSignIn({

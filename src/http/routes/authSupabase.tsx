@@ -5,11 +5,12 @@ import { z } from "zod";
 import { type SupabaseSession, sessionCookieValue } from "../../adapters/auth-supabase/api.ts";
 import { normalizeEmail } from "../../core/context.ts";
 import { hitRateLimit } from "../../core/identity/rateLimit.ts";
-import { emailSchema, safeNextPath } from "../../core/identity/signIn.ts";
+import { codeSignInSchema, emailSchema, safeNextPath } from "../../core/identity/signIn.ts";
 import { parseInput } from "../../core/validate.ts";
-import { SignInPage, SupabaseCallbackPage } from "../../pages/auth.tsx";
+import { SupabaseCallbackPage } from "../../pages/auth.tsx";
 import { isFormPost, readBody } from "../body.ts";
 import type { HonoEnv } from "../env.ts";
+import { signInPage } from "./auth.tsx";
 
 const WAIT = "Too many sign-in requests. Please wait a few minutes and try again.";
 
@@ -19,15 +20,7 @@ const WAIT = "Too many sign-in requests. Please wait a few minutes and try again
  * (`sb-<ref>-auth-token`), which the request context verifies on every request.
  */
 export const authSupabase = new Hono<HonoEnv>()
-  .get("/auth/login", (c) =>
-    c.html(
-      <SignInPage
-        shopName={c.get("deps").settings.shopName}
-        next={safeNextPath(c.req.query("next"))}
-        sent={c.req.query("sent") ? (c.req.query("email") ?? "").slice(0, 254) : null}
-      />,
-    ),
-  )
+  .get("/auth/login", signInPage)
   .post("/auth/login", async (c) => {
     const { ctx, deps, supabase } = parts(c);
     const body = await readBody(c);
@@ -63,16 +56,7 @@ export const authSupabase = new Hono<HonoEnv>()
   .post("/auth/code", async (c) => {
     const { supabase } = parts(c);
     const body = await readBody(c);
-    const input = parseInput(
-      z.object({
-        email: emailSchema,
-        code: z
-          .string()
-          .trim()
-          .regex(/^\d{6}$/, "must be the 6-digit code from the email"),
-      }),
-      body,
-    );
+    const input = parseInput(codeSignInSchema, body);
     keepSession(c, await supabase.api.verifyCode(normalizeEmail(input.email), input.code));
     if (isFormPost(c)) return c.redirect(safeNextPath(body.next) ?? "/library", 303);
     return c.json({ ok: true });
