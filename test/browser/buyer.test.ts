@@ -1,0 +1,62 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, launchBrowser, screenshot } from "../support/browser.ts";
+import { type RunningServer, startServer } from "../support/server.ts";
+
+/**
+ * The buyer's journey in a real Chromium against a real `tollgate serve --demo` with its local
+ * Stripe: storefront -> product -> Buy -> local checkout with 4242 -> success page -> download.
+ */
+describe.skipIf(!CHROMIUM)("a buyer in a real browser", () => {
+  let server: RunningServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await startServer(["--demo"]);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("buys the demo with 4242 and downloads it from the success page", async () => {
+    const context = await browser.newContext({
+      acceptDownloads: true,
+      viewport: { width: 375, height: 800 },
+    });
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await screenshot(page, "storefront");
+    await page.getByRole("link", { name: "Starter Kit (demo)" }).click();
+    await page.getByRole("heading", { name: "Starter Kit (demo)" }).waitFor();
+    await screenshot(page, "product");
+    await page.getByRole("button", { name: "Buy now" }).click();
+
+    await page.getByLabel("Email").fill("browser@example.com");
+    await page.getByLabel("Card number").fill("4000 0000 0000 0002");
+    await screenshot(page, "local-checkout");
+    await page.getByRole("button", { name: /^Pay / }).click();
+    expect(await page.getByRole("alert").innerText()).toContain("Your card was declined.");
+
+    await page.getByLabel("Card number").fill("4242 4242 4242 4242");
+    await page.getByRole("button", { name: /^Pay / }).click();
+    await page.waitForURL(/\/checkout\/success\?session_id=cs_/);
+    await page.getByText("Payment received. Your files are ready.").waitFor({ timeout: 15_000 });
+    await screenshot(page, "checkout-success");
+
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Download starter-kit-readme.txt" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe("starter-kit-readme.txt");
+    const bytes = await readFile((await download.path()) as string);
+    expect(bytes.toString()).toContain("Tollgate demo download");
+    const uploaded = /file uploaded product=starter-kit .*sha256=([0-9a-f]{64})/.exec(
+      server.output(),
+    )?.[1];
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(uploaded);
+    await context.close();
+  });
+});
