@@ -3,7 +3,9 @@ import { readFile } from "node:fs/promises";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM, launchBrowser, screenshot } from "../support/browser.ts";
+import { cli } from "../support/cli.ts";
 import { type RunningServer, startServer } from "../support/server.ts";
+import { waitFor } from "../support/stripe.ts";
 
 /**
  * The buyer's journey in a real Chromium against a real `tollgate serve --demo` with its local
@@ -12,6 +14,9 @@ import { type RunningServer, startServer } from "../support/server.ts";
 describe.skipIf(!CHROMIUM)("a buyer in a real browser", () => {
   let server: RunningServer;
   let browser: Browser;
+  let sessionId: string;
+  const adminToken = () =>
+    /Admin token \(from data\/secrets\.json\): (\S+)/.exec(server.output())?.[1] ?? "";
   beforeAll(async () => {
     server = await startServer(["--demo"]);
     browser = await launchBrowser();
@@ -57,6 +62,46 @@ describe.skipIf(!CHROMIUM)("a buyer in a real browser", () => {
       server.output(),
     )?.[1];
     expect(createHash("sha256").update(bytes).digest("hex")).toBe(uploaded);
+    sessionId = new URL(page.url()).searchParams.get("session_id") as string;
+    await context.close();
+  });
+
+  it("later signs in from the emailed link and finds the purchase in the library; a refund then shows a clear page", async () => {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/library`);
+    await page.getByLabel("Email").fill("browser@example.com");
+    await screenshot(page, "sign-in");
+    await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+    await page.getByText("Check your email").waitFor();
+    await page.goto(`${server.url}/dev/outbox`);
+    const link = (await page.locator("pre").first().innerText()).match(
+      /http\S+\/auth\/callback\?token=\S+/,
+    )?.[0];
+    expect(link).toBeDefined();
+    await page.goto(link as string);
+    await page.waitForURL(`${server.url}/library`);
+    await page.getByRole("heading", { name: "Starter Kit (demo)" }).waitFor();
+    await screenshot(page, "library");
+
+    const refund = await cli(["local-stripe", "refund", sessionId], server.env);
+    expect(refund.code, refund.stderr).toBe(0);
+    const href = (await page
+      .getByRole("link", { name: "Download starter-kit-readme.txt" })
+      .getAttribute("href")) as string;
+    await waitFor(
+      async () =>
+        (
+          await fetch(`${server.url}/api/admin/orders`, {
+            headers: { authorization: `Bearer ${adminToken()}` },
+          }).then((r) => r.json())
+        ).orders.some((o: { status: string }) => o.status === "refunded"),
+      "the refund",
+    );
+    await page.goto(new URL(href, server.url).toString());
+    await page.getByText("This purchase was refunded").waitFor();
+    expect(await page.locator("h1").innerText()).toBe("No access");
+    await screenshot(page, "refunded-denial");
     await context.close();
   });
 });
