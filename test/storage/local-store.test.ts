@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { LocalObjectStore } from "../../src/adapters/storage-local/index.ts";
 import { AppError } from "../../src/core/errors.ts";
 import type { ObjectBody } from "../../src/core/ports.ts";
+import { drainMeasuringMemory } from "../support/memory.ts";
 
 const MiB = 1024 * 1024;
 const SECRET = "local-store-test-secret-0123456789";
@@ -216,33 +217,11 @@ describe("LocalObjectStore", () => {
     await writeFile(path, "");
     await truncate(path, size); // sparse: no disk used
 
-    const sample = () => {
-      const m = process.memoryUsage();
-      return { rss: m.rss, arrayBuffers: m.arrayBuffers };
-    };
-    const base = sample();
-    const peak = { ...base };
     const object = await store.get("products/huge/file");
     expect(object?.size).toBe(size);
-    const reader = bodyOf(object).getReader();
-    let read = 0;
-    let chunks = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      read += value.byteLength;
-      if (++chunks % 8 === 0) {
-        const now = sample();
-        peak.rss = Math.max(peak.rss, now.rss);
-        peak.arrayBuffers = Math.max(peak.arrayBuffers, now.arrayBuffers);
-      }
-    }
+    const { read, chunks, growth } = await drainMeasuringMemory(bodyOf(object));
     expect(read).toBe(size);
     expect(chunks).toBeGreaterThan(8);
-    const growth = {
-      rss: (peak.rss - base.rss) / MiB,
-      arrayBuffers: (peak.arrayBuffers - base.arrayBuffers) / MiB,
-    };
     expect(growth.rss).toBeLessThan(96);
     expect(growth.arrayBuffers).toBeLessThan(96);
   }, 120_000);

@@ -20,6 +20,7 @@ import { AppError } from "../../src/core/errors.ts";
 import type { ObjectBody } from "../../src/core/ports.ts";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness } from "../support/harness.ts";
+import { drainMeasuringMemory } from "../support/memory.ts";
 import { type S3TestServer, startS3Server } from "../support/s3-server.ts";
 import { freePort } from "../support/server.ts";
 
@@ -475,30 +476,12 @@ describe("S3ObjectStore against an S3-compatible server that checks SigV4", () =
     const store = storeFor();
     const size = 1024 * MiB;
     await server.putSparse("products/huge/file", size);
-    const sample = () => {
-      const m = process.memoryUsage();
-      return { rss: m.rss, arrayBuffers: m.arrayBuffers };
-    };
-    const base = sample();
-    const peak = { ...base };
     const object = await store.get("products/huge/file");
     expect(object?.size).toBe(size);
-    const reader = bodyOf(object).getReader();
-    let read = 0;
-    let chunks = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      read += value.byteLength;
-      if (++chunks % 16 === 0) {
-        const now = sample();
-        peak.rss = Math.max(peak.rss, now.rss);
-        peak.arrayBuffers = Math.max(peak.arrayBuffers, now.arrayBuffers);
-      }
-    }
+    const { read, growth } = await drainMeasuringMemory(bodyOf(object), 16);
     expect(read).toBe(size);
-    expect((peak.rss - base.rss) / MiB).toBeLessThan(128);
-    expect((peak.arrayBuffers - base.arrayBuffers) / MiB).toBeLessThan(96);
+    expect(growth.rss).toBeLessThan(128);
+    expect(growth.arrayBuffers).toBeLessThan(96);
     await store.delete("products/huge/file");
   }, 120_000);
 

@@ -135,24 +135,18 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
         if (!signatureHeader) throw invalidInput("Missing Stripe-Signature header.");
         let event: Stripe.Event;
         try {
+          const args = [
+            rawBody,
+            signatureHeader,
+            opts.webhookSecret,
+            WEBHOOK_TOLERANCE_S,
+            undefined,
+            nowMs,
+          ] as const;
           event =
             opts.runtime === "workers"
-              ? await stripe.webhooks.constructEventAsync(
-                  rawBody,
-                  signatureHeader,
-                  opts.webhookSecret,
-                  WEBHOOK_TOLERANCE_S,
-                  undefined,
-                  nowMs,
-                )
-              : stripe.webhooks.constructEvent(
-                  rawBody,
-                  signatureHeader,
-                  opts.webhookSecret,
-                  WEBHOOK_TOLERANCE_S,
-                  undefined,
-                  nowMs,
-                );
+              ? await stripe.webhooks.constructEventAsync(...args)
+              : stripe.webhooks.constructEvent(...args);
         } catch (error) {
           if (error instanceof SyntaxError)
             throw invalidInput("The webhook body is not valid JSON.");
