@@ -23,7 +23,7 @@ const COMPLETE_GRACE_MS = 3600_000;
 const MAX_PARTS = 10_000;
 const TOKEN_PREFIX = "up1.";
 
-const startSchema = z.object({
+export const startUploadSchema = z.object({
   productSlug: z.string().min(1),
   filename: z.string({ message: "is required" }).min(1, "is required").max(1000),
   size: z
@@ -34,7 +34,7 @@ const startSchema = z.object({
   contentType: z.string().max(255).nullable().optional(),
 });
 
-const completeSchema = z.object({
+export const completeUploadSchema = z.object({
   productSlug: z.string().min(1),
   uploadId: z.string({ message: "is required" }).min(1, "is required").max(4096),
   parts: z
@@ -66,8 +66,8 @@ const claimsSchema = z.object({
 });
 type UploadClaims = z.output<typeof claimsSchema>;
 
-export type StartUploadInput = z.input<typeof startSchema>;
-export type CompleteUploadInput = z.input<typeof completeSchema>;
+export type StartUploadInput = z.input<typeof startUploadSchema>;
+export type CompleteUploadInput = z.input<typeof completeUploadSchema>;
 
 export type StartedUpload =
   | {
@@ -97,7 +97,7 @@ export async function startUpload({
   input: StartUploadInput;
 }): Promise<StartedUpload> {
   requireAdmin(ctx);
-  const { productSlug, size, ...rest } = parseInput(startSchema, input);
+  const { productSlug, size, ...rest } = parseInput(startUploadSchema, input);
   const product = await getProductForAdmin({ ctx, input: { slug: productSlug } });
   const filename = sanitizeFilename(rest.filename);
   const contentType = safeContentType(rest.contentType, filename);
@@ -176,7 +176,7 @@ export async function completeUpload({
   input: CompleteUploadInput;
 }): Promise<Asset> {
   requireAdmin(ctx);
-  const { productSlug, uploadId, parts } = parseInput(completeSchema, input);
+  const { productSlug, uploadId, parts } = parseInput(completeUploadSchema, input);
   const claims = await verifyClaims(ctx, uploadId);
   const product = await getProductForAdmin({ ctx, input: { slug: productSlug } });
   if (product.id !== claims.p) throw invalidInput("This upload is for another product.");

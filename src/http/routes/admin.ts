@@ -13,7 +13,13 @@ import {
   listProducts,
   updateProduct,
 } from "../../core/catalog/products.ts";
-import { completeUpload, startUpload } from "../../core/catalog/uploads.ts";
+import { createProductSchema, updateProductSchema } from "../../core/catalog/schemas.ts";
+import {
+  completeUpload,
+  completeUploadSchema,
+  startUpload,
+  startUploadSchema,
+} from "../../core/catalog/uploads.ts";
 import { requireAdmin } from "../../core/context.ts";
 import { listDownloads } from "../../core/delivery/downloads.ts";
 import { createDownloadToken } from "../../core/delivery/tokens.ts";
@@ -51,7 +57,8 @@ export const admin = new Hono<HonoEnv>()
     return c.json({ products: products.map(productJson) });
   })
   .post("/api/admin/products", async (c) => {
-    const product = await createProduct({ ctx: c.get("ctx"), input: (await readBody(c)) as never });
+    const input = parseInput(createProductSchema, await readBody(c));
+    const product = await createProduct({ ctx: c.get("ctx"), input });
     return c.json(productJson(product), 201);
   })
   .get("/api/admin/products/:slug", async (c) => {
@@ -63,7 +70,10 @@ export const admin = new Hono<HonoEnv>()
   .patch("/api/admin/products/:slug", async (c) => {
     const product = await updateProduct({
       ctx: c.get("ctx"),
-      input: { slug: c.req.param("slug"), changes: (await readBody(c)) as never },
+      input: {
+        slug: c.req.param("slug"),
+        changes: parseInput(updateProductSchema, await readBody(c)),
+      },
     });
     return c.json(productJson(product));
   })
@@ -100,7 +110,10 @@ export const admin = new Hono<HonoEnv>()
   .post("/api/admin/products/:slug/uploads", async (c) => {
     const started = await startUpload({
       ctx: c.get("ctx"),
-      input: { ...(await readBody(c)), productSlug: c.req.param("slug") } as never,
+      input: parseInput(startUploadSchema, {
+        ...(await readBody(c)),
+        productSlug: c.req.param("slug"),
+      }),
     });
     if (started.kind === "local")
       return c.json({ uploadId: null, method: "POST", url: started.url }, 201);
@@ -115,7 +128,10 @@ export const admin = new Hono<HonoEnv>()
   .post("/api/admin/products/:slug/uploads/complete", async (c) => {
     const asset = await completeUpload({
       ctx: c.get("ctx"),
-      input: { ...(await readBody(c)), productSlug: c.req.param("slug") } as never,
+      input: parseInput(completeUploadSchema, {
+        ...(await readBody(c)),
+        productSlug: c.req.param("slug"),
+      }),
     });
     return c.json(assetJson(asset), 201);
   })
