@@ -5,6 +5,7 @@ import type { AppDeps, HonoEnv } from "./env.ts";
 import { errorResponse } from "./errors.ts";
 import { requestContext, sameOrigin } from "./middleware/context.ts";
 import { admin } from "./routes/admin.ts";
+import { adminPages } from "./routes/adminPages/index.ts";
 import { auth } from "./routes/auth.tsx";
 import { authSupabase } from "./routes/authSupabase.tsx";
 import { checkout } from "./routes/checkout.tsx";
@@ -41,6 +42,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route("/", library);
   app.route("/", downloads);
   app.route("/", admin);
+  app.route("/", adminPages);
   app.notFound((c) => errorResponse(notFound("There is nothing at this address."), c));
   app.onError((error, c) => errorResponse(error, c));
   return app;

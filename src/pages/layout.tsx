@@ -5,10 +5,14 @@ export interface LayoutProps {
   title: string;
   shopName: string;
   signedIn?: { email: string; admin: boolean } | null;
+  /** The seller's pages use the full width for their tables. */
+  wide?: boolean;
+  /** Same-origin scripts this page needs (the CSP allows no inline script). */
+  scripts?: string[];
   children: Child;
 }
 
-export function Layout({ title, shopName, signedIn, children }: LayoutProps) {
+export function Layout({ title, shopName, signedIn, wide, scripts, children }: LayoutProps) {
   return (
     <>
       {raw("<!doctype html>")}
@@ -18,19 +22,23 @@ export function Layout({ title, shopName, signedIn, children }: LayoutProps) {
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <title>{title === shopName ? shopName : `${title} · ${shopName}`}</title>
           <link rel="stylesheet" href="/assets/app.css" />
+          {scripts?.map((src) => (
+            <script src={src} defer />
+          ))}
         </head>
         <body>
           <a class="skip" href="#main">
             Skip to content
           </a>
           <header class="site">
-            <div class="bar">
+            <div class={wide ? "bar wide" : "bar"}>
               <a class="brand" href="/">
                 {shopName}
               </a>
               <nav aria-label="Main">
                 <a href="/">Store</a>
                 <a href="/library">Library</a>
+                {signedIn?.admin ? <a href="/admin">Seller</a> : null}
                 {signedIn ? (
                   <form method="post" action="/auth/logout">
                     <button type="submit" class="link">
@@ -43,7 +51,9 @@ export function Layout({ title, shopName, signedIn, children }: LayoutProps) {
               </nav>
             </div>
           </header>
-          <main id="main">{children}</main>
+          <main id="main" class={wide ? "wide" : undefined}>
+            {children}
+          </main>
           <footer class="site">Files are delivered through private, expiring links.</footer>
         </body>
       </html>

@@ -40,5 +40,29 @@ th{font-size:.85rem;color:var(--muted);font-weight:600}
 .status{font-size:3rem;font-weight:800;color:var(--muted);margin:0}
 pre{white-space:pre-wrap;word-break:break-word;background:#f0f2f5;padding:12px;border-radius:6px;font-size:.9rem}
 footer.site{max-width:960px;margin:0 auto;padding:0 16px 32px;color:var(--muted);font-size:.9rem}
-@media (max-width:600px){h1{font-size:1.45rem}.card{padding:16px}th:nth-child(n+4),td:nth-child(n+4){display:none}}
+@media (max-width:600px){h1{font-size:1.45rem}.card{padding:16px}table:not(.wide) th:nth-child(n+4),table:not(.wide) td:nth-child(n+4){display:none}}
+main.wide,header.site .bar.wide{max-width:1200px}
+.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.admin-nav{display:flex;gap:4px;overflow-x:auto;margin:0 0 20px;padding:0 0 4px;border-bottom:1px solid var(--line)}
+.admin-nav a{padding:10px 12px;border-radius:8px 8px 0 0;text-decoration:none;color:var(--muted);white-space:nowrap;font-weight:600}
+.admin-nav a[aria-current=page]{color:var(--brand);box-shadow:inset 0 -3px 0 var(--brand)}
+.scroll{overflow-x:auto;border:1px solid var(--line);border-radius:var(--radius);margin:0 0 16px}
+.scroll table{border:0}
+table.wide td,table.wide th{white-space:nowrap}
+table.wide td.wrap{white-space:normal;min-width:200px}
+.badge{display:inline-block;padding:2px 8px;border-radius:999px;font-size:.8rem;font-weight:600;background:#eef0f3;color:var(--muted)}
+.badge.ok{background:#ecf8f0;color:var(--ok)}.badge.warn{background:#fff6e5;color:var(--warn)}.badge.bad{background:#fdeeee;color:var(--bad)}
+form.inline{display:inline;margin:0}
+button.small,.btn.small{min-height:36px;padding:6px 12px;font-size:.9rem}
+.actions{display:flex;gap:8px;flex-wrap:wrap;align-items:center}
+.stats{display:grid;gap:12px;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));margin:0 0 16px}
+.stat{background:var(--card);border:1px solid var(--line);border-radius:var(--radius);padding:14px 16px}
+.stat .value{font-size:1.5rem;font-weight:700;display:block}
+.chart{width:100%;height:auto;display:block}
+.chart .bar-sales{fill:var(--brand)}.chart .bar-downloads{fill:#7aa0f5}.chart text{fill:var(--muted);font-size:11px}
+.row{display:flex;gap:16px;flex-wrap:wrap}.row>.field{flex:1 1 180px}
+progress{width:100%;height:14px}
+.key::before{content:"";display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px;background:var(--brand)}.key.downloads::before{background:#7aa0f5}
+code{font-size:.9em;background:#f0f2f5;padding:1px 4px;border-radius:4px;word-break:break-all}
+
 `;

@@ -1,0 +1,72 @@
+import { sql } from "kysely";
+import { type Ctx, db, requireAdmin } from "./context.ts";
+
+const DAY_MS = 86_400_000;
+
+export interface DayFigures {
+  /** Midnight UTC of the day, epoch ms. */
+  day: number;
+  sales: number;
+  downloads: number;
+}
+
+/**
+ * What the seller's dashboard shows: paid orders, revenue and downloads per UTC day over the last
+ * `days` days, counted in the database so a busy shop does not ship every row to the app.
+ */
+export async function salesAndDownloads({ ctx, input }: { ctx: Ctx; input: { days: number } }) {
+  requireAdmin(ctx);
+  const today = Math.floor(ctx.clock.now() / DAY_MS);
+  const since = (today - input.days + 1) * DAY_MS;
+  const dayOf = sql<number>`created_at / ${DAY_MS}`;
+  const [sales, downloads, failedWebhooks] = await Promise.all([
+    db(ctx)
+      .selectFrom("orders")
+      .select([dayOf.as("day"), "currency"])
+      .select((eb) => [
+        eb.fn.countAll<number>().as("count"),
+        eb.fn.sum<number>("amount").as("amount"),
+      ])
+      .where("status", "=", "paid")
+      .where("created_at", ">=", since)
+      .groupBy([dayOf, "currency"])
+      .execute(),
+    db(ctx)
+      .selectFrom("downloads")
+      .select(dayOf.as("day"))
+      .select((eb) => eb.fn.countAll<number>().as("count"))
+      .where("created_at", ">=", since)
+      .groupBy(dayOf)
+      .execute(),
+    db(ctx)
+      .selectFrom("webhook_events")
+      .select((eb) => eb.fn.countAll<number>().as("count"))
+      .where("status", "=", "failed")
+      .executeTakeFirstOrThrow(),
+  ]);
+  const byDay = new Map<number, DayFigures>();
+  for (let d = today - input.days + 1; d <= today; d++)
+    byDay.set(d, { day: d * DAY_MS, sales: 0, downloads: 0 });
+  const revenue = new Map<string, number>();
+  for (const row of sales) {
+    const figures = byDay.get(Math.floor(Number(row.day)));
+    if (figures) figures.sales += Number(row.count);
+    revenue.set(row.currency, (revenue.get(row.currency) ?? 0) + Number(row.amount));
+  }
+  for (const row of downloads) {
+    const figures = byDay.get(Math.floor(Number(row.day)));
+    if (figures) figures.downloads += Number(row.count);
+  }
+  const days = [...byDay.values()];
+  return {
+    days,
+    totals: {
+      sales: days.reduce((n, d) => n + d.sales, 0),
+      downloads: days.reduce((n, d) => n + d.downloads, 0),
+      revenue: [...revenue].map(([currency, amount]) => ({ currency, amount })),
+      failedWebhooks: Number(failedWebhooks.count),
+    },
+  };
+}
+
+export type SalesAndDownloads = Awaited<ReturnType<typeof salesAndDownloads>>;

@@ -1,0 +1,31 @@
+import { Hono, type MiddlewareHandler } from "hono";
+import { forbidden } from "../../../core/errors.ts";
+import type { HonoEnv } from "../../env.ts";
+import { dashboardPages } from "./dashboard.tsx";
+import { productPages } from "./products.tsx";
+
+/**
+ * Admins only (an ADMIN_EMAILS session, or the ADMIN_TOKEN bearer). A signed-out visitor is sent
+ * to sign in and brought back.
+ */
+const sellersOnly: MiddlewareHandler<HonoEnv> = async (c, next) => {
+  const { actor } = c.get("ctx");
+  if (!actor.admin) {
+    if (!actor.user) {
+      const back = c.req.method === "GET" ? c.req.path : "/admin";
+      return c.redirect(`/auth/login?next=${encodeURIComponent(back)}`, 303);
+    }
+    throw forbidden(
+      `${actor.user.email} is not a seller account. Seller pages are for the emails in ADMIN_EMAILS.`,
+    );
+  }
+  c.header("Cache-Control", "private, no-store");
+  await next();
+};
+
+/** The seller's pages under /admin. */
+export const adminPages = new Hono<HonoEnv>()
+  .use("/admin", sellersOnly)
+  .use("/admin/*", sellersOnly)
+  .route("/", dashboardPages)
+  .route("/", productPages);

@@ -1,0 +1,4 @@
+import { Hono } from "hono";
+import type { HonoEnv } from "../../env.ts";
+
+export const productPages = new Hono<HonoEnv>();

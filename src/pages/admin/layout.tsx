@@ -1,0 +1,53 @@
+import type { Child } from "hono/jsx";
+import { Layout } from "../layout.tsx";
+
+export type AdminSection =
+  | "dashboard"
+  | "products"
+  | "orders"
+  | "customers"
+  | "tokens"
+  | "downloads"
+  | "webhooks"
+  | "settings";
+
+const SECTIONS: { id: AdminSection; label: string; href: string }[] = [
+  { id: "dashboard", label: "Dashboard", href: "/admin" },
+  { id: "products", label: "Products", href: "/admin/products" },
+  { id: "orders", label: "Orders", href: "/admin/orders" },
+  { id: "customers", label: "Customers", href: "/admin/customers" },
+  { id: "tokens", label: "Links", href: "/admin/tokens" },
+  { id: "downloads", label: "Downloads", href: "/admin/downloads" },
+  { id: "webhooks", label: "Webhooks", href: "/admin/webhooks" },
+  { id: "settings", label: "Settings", href: "/admin/settings" },
+];
+
+export interface AdminPageProps {
+  shopName: string;
+  signedIn: { email: string; admin: boolean } | null;
+  /** A one-line confirmation of the action that led here ("Product saved."). */
+  notice?: string | null | undefined;
+}
+
+/** The seller's pages: the shop's layout plus a section bar and the action's confirmation. */
+export function AdminLayout(
+  props: AdminPageProps & { title: string; section: AdminSection; children: Child },
+) {
+  return (
+    <Layout title={props.title} shopName={props.shopName} signedIn={props.signedIn} wide>
+      <nav class="admin-nav" aria-label="Seller">
+        {SECTIONS.map((s) => (
+          <a href={s.href} aria-current={s.id === props.section ? "page" : undefined}>
+            {s.label}
+          </a>
+        ))}
+      </nav>
+      {props.notice ? (
+        <p class="notice ok" role="status">
+          {props.notice}
+        </p>
+      ) : null}
+      {props.children}
+    </Layout>
+  );
+}
