@@ -9,7 +9,7 @@ export function DataTable(props: {
 }) {
   if (props.children.length === 0) return <p class="muted">{props.empty}</p>;
   return (
-    <div class="scroll" role="region" aria-label={props.caption} tabindex={0}>
+    <section class="scroll" aria-label={props.caption} tabindex={0}>
       <table class="wide">
         <caption class="sr-only">{props.caption}</caption>
         <thead>
@@ -21,7 +21,7 @@ export function DataTable(props: {
         </thead>
         <tbody>{props.children}</tbody>
       </table>
-    </div>
+    </section>
   );
 }
 
