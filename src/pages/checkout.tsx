@@ -1,3 +1,4 @@
+import { raw } from "hono/html";
 import type { CheckoutConfirmation } from "../core/orders/confirmCheckout.ts";
 import { FileList } from "./buyer.tsx";
 import { Layout } from "./layout.tsx";
@@ -6,53 +7,42 @@ interface Props {
   shopName: string;
   signedIn: { email: string; admin: boolean } | null;
   confirmation: CheckoutConfirmation;
+  sessionId: string;
+  /** How long the receipt's download link works. */
+  linkTtlSeconds: number;
+  /** How long a guest may use this page's session id. */
+  guestWindowMs: number;
 }
 
-export function CheckoutSuccessPage({ shopName, signedIn, confirmation }: Props) {
-  const { status, product, order, files } = confirmation;
-  const email = order.email;
+/**
+ * The success page. While the payment is pending, /assets/checkout.js polls and swaps in this
+ * same section once it is settled (a <noscript> refresh does it without JavaScript).
+ */
+export function CheckoutSuccessPage(props: Props) {
+  const { status, product } = props.confirmation;
   return (
     <Layout
-      title={status === "paid" ? "Your files are ready" : "Confirming your payment"}
-      shopName={shopName}
-      signedIn={signedIn}
+      title={
+        status === "paid"
+          ? "Your files are ready"
+          : status === "pending"
+            ? "Confirming your payment"
+            : TITLES[status]
+      }
+      shopName={props.shopName}
+      signedIn={props.signedIn}
     >
-      <section class="card" aria-live="polite">
+      <section
+        class="card"
+        id="checkout-status"
+        aria-live="polite"
+        data-status={status}
+        data-session-id={status === "pending" ? props.sessionId : undefined}
+      >
         {status === "paid" ? (
-          <>
-            <p class="notice ok" role="status">
-              Payment received. Your files are ready.
-            </p>
-            <h1>{product.name}</h1>
-            <FileList files={files.map((f) => ({ ...f }))} />
-            <p class="muted" style="margin-top:16px">
-              {email ? (
-                <>
-                  A receipt is on its way to <strong>{email}</strong> with a download link. Your
-                  files stay in <a href="/library">your library</a>: sign in with that email any
-                  time.
-                </>
-              ) : (
-                <>
-                  Your files stay in <a href="/library">your library</a>.
-                </>
-              )}
-            </p>
-          </>
+          <Paid {...props} />
         ) : status === "pending" ? (
-          <>
-            <meta http-equiv="refresh" content="3" />
-            <h1>Confirming your payment...</h1>
-            <p>
-              We are waiting for the payment provider to confirm your payment for{" "}
-              <strong>{product.name}</strong>. This page updates by itself; it usually takes a few
-              seconds (bank transfers can take longer).
-            </p>
-            <p class="muted">
-              You can close this page: once the payment is confirmed we email{" "}
-              {email ? <strong>{email}</strong> : "you"} a receipt with your download link.
-            </p>
-          </>
+          <Pending {...props} />
         ) : (
           <>
             <h1>{TITLES[status]}</h1>
@@ -61,14 +51,114 @@ export function CheckoutSuccessPage({ shopName, signedIn, confirmation }: Props)
             </p>
             <p>
               <a class="btn" href={`/p/${product.slug}`}>
-                Back to {product.name}
+                {status === "refunded" ? `Back to ${product.name}` : "Try again"}
               </a>
             </p>
           </>
         )}
       </section>
+      {status === "pending" ? <script src="/assets/checkout.js" defer /> : null}
     </Layout>
   );
+}
+
+function Paid({ confirmation, signedIn, linkTtlSeconds, guestWindowMs }: Props) {
+  const { product, order, files } = confirmation;
+  const email = order.email ?? signedIn?.email ?? null;
+  return (
+    <>
+      <p class="notice ok" role="status">
+        Payment received. Your files are ready.
+      </p>
+      <h1>{product.name}</h1>
+      <FileList files={files} />
+      <h2>What happens next</h2>
+      <ul>
+        {email ? (
+          <li>
+            A receipt is on its way to <strong>{email}</strong>, with a download link that works for{" "}
+            {forHowLong(linkTtlSeconds)}.
+          </li>
+        ) : null}
+        {signedIn ? null : (
+          <li>
+            The buttons above work for {forHowLong(guestWindowMs / 1000)} after your purchase.
+          </li>
+        )}
+        <li>
+          Your files stay in <a href="/library">your library</a>
+          {email ? (
+            <>
+              : sign in with <strong>{email}</strong> any time, no password needed.
+            </>
+          ) : (
+            "."
+          )}
+        </li>
+      </ul>
+    </>
+  );
+}
+
+function Pending({ confirmation, signedIn, sessionId, linkTtlSeconds }: Props) {
+  const { product, order } = confirmation;
+  const email = order.email ?? signedIn?.email ?? null;
+  const you = email ? <strong>{email}</strong> : "you";
+  return (
+    <>
+      {/* Raw: hono/jsx would hoist a <meta> element into <head>, out of the <noscript>. */}
+      {raw('<noscript><meta http-equiv="refresh" content="5"></noscript>')}
+      <h1>Confirming your payment...</h1>
+      <p>
+        We are waiting for the payment provider to confirm your payment for{" "}
+        <strong>{product.name}</strong>. Card payments take a few seconds; bank transfers can take
+        longer. Nothing is lost if you leave.
+      </p>
+      <p class="muted" id="checkout-progress">
+        This page updates by itself as soon as the payment is confirmed; you do not need to reload
+        it.
+      </p>
+      <p class="notice" id="checkout-timeout" hidden>
+        This is taking longer than usual, so this page has stopped checking. You can close it: as
+        soon as the payment is confirmed we email {you} a receipt with your download link.{" "}
+        <a href={`/checkout/success?session_id=${encodeURIComponent(sessionId)}`}>Check again</a>
+      </p>
+      <h2>What happens next</h2>
+      <ul>
+        <li>Once the payment is confirmed, this page shows your download buttons.</li>
+        <li>
+          We email {you} a receipt with a download link that works for {forHowLong(linkTtlSeconds)}.
+        </li>
+        <li>
+          Your files stay in <a href="/library">your library</a>
+          {email ? (
+            <>
+              : sign in with <strong>{email}</strong> any time.
+            </>
+          ) : (
+            "."
+          )}
+        </li>
+        <li>If the payment does not go through, nothing is charged and this page says so.</li>
+      </ul>
+    </>
+  );
+}
+
+/** 86400 -> "24 hours", 604800 -> "7 days", 5400 -> "90 minutes". */
+function forHowLong(seconds: number): string {
+  const units = [
+    [86_400, "day", 3 * 86_400],
+    [3_600, "hour", 3_600],
+    [60, "minute", 60],
+  ] as const;
+  for (const [size, name, from] of units) {
+    if (seconds >= from && seconds % size === 0) {
+      const n = seconds / size;
+      return `${n} ${name}${n === 1 ? "" : "s"}`;
+    }
+  }
+  return `${Math.round(seconds)} seconds`;
 }
 
 const TITLES = {

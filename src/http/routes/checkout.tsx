@@ -3,7 +3,11 @@ import { z } from "zod";
 import { claimFree } from "../../core/access/claimFree.ts";
 import { getProduct } from "../../core/catalog/products.ts";
 import { unauthenticated } from "../../core/errors.ts";
-import { confirmCheckout, downloadWithCheckout } from "../../core/orders/confirmCheckout.ts";
+import {
+  confirmCheckout,
+  downloadWithCheckout,
+  GUEST_WINDOW_MS,
+} from "../../core/orders/confirmCheckout.ts";
 import { startCheckout } from "../../core/orders/startCheckout.ts";
 import { parseInput } from "../../core/validate.ts";
 import { CheckoutSuccessPage } from "../../pages/checkout.tsx";
@@ -38,13 +42,19 @@ export const checkout = new Hono<HonoEnv>()
     return c.redirect(started.url, 303);
   })
   .get("/checkout/success", async (c) => {
-    const confirmation = await confirmCheckout({
-      ctx: c.get("ctx"),
-      input: { sessionId: c.req.query("session_id") ?? "" },
-    });
+    const sessionId = c.req.query("session_id") ?? "";
+    const confirmation = await confirmCheckout({ ctx: c.get("ctx"), input: { sessionId } });
     c.header("Referrer-Policy", "no-referrer");
     c.header("Cache-Control", "private, no-store");
-    return c.html(<CheckoutSuccessPage {...pageProps(c)} confirmation={confirmation} />);
+    return c.html(
+      <CheckoutSuccessPage
+        {...pageProps(c)}
+        confirmation={confirmation}
+        sessionId={sessionId}
+        linkTtlSeconds={c.get("deps").settings.delivery.tokenTtlSeconds}
+        guestWindowMs={GUEST_WINDOW_MS}
+      />,
+    );
   })
   .post("/api/checkout/sync", async (c) => {
     const { sessionId } = parseInput(syncSchema, await readBody(c));
@@ -52,14 +62,18 @@ export const checkout = new Hono<HonoEnv>()
       ctx: c.get("ctx"),
       input: { sessionId },
     });
-    return c.json({
-      status,
-      order: { id: order.id, status: order.status },
-      product: { slug: product.slug, name: product.name },
-      email: order.email,
-      files,
-      confirmedWithProvider,
-    });
+    return c.json(
+      {
+        status,
+        order: { id: order.id, status: order.status },
+        product: { slug: product.slug, name: product.name },
+        email: order.email,
+        files,
+        confirmedWithProvider,
+      },
+      200,
+      { "Cache-Control": "private, no-store" },
+    );
   })
   .get("/checkout/download/:assetId", async (c) => {
     c.header("Referrer-Policy", "no-referrer");

@@ -3,6 +3,7 @@ import { readOutbox } from "../../adapters/mail-outbox/index.ts";
 import { requireAdmin } from "../../core/context.ts";
 import { notFound } from "../../core/errors.ts";
 import { OutboxPage } from "../../pages/outbox.tsx";
+import { checkoutStatusJs } from "../../pages/static/checkoutStatus.ts";
 import { appCss } from "../../pages/static/css.ts";
 import { supabaseCallbackJs } from "../../pages/static/supabaseCallback.ts";
 import type { HonoEnv } from "../env.ts";
@@ -16,6 +17,10 @@ export const dev = new Hono<HonoEnv>()
   .get("/assets/supabase-callback.js", (c) => {
     c.header("Cache-Control", "public, max-age=3600");
     return c.body(supabaseCallbackJs, 200, { "Content-Type": "text/javascript; charset=utf-8" });
+  })
+  .get("/assets/checkout.js", (c) => {
+    c.header("Cache-Control", "public, max-age=3600");
+    return c.body(checkoutStatusJs, 200, { "Content-Type": "text/javascript; charset=utf-8" });
   })
   .get("/dev/outbox", async (c) => {
     const mode = c.get("deps").devOutbox;

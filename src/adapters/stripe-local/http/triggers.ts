@@ -3,6 +3,7 @@ import { formatDate, formatPrice } from "../../../pages/format.ts";
 import type { Engine } from "../engine.ts";
 import { badRequest, StripeApiError } from "../errors.ts";
 import { closeDispute, openDispute } from "../flows/disputes.ts";
+import { settle } from "../flows/payments.ts";
 import { createRefund } from "../flows/refunds.ts";
 import { expireSession } from "../flows/sessions.ts";
 import {
@@ -13,8 +14,9 @@ import {
 
 /**
  * Local-only triggers for what a buyer, a bank or time does on Stripe's side: refunds, disputes,
- * renewals, cancellations, expiry. Each answers `{ message, events, object }`. They take JSON
- * only, so a web page cannot fire them with a plain cross-site form.
+ * renewals, cancellations, expiry, a bank transfer settling now. Each answers
+ * `{ message, events, object }`. They take JSON only, so a web page cannot fire them with a plain
+ * cross-site form.
  */
 export function triggerRoutes(engine: Engine) {
   const body = async (c: Context): Promise<Record<string, unknown>> => {
@@ -149,6 +151,20 @@ export function triggerRoutes(engine: Engine) {
         c,
         () => cancelSubscription(engine, id),
         (s) => `Canceled ${s.id} now.`,
+      );
+    })
+    .post("/sessions/:id/settle", async (c) => {
+      await body(c);
+      const id = c.req.param("id");
+      const due = engine.state.settlements.find((s) => s.sessionId === id);
+      if (!due) throw badRequest(`Checkout Session ${id} has no bank transfer waiting.`, "id");
+      return run(
+        c,
+        () => {
+          settle(engine, id, due.outcome);
+          return engine.session(id);
+        },
+        () => `Settled the bank transfer of ${id}: ${due.outcome}.`,
       );
     })
     .post("/sessions/:id/expire", async (c) => {
