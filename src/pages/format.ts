@@ -38,3 +38,17 @@ export function formatBytes(bytes: number): string {
 export function formatDate(ms: number): string {
   return `${new Date(ms).toISOString().replace("T", " ").slice(0, 16)} UTC`;
 }
+
+/** "19.00" usd -> 1900; null when the text is not an amount in that currency's minor units. */
+export function toMinorUnits(text: string, currency: string): number | null {
+  const digits = minorDigits(currency);
+  const match = /^(\d{1,9})(?:[.,](\d+))?$/.exec(text.trim());
+  if (!match || (match[2]?.length ?? 0) > digits) return null;
+  return Number(match[1]) * 10 ** digits + Number((match[2] ?? "").padEnd(digits, "0") || 0);
+}
+
+/** 1900 usd -> "19.00": the amount as a seller types it into a form. */
+export function fromMinorUnits(amount: number, currency: string): string {
+  const digits = minorDigits(currency);
+  return (amount / 10 ** digits).toFixed(digits);
+}

@@ -38,4 +38,154 @@ describe.each(dialects)("seller pages on %s", (dialect) => {
     expect(page).toMatch(/0 sales and 1 downloads over the last 30 days/);
     expect(page).toContain('aria-current="page"');
   });
+
+  const form = (cookie: string, fields: Record<string, string>) => ({
+    method: "POST",
+    cookie,
+    headers: {
+      ...html,
+      "content-type": "application/x-www-form-urlencoded",
+      origin: "http://shop.test",
+    },
+    body: new URLSearchParams(fields).toString(),
+  });
+
+  it("creates a product from the form, shows it, and edits its price", async () => {
+    const created = await h.request(
+      "/admin/products",
+      form(owner, {
+        name: "Icon Pack",
+        slug: "icon-pack",
+        kind: "one_time",
+        price: "24.50",
+        currency: "EUR",
+        description: "300 icons",
+      }),
+    );
+    expect(created.status).toBe(303);
+    expect(created.headers.get("location")).toBe("/admin/products/icon-pack?done=created");
+    const api = await (await h.admin("/api/admin/products/icon-pack")).json();
+    expect(api).toMatchObject({
+      name: "Icon Pack",
+      price: { amount: 2450, currency: "eur" },
+      kind: "one_time",
+      active: false,
+    });
+
+    const page = await (
+      await h.request("/admin/products/icon-pack?done=created", { headers: html, cookie: owner })
+    ).text();
+    expect(page).toContain("Product created.");
+    expect(page).toContain('value="24.50"');
+    expect(page).toContain("No files yet");
+
+    const saved = await h.request(
+      "/admin/products/icon-pack",
+      form(owner, { name: "Icon Pack Pro", description: "400 icons", price: "30" }),
+    );
+    expect(saved.status).toBe(303);
+    expect(await (await h.admin("/api/admin/products/icon-pack")).json()).toMatchObject({
+      name: "Icon Pack Pro",
+      description: "400 icons",
+      price: { amount: 3000, currency: "eur" },
+    });
+
+    const published = await h.request(
+      "/admin/products/icon-pack/publish",
+      form(owner, { published: "true" }),
+    );
+    expect(published.headers.get("location")).toBe("/admin/products/icon-pack?done=published");
+    expect(await (await h.request("/", { headers: html })).text()).toContain("Icon Pack Pro");
+  });
+
+  it.each([
+    [{ name: "X", slug: "Bad Slug!", kind: "one_time", price: "10", currency: "usd" }, "slug"],
+    [
+      { name: "X", slug: "no-price", kind: "one_time", price: "", currency: "usd" },
+      "Price: is required",
+    ],
+    [
+      { name: "X", slug: "odd-price", kind: "one_time", price: "12.345", currency: "usd" },
+      "such as 19.00",
+    ],
+    [
+      { name: "X", slug: "free-priced", kind: "free", price: "5", currency: "usd" },
+      "free product has none",
+    ],
+    [{ name: "", slug: "nameless", kind: "one_time", price: "5", currency: "usd" }, "name"],
+  ])(
+    "shows a rejected product form again with its message and creates nothing (%o)",
+    async (fields, message) => {
+      const before = (await (await h.admin("/api/admin/products")).json()).products.length;
+      const res = await h.request("/admin/products", form(owner, fields));
+      expect(res.status).toBe(400);
+      const page = await res.text();
+      expect(page).toContain(message);
+      expect(page).toContain(`value="${fields.slug.replace("!", "")}`.slice(0, 10));
+      expect((await (await h.admin("/api/admin/products")).json()).products.length).toBe(before);
+    },
+  );
+
+  it("refuses a duplicate slug in words and keeps the typed values", async () => {
+    const { slug } = await h.createProduct();
+    const res = await h.request(
+      "/admin/products",
+      form(owner, { name: "Again", slug, kind: "one_time", price: "9", currency: "usd" }),
+    );
+    expect(res.status).toBe(400);
+    const page = await res.text();
+    expect(page).toContain("already exists");
+    expect(page).toContain('value="Again"');
+  });
+
+  it("retires and restores a file, and only the product's own files", async () => {
+    const { product, asset } = await h.ownedProduct("files@example.com");
+    const other = await h.createProduct();
+    const retired = await h.request(
+      `/admin/products/${product.slug}/files/${asset.id}`,
+      form(owner, { active: "false" }),
+    );
+    expect(retired.headers.get("location")).toBe(`/admin/products/${product.slug}?done=retired`);
+    const buyer = await h.signIn("files@example.com");
+    expect(
+      (await h.request(`/download/${product.slug}/${asset.id}`, { cookie: buyer })).status,
+    ).toBe(410);
+    const page = await (
+      await h.request(`/admin/products/${product.slug}`, { headers: html, cookie: owner })
+    ).text();
+    expect(page).toContain("retired");
+    expect(page).toContain("Restore");
+
+    const wrong = await h.request(
+      `/admin/products/${other.slug}/files/${asset.id}`,
+      form(owner, { active: "true" }),
+    );
+    expect(wrong.status).toBe(404);
+    await h.request(
+      `/admin/products/${product.slug}/files/${asset.id}`,
+      form(owner, { active: "true" }),
+    );
+    expect(
+      await (await h.request(`/download/${product.slug}/${asset.id}`, { cookie: buyer })).text(),
+    ).toBe("hello, buyer");
+  });
+
+  it("refuses a product form posted from another site", async () => {
+    const res = await h.request("/admin/products", {
+      ...form(owner, { name: "Evil", slug: "evil", kind: "free", currency: "usd" }),
+      headers: {
+        ...html,
+        "content-type": "application/x-www-form-urlencoded",
+        origin: "https://evil.example",
+      },
+    });
+    expect(res.status).toBe(403);
+    expect((await h.admin("/api/admin/products/evil")).status).toBe(404);
+  });
+
+  it("serves the seller script that drives uploads", async () => {
+    const res = await h.request("/assets/admin.js");
+    expect(res.headers.get("content-type")).toContain("text/javascript");
+    expect(await res.text()).toContain("/uploads/complete");
+  });
 });

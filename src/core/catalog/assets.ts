@@ -130,6 +130,18 @@ export async function listAssets(
   return query.execute();
 }
 
+/** How many files buyers get per product, for the seller's product list. */
+export async function deliveredFileCounts(ctx: Ctx): Promise<Map<string, number>> {
+  const rows = await db(ctx)
+    .selectFrom("assets")
+    .select("product_id")
+    .select((eb) => eb.fn.countAll<number>().as("count"))
+    .where("active", "=", 1)
+    .groupBy("product_id")
+    .execute();
+  return new Map(rows.map((r) => [r.product_id, Number(r.count)]));
+}
+
 export async function setAssetActive({
   ctx,
   input,

@@ -34,7 +34,13 @@ export function AdminLayout(
   props: AdminPageProps & { title: string; section: AdminSection; children: Child },
 ) {
   return (
-    <Layout title={props.title} shopName={props.shopName} signedIn={props.signedIn} wide>
+    <Layout
+      title={props.title}
+      shopName={props.shopName}
+      signedIn={props.signedIn}
+      wide
+      scripts={["/assets/admin.js"]}
+    >
       <nav class="admin-nav" aria-label="Seller">
         {SECTIONS.map((s) => (
           <a href={s.href} aria-current={s.id === props.section ? "page" : undefined}>

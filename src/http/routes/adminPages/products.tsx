@@ -1,4 +1,203 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import {
+  deliveredFileCounts,
+  findAsset,
+  listAssets,
+  setAssetActive,
+} from "../../../core/catalog/assets.ts";
+import {
+  createProduct,
+  getProductForAdmin,
+  listProducts,
+  updateProduct,
+} from "../../../core/catalog/products.ts";
+import { invalidInput, notFound } from "../../../core/errors.ts";
+import type { Product } from "../../../db/schema.ts";
+import {
+  EditProductPage,
+  NewProductPage,
+  type ProductFormValues,
+  ProductsPage,
+} from "../../../pages/admin/products.tsx";
+import { fromMinorUnits, toMinorUnits } from "../../../pages/format.ts";
 import type { HonoEnv } from "../../env.ts";
+import { pageProps } from "../../pageProps.ts";
+import { attempt, noticeFor, readForm, redirectDone } from "./forms.ts";
 
-export const productPages = new Hono<HonoEnv>();
+const NOTICES = {
+  created: "Product created. Upload its files below, then publish it when it is ready.",
+  saved: "Changes saved.",
+  published: "Published: the product is in the store.",
+  unpublished: "Unpublished: it is gone from the store; people who own it keep their files.",
+  uploaded: "File uploaded. Buyers of this product get it from now on.",
+  retired: "File retired: buyers no longer see or download it.",
+  restored: "File restored: buyers see it again.",
+};
+
+const NEW_PRODUCT: ProductFormValues = {
+  slug: "",
+  name: "",
+  description: "",
+  kind: "one_time",
+  price: "",
+  currency: "usd",
+  interval: "month",
+  stripePriceId: "",
+  published: true,
+};
+
+export const productPages = new Hono<HonoEnv>()
+  .get("/admin/products", async (c) => {
+    const ctx = c.get("ctx");
+    const [products, files] = await Promise.all([
+      listProducts({ ctx, input: { includeUnpublished: true } }),
+      deliveredFileCounts(ctx),
+    ]);
+    return c.html(
+      <ProductsPage
+        {...pageProps(c)}
+        notice={noticeFor(c, NOTICES)}
+        products={products.map((product) => ({ product, files: files.get(product.id) ?? 0 }))}
+      />,
+    );
+  })
+  .get("/admin/products/new", (c) =>
+    c.html(<NewProductPage {...pageProps(c)} values={NEW_PRODUCT} />),
+  )
+  .post("/admin/products", async (c) => {
+    const form = await readForm(c);
+    const values: ProductFormValues = {
+      ...NEW_PRODUCT,
+      ...form,
+      published: form.published === "true",
+    };
+    const created = await attempt(() =>
+      createProduct({
+        ctx: c.get("ctx"),
+        input: {
+          slug: values.slug,
+          name: values.name,
+          description: values.description,
+          kind: values.kind as never,
+          ...priceInput(values),
+          ...(values.kind === "subscription" ? { interval: values.interval as never } : {}),
+          ...(values.stripePriceId.trim() ? { stripePriceId: values.stripePriceId.trim() } : {}),
+          active: values.published,
+        },
+      }),
+    );
+    if (!created.ok)
+      return c.html(
+        <NewProductPage {...pageProps(c)} values={values} error={created.message} />,
+        400,
+      );
+    return redirectDone(c, `/admin/products/${created.value.slug}`, "created");
+  })
+  .get("/admin/products/:slug", async (c) => {
+    const product = await getProductForAdmin({
+      ctx: c.get("ctx"),
+      input: { slug: c.req.param("slug") },
+    });
+    return editPage(c, product, formValues(product), null, 200);
+  })
+  .post("/admin/products/:slug", async (c) => {
+    const ctx = c.get("ctx");
+    const product = await getProductForAdmin({ ctx, input: { slug: c.req.param("slug") } });
+    const form = await readForm(c);
+    const values: ProductFormValues = {
+      ...formValues(product),
+      ...form,
+      currency: product.currency,
+    };
+    const saved = await attempt(() =>
+      updateProduct({
+        ctx,
+        input: {
+          slug: product.slug,
+          changes: {
+            name: values.name,
+            description: values.description,
+            ...(product.kind === "free" ? {} : priceInput({ ...values, kind: product.kind })),
+            ...(product.kind === "subscription" ? { interval: values.interval as never } : {}),
+            stripePriceId: values.stripePriceId.trim() || null,
+          },
+        },
+      }),
+    );
+    if (!saved.ok) return editPage(c, product, values, saved.message, 400);
+    return redirectDone(c, `/admin/products/${product.slug}`, "saved");
+  })
+  .post("/admin/products/:slug/publish", async (c) => {
+    const published = (await readForm(c)).published === "true";
+    const product = await updateProduct({
+      ctx: c.get("ctx"),
+      input: { slug: c.req.param("slug"), changes: { active: published } },
+    });
+    return redirectDone(
+      c,
+      `/admin/products/${product.slug}`,
+      published ? "published" : "unpublished",
+    );
+  })
+  .post("/admin/products/:slug/files/:assetId", async (c) => {
+    const ctx = c.get("ctx");
+    const product = await getProductForAdmin({ ctx, input: { slug: c.req.param("slug") } });
+    const asset = await findAsset(ctx, c.req.param("assetId"));
+    if (asset?.product_id !== product.id) throw notFound("This product has no such file.");
+    const active = (await readForm(c)).active === "true";
+    await setAssetActive({ ctx, input: { assetId: asset.id, active } });
+    return redirectDone(c, `/admin/products/${product.slug}`, active ? "restored" : "retired");
+  });
+
+async function editPage(
+  c: Context<HonoEnv>,
+  product: Product,
+  values: ProductFormValues,
+  error: string | null,
+  status: 200 | 400,
+) {
+  const ctx = c.get("ctx");
+  const assets = await listAssets(ctx, product.id, { activeOnly: false });
+  return c.html(
+    <EditProductPage
+      {...pageProps(c)}
+      notice={error ? null : noticeFor(c, NOTICES)}
+      product={product}
+      assets={assets}
+      values={values}
+      error={error}
+      maxUploadBytes={ctx.settings.maxUploadBytes}
+    />,
+    status,
+  );
+}
+
+function formValues(p: Product): ProductFormValues {
+  return {
+    slug: p.slug,
+    name: p.name,
+    description: p.description,
+    kind: p.kind,
+    price: p.kind === "free" ? "" : fromMinorUnits(p.price_amount, p.currency),
+    currency: p.currency,
+    interval: p.interval ?? "month",
+    stripePriceId: p.stripe_price_id ?? "",
+    published: p.active === 1,
+  };
+}
+
+/** The typed price as the product schema's minor units; a free product has none. */
+function priceInput(values: ProductFormValues) {
+  const currency = values.currency.trim().toLowerCase();
+  if (values.kind === "free") {
+    if (values.price.trim()) throw invalidInput("Price: a free product has none; leave it empty.");
+    return {};
+  }
+  if (!values.price.trim()) throw invalidInput("Price: is required for a paid product.");
+  const amount = toMinorUnits(values.price, currency);
+  if (amount === null)
+    throw invalidInput(
+      `Price: write an amount such as 19.00 (in ${currency.toUpperCase() || "the currency"}).`,
+    );
+  return { price: { amount, currency } };
+}
