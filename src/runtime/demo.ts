@@ -13,6 +13,9 @@ Replace this product with your own:
   npx tollgate asset add my-kit ./my-kit.zip
 `;
 
+/** Who may open the seller pages of the offline demo when ADMIN_EMAILS is not set. */
+export const DEMO_SELLER = "seller@example.com";
+
 /** A first run of the embedded shape gets one product with one file, so there is something to try. */
 export async function seedDemo(ctx: Ctx): Promise<boolean> {
   if ((await listProducts({ ctx, input: { includeUnpublished: true } })).length > 0) return false;

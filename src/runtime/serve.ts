@@ -1,10 +1,13 @@
 import { serve } from "@hono/node-server";
 import type { Config } from "../config.ts";
-import { seedDemo } from "./demo.ts";
+import { DEMO_SELLER, seedDemo } from "./demo.ts";
 import { buildNodeRuntime, localStripeUrl } from "./node.ts";
 
 /** `tollgate serve`: migrate, optionally seed the demo, listen, and stop cleanly on a signal. */
 export async function startServer(config: Config, opts: { demo?: boolean; host?: string } = {}) {
+  // The offline demo gets a seller to sign in as; its sign-in mail is readable at /dev/outbox.
+  const demoSeller = opts.demo && config.adminEmails.length === 0 && config.mail.kind === "outbox";
+  if (demoSeller) config = { ...config, adminEmails: [DEMO_SELLER] };
   const runtime = await buildNodeRuntime(config, {
     localStripe: {
       port: config.port + 1,
@@ -29,6 +32,8 @@ export async function startServer(config: Config, opts: { demo?: boolean; host?:
       }
       if (runtime.deps.devOutbox !== "off")
         lines.push(`  Mail goes to the outbox: ${config.publicUrl}/dev/outbox`);
+      if (demoSeller && runtime.deps.devOutbox === "open")
+        lines.push(`  Seller pages: ${config.publicUrl}/admin  (sign in as ${DEMO_SELLER})`);
       if (runtime.deps.adminToken && !config.adminToken) {
         lines.push(`  Admin token (from data/secrets.json): ${runtime.deps.adminToken}`);
       }
