@@ -40,6 +40,7 @@ export interface CreatedToken {
   token: string;
   url: string;
   expiresAt: number;
+  maxUses: number | null;
 }
 
 /**
@@ -97,6 +98,7 @@ export async function createDownloadToken({
     token,
     url: `${ctx.settings.publicUrl}/d/${token}`,
     expiresAt: row.expires_at,
+    maxUses,
   };
 }
 
@@ -108,20 +110,37 @@ export interface TokenView {
   usesLeft: number | null;
 }
 
-/** What a token link offers, without using it: for the `/d/{token}` page. */
+export type TokenInspection =
+  | ({ state: "usable" } & TokenView)
+  | { state: "expired" | "used_up"; product: Product };
+
+/**
+ * What a token link offers, without using it: for the `/d/{token}` page. A link that expired or
+ * whose uses are spent says so (its holder may ask for a fresh one); an unknown or revoked link
+ * throws the same 410 as always, and a link whose access ended throws 403 saying why.
+ */
 export async function inspectToken({
   ctx,
   input,
 }: {
   ctx: Ctx;
   input: { token: string };
-}): Promise<TokenView> {
-  const { token, entitlement } = await findUsableToken(ctx, input.token);
+}): Promise<TokenInspection> {
+  const token = await findToken(ctx, input.token);
+  if (!token || token.revoked_at !== null) throw invalidLink();
+  const now = ctx.clock.now();
+  if (token.expires_at <= now) {
+    return { state: "expired", product: await productOfEntitlement(ctx, token.entitlement_id) };
+  }
+  const entitlement = await entitlementOf(ctx, token);
+  if (!isActive(entitlement, now)) throw forbidden(denialReason([entitlement], now));
   const product = await db(ctx)
     .selectFrom("products")
     .selectAll()
     .where("id", "=", entitlement.product_id)
     .executeTakeFirstOrThrow();
+  const usesLeft = token.max_uses === null ? null : Math.max(0, token.max_uses - token.uses);
+  if (usesLeft === 0) return { state: "used_up", product };
   let assets = db(ctx)
     .selectFrom("assets")
     .selectAll()
@@ -129,12 +148,41 @@ export async function inspectToken({
     .where("active", "=", 1);
   if (token.asset_id) assets = assets.where("id", "=", token.asset_id);
   return {
+    state: "usable",
     token,
     entitlement,
     product,
     assets: await assets.orderBy("filename").execute(),
-    usesLeft: token.max_uses === null ? null : Math.max(0, token.max_uses - token.uses),
+    usesLeft,
   };
+}
+
+/** The stored row of a token link, whatever its state; null for an unknown or malformed one. */
+export async function findToken(ctx: Ctx, raw: string): Promise<DeliveryToken | null> {
+  if (!TOKEN_SHAPE.test(raw)) return null;
+  const token = await db(ctx)
+    .selectFrom("delivery_tokens")
+    .selectAll()
+    .where("token_hash", "=", await sha256Hex(ctx, raw))
+    .executeTakeFirst();
+  return token ?? null;
+}
+
+export function entitlementOf(ctx: Ctx, token: DeliveryToken): Promise<Entitlement> {
+  return db(ctx)
+    .selectFrom("entitlements")
+    .selectAll()
+    .where("id", "=", token.entitlement_id)
+    .executeTakeFirstOrThrow();
+}
+
+async function productOfEntitlement(ctx: Ctx, entitlementId: string): Promise<Product> {
+  return db(ctx)
+    .selectFrom("products")
+    .selectAll("products")
+    .innerJoin("entitlements", "entitlements.product_id", "products.id")
+    .where("entitlements.id", "=", entitlementId)
+    .executeTakeFirstOrThrow();
 }
 
 /**
@@ -202,19 +250,10 @@ async function findUsableToken(
   ctx: Ctx,
   raw: string,
 ): Promise<{ token: DeliveryToken; entitlement: Entitlement }> {
-  if (!TOKEN_SHAPE.test(raw)) throw invalidLink();
-  const token = await db(ctx)
-    .selectFrom("delivery_tokens")
-    .selectAll()
-    .where("token_hash", "=", await sha256Hex(ctx, raw))
-    .executeTakeFirst();
+  const token = await findToken(ctx, raw);
   const now = ctx.clock.now();
   if (!token || token.revoked_at !== null || token.expires_at <= now) throw invalidLink();
-  const entitlement = await db(ctx)
-    .selectFrom("entitlements")
-    .selectAll()
-    .where("id", "=", token.entitlement_id)
-    .executeTakeFirstOrThrow();
+  const entitlement = await entitlementOf(ctx, token);
   if (!isActive(entitlement, now)) throw forbidden(denialReason([entitlement], now));
   return { token, entitlement };
 }
@@ -224,5 +263,5 @@ export const invalidLink = () =>
   gone(
     "This download link has expired or is not valid. Ask for a fresh link, or sign in to your library.",
   );
-const usedUp = () => gone("This download link has been used as many times as it allows.");
+export const usedUp = () => gone("This download link has been used as many times as it allows.");
 const noSuchFile = () => notFound("There is no such file.");

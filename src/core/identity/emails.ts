@@ -1,27 +1,126 @@
+import { formatDate } from "../../pages/format.ts";
 import type { MailMessage } from "../ports.ts";
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** A plain, readable HTML mail around a few paragraphs and one button. */
-export function layoutEmail(opts: {
+/** Markup that is already safe: made by `html` or by this module, never from raw input. */
+export class SafeHtml {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+
+/** A template whose interpolated values are escaped, unless they are SafeHtml (or arrays of it). */
+export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
+  const part = (value: unknown): string =>
+    value instanceof SafeHtml
+      ? value.value
+      : Array.isArray(value)
+        ? value.map(part).join("")
+        : value === null || value === undefined || value === false
+          ? ""
+          : escapeHtml(String(value));
+  return new SafeHtml(strings.reduce((out, s, i) => out + part(values[i - 1]) + s));
+}
+
+const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
+const TEXT = "#1b1f24";
+const MUTED = "#5b6570";
+const BRAND = "#1f4fd1";
+const LINE = "#e3e6ea";
+const PAGE = "#f5f6f8";
+
+/** A paragraph of the mail's body; a plain string is escaped. */
+export type Paragraph = string | SafeHtml;
+
+export interface EmailLayout {
   shopName: string;
+  /** The line inbox lists show after the subject. */
+  preheader: string;
   title: string;
-  paragraphs: string[];
+  paragraphs: Paragraph[];
+  /** The one action; its link is also written out as text for clients that block buttons. */
   button?: { label: string; url: string };
+  /** Shown under the button: order details, a file list. */
+  details?: SafeHtml[];
+  /** Paragraphs after everything else, in smaller print. */
+  closing?: Paragraph[];
+  /** Why the reader got this mail. */
   footer: string;
-}): string {
-  const p = (text: string) => `<p style="margin:0 0 16px;line-height:1.5">${text}</p>`;
+}
+
+/**
+ * A mail that reads well in Gmail, Apple Mail and Outlook: tables for layout, inline styles only,
+ * a hidden preheader, a button made of a table cell (Outlook ignores padding on links), and the
+ * button's link written out below it.
+ */
+export function layoutEmail(opts: EmailLayout): string {
+  const p = (text: Paragraph) =>
+    html`<p style="margin:0 0 16px;font-family:${FONT};font-size:16px;line-height:24px;color:${TEXT}">${text}</p>`;
+  const small = (text: Paragraph) =>
+    html`<p style="margin:0 0 10px;font-family:${FONT};font-size:14px;line-height:21px;color:${MUTED}">${text}</p>`;
   const button = opts.button
-    ? `<p style="margin:24px 0"><a href="${escapeHtml(opts.button.url)}" style="background:#1f4fd1;color:#fff;padding:12px 20px;border-radius:6px;text-decoration:none;font-weight:600;display:inline-block">${escapeHtml(opts.button.label)}</a></p>`
+    ? html`<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:8px 0 16px"><tr>
+<td align="center" bgcolor="${BRAND}" style="border-radius:6px;background:${BRAND};padding:13px 24px"><a href="${opts.button.url}" target="_blank" style="font-family:${FONT};font-size:16px;font-weight:600;line-height:20px;color:#ffffff;text-decoration:none;display:inline-block">${opts.button.label}</a></td>
+</tr></table>
+<p style="margin:0 0 20px;font-family:${FONT};font-size:13px;line-height:20px;color:${MUTED}">Button not working? Copy this link into your browser:<br><a href="${opts.button.url}" style="color:${BRAND};word-break:break-all">${opts.button.url}</a></p>`
     : "";
-  return `<!doctype html><html><body style="margin:0;background:#f5f6f8;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#1b1f24">
-<div style="max-width:520px;margin:0 auto;padding:32px 16px"><div style="background:#fff;border-radius:10px;padding:28px;border:1px solid #e3e6ea">
-<p style="margin:0 0 20px;font-weight:700;color:#1f4fd1">${escapeHtml(opts.shopName)}</p>
-<h1 style="font-size:20px;margin:0 0 16px">${escapeHtml(opts.title)}</h1>
-${opts.paragraphs.map(p).join("\n")}${button}
-<p style="margin:24px 0 0;font-size:13px;color:#5b6570">${opts.footer}</p></div></div></body></html>`;
+  return html`<!doctype html>
+<html lang="en" xmlns="http://www.w3.org/1999/xhtml">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="x-apple-disable-message-reformatting">
+<meta name="color-scheme" content="light">
+<meta name="supported-color-schemes" content="light">
+<title>${opts.title}</title>
+</head>
+<body style="margin:0;padding:0;background:${PAGE};-webkit-text-size-adjust:100%">
+<div style="display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;mso-hide:all;font-size:1px;line-height:1px;color:${PAGE}">${opts.preheader}${new SafeHtml("&#8199;&#847;".repeat(40))}</div>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="${PAGE}" style="background:${PAGE}"><tr><td align="center" style="padding:24px 12px">
+${new SafeHtml('<!--[if mso]><table role="presentation" width="560" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->')}
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:560px">
+<tr><td style="padding:0 4px 14px;font-family:${FONT};font-size:17px;font-weight:700;line-height:24px;color:${BRAND}">${opts.shopName}</td></tr>
+<tr><td bgcolor="#ffffff" style="background:#ffffff;border:1px solid ${LINE};border-radius:10px;padding:28px 24px">
+<h1 style="margin:0 0 16px;font-family:${FONT};font-size:22px;line-height:28px;font-weight:700;color:${TEXT}">${opts.title}</h1>
+${opts.paragraphs.map(p)}
+${button}
+${opts.details ?? []}
+${(opts.closing ?? []).map(small)}
+</td></tr>
+<tr><td style="padding:16px 4px 0;font-family:${FONT};font-size:12px;line-height:18px;color:${MUTED}">${opts.footer}</td></tr>
+</table>
+${new SafeHtml("<!--[if mso]></td></tr></table><![endif]-->")}
+</td></tr></table>
+</body>
+</html>`.value;
+}
+
+/** A two-column table of labels and values (an order summary, a file list). */
+export function detailsTable(heading: string, rows: [Paragraph, Paragraph][]): SafeHtml {
+  const cell = (value: Paragraph, align: "left" | "right", weight: number) =>
+    html`<td align="${align}" style="padding:8px 0;border-top:1px solid ${LINE};font-family:${FONT};font-size:14px;line-height:20px;font-weight:${weight};color:${TEXT};word-break:break-word">${value}</td>`;
+  return html`<h2 style="margin:8px 0 4px;font-family:${FONT};font-size:15px;line-height:22px;font-weight:700;color:${TEXT}">${heading}</h2>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 16px">
+${rows.map(([label, value]) => html`<tr>${cell(label, "left", 400)}${cell(value, "right", 600)}</tr>`)}
+</table>`;
+}
+
+/** "until 2025-01-02 10:00 UTC for up to 5 downloads": how long a download link works. */
+export function linkValidity(link: { expiresAt: number; maxUses: number | null }): string {
+  const uses =
+    link.maxUses === null
+      ? ""
+      : ` for up to ${link.maxUses} download${link.maxUses === 1 ? "" : "s"}`;
+  return `until ${formatDate(link.expiresAt)}${uses}`;
+}
+
+/** The library paragraph of the receipt and the fresh-link mail. */
+export function libraryParagraph(libraryUrl: string, email: string): SafeHtml {
+  return html`Your files are always in <a href="${libraryUrl}" style="color:${BRAND}">your library</a>: sign in with <strong>${email}</strong>.`;
 }
 
 export function signInEmail(opts: {
@@ -31,6 +130,7 @@ export function signInEmail(opts: {
   code: string;
   minutes: number;
 }): MailMessage {
+  const why = `You got this email because someone asked to sign in to ${opts.shopName} with ${opts.to}. If that was not you, ignore it: nothing happens until the link is used.`;
   return {
     to: opts.to,
     subject: `Your sign-in link for ${opts.shopName}`,
@@ -43,16 +143,21 @@ export function signInEmail(opts: {
       "",
       `The link and the code work once and expire in ${opts.minutes} minutes.`,
       "If you did not ask to sign in, you can ignore this email.",
+      "",
+      "--",
+      why,
     ].join("\n"),
     html: layoutEmail({
       shopName: opts.shopName,
+      preheader: `Your sign-in code is ${opts.code}. The link and code expire in ${opts.minutes} minutes.`,
       title: "Sign in",
       paragraphs: [
         "Click the button to sign in and see your purchases.",
-        `Or enter this code on the sign-in page: <strong style="font-size:18px;letter-spacing:2px">${escapeHtml(opts.code)}</strong>`,
+        html`Or enter this code on the sign-in page: <strong style="font-size:20px;letter-spacing:3px">${opts.code}</strong>`,
       ],
       button: { label: "Sign in", url: opts.url },
-      footer: `The link and the code work once and expire in ${opts.minutes} minutes. If you did not ask to sign in, you can ignore this email.`,
+      closing: [`The link and the code work once and expire in ${opts.minutes} minutes.`],
+      footer: why,
     }),
   };
 }

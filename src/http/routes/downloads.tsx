@@ -1,9 +1,17 @@
 import { Hono } from "hono";
 import { downloadAsUser } from "../../core/access/authorizeDownload.ts";
+import { requestFreshLink } from "../../core/delivery/freshLink.ts";
 import { parseRange } from "../../core/delivery/range.ts";
-import { downloadWithToken, inspectToken } from "../../core/delivery/tokens.ts";
+import {
+  downloadWithToken,
+  inspectToken,
+  invalidLink,
+  usedUp,
+} from "../../core/delivery/tokens.ts";
 import { forbidden, notFound } from "../../core/errors.ts";
 import { TokenPage } from "../../pages/buyer.tsx";
+import { ExpiredTokenPage, FreshLinkSentPage } from "../../pages/freshLink.tsx";
+import { readBody } from "../body.ts";
 import {
   bytesResponse,
   clientInfo,
@@ -13,6 +21,7 @@ import {
   unsatisfiableResponse,
 } from "../delivery.ts";
 import type { HonoEnv } from "../env.ts";
+import { wantsHtml } from "../errors.ts";
 import { pageProps } from "../pageProps.ts";
 
 export const downloads = new Hono<HonoEnv>()
@@ -37,6 +46,19 @@ export const downloads = new Hono<HonoEnv>()
   .get("/d/:token", async (c) => {
     const token = c.req.param("token");
     const view = await inspectToken({ ctx: c.get("ctx"), input: { token } });
+    if (view.state !== "usable") {
+      // Programs get the same 410 as before; people get the page that offers a fresh link.
+      if (!wantsHtml(c)) throw view.state === "expired" ? invalidLink() : usedUp();
+      return c.html(
+        <ExpiredTokenPage
+          {...pageProps(c)}
+          productName={view.product.name}
+          reason={view.state}
+          action={`/d/${token}/fresh`}
+        />,
+        410,
+      );
+    }
     const files = view.assets.map((a) => ({
       filename: a.filename,
       size: a.size,
@@ -52,6 +74,29 @@ export const downloads = new Hono<HonoEnv>()
       />,
     );
   })
+  .post("/d/:token/fresh", async (c) => {
+    const body = await readBody(c);
+    const ctx = c.get("ctx");
+    const { email } = await requestFreshLink({
+      ctx,
+      input: { token: c.req.param("token"), email: body.email, ip: c.get("deps").clientIp(c) },
+    });
+    // The same answer whatever happened: it never tells whether the address has access.
+    if (wantsHtml(c)) {
+      return c.html(
+        <FreshLinkSentPage
+          {...pageProps(c)}
+          email={email}
+          linkTtlSeconds={ctx.settings.delivery.tokenTtlSeconds}
+        />,
+      );
+    }
+    return c.json(
+      { status: "sent", message: "If that address has access, a fresh link is on its way to it." },
+      202,
+    );
+  })
+  .get("/d/:token/fresh", (c) => c.redirect(`/d/${encodeURIComponent(c.req.param("token"))}`, 303))
   .get("/d/:token/:assetId", async (c) => {
     const delivery = await downloadWithToken({
       ctx: c.get("ctx"),
