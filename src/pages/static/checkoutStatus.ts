@@ -20,22 +20,19 @@ export const checkoutStatusJs = `(() => {
   };
 
   const check = async () => {
-    let response;
+    let status;
     try {
-      response = await fetch("/api/checkout/sync", {
+      const response = await fetch("/api/checkout/sync", {
         method: "POST",
         headers: { "content-type": "application/json", accept: "application/json" },
         body: JSON.stringify({ sessionId }),
         cache: "no-store",
       });
-    } catch {
-      return later();
-    }
-    if (response.status === 429 || response.status >= 500) return later();
-    // Any other refusal (signed out, link too old...) is explained by the page itself.
-    if (!response.ok) return location.reload();
-    const { status } = await response.json();
-    if (status === "pending") return later();
+      // Any refusal but "busy" (signed out, link too old...) is explained by the page itself.
+      if (!response.ok && response.status !== 429 && response.status < 500) return location.reload();
+      if (response.ok) status = (await response.json()).status;
+    } catch {}
+    if (!status || status === "pending") return later();
     show();
   };
 
