@@ -100,12 +100,16 @@ ${new SafeHtml("<!--[if mso]></td></tr></table><![endif]-->")}
 }
 
 /** A two-column table of labels and values (an order summary, a file list). */
-export function detailsTable(heading: string, rows: [Paragraph, Paragraph][]): SafeHtml {
-  const cell = (value: Paragraph, align: "left" | "right", weight: number) =>
-    html`<td align="${align}" style="padding:8px 0;border-top:1px solid ${LINE};font-family:${FONT};font-size:14px;line-height:20px;font-weight:${weight};color:${TEXT};word-break:break-word">${value}</td>`;
+export function detailsTable(
+  heading: string,
+  rows: [Paragraph, Paragraph][],
+  opts: { keepValuesOnOneLine?: boolean } = {},
+): SafeHtml {
+  const cell = (value: Paragraph, align: "left" | "right", weight: number, wrap: boolean) =>
+    html`<td align="${align}" style="padding:8px 0;border-top:1px solid ${LINE};font-family:${FONT};font-size:14px;line-height:20px;font-weight:${weight};color:${TEXT};${wrap ? "word-break:break-word" : "white-space:nowrap;padding-left:12px"}">${value}</td>`;
   return html`<h2 style="margin:8px 0 4px;font-family:${FONT};font-size:15px;line-height:22px;font-weight:700;color:${TEXT}">${heading}</h2>
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 16px">
-${rows.map(([label, value]) => html`<tr>${cell(label, "left", 400)}${cell(value, "right", 600)}</tr>`)}
+${rows.map(([label, value]) => html`<tr>${cell(label, "left", 400, true)}${cell(value, "right", 600, !opts.keepValuesOnOneLine)}</tr>`)}
 </table>`;
 }
 

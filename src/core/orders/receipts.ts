@@ -137,6 +137,7 @@ export function receiptEmail(opts: ReceiptDetails): MailMessage {
               detailsTable(
                 "What is in it",
                 opts.files.map((f) => [f.filename, formatBytes(f.size)]),
+                { keepValuesOnOneLine: true },
               ),
             ]
           : []),
