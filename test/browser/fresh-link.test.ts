@@ -1,0 +1,104 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, launchBrowser, screenshot } from "../support/browser.ts";
+import { cli } from "../support/cli.ts";
+import { type RunningServer, startServer } from "../support/server.ts";
+
+/**
+ * A buyer's emailed link has expired: in a real Chromium at 375 px against a real
+ * `tollgate serve --demo`, they ask for a fresh one by keyboard, read it in /dev/outbox, and
+ * download the file with it.
+ */
+describe.skipIf(!CHROMIUM)("a fresh link for an expired one, in a real browser", () => {
+  let server: RunningServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await startServer(["--demo"]);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("the expired page offers a fresh link; it arrives in the outbox and downloads the file", async () => {
+    const email = "late-buyer@example.com";
+    const granted = await cli(["grant", email, "starter-kit"], server.env);
+    expect(granted.code, granted.stderr).toBe(0);
+    const made = await cli(["token", email, "starter-kit", "--expires", "2s"], server.env);
+    expect(made.code, made.stderr).toBe(0);
+    const oldLink = /http\S+\/d\/tgd_[\w-]{43}/.exec(made.stdout)?.[0] as string;
+    expect(oldLink).toBeDefined();
+    const oldToken = oldLink.slice(oldLink.lastIndexOf("/") + 1);
+    await new Promise((r) => setTimeout(r, 2_500));
+
+    const context = await browser.newContext({
+      acceptDownloads: true,
+      viewport: { width: 375, height: 800 },
+    });
+    const page = await context.newPage();
+    const opened = await page.goto(oldLink);
+    expect(opened?.status()).toBe(410);
+    await page.getByRole("heading", { name: "This download link has expired" }).waitFor();
+    expect(await page.getByRole("link", { name: /^Download / }).count()).toBe(0);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      375,
+    );
+    await screenshot(page, "fresh-link-expired");
+
+    // Keyboard only: Tab to the email field, type, Tab to the button, Enter.
+    const emailField = page.getByLabel("Email");
+    for (
+      let i = 0;
+      i < 20 && !(await emailField.evaluate((el) => el === document.activeElement));
+      i++
+    )
+      await page.keyboard.press("Tab");
+    expect(await emailField.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.type(email.toUpperCase());
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe(
+      "Send me a fresh link",
+    );
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Check your email" }).waitFor();
+    expect(await page.getByRole("status").innerText()).toContain(
+      "has access, a fresh link is on its way to it. Links expire after 24 hours.",
+    );
+    await screenshot(page, "fresh-link-sent");
+
+    await page.goto(`${server.url}/dev/outbox`);
+    const mail = page
+      .locator("article")
+      .filter({ hasText: "Your fresh download link for Starter Kit (demo)" });
+    await expect.poll(() => mail.count()).toBe(1);
+    expect(await mail.innerText()).toContain(`To ${email}`);
+    const freshLink = /http\S+\/d\/tgd_[\w-]{43}/.exec(await mail.locator("pre").innerText())?.[0];
+    expect(freshLink).toBeDefined();
+    expect(freshLink).not.toBe(oldLink);
+
+    await page.goto(freshLink as string);
+    await page.getByRole("heading", { name: "Starter Kit (demo)" }).waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Download starter-kit-readme.txt" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe("starter-kit-readme.txt");
+    const bytes = await readFile((await download.path()) as string);
+    const uploaded = /file uploaded product=starter-kit .*sha256=([0-9a-f]{64})/.exec(
+      server.output(),
+    )?.[1];
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(uploaded);
+
+    // The server logged what happened, never the link's token.
+    const logged = server
+      .output()
+      .split("\n")
+      .filter((l) => /^\S+ (info|warn|error)\s+fresh link/.test(l));
+    expect(logged).toEqual([expect.stringContaining("fresh link sent")]);
+    expect(server.output()).not.toContain(oldToken);
+    await context.close();
+  });
+});
