@@ -29,6 +29,9 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
         frameAncestors: ["'none'"],
       },
       crossOriginResourcePolicy: false,
+      // Same-origin requests keep their Origin header (the CSRF check reads it); other sites
+      // get no referrer, so no token in a URL ever leaks to them.
+      referrerPolicy: "same-origin",
     }),
   );
   app.use(requestContext(deps));

@@ -166,6 +166,28 @@ describe.each(dialects)("built-in sign-in on %s", (dialect) => {
     expect(me.user).toBeNull();
   });
 
+  it("trusts the browser's Sec-Fetch-Site over an Origin hidden as null, and refuses other sites with a page", async () => {
+    const cookie = await h.signIn("fetch-site@example.com");
+    const forged = await h.request("/auth/logout", {
+      method: "POST",
+      cookie,
+      headers: { origin: "null", "sec-fetch-site": "cross-site", accept: "text/html" },
+    });
+    expect(forged.status).toBe(403);
+    expect(forged.headers.get("content-type")).toContain("text/html");
+    expect(await forged.text()).toContain("This request came from another site and was refused.");
+    expect((await (await h.request("/api/me", { cookie })).json()).user.email).toBe(
+      "fetch-site@example.com",
+    );
+    const ours = await h.request("/auth/logout", {
+      method: "POST",
+      cookie,
+      headers: { origin: "null", "sec-fetch-site": "same-origin" },
+    });
+    expect(ours.ok).toBe(true);
+    expect((await (await h.request("/api/me", { cookie })).json()).user).toBeNull();
+  });
+
   it("a state-changing request from another site that rides on the cookie is refused", async () => {
     const cookie = await h.signIn("victim@example.com");
     const res = await h.request("/auth/logout", {

@@ -30,3 +30,18 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: resolve(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+/** Signs in the way a person does offline: ask for a link, open it from /dev/outbox. */
+export async function signInFromOutbox(page: Page, baseUrl: string, email: string): Promise<void> {
+  if (!page.url().includes("/auth/login")) await page.goto(`${baseUrl}/auth/login`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+  await page.getByText("Check your email").waitFor();
+  const outbox = await page.context().newPage();
+  await outbox.goto(`${baseUrl}/dev/outbox`);
+  const text = await outbox.locator("pre").first().innerText();
+  await outbox.close();
+  const link = text.match(/http\S+\/auth\/callback\?token=\S+/)?.[0];
+  if (!link) throw new Error(`no sign-in link for ${email} in the outbox`);
+  await page.goto(link);
+}

@@ -3,7 +3,7 @@ import { getCookie } from "hono/cookie";
 import { accessTokenFromCookies } from "../../adapters/auth-supabase/index.ts";
 import { anonymous } from "../../core/context.ts";
 import { timingSafeEqual, toBase64Url } from "../../core/encoding.ts";
-import { AppError } from "../../core/errors.ts";
+import { AppError, forbidden } from "../../core/errors.ts";
 import { userForExternalIdentity } from "../../core/identity/externalUsers.ts";
 import { userForSession } from "../../core/identity/sessions.ts";
 import type { AppDeps, HonoEnv } from "../env.ts";
@@ -67,20 +67,14 @@ export function sameOrigin(publicUrl: string): MiddlewareHandler<HonoEnv> {
   const ours = new URL(publicUrl).origin;
   return async (c, next) => {
     if (!/^(GET|HEAD|OPTIONS)$/.test(c.req.method) && c.get("sessionToken")) {
-      const origin = c.req.header("origin");
+      // Sec-Fetch-Site is the browser's own verdict; Origin is the fallback for older browsers
+      // ("null" when a page's referrer policy hides it, which we cannot vouch for).
       const site = c.req.header("sec-fetch-site");
-      const crossOrigin =
-        origin !== undefined && origin !== ours && origin !== new URL(c.req.url).origin;
-      if (crossOrigin || site === "cross-site" || site === "same-site") {
-        return c.json(
-          {
-            code: "forbidden",
-            message: "This request came from another site and was refused.",
-            requestId: c.get("requestId"),
-          },
-          403,
-        );
-      }
+      const origin = c.req.header("origin");
+      const crossOrigin = site
+        ? site !== "same-origin" && site !== "none"
+        : origin !== undefined && origin !== ours && origin !== new URL(c.req.url).origin;
+      if (crossOrigin) throw forbidden("This request came from another site and was refused.");
     }
     await next();
   };

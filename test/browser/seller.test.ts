@@ -1,0 +1,141 @@
+import { readFile } from "node:fs/promises";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, launchBrowser, screenshot, signInFromOutbox } from "../support/browser.ts";
+import { cli } from "../support/cli.ts";
+import { type RunningServer, startServer } from "../support/server.ts";
+
+/**
+ * The seller in a real Chromium against `tollgate serve --demo`: signs in as the demo seller,
+ * creates a product by keyboard, uploads a file and then a new version of it with a progress bar;
+ * a buyer who owns the product sees and downloads the new version.
+ */
+describe.skipIf(!CHROMIUM)("a seller in a real browser", () => {
+  let server: RunningServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await startServer(["--demo"]);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  /** Uploads a file through the page and returns what the progress bar and its text showed. */
+  async function upload(page: Page, name: string, bytes: Buffer) {
+    await page.evaluate(() => {
+      const seen: { values: number[]; texts: string[] } = { values: [], texts: [] };
+      const bar = document.getElementById("upload-progress") as HTMLProgressElement;
+      const text = document.getElementById("upload-text") as HTMLElement;
+      new MutationObserver(() => {
+        seen.values.push(bar.value);
+        seen.texts.push(text.textContent ?? "");
+        sessionStorage.setItem("upload", JSON.stringify(seen));
+      }).observe(document.getElementById("upload") as HTMLElement, {
+        attributes: true,
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
+    await page
+      .getByLabel("File", { exact: true })
+      .setInputFiles({ name, mimeType: "application/zip", buffer: bytes });
+    await page.getByRole("button", { name: "Upload" }).click();
+    await page.getByText("File uploaded. Buyers of this product get it from now on.").waitFor();
+    return JSON.parse((await page.evaluate(() => sessionStorage.getItem("upload"))) ?? "{}") as {
+      values: number[];
+      texts: string[];
+    };
+  }
+
+  it("creates a product, uploads a file and a new version with progress; the buyer downloads the new one", async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${server.url}/admin`);
+    await page.waitForURL(/\/auth\/login\?next=%2Fadmin/);
+    await signInFromOutbox(page, server.url, "seller@example.com");
+    await page.waitForURL(`${server.url}/admin`);
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    await screenshot(page, "admin-dashboard");
+
+    await page.getByRole("link", { name: "Products" }).click();
+    await page.getByRole("link", { name: "Starter Kit (demo)" }).waitFor();
+    await screenshot(page, "admin-products");
+    await page.getByRole("link", { name: "New product" }).click();
+
+    // The whole form by keyboard: type, Tab to the next field, Space on the checkbox, Enter.
+    await page.getByLabel("Name").focus();
+    await page.keyboard.type("Font Bundle");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("font-bundle");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("Twelve families.");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("12.00");
+    await screenshot(page, "admin-new-product");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${server.url}/admin/products/font-bundle?done=created`);
+    await page.getByText("Product created.").waitFor();
+
+    const v1 = Buffer.alloc(256 * 1024, "1");
+    const first = await upload(page, "fonts.zip", v1);
+    expect(first.values.at(-1)).toBe(100);
+    expect(first.texts.some((t) => t.startsWith("Uploading fonts.zip"))).toBe(true);
+    // Created published; unpublishing asks first, and a dismissed question changes nothing.
+    page.once("dialog", (dialog) => void dialog.dismiss());
+    await page.getByRole("button", { name: "Unpublish" }).click();
+    await page.getByRole("button", { name: "Unpublish" }).waitFor();
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Unpublish" }).click();
+    await page.getByText("Unpublished: it is gone from the store").waitFor();
+    await page.getByRole("button", { name: "Publish", exact: true }).click();
+    await page.getByText("Published: the product is in the store.").waitFor();
+
+    const grant = await cli(["grant", "fan@example.com", "font-bundle"], server.env);
+    expect(grant.code, grant.stderr).toBe(0);
+
+    const v2 = Buffer.alloc(3 * 1024 * 1024, "2");
+    const second = await upload(page, "fonts.zip", v2);
+    expect(second.values.at(-1)).toBe(100);
+    const rows = page.getByRole("region", { name: "Files" }).locator("tbody tr");
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await rows.nth(0).innerText()).toMatch(
+      /fonts\.zip[\s\S]*v2[\s\S]*3\.0 MB[\s\S]*delivered/,
+    );
+    expect(await rows.nth(1).innerText()).toMatch(/v1[\s\S]*retired/);
+    await screenshot(page, "admin-product-files");
+    await context.close();
+
+    const buyerContext = await browser.newContext({
+      acceptDownloads: true,
+      viewport: { width: 375, height: 800 },
+    });
+    const buyer = await buyerContext.newPage();
+    await buyer.goto(`${server.url}/library`);
+    await signInFromOutbox(buyer, server.url, "fan@example.com");
+    await buyer.getByRole("heading", { name: "Font Bundle" }).waitFor();
+    expect(await buyer.getByText("version 2").count()).toBe(1);
+    const [download] = await Promise.all([
+      buyer.waitForEvent("download"),
+      buyer.getByRole("link", { name: "Download fonts.zip" }).click(),
+    ]);
+    expect((await readFile((await download.path()) as string)).equals(v2)).toBe(true);
+    await buyerContext.close();
+  }, 60_000);
+
+  it("tells a signed-in buyer that the seller pages are not theirs", async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
+    const page = await context.newPage();
+    await signInFromOutbox(page, server.url, "visitor@example.com");
+    const res = await page.goto(`${server.url}/admin/products`);
+    expect(res?.status()).toBe(403);
+    expect(await page.getByRole("alert").innerText()).toContain(
+      "visitor@example.com is not a seller account",
+    );
+    await context.close();
+  });
+});
