@@ -32,6 +32,8 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
       // Same-origin requests keep their Origin header (the CSRF check reads it); other sites
       // get no referrer, so no token in a URL ever leaks to them.
       referrerPolicy: "same-origin",
+      // Pages that carry a token in their URL set no-referrer themselves; keep it.
+      overwrite: false,
     }),
   );
   app.use(requestContext(deps));

@@ -164,7 +164,7 @@ describe.skipIf(!CHROMIUM)("an async payment in a real browser", () => {
       `${server.url}/checkout/download/${assets.assets[0]?.id}?session_id=${sessionId}`,
     );
     expect(refused?.status()).toBe(403);
-    await page.getByText("This purchase is not paid.").waitFor();
+    await page.getByText("The payment for this purchase failed").waitFor();
     await screenshot(page, "checkout-failed-download-refused");
     await waitFor(async () => (await orderStatus(sessionId)) === "failed", "the failed order");
     await context.close();

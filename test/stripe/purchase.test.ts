@@ -101,6 +101,18 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
     expect(library.items.map((i: { product: { slug: string } }) => i.product.slug)).toContain(
       product.slug,
     );
+
+    // A day later the session id alone no longer opens the purchase, nor names its buyer.
+    h.clock.advance(25 * 3600_000);
+    try {
+      const late = await h.request(success, { headers: { accept: "text/html" } });
+      expect(late.status).toBe(401);
+      const text = await late.text();
+      expect(text).toContain("Sign in with the email you used at checkout");
+      expect(text.toLowerCase()).not.toContain("guest@example.com");
+    } finally {
+      h.clock.advance(-25 * 3600_000);
+    }
   });
 
   it("a declined card shows a clear message and grants nothing", async () => {

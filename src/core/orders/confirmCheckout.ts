@@ -82,11 +82,7 @@ export async function downloadWithCheckout({
 }): Promise<Delivery> {
   const order = await orderForViewer(ctx, input.sessionId);
   if (order.status !== "paid")
-    throw forbidden(
-      order.status === "refunded"
-        ? "This purchase was refunded, so its files are no longer available."
-        : "This purchase is not paid.",
-    );
+    throw forbidden(NOT_PAID[order.status] ?? "This purchase is not paid.");
   const entitlement = await requireAccess(
     ctx,
     { userId: order.user_id, email: order.email },
@@ -101,6 +97,15 @@ export async function downloadWithCheckout({
   });
 }
 
+const NOT_PAID: Partial<Record<Order["status"], string>> = {
+  refunded: "This purchase was refunded, so its files are no longer available.",
+  failed:
+    "The payment for this purchase failed, so nothing was charged and there is nothing to download.",
+  pending: "This payment is not confirmed yet. The download opens as soon as it is.",
+  abandoned: "This checkout was not completed, so there is nothing to download.",
+  disputed: "This payment is disputed, so its files are unavailable until the dispute is settled.",
+};
+
 async function orderForViewer(ctx: Ctx, sessionId: string): Promise<Order> {
   const order = SESSION_SHAPE.test(sessionId) ? await findOrder(ctx, { sessionId }) : undefined;
   if (!order) throw notFound("There is no such checkout.");
@@ -112,7 +117,8 @@ async function orderForViewer(ctx: Ctx, sessionId: string): Promise<Order> {
   }
   if (ctx.clock.now() - order.created_at > GUEST_WINDOW_MS) {
     throw order.email
-      ? unauthenticated(`Sign in with ${order.email} to find this purchase in your library.`)
+      ? // Whoever holds an old session id must not learn the buyer's address from it.
+        unauthenticated("Sign in with the email you used at checkout to find this purchase.")
       : gone("This confirmation link has expired.");
   }
   return order;
