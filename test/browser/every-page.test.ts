@@ -1,0 +1,163 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, launchBrowser, screenshot, signInFromOutbox } from "../support/browser.ts";
+import { cli } from "../support/cli.ts";
+import { type RunningServer, startServer } from "../support/server.ts";
+
+/**
+ * Every page a buyer or a seller can reach, at 375 px: it fits the screen, has one heading, a
+ * label on every field, no JSON or stack trace, and every control in it is reachable with Tab.
+ */
+describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
+  let server: RunningServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await startServer(["--demo"]);
+    browser = await launchBrowser();
+  }, 30_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function check(page: Page, name: string, path: string, status = 200) {
+    const res = await page.goto(new URL(path, server.url).toString());
+    expect(res?.status(), `${name}: status`).toBe(status);
+    const facts = await page.evaluate(() => {
+      const visible = (el: Element) => (el as HTMLElement).checkVisibility();
+      const controls = [...document.querySelectorAll("input, select, textarea")].filter(
+        (el) => (el as HTMLInputElement).type !== "hidden" && visible(el),
+      );
+      return {
+        pageWidth: document.documentElement.scrollWidth,
+        viewport: window.innerWidth,
+        headings: document.querySelectorAll("h1").length,
+        unlabelled: controls
+          .filter(
+            (el) =>
+              !(el as HTMLInputElement).labels?.length &&
+              !el.getAttribute("aria-label") &&
+              !el.getAttribute("aria-labelledby"),
+          )
+          .map((el) => el.outerHTML),
+        text: document.body.innerText,
+        focusable: [
+          ...document.querySelectorAll(
+            "main a[href], main button, main input, main select, main textarea, main summary, main [tabindex='0']",
+          ),
+        ].filter((el) => visible(el) && (el as HTMLInputElement).type !== "hidden").length,
+      };
+    });
+    expect(facts.pageWidth, `${name}: fits 375 px`).toBeLessThanOrEqual(facts.viewport);
+    expect(facts.headings, `${name}: one h1`).toBe(1);
+    expect(facts.unlabelled, `${name}: labels`).toEqual([]);
+    expect(facts.text, `${name}: no JSON`).not.toMatch(/\{"code"|"message":/);
+    expect(facts.text, `${name}: no stack`).not.toMatch(/\n\s+at \S+ \(/);
+
+    // Tab from the top: the skip link comes first, then every control in the page, in order.
+    await page.locator("body").focus();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim()), name).toBe(
+      "Skip to content",
+    );
+    const reached = new Set<string>();
+    for (let i = 0; i < 80 && reached.size < facts.focusable; i++) {
+      await page.keyboard.press("Tab");
+      const id = await page.evaluate(() => {
+        const el = document.activeElement;
+        if (!el?.closest("main")) return null;
+        el.setAttribute("data-reached", "");
+        return `${el.tagName}:${[...document.querySelectorAll("main *")].indexOf(el)}`;
+      });
+      if (id) reached.add(id);
+    }
+    const missed = await page.evaluate(() =>
+      [
+        ...document.querySelectorAll(
+          "main a[href], main button, main input, main select, main textarea, main summary",
+        ),
+      ]
+        .filter(
+          (el) =>
+            (el as HTMLElement).checkVisibility() &&
+            !el.hasAttribute("data-reached") &&
+            (el as HTMLInputElement).type !== "hidden",
+        )
+        .map((el) => el.outerHTML.slice(0, 120)),
+    );
+    expect(missed, `${name}: every control reachable by Tab`).toEqual([]);
+    await screenshot(page, `375-${name}`);
+  }
+
+  it("buyer pages and every denial", async () => {
+    expect((await cli(["grant", "owner@example.com", "starter-kit"], server.env)).code).toBe(0);
+    const token = /\/d\/(tgd_[\w-]+)/.exec(
+      (await cli(["token", "owner@example.com", "starter-kit", "--expires", "24h"], server.env))
+        .stdout,
+    )?.[1];
+    const expired = /\/d\/(tgd_[\w-]+)/.exec(
+      (await cli(["token", "owner@example.com", "starter-kit", "--expires", "1s"], server.env))
+        .stdout,
+    )?.[1];
+    expect(token && expired).toBeTruthy();
+
+    const context = await browser.newContext({ viewport: { width: 375, height: 740 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    await check(page, "storefront", "/");
+    await check(page, "product", "/p/starter-kit");
+    await check(page, "sign-in", "/auth/login");
+    await check(page, "token", `/d/${token}`);
+    await check(page, "token-expired", `/d/${expired}`, 410);
+    await check(page, "error-404", "/no/such/page", 404);
+    await check(page, "error-410", "/d/tgd_not-a-real-link", 410);
+    await check(page, "error-401", "/download/starter-kit/ast_x", 401);
+
+    await page.goto(`${server.url}/auth/login`);
+    await signInFromOutbox(page, server.url, "stranger@example.com");
+    await check(page, "library-empty", "/library");
+    const assetId = /\/d\/[^/]+\/(ast_\w+)/.exec(
+      (await (await page.request.get(`${server.url}/d/${token}`)).text()) ?? "",
+    )?.[1];
+    await check(page, "error-403", `/download/starter-kit/${assetId}`, 403);
+
+    await page.goto(`${server.url}/auth/login`);
+    await signInFromOutbox(page, server.url, "owner@example.com");
+    await check(page, "library", "/library");
+
+    const limited = await browser.newContext({ viewport: { width: 375, height: 740 } });
+    const flood = await limited.newPage();
+    for (let i = 0; i < 8; i++) {
+      await flood.goto(`${server.url}/auth/login`);
+      await flood.getByLabel("Email").fill("flood@example.com");
+      await flood.getByRole("button", { name: "Email me a sign-in link" }).click();
+      if ((await flood.locator(".status").count()) > 0) break;
+    }
+    expect(await flood.locator(".status").innerText()).toBe("429");
+    await limited.close();
+    await context.close();
+  }, 120_000);
+
+  it("seller pages", async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 740 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${server.url}/auth/login`);
+    await signInFromOutbox(page, server.url, "seller@example.com");
+    for (const [name, path] of [
+      ["admin-dashboard", "/admin"],
+      ["admin-products", "/admin/products"],
+      ["admin-new-product", "/admin/products/new"],
+      ["admin-product", "/admin/products/starter-kit"],
+      ["admin-orders", "/admin/orders"],
+      ["admin-customers", "/admin/customers"],
+      ["admin-tokens", "/admin/tokens"],
+      ["admin-downloads", "/admin/downloads"],
+      ["admin-webhooks", "/admin/webhooks"],
+      ["admin-settings", "/admin/settings"],
+      ["outbox", "/dev/outbox"],
+    ] as const)
+      await check(page, name, path);
+    await context.close();
+  }, 120_000);
+});
