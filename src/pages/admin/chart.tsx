@@ -1,12 +1,13 @@
 import type { DayFigures } from "../../core/reports.ts";
 
-const WIDTH = 720;
-const HEIGHT = 180;
-const AXIS = 22;
+const WIDTH = 360;
+const HEIGHT = 120;
+const AXIS = 16;
 
 /** Sales and downloads per day as paired bars, drawn on the server as SVG (no script, no library). */
 export function DailyChart({ days }: { days: DayFigures[] }) {
-  const max = Math.max(1, ...days.map((d) => Math.max(d.sales, d.downloads)));
+  const busiest = Math.max(0, ...days.map((d) => Math.max(d.sales, d.downloads)));
+  const max = Math.max(1, busiest);
   const slot = WIDTH / days.length;
   const bar = Math.max(1, slot / 2 - 1);
   const y = (value: number) => ((HEIGHT - AXIS) * value) / max;
@@ -39,16 +40,16 @@ export function DailyChart({ days }: { days: DayFigures[] }) {
             />
           </g>
         ))}
-        <text x={0} y={HEIGHT - 6}>
+        <text x={0} y={HEIGHT - 3}>
           {label(days[0]?.day ?? 0)}
         </text>
-        <text x={WIDTH} y={HEIGHT - 6} text-anchor="end">
+        <text x={WIDTH} y={HEIGHT - 3} text-anchor="end">
           {label(days.at(-1)?.day ?? 0)}
         </text>
       </svg>
       <figcaption class="muted">
         <span class="key sales">Sales</span> <span class="key downloads">Downloads</span> per day,
-        UTC. Busiest day: {max}.
+        UTC. {busiest ? `Busiest day: ${busiest}.` : "Nothing yet: the bars grow as you sell."}
       </figcaption>
     </figure>
   );

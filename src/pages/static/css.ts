@@ -55,14 +55,19 @@ table.wide td.wrap{white-space:normal;min-width:200px}
 form.inline{display:inline;margin:0}
 button.small,.btn.small{min-height:36px;padding:6px 12px;font-size:.9rem}
 .actions{display:flex;gap:8px;flex-wrap:wrap;align-items:center}
-.stats{display:grid;gap:12px;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));margin:0 0 16px}
+.stats{display:grid;gap:12px;grid-template-columns:repeat(auto-fill,minmax(140px,1fr));margin:0 0 16px}
 .stat{background:var(--card);border:1px solid var(--line);border-radius:var(--radius);padding:14px 16px}
 .stat .value{font-size:1.5rem;font-weight:700;display:block}
 .chart{width:100%;height:auto;display:block}
-.chart .bar-sales{fill:var(--brand)}.chart .bar-downloads{fill:#7aa0f5}.chart text{fill:var(--muted);font-size:11px}
+.chart .bar-sales{fill:var(--brand)}.chart .bar-downloads{fill:#7aa0f5}.chart text{fill:var(--muted);font-size:9px}
 .row{display:flex;gap:16px;flex-wrap:wrap}.row>.field{flex:1 1 180px}
 progress{width:100%;height:14px}
 .key::before{content:"";display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px;background:var(--brand)}.key.downloads::before{background:#7aa0f5}
 code{font-size:.9em;background:#f0f2f5;padding:1px 4px;border-radius:4px;word-break:break-all}
 
+table.facts th{width:11rem;color:var(--muted);font-size:.9rem}table.facts td{overflow-wrap:anywhere}
+@media (max-width:600px){table.facts th,table.facts td{display:block;width:auto;border:0;padding:4px 8px}table.facts td{border-bottom:1px solid var(--line);padding-bottom:10px}}
+.inline-form{display:flex;gap:6px;align-items:center;margin:0}.inline-form input[type=text]{width:12rem;min-height:36px;padding:6px 10px}
+.actions a[aria-current=page]{font-weight:700;color:var(--text);text-decoration:none}
+input.copy{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9rem;max-width:100%}
 `;
