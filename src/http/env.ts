@@ -17,6 +17,20 @@ export interface AppDeps extends Deps {
   supabase?: { verifier: SupabaseVerifier; api: SupabaseAuthApi };
   /** The client's address as this runtime knows it (socket, or the platform's header). */
   clientIp: (c: Context) => string | null;
+  /** What `tollgate doctor` checks, for the settings page; absent where the runtime cannot. */
+  diagnose?: () => Promise<Diagnosis>;
+}
+
+export type HealthStatus = "ok" | "warn" | "fail";
+export interface HealthCheck {
+  status: HealthStatus;
+  area: string;
+  text: string;
+}
+export interface Diagnosis {
+  checks: HealthCheck[];
+  /** The deployment's settings that are not secret. */
+  settings: { name: string; value: string }[];
 }
 
 export interface HonoEnv {

@@ -1,15 +1,43 @@
-import { type Ctx, db, requireAdmin } from "../context.ts";
+import type { OrderStatus } from "../../db/schema.ts";
+import { type Ctx, db, normalizeEmail, requireAdmin } from "../context.ts";
 import { isoTime as iso } from "../encoding.ts";
 
+export interface ListOrdersInput {
+  limit: number;
+  status?: OrderStatus;
+  /** The buyer's email, exactly (case and spaces aside). */
+  email?: string;
+  /** An order id: only orders older than it (the next page). */
+  before?: string;
+}
+
 /** Orders, newest first. Orders are written by checkout and the Stripe webhooks. */
-export async function listOrders({ ctx, input }: { ctx: Ctx; input: { limit: number } }) {
+export async function listOrders({ ctx, input }: { ctx: Ctx; input: ListOrdersInput }) {
   requireAdmin(ctx);
-  const rows = await db(ctx)
+  let query = db(ctx)
     .selectFrom("orders as o")
     .innerJoin("products as p", "p.id", "o.product_id")
     .selectAll("o")
-    .select("p.slug as product_slug")
+    .select("p.slug as product_slug");
+  if (input.status) query = query.where("o.status", "=", input.status);
+  if (input.email) query = query.where("o.email", "=", normalizeEmail(input.email));
+  if (input.before) {
+    const cursor = await db(ctx)
+      .selectFrom("orders")
+      .select(["id", "created_at"])
+      .where("id", "=", input.before)
+      .executeTakeFirst();
+    if (cursor)
+      query = query.where((eb) =>
+        eb.or([
+          eb("o.created_at", "<", cursor.created_at),
+          eb.and([eb("o.created_at", "=", cursor.created_at), eb("o.id", "<", cursor.id)]),
+        ]),
+      );
+  }
+  const rows = await query
     .orderBy("o.created_at", "desc")
+    .orderBy("o.id", "desc")
     .limit(input.limit)
     .execute();
   return rows.map((o) => ({

@@ -1,8 +1,14 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { forbidden } from "../../../core/errors.ts";
 import type { HonoEnv } from "../../env.ts";
+import { customerPages } from "./customers.tsx";
 import { dashboardPages } from "./dashboard.tsx";
+import { downloadPages } from "./downloads.tsx";
+import { orderPages } from "./orders.tsx";
 import { productPages } from "./products.tsx";
+import { settingsPages } from "./settings.tsx";
+import { tokenPages } from "./tokens.tsx";
+import { webhookPages } from "./webhooks.tsx";
 
 /**
  * Admins only (an ADMIN_EMAILS session, or the ADMIN_TOKEN bearer). A signed-out visitor is sent
@@ -28,4 +34,10 @@ export const adminPages = new Hono<HonoEnv>()
   .use("/admin", sellersOnly)
   .use("/admin/*", sellersOnly)
   .route("/", dashboardPages)
-  .route("/", productPages);
+  .route("/", productPages)
+  .route("/", orderPages)
+  .route("/", customerPages)
+  .route("/", tokenPages)
+  .route("/", downloadPages)
+  .route("/", webhookPages)
+  .route("/", settingsPages);

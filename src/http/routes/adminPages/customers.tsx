@@ -1,0 +1,115 @@
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import {
+  grantAccess,
+  listEntitlements,
+  revokeEntitlement,
+} from "../../../core/access/entitlements.ts";
+import { listProducts } from "../../../core/catalog/products.ts";
+import { normalizeEmail } from "../../../core/context.ts";
+import { invalidInput } from "../../../core/errors.ts";
+import { listOrders } from "../../../core/orders/listOrders.ts";
+import { resendReceipt } from "../../../core/orders/resendReceipt.ts";
+import { parseInput } from "../../../core/validate.ts";
+import { CustomersPage, type GrantValues } from "../../../pages/admin/customers.tsx";
+import type { HonoEnv } from "../../env.ts";
+import { pageProps } from "../../pageProps.ts";
+import { parseEmail } from "./fields.ts";
+import { attempt, noticeFor, readForm, redirectDone } from "./forms.ts";
+
+const NOTICES = {
+  granted: "Access granted: the product is in the customer's library when they sign in.",
+  revoked: "Access revoked: the customer's downloads and links for it stop at once.",
+  "receipt-sent": "Receipt sent again, with a fresh download link.",
+};
+
+const RECENT = 100;
+
+const searchQuery = z.object({ email: z.string().trim().max(254).default("") });
+
+export const customerPages = new Hono<HonoEnv>()
+  .get("/admin/customers", async (c) => {
+    const { email } = parseInput(searchQuery, c.req.query());
+    return customersPage(c, { email, grant: { email, product: "" } });
+  })
+  .post("/admin/customers/grant", async (c) => {
+    const ctx = c.get("ctx");
+    const form = await readForm(c);
+    const values: GrantValues = { email: form.email ?? "", product: form.product ?? "" };
+    const granted = await attempt(async () => {
+      const email = parseEmail(values.email);
+      const product = (await listProducts({ ctx, input: { includeUnpublished: true } })).find(
+        (p) => p.slug === values.product,
+      );
+      if (!product) throw invalidInput("Choose the product to give.");
+      return grantAccess({
+        ctx,
+        input: {
+          productId: product.id,
+          owner: { email },
+          source: "grant",
+          sourceRef: `email:${email}`,
+          reactivate: true,
+        },
+      });
+    });
+    if (!granted.ok)
+      return customersPage(c, { email: "", grant: values, error: granted.message }, 400);
+    return redirectDone(c, customersPath(granted.value.email ?? ""), "granted");
+  })
+  .post("/admin/customers/revoke", async (c) => {
+    const form = await readForm(c);
+    await revokeEntitlement({
+      ctx: c.get("ctx"),
+      input: {
+        entitlementId: form.entitlement ?? "",
+        ...(form.reason?.trim() ? { reason: form.reason.trim() } : {}),
+      },
+    });
+    return redirectDone(c, customersPath(form.email ?? ""), "revoked");
+  })
+  .post("/admin/customers/resend-receipt", async (c) => {
+    const form = await readForm(c);
+    const back = form.email ?? "";
+    const sent = await attempt(() =>
+      resendReceipt({ ctx: c.get("ctx"), input: { orderId: form.order ?? "" } }),
+    );
+    if (!sent.ok)
+      return customersPage(
+        c,
+        { email: back, grant: { email: back, product: "" }, actionError: sent.message },
+        400,
+      );
+    return redirectDone(c, customersPath(back), "receipt-sent");
+  });
+
+const customersPath = (email: string) =>
+  email ? `/admin/customers?email=${encodeURIComponent(email)}` : "/admin/customers";
+
+async function customersPage(
+  c: Context<HonoEnv>,
+  view: { email: string; grant: GrantValues; error?: string | null; actionError?: string | null },
+  status: 200 | 400 = 200,
+) {
+  const ctx = c.get("ctx");
+  const email = view.email ? normalizeEmail(view.email) : "";
+  const [products, entitlements, orders] = await Promise.all([
+    listProducts({ ctx, input: { includeUnpublished: true } }),
+    listEntitlements({ ctx, input: email ? { email } : { limit: RECENT } }),
+    email ? listOrders({ ctx, input: { email, limit: 50 } }) : [],
+  ]);
+  return c.html(
+    <CustomersPage
+      {...pageProps(c)}
+      notice={view.error || view.actionError ? null : noticeFor(c, NOTICES)}
+      email={email}
+      products={products}
+      entitlements={entitlements}
+      orders={orders}
+      grant={view.grant}
+      error={view.error ?? null}
+      actionError={view.actionError ?? null}
+    />,
+    status,
+  );
+}

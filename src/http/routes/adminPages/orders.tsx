@@ -1,0 +1,89 @@
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { listOrders } from "../../../core/orders/listOrders.ts";
+import { orderDetails } from "../../../core/orders/orderDetails.ts";
+import { refundOrder } from "../../../core/orders/refundOrder.ts";
+import { resendReceipt } from "../../../core/orders/resendReceipt.ts";
+import { parseInput } from "../../../core/validate.ts";
+import {
+  filterQuery,
+  ORDER_STATUSES,
+  OrderPage,
+  OrdersPage,
+} from "../../../pages/admin/orders.tsx";
+import type { HonoEnv } from "../../env.ts";
+import { pageProps } from "../../pageProps.ts";
+import { attempt, noticeFor, redirectDone } from "./forms.ts";
+
+const NOTICES = {
+  "refund-requested":
+    "Refund requested; access ends when Stripe confirms it (usually seconds). Reload to see the order refunded.",
+  "receipt-sent": "Receipt sent again, with a fresh download link.",
+};
+
+const ordersQuery = z.object({
+  status: z
+    .union([z.literal(""), z.enum(ORDER_STATUSES as [string, ...string[]])], {
+      error: `must be one of ${ORDER_STATUSES.join(", ")}`,
+    })
+    .default(""),
+  email: z.string().trim().max(254).default(""),
+  before: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const orderPages = new Hono<HonoEnv>()
+  .get("/admin/orders", async (c) => {
+    const query = parseInput(ordersQuery, c.req.query());
+    const filters = { status: query.status, email: query.email };
+    const rows = await listOrders({
+      ctx: c.get("ctx"),
+      input: {
+        limit: query.limit + 1,
+        ...(query.status ? { status: query.status as never } : {}),
+        ...(query.email ? { email: query.email } : {}),
+        ...(query.before ? { before: query.before } : {}),
+      },
+    });
+    const orders = rows.slice(0, query.limit);
+    const last = orders.at(-1);
+    return c.html(
+      <OrdersPage
+        {...pageProps(c)}
+        orders={orders}
+        filters={filters}
+        firstPage={!query.before}
+        olderHref={
+          rows.length > query.limit && last
+            ? `/admin/orders${filterQuery(filters, { before: last.id })}`
+            : null
+        }
+      />,
+    );
+  })
+  .get("/admin/orders/:id", (c) => orderPage(c, c.req.param("id"), null))
+  .post("/admin/orders/:id/refund", async (c) => {
+    const orderId = c.req.param("id");
+    const refunded = await attempt(() => refundOrder({ ctx: c.get("ctx"), input: { orderId } }));
+    if (!refunded.ok) return orderPage(c, orderId, refunded.message);
+    return redirectDone(c, `/admin/orders/${orderId}`, "refund-requested");
+  })
+  .post("/admin/orders/:id/resend-receipt", async (c) => {
+    const orderId = c.req.param("id");
+    const sent = await attempt(() => resendReceipt({ ctx: c.get("ctx"), input: { orderId } }));
+    if (!sent.ok) return orderPage(c, orderId, sent.message);
+    return redirectDone(c, `/admin/orders/${orderId}`, "receipt-sent");
+  });
+
+async function orderPage(c: Context<HonoEnv>, orderId: string, error: string | null) {
+  const details = await orderDetails({ ctx: c.get("ctx"), input: { orderId } });
+  return c.html(
+    <OrderPage
+      {...pageProps(c)}
+      notice={error ? null : noticeFor(c, NOTICES)}
+      details={details}
+      error={error}
+    />,
+    error ? 400 : 200,
+  );
+}

@@ -1,0 +1,222 @@
+import type { EntitlementView } from "../../core/access/entitlements.ts";
+import type { Product } from "../../db/schema.ts";
+import { formatDate, formatPrice } from "../format.ts";
+import type { RecentOrder } from "./dashboard.tsx";
+import { OrderStatus } from "./dashboard.tsx";
+import { AdminLayout, type AdminPageProps } from "./layout.tsx";
+import { EntitlementStatus, shortTime } from "./orders.tsx";
+import { ActionButton, DataTable, FormError } from "./ui.tsx";
+
+const SOURCES: Record<string, string> = {
+  purchase: "purchase",
+  subscription: "subscription",
+  grant: "granted",
+  free: "free claim",
+};
+
+export interface GrantValues {
+  email: string;
+  product: string;
+}
+
+export function CustomersPage(
+  props: AdminPageProps & {
+    /** The email searched for, or "" for the recent list. */
+    email: string;
+    products: Product[];
+    entitlements: EntitlementView[];
+    /** The searched customer's orders (none for the recent list). */
+    orders: RecentOrder[];
+    grant: GrantValues;
+    /** What went wrong with the grant form. */
+    error?: string | null;
+    /** What went wrong with a button's action (resend receipt). */
+    actionError?: string | null;
+  },
+) {
+  const groups = groupByOwner(props.entitlements);
+  return (
+    <AdminLayout {...props} title="Customers" section="customers">
+      <h1>Customers</h1>
+      <FormError message={props.actionError} />
+      <form method="get" action="/admin/customers" class="card">
+        <div class="field">
+          <label for="search-email">Find a customer by email</label>
+          <input
+            id="search-email"
+            name="email"
+            type="text"
+            inputmode="email"
+            value={props.email}
+            placeholder="buyer@example.com"
+          />
+        </div>
+        <div class="actions">
+          <button type="submit">Find</button>
+          {props.email ? <a href="/admin/customers">Recent customers</a> : null}
+        </div>
+      </form>
+
+      <form method="post" action="/admin/customers/grant" class="card" aria-labelledby="grant">
+        <h2 id="grant" style="margin-top:0">
+          Give access
+        </h2>
+        <p class="muted">
+          The customer finds the product in their library when they sign in with this email. No
+          payment is taken and no email is sent.
+        </p>
+        <FormError message={props.error} />
+        <div class="row">
+          <div class="field">
+            <label for="grant-email">Email</label>
+            <input
+              id="grant-email"
+              name="email"
+              type="email"
+              required
+              maxlength={254}
+              value={props.grant.email}
+            />
+          </div>
+          <div class="field">
+            <label for="grant-product">Product</label>
+            <ProductSelect
+              id="grant-product"
+              products={props.products}
+              value={props.grant.product}
+            />
+          </div>
+        </div>
+        <button type="submit">Grant access</button>
+      </form>
+
+      {props.email ? (
+        <>
+          <h2>Orders by {props.email}</h2>
+          <DataTable
+            caption={`Orders by ${props.email}`}
+            head={["Date", "Product", "Amount", "Status", ""]}
+            empty="No orders with this email."
+          >
+            {props.orders.map((o) => (
+              <tr>
+                <td>
+                  <a href={`/admin/orders/${o.id}`}>{shortTime(o.createdAt)}</a>
+                </td>
+                <td>{o.product}</td>
+                <td>{formatPrice(o.amount, o.currency)}</td>
+                <td>
+                  <OrderStatus status={o.status} flag={o.flag} />
+                </td>
+                <td>
+                  {o.status === "paid" ? (
+                    <ActionButton
+                      action="/admin/customers/resend-receipt"
+                      fields={{ order: o.id, email: props.email }}
+                      label="Resend receipt"
+                    />
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
+          <h2>Access held by {props.email}</h2>
+        </>
+      ) : (
+        <h2>Recent access, by customer</h2>
+      )}
+      {groups.length === 0 ? (
+        <p class="muted">
+          {props.email
+            ? "This email owns nothing here yet."
+            : "Nobody owns anything yet. Access appears here when a payment is confirmed, a free product is claimed or you grant it."}
+        </p>
+      ) : (
+        groups.map(([owner, rows]) => (
+          <section aria-label={owner}>
+            {props.email ? null : (
+              <h3>
+                <a href={`/admin/customers?email=${encodeURIComponent(owner)}`}>{owner}</a>
+              </h3>
+            )}
+            <EntitlementTable owner={owner} rows={rows} back={props.email} />
+          </section>
+        ))
+      )}
+    </AdminLayout>
+  );
+}
+
+function EntitlementTable(props: { owner: string; rows: EntitlementView[]; back: string }) {
+  return (
+    <DataTable
+      caption={`Access held by ${props.owner}`}
+      head={["Product", "From", "Status", "Since", "Until", "Revoke"]}
+      empty=""
+    >
+      {props.rows.map((e) => (
+        <tr>
+          <td>{e.product_name}</td>
+          <td>{SOURCES[e.source] ?? e.source}</td>
+          <td>
+            <EntitlementStatus status={e.status} />
+            {e.revoked_reason ? <span class="muted"> ({e.revoked_reason})</span> : null}
+          </td>
+          <td>{formatDate(e.starts_at)}</td>
+          <td>{e.ends_at ? formatDate(e.ends_at) : "no end"}</td>
+          <td>
+            {e.status === "revoked" ? (
+              <span class="muted">—</span>
+            ) : (
+              <form method="post" action="/admin/customers/revoke" class="inline-form">
+                <input type="hidden" name="entitlement" value={e.id} />
+                <input type="hidden" name="email" value={props.back} />
+                <label class="sr-only" for={`reason-${e.id}`}>
+                  Reason for revoking {e.product_name}
+                </label>
+                <input
+                  id={`reason-${e.id}`}
+                  name="reason"
+                  type="text"
+                  maxlength={200}
+                  placeholder="Reason (optional)"
+                />
+                <button
+                  type="submit"
+                  class="secondary small"
+                  data-confirm={`Revoke ${props.owner}'s access to ${e.product_name}? Their downloads stop at once.`}
+                >
+                  Revoke
+                </button>
+              </form>
+            )}
+          </td>
+        </tr>
+      ))}
+    </DataTable>
+  );
+}
+
+export function ProductSelect(props: { id: string; products: Product[]; value: string }) {
+  return (
+    <select id={props.id} name="product" required>
+      <option value="">Choose a product</option>
+      {props.products.map((p) => (
+        <option value={p.slug} selected={props.value === p.slug}>
+          {p.name}
+          {p.active ? "" : " (draft)"}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** Entitlements by owner, in the order their newest one appears. */
+function groupByOwner(rows: EntitlementView[]): [string, EntitlementView[]][] {
+  const groups = new Map<string, EntitlementView[]>();
+  for (const e of rows) {
+    const owner = e.email ?? `account ${e.user_id}`;
+    groups.set(owner, [...(groups.get(owner) ?? []), e]);
+  }
+  return [...groups];
+}

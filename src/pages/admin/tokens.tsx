@@ -1,0 +1,216 @@
+import type { TokenRow, TokenStatus } from "../../core/delivery/tokenAdmin.ts";
+import type { Asset, Product } from "../../db/schema.ts";
+import { formatDate } from "../format.ts";
+import { ProductSelect } from "./customers.tsx";
+import { AdminLayout, type AdminPageProps } from "./layout.tsx";
+import { ActionButton, Badge, DataTable, FormError } from "./ui.tsx";
+
+export interface TokenFormValues {
+  email: string;
+  product: string;
+  file: string;
+  expiresIn: string;
+  maxUses: string;
+}
+
+export interface CreatedLink {
+  url: string;
+  email: string;
+  productName: string;
+  filename: string | null;
+  expiresAt: number;
+  maxUses: number | null;
+}
+
+const STATUS: Record<TokenStatus, { label: string; tone: "ok" | "warn" | "bad" | "muted" }> = {
+  active: { label: "active", tone: "ok" },
+  expired: { label: "expired", tone: "muted" },
+  used_up: { label: "used up", tone: "warn" },
+  revoked: { label: "revoked", tone: "bad" },
+};
+
+export function TokensPage(
+  props: AdminPageProps & {
+    products: { product: Product; files: Asset[] }[];
+    tokens: TokenRow[];
+    values: TokenFormValues;
+    /** What the maximum of uses is when the field is left empty. */
+    defaultMaxUses: number | null;
+    email: string;
+    created?: CreatedLink | null;
+    error?: string | null;
+  },
+) {
+  const { values } = props;
+  return (
+    <AdminLayout {...props} title="Download links" section="tokens">
+      <h1>Download links</h1>
+      <p class="muted">
+        A link downloads a product's files without signing in, for someone who owns it. Send it by
+        hand, for example when a buyer lost the receipt.
+      </p>
+      {props.created ? <Created link={props.created} /> : null}
+
+      <form method="post" action="/admin/tokens" class="card" aria-labelledby="new-link">
+        <h2 id="new-link" style="margin-top:0">
+          Create a link
+        </h2>
+        <FormError message={props.error} />
+        <div class="row">
+          <div class="field">
+            <label for="link-email">For (email)</label>
+            <input
+              id="link-email"
+              name="email"
+              type="email"
+              required
+              maxlength={254}
+              value={values.email}
+              aria-describedby="link-email-help"
+            />
+            <p id="link-email-help" class="muted">
+              They must own the product.
+            </p>
+          </div>
+          <div class="field">
+            <label for="link-product">Product</label>
+            <ProductSelect
+              id="link-product"
+              products={props.products.map((p) => p.product)}
+              value={values.product}
+            />
+          </div>
+          <div class="field">
+            <label for="link-file">File</label>
+            <select id="link-file" name="file">
+              <option value="">All of the product's files</option>
+              {props.products
+                .filter((p) => p.files.length)
+                .map(({ product, files }) => (
+                  <optgroup label={product.name}>
+                    {files.map((a) => (
+                      <option value={a.id} selected={values.file === a.id}>
+                        {a.filename} (v{a.version})
+                      </option>
+                    ))}
+                  </optgroup>
+                ))}
+            </select>
+          </div>
+        </div>
+        <div class="row">
+          <div class="field">
+            <label for="link-expires">Expires after</label>
+            <input
+              id="link-expires"
+              name="expiresIn"
+              type="text"
+              required
+              maxlength={12}
+              value={values.expiresIn}
+              aria-describedby="link-expires-help"
+            />
+            <p id="link-expires-help" class="muted">
+              Like 90m, 24h or 7d (at most a year).
+            </p>
+          </div>
+          <div class="field">
+            <label for="link-uses">Maximum downloads</label>
+            <input
+              id="link-uses"
+              name="maxUses"
+              type="number"
+              min={1}
+              max={1000000}
+              value={values.maxUses}
+              aria-describedby="link-uses-help"
+            />
+            <p id="link-uses-help" class="muted">
+              Empty:{" "}
+              {props.defaultMaxUses === null
+                ? "no limit (the shop's default)"
+                : `${props.defaultMaxUses} (the shop's default)`}
+              .
+            </p>
+          </div>
+        </div>
+        <button type="submit">Create link</button>
+      </form>
+
+      <h2>Recent links</h2>
+      <form method="get" action="/admin/tokens" class="actions">
+        <label for="filter-email" class="sr-only">
+          Show the links for this email
+        </label>
+        <input
+          id="filter-email"
+          name="email"
+          type="text"
+          inputmode="email"
+          placeholder="Email"
+          value={props.email}
+        />
+        <button type="submit" class="secondary small">
+          Show links
+        </button>
+        {props.email ? <a href="/admin/tokens">All links</a> : null}
+      </form>
+      <DataTable
+        caption="Recent download links"
+        head={["Created", "Product", "For", "Expires", "Downloads", "Status", ""]}
+        empty={props.email ? "No links for this email." : "No download links yet."}
+      >
+        {props.tokens.map((t) => (
+          <tr>
+            <td>{formatDate(t.createdAt)}</td>
+            <td>
+              {t.productName}
+              {t.filename ? <span class="muted"> ({t.filename} only)</span> : null}
+            </td>
+            <td>{t.owner ?? "—"}</td>
+            <td>{formatDate(t.expiresAt)}</td>
+            <td>
+              {t.uses} of {t.maxUses ?? "no limit"}
+            </td>
+            <td>
+              <Badge tone={STATUS[t.status].tone}>{STATUS[t.status].label}</Badge>
+            </td>
+            <td>
+              {t.status === "active" ? (
+                <ActionButton
+                  action={`/admin/tokens/${t.id}/revoke`}
+                  fields={props.email ? { email: props.email } : {}}
+                  label="Revoke"
+                  confirm={`Revoke this link for ${t.owner ?? "its owner"}? It stops working at once; their library is not affected.`}
+                />
+              ) : null}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
+    </AdminLayout>
+  );
+}
+
+function Created({ link }: { link: CreatedLink }) {
+  return (
+    <section class="notice ok" aria-labelledby="created" role="status">
+      <h2 id="created" style="margin-top:0">
+        Link created
+      </h2>
+      <p>
+        For {link.email}: {link.productName}
+        {link.filename ? ` (${link.filename} only)` : ""}. It works until{" "}
+        {formatDate(link.expiresAt)}
+        {link.maxUses ? ` or for ${link.maxUses} downloads` : ""}.
+      </p>
+      <div class="field">
+        <label for="created-url">Download link</label>
+        <input id="created-url" type="text" readonly value={link.url} class="copy" />
+      </div>
+      <p class="muted" style="margin:0">
+        Copy it now: it is shown only this once, and the shop keeps only a fingerprint of it.
+      </p>
+    </section>
+  );
+}

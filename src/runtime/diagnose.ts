@@ -1,0 +1,263 @@
+import { sql } from "kysely";
+import { smtpMailer } from "../adapters/mail-smtp/index.ts";
+import { createStripeClient } from "../adapters/stripe/client.ts";
+import { type Config, ConfigError, isEmbedded } from "../config.ts";
+import type { ObjectStore } from "../core/ports.ts";
+import { pendingMigrations } from "../db/migrate.ts";
+import type { Db } from "../db/schema.ts";
+import type { Diagnosis, HealthCheck, HealthStatus } from "../http/env.ts";
+
+type Say = (status: HealthStatus, area: string, text: string) => void;
+
+/** What was built from the config, or why building it failed. */
+export type Built = { db: Db; store: ObjectStore } | { error: unknown };
+
+/**
+ * Checks what a deployment needs (config, database, storage, Stripe, login, URL, mail, admins,
+ * delivery) and says in words what is wrong. `tollgate doctor` prints it; the settings page
+ * shows it. No check sends mail or changes anything.
+ */
+export async function diagnose(config: Config, built: Built): Promise<HealthCheck[]> {
+  const results: HealthCheck[] = [];
+  const say: Say = (status, area, text) => results.push({ status, area, text });
+  say("ok", "config", "all variables parse");
+
+  if ("error" in built) {
+    const { error } = built;
+    say(
+      "fail",
+      "startup",
+      error instanceof ConfigError
+        ? error.problems.map((p) => `${p.variable} ${p.message}`).join("; ")
+        : describe(error),
+    );
+  } else {
+    await checkDatabase(config, built.db, say);
+    try {
+      await built.store.check();
+      say("ok", "storage", `${storageText(config)} is reachable and writable`);
+    } catch (error) {
+      say("fail", "storage", `STORAGE_URL ${storageText(config)}: ${describe(error)}`);
+    }
+  }
+
+  await checkStripe(config, say);
+
+  if (config.auth.kind === "supabase") await checkSupabase(config.auth.url, say);
+  else say("ok", "login", "built-in email sign-in (link and 6-digit code)");
+
+  const local = isLocal(config.publicUrl);
+  if (new URL(config.publicUrl).protocol === "https:")
+    say("ok", "url", `PUBLIC_URL ${config.publicUrl}`);
+  else
+    say(
+      local ? "warn" : "fail",
+      "url",
+      `PUBLIC_URL ${config.publicUrl} is not https: ${local ? "fine on this machine only" : "session cookies and links need https in production"}`,
+    );
+
+  if (config.mail.kind === "outbox")
+    say(
+      local ? "warn" : "fail",
+      "mail",
+      "MAIL_URL is outbox: mail is kept at /dev/outbox and not sent to anyone",
+    );
+  else await checkMail(config, say);
+
+  if (config.adminToken || config.adminEmails.length) {
+    say(
+      "ok",
+      "admin",
+      [
+        config.adminToken ? "ADMIN_TOKEN set" : "",
+        config.adminEmails.length ? `admins: ${config.adminEmails.join(", ")}` : "",
+      ]
+        .filter(Boolean)
+        .join("; "),
+    );
+  } else {
+    say(
+      isEmbedded(config) ? "ok" : "warn",
+      "admin",
+      isEmbedded(config)
+        ? "admin token generated in data/secrets.json"
+        : "neither ADMIN_TOKEN nor ADMIN_EMAILS is set: nobody can use the admin API",
+    );
+  }
+  say(
+    "ok",
+    "delivery",
+    `${config.delivery.mode} mode; signed URLs live ${config.delivery.urlTtlSeconds}s; links ${config.delivery.tokenTtlSeconds}s${config.delivery.tokenMaxUses ? `, ${config.delivery.tokenMaxUses} uses` : ""}`,
+  );
+  return results;
+}
+
+/** The settings a seller may see: never a secret, a key or a password. */
+export function describeSettings(config: Config): Diagnosis["settings"] {
+  return [
+    { name: "Public URL", value: config.publicUrl },
+    {
+      name: "Delivery",
+      value: `${config.delivery.mode === "redirect" ? "redirect to a signed storage URL" : "streamed by the shop (proxy)"}; signed URLs live ${config.delivery.urlTtlSeconds} s, links ${config.delivery.tokenTtlSeconds} s${config.delivery.tokenMaxUses ? ` or ${config.delivery.tokenMaxUses} uses` : ""}`,
+    },
+    { name: "Storage", value: storageText(config) },
+    { name: "Database", value: config.database.dialect === "sqlite" ? "SQLite" : "Postgres" },
+    {
+      name: "Mail",
+      value: { outbox: "outbox (not sent)", smtp: "SMTP", http: "HTTP mail API" }[config.mail.kind],
+    },
+    { name: "Sign-in", value: config.auth.kind === "supabase" ? "Supabase" : "built-in email" },
+    {
+      name: "Payments",
+      value: config.stripe.secretKey
+        ? `Stripe (${/_live_/.test(config.stripe.secretKey) ? "live" : "test"} mode)`
+        : "local Stripe (offline demo)",
+    },
+    { name: "Admin emails", value: config.adminEmails.join(", ") || "none" },
+    {
+      name: "A full refund",
+      value: config.refundRevokesAccess ? "ends access" : "keeps access (REFUND_REVOKES_ACCESS)",
+    },
+  ];
+}
+
+async function checkDatabase(config: Config, db: Db, say: Say) {
+  const where = config.database.url.replace(/\/\/[^@/]*@/, "//***@");
+  try {
+    await sql`select 1`.execute(db);
+  } catch (error) {
+    say("fail", "database", `DATABASE_URL ${where} is not reachable: ${describe(error)}`);
+    return;
+  }
+  const pending = await pendingMigrations(db, config.database.dialect);
+  if (pending.length)
+    say(
+      "warn",
+      "database",
+      `${where} is reachable; ${pending.length} migration(s) pending (run: npx tollgate migrate)`,
+    );
+  else say("ok", "database", `${where} is reachable and up to date`);
+}
+
+async function checkStripe(config: Config, say: Say) {
+  if (!config.stripe.secretKey) {
+    say(
+      isEmbedded(config) ? "warn" : "fail",
+      "payments",
+      "STRIPE_SECRET_KEY is not set: payments use the local Stripe (fine for the offline demo only)",
+    );
+    return;
+  }
+  const live = config.stripe.secretKey.includes("_live_");
+  const where = config.stripe.apiUrl ? ` (API at ${config.stripe.apiUrl})` : "";
+  try {
+    const stripe = createStripeClient({
+      secretKey: config.stripe.secretKey,
+      ...(config.stripe.apiUrl ? { apiUrl: config.stripe.apiUrl } : {}),
+    });
+    await stripe.events.list({ limit: 1 });
+    say("ok", "payments", `Stripe ${live ? "live" : "test"} key works${where}`);
+  } catch (error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    say(
+      "fail",
+      "payments",
+      status === 401
+        ? `STRIPE_SECRET_KEY is rejected by Stripe${where}: check the key (Dashboard > Developers > API keys)`
+        : `Stripe is not reachable${where}: ${describe(error)}`,
+    );
+  }
+  say(
+    config.stripe.webhookSecret ? "ok" : "fail",
+    "webhooks",
+    config.stripe.webhookSecret
+      ? `webhook signing secret set; Stripe should send events to ${config.publicUrl}/webhooks/stripe`
+      : "STRIPE_WEBHOOK_SECRET is missing: webhooks cannot be verified",
+  );
+}
+
+/** SMTP: connect and log in without sending. HTTP API: checking the key would mean sending mail. */
+async function checkMail(config: Config, say: Say) {
+  const { kind, url, from } = config.mail;
+  if (kind === "http") {
+    const api = new URL(url);
+    say(
+      "ok",
+      "mail",
+      `mail API ${api.host}${api.pathname} is configured with MAIL_API_KEY, from ${from} (not contacted: doctor sends no mail)`,
+    );
+    return;
+  }
+  const smtp = smtpMailer({ url, from });
+  try {
+    await smtp.verify();
+    say(
+      "ok",
+      "mail",
+      smtp.user
+        ? `SMTP server ${smtp.server} answers and accepts the login for "${smtp.user}"; mail from ${from}`
+        : `SMTP server ${smtp.server} answers (no login in MAIL_URL); mail from ${from}`,
+    );
+  } catch (error) {
+    say("fail", "mail", `MAIL_URL: ${describe(error)}`);
+  } finally {
+    smtp.close();
+  }
+}
+
+async function checkSupabase(url: string, say: Say) {
+  const jwks = `${url}/auth/v1/.well-known/jwks.json`;
+  try {
+    const res = await fetch(jwks, { signal: AbortSignal.timeout(5_000) });
+    if (!res.ok)
+      return say(
+        "fail",
+        "login",
+        `SUPABASE_URL: ${jwks} answered ${res.status}; is the project URL right?`,
+      );
+    const { keys } = (await res.json()) as { keys?: { alg?: string }[] };
+    if (keys?.length) {
+      say(
+        "ok",
+        "login",
+        `Supabase project keys found (${keys.map((k) => k.alg ?? "?").join(", ")}); tokens are verified locally`,
+      );
+    } else {
+      say(
+        "warn",
+        "login",
+        "Supabase project has no signing keys (legacy HS256): every new token is checked with Supabase",
+      );
+    }
+  } catch (error) {
+    say("fail", "login", `SUPABASE_URL: ${jwks} is not reachable: ${describe(error)}`);
+  }
+}
+
+function storageText(config: Config): string {
+  const storage = config.storage;
+  if (storage.kind === "local") return `folder ${storage.root}`;
+  if (storage.kind === "r2")
+    return `R2 bucket ${storage.bucket} (binding ${storage.binding}${storage.s3 ? `, S3 API at ${storage.s3.endpoint}` : ""})`;
+  return `bucket ${storage.bucket} at ${storage.endpoint}`;
+}
+
+function isLocal(publicUrl: string): boolean {
+  return ["localhost", "127.0.0.1", "[::1]"].includes(new URL(publicUrl).hostname);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code ? `${error.message} (${code})` : error.message;
+  }
+  return String(error);
+}
+
+/** The settings page's view of `diagnose`, for AppDeps. */
+export function diagnoser(config: Config, built: Built): () => Promise<Diagnosis> {
+  return async () => ({
+    checks: await diagnose(config, built),
+    settings: describeSettings(config),
+  });
+}
