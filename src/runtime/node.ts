@@ -24,6 +24,7 @@ import type { Db } from "../db/schema.ts";
 import { openSqlite } from "../db/sqlite.ts";
 import { createApp } from "../http/app.ts";
 import type { AppDeps } from "../http/env.ts";
+import { diagnoser } from "./diagnose.ts";
 import { loadOrCreateSecrets } from "./secrets.ts";
 
 export interface NodeRuntime {
@@ -106,6 +107,7 @@ export async function buildNodeRuntime(
           }
         : {}),
       ready: () => readiness(db, store),
+      diagnose: diagnoser(config, { db, store }),
       devOutbox:
         config.mail.url !== "outbox:" ? "off" : isLoopback(config.publicUrl) ? "open" : "admin",
       clientIp: (c) => {

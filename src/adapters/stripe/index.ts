@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import { invalidInput } from "../../core/errors.ts";
+import { conflict, invalidInput } from "../../core/errors.ts";
 import type { CheckoutRequest, CheckoutView, Payments, ProviderEvent } from "../../core/ports.ts";
 import { createStripeClient } from "./client.ts";
 import {
@@ -127,7 +127,14 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
     retrieveCheckout,
 
     async refund(paymentIntentId: string) {
-      await stripe.refunds.create({ payment_intent: paymentIntentId });
+      try {
+        await stripe.refunds.create({ payment_intent: paymentIntentId });
+      } catch (error) {
+        // Stripe refusing (already refunded, disputed, ...) is the seller's to read, not an outage.
+        if (isClientError(error))
+          throw conflict(`Stripe refused the refund: ${(error as Error).message}`);
+        throw error;
+      }
     },
 
     events: {
