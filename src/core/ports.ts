@@ -63,6 +63,8 @@ export interface SignedUrlOptions {
  * PUT for a file that fits in one part, otherwise a multipart upload of equal parts.
  */
 export interface DirectUploads {
+  /** Where the presigned URLs point: pages that upload must be allowed to connect there. */
+  readonly origin: string;
   /** Bytes per part for a file of `size` bytes: equal parts (R2), at most 10,000 of them. */
   partSizeFor(size: number): number;
   /** A URL to PUT the whole object to; `headers` are signed in and must be sent as they are. */

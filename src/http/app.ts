@@ -26,6 +26,11 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
         imgSrc: ["'self'", "data:"],
         styleSrc: ["'self'", "'unsafe-inline'"],
         scriptSrc: ["'self'"],
+        // The seller's browser uploads large files straight to the bucket.
+        connectSrc: [
+          "'self'",
+          ...(deps.store.directUploads ? [deps.store.directUploads.origin] : []),
+        ],
         frameAncestors: ["'none'"],
       },
       crossOriginResourcePolicy: false,

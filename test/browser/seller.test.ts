@@ -3,6 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM, launchBrowser, screenshot, signInFromOutbox } from "../support/browser.ts";
 import { cli } from "../support/cli.ts";
+import { startS3Server, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY } from "../support/s3-server.ts";
 import { type RunningServer, startServer } from "../support/server.ts";
 
 /**
@@ -10,6 +11,44 @@ import { type RunningServer, startServer } from "../support/server.ts";
  * creates a product by keyboard, uploads a file and then a new version of it with a progress bar;
  * a buyer who owns the product sees and downloads the new version.
  */
+/** Uploads a file through the page and returns what the progress bar and its text showed. */
+async function upload(page: Page, name: string, bytes: Buffer) {
+  await page.evaluate(() => {
+    const seen: { values: number[]; texts: string[] } = { values: [], texts: [] };
+    const bar = document.getElementById("upload-progress") as HTMLProgressElement;
+    const text = document.getElementById("upload-text") as HTMLElement;
+    new MutationObserver(() => {
+      seen.values.push(bar.value);
+      seen.texts.push(text.textContent ?? "");
+      sessionStorage.setItem("upload", JSON.stringify(seen));
+    }).observe(document.getElementById("upload") as HTMLElement, {
+      attributes: true,
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
+  });
+  await page
+    .getByLabel("File", { exact: true })
+    .setInputFiles({ name, mimeType: "application/zip", buffer: bytes });
+  // Success reloads the page; a failure stays and says why.
+  const outcome = Promise.race([
+    page.waitForEvent("load").then(() => null),
+    page
+      .locator("#upload-text.bad")
+      .waitFor()
+      .then(() => page.locator("#upload-text").innerText()),
+  ]);
+  await page.getByRole("button", { name: "Upload" }).click();
+  const failure = await outcome;
+  if (failure) throw new Error(failure);
+  await page.getByText("File uploaded. Buyers of this product get it from now on.").waitFor();
+  return JSON.parse((await page.evaluate(() => sessionStorage.getItem("upload"))) ?? "{}") as {
+    values: number[];
+    texts: string[];
+  };
+}
+
 describe.skipIf(!CHROMIUM)("a seller in a real browser", () => {
   let server: RunningServer;
   let browser: Browser;
@@ -21,34 +60,6 @@ describe.skipIf(!CHROMIUM)("a seller in a real browser", () => {
     await browser?.close();
     await server?.stop();
   });
-
-  /** Uploads a file through the page and returns what the progress bar and its text showed. */
-  async function upload(page: Page, name: string, bytes: Buffer) {
-    await page.evaluate(() => {
-      const seen: { values: number[]; texts: string[] } = { values: [], texts: [] };
-      const bar = document.getElementById("upload-progress") as HTMLProgressElement;
-      const text = document.getElementById("upload-text") as HTMLElement;
-      new MutationObserver(() => {
-        seen.values.push(bar.value);
-        seen.texts.push(text.textContent ?? "");
-        sessionStorage.setItem("upload", JSON.stringify(seen));
-      }).observe(document.getElementById("upload") as HTMLElement, {
-        attributes: true,
-        childList: true,
-        characterData: true,
-        subtree: true,
-      });
-    });
-    await page
-      .getByLabel("File", { exact: true })
-      .setInputFiles({ name, mimeType: "application/zip", buffer: bytes });
-    await page.getByRole("button", { name: "Upload" }).click();
-    await page.getByText("File uploaded. Buyers of this product get it from now on.").waitFor();
-    return JSON.parse((await page.evaluate(() => sessionStorage.getItem("upload"))) ?? "{}") as {
-      values: number[];
-      texts: string[];
-    };
-  }
 
   it("creates a product, uploads a file and a new version with progress; the buyer downloads the new one", async () => {
     const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
@@ -138,4 +149,76 @@ describe.skipIf(!CHROMIUM)("a seller in a real browser", () => {
     );
     await context.close();
   });
+});
+
+describe.skipIf(!CHROMIUM)("a seller uploading straight to S3 from the browser", () => {
+  const corsOrigins: string[] = [];
+  let s3: Awaited<ReturnType<typeof startS3Server>>;
+  let server: RunningServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    s3 = await startS3Server({ corsOrigins });
+    server = await startServer(["--demo"], {
+      STORAGE_URL: "s3://bucket",
+      S3_ENDPOINT: s3.url,
+      S3_REGION: "us-east-1",
+      S3_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID,
+      S3_SECRET_ACCESS_KEY: TEST_SECRET_ACCESS_KEY,
+    });
+    corsOrigins.push(server.url);
+    browser = await launchBrowser();
+  }, 30_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await s3?.close();
+  });
+
+  it("sends a large file in presigned parts and a small one in one presigned PUT, never through the app", async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto(`${server.url}/auth/login`);
+    await signInFromOutbox(page, server.url, "seller@example.com");
+    await page.goto(`${server.url}/admin/products/starter-kit`);
+
+    const big = Buffer.alloc(20 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32BE(i, i);
+    const shown = await upload(page, "assets.zip", big);
+    expect(shown.values.at(-1)).toBe(100);
+    expect(shown.texts.some((t) => /Uploading assets\.zip: \d/.test(t))).toBe(true);
+    const parts = s3.log.filter((e) => e.method === "PUT" && /partNumber=/.test(e.url));
+    expect(parts.map((e) => [e.auth, e.status])).toEqual([
+      ["query", 200],
+      ["query", 200],
+      ["query", 200],
+    ]);
+
+    await upload(page, "guide.pdf", Buffer.from("%PDF-1.7 small guide"));
+    const single = s3.log.filter(
+      (e) => e.method === "PUT" && e.url.includes("X-Amz-Signature") && !/partNumber=/.test(e.url),
+    );
+    expect(single.map((e) => e.status)).toEqual([200]);
+    const rows = page.getByRole("region", { name: "Files" }).locator("tbody tr");
+    expect(await rows.allInnerTexts()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/assets\.zip[\s\S]*20 MB/),
+        expect.stringMatching(/guide\.pdf/),
+      ]),
+    );
+    await context.close();
+
+    expect((await cli(["grant", "big@example.com", "starter-kit"], server.env)).code).toBe(0);
+    const buyerContext = await browser.newContext({ acceptDownloads: true });
+    const buyer = await buyerContext.newPage();
+    await buyer.goto(`${server.url}/auth/login`);
+    await signInFromOutbox(buyer, server.url, "big@example.com");
+    await buyer.goto(`${server.url}/library`);
+    const [download] = await Promise.all([
+      buyer.waitForEvent("download"),
+      buyer.getByRole("link", { name: "Download assets.zip" }).click(),
+    ]);
+    expect((await readFile((await download.path()) as string)).equals(big)).toBe(true);
+    await buyerContext.close();
+  }, 90_000);
 });

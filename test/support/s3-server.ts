@@ -24,6 +24,9 @@ export interface S3ServerOptions {
   buckets?: string[];
   /** Smallest part but the last of a multipart upload (S3: 5 MiB). */
   minPartSize?: number;
+  /** The bucket's CORS rule: pages on these origins may PUT, POST, GET and read the ETag (read
+   * at each request, so a test may add its server's origin later). */
+  corsOrigins?: string[];
 }
 
 export interface S3LogEntry {
@@ -599,6 +602,25 @@ export async function startS3Server(options: S3ServerOptions = {}) {
     res.on("finish", () => {
       entry.status = res.statusCode;
     });
+    const origin = req.headers.origin;
+    const corsAllowed = Boolean(origin && options.corsOrigins?.includes(origin));
+    if (corsAllowed) {
+      res.setHeader("Access-Control-Allow-Origin", origin as string);
+      res.setHeader("Access-Control-Expose-Headers", "ETag");
+      res.setHeader("Vary", "Origin");
+    }
+    if (req.method === "OPTIONS") {
+      // A preflight carries no signature; the bucket's CORS rule alone answers it.
+      if (!corsAllowed)
+        return void res.writeHead(403).end("CORSResponse: This CORS request is not allowed.");
+      res.setHeader("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST");
+      res.setHeader(
+        "Access-Control-Allow-Headers",
+        req.headers["access-control-request-headers"] ?? "*",
+      );
+      res.setHeader("Access-Control-Max-Age", "600");
+      return void res.writeHead(200).end();
+    }
     handle(req, res, entry).catch((error: unknown) => {
       const failure =
         error instanceof S3Failure

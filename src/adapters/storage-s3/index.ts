@@ -123,6 +123,7 @@ export class S3ObjectStore implements ObjectStore {
    */
   get directUploads(): DirectUploads {
     return {
+      origin: new URL(this.presigner.objectUrl("x")).origin,
       partSizeFor: (size) => this.#partSizeFor(size),
       presignPut: (key, opts) => this.presignPut(key, opts),
       createMultipartUpload: (key, opts) => this.createMultipartUpload(key, opts),
