@@ -171,11 +171,10 @@ function EntitlementTable(props: { owner: string; rows: EntitlementView[]; back:
               <form method="post" action="/admin/customers/revoke" class="inline-form">
                 <input type="hidden" name="entitlement" value={e.id} />
                 <input type="hidden" name="email" value={props.back} />
-                <label class="sr-only" for={`reason-${e.id}`}>
-                  Reason for revoking {e.product_name}
-                </label>
+                {/* A visually hidden <label> here would escape the table's scroll box. */}
                 <input
                   id={`reason-${e.id}`}
+                  aria-label={`Reason for revoking ${e.product_name} (optional)`}
                   name="reason"
                   type="text"
                   maxlength={200}

@@ -1,6 +1,6 @@
 import type { Diagnosis, HealthStatus } from "../../http/env.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { Badge, DataTable } from "./ui.tsx";
+import { Badge } from "./ui.tsx";
 
 const TONE: Record<HealthStatus, { tone: "ok" | "warn" | "bad"; label: string }> = {
   ok: { tone: "ok", label: "ok" },
@@ -23,17 +23,21 @@ export function SettingsPage(props: AdminPageProps & { diagnosis: Diagnosis | nu
             These are the checks of <code>npx tollgate doctor</code>, run just now.
           </p>
           <h2>Checks</h2>
-          <DataTable caption="Checks" head={["Result", "Area", "What the check found"]} empty="">
-            {checks.map((c) => (
-              <tr>
-                <td>
-                  <Badge tone={TONE[c.status].tone}>{TONE[c.status].label}</Badge>
-                </td>
-                <td>{c.area}</td>
-                <td class="wrap">{c.text}</td>
-              </tr>
-            ))}
-          </DataTable>
+          <div class="card">
+            <table class="facts">
+              <caption class="sr-only">Checks</caption>
+              <tbody>
+                {checks.map((c) => (
+                  <tr>
+                    <th scope="row">
+                      <Badge tone={TONE[c.status].tone}>{TONE[c.status].label}</Badge> {c.area}
+                    </th>
+                    <td>{c.text}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           <h2>This shop's settings</h2>
           <p class="muted">
             Set with environment variables when the shop starts. Secrets (keys, passwords, the

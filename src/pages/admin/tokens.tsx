@@ -206,7 +206,12 @@ function Created({ link }: { link: CreatedLink }) {
       </p>
       <div class="field">
         <label for="created-url">Download link</label>
-        <input id="created-url" type="text" readonly value={link.url} class="copy" />
+        <div class="actions">
+          <input id="created-url" type="text" readonly value={link.url} class="copy" />
+          <button type="button" class="secondary small" data-copy="created-url">
+            Copy link
+          </button>
+        </div>
       </div>
       <p class="muted" style="margin:0">
         Copy it now: it is shown only this once, and the shop keeps only a fingerprint of it.
