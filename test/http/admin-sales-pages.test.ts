@@ -239,6 +239,28 @@ describe.each(dialects)("seller sales pages on %s", (dialect) => {
     expect(textOf(await twice.text())).toContain("This order has already been refunded.");
   });
 
+  it("sends the seller to Stripe's dashboard to refund a subscription", async () => {
+    const monthly = await h.createProduct({
+      name: "Monthly Kit",
+      kind: "subscription",
+      interval: "month",
+      price: { amount: 900, currency: "usd" },
+    });
+    const email = uniqueEmail("subscriber");
+    const started = await buy(h, monthly.slug, email);
+    const body = textOf((await page(`/admin/orders/${started.orderId}`)).html);
+    expect(body).toMatch(/Subscription sub_\w+/);
+    expect(body).toContain("This is a subscription: cancel or refund it in Stripe's dashboard.");
+    expect(body).not.toContain("Refund $9.00");
+    const refused = await post(`/admin/orders/${started.orderId}/refund`, {});
+    expect(refused.status).toBe(400);
+    expect(textOf(await refused.text())).toContain(
+      "This order is a subscription. Cancel or refund it in Stripe's dashboard",
+    );
+    expect(await orderStatus(h, started.orderId)).toBe("paid");
+    expect((await entitlementsOf(h, email))[0]?.status).toBe("active");
+  });
+
   it("grants and revokes access from the customers page; a bad form comes back and writes nothing", async () => {
     const email = uniqueEmail("gift");
     const bad = await post("/admin/customers/grant", {
