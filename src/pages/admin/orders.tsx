@@ -7,14 +7,14 @@ import { OrderStatus } from "./dashboard.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { ActionButton, Badge, DataTable, FormError } from "./ui.tsx";
 
-export const ORDER_STATUSES: Status[] = [
+export const ORDER_STATUSES = [
   "paid",
   "pending",
   "refunded",
   "disputed",
   "failed",
   "abandoned",
-];
+] as const satisfies readonly Status[];
 
 const MEANING: Record<Status, string> = {
   paid: "Paid: the buyer has access.",

@@ -23,9 +23,7 @@ const NOTICES = {
 
 const ordersQuery = z.object({
   status: z
-    .union([z.literal(""), z.enum(ORDER_STATUSES as [string, ...string[]])], {
-      error: `must be one of ${ORDER_STATUSES.join(", ")}`,
-    })
+    .enum(["", ...ORDER_STATUSES], { error: `must be one of ${ORDER_STATUSES.join(", ")}` })
     .default(""),
   email: z.string().trim().max(254).default(""),
   before: z.string().max(100).optional(),
@@ -40,7 +38,7 @@ export const orderPages = new Hono<HonoEnv>()
       ctx: c.get("ctx"),
       input: {
         limit: query.limit + 1,
-        ...(query.status ? { status: query.status as never } : {}),
+        ...(query.status ? { status: query.status } : {}),
         ...(query.email ? { email: query.email } : {}),
         ...(query.before ? { before: query.before } : {}),
       },
