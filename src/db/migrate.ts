@@ -1,10 +1,12 @@
 import { type Kysely, type Migration, type MigrationResult, Migrator, sql } from "kysely";
 import * as m0001 from "./migrations/0001_initial.ts";
+import * as m0002 from "./migrations/0002_seller_indexes.ts";
 import type { Database, Db } from "./schema.ts";
 
 // Imported statically so the Workers bundle carries them too.
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
+  "0002_seller_indexes": m0002,
 };
 
 const PG_MIGRATION_LOCK = 7_413_100; // any constant; shared by every Tollgate process

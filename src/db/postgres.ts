@@ -12,7 +12,7 @@ export interface PostgresOptions {
 
 const INT8_OID = 20;
 // bigint columns hold epoch milliseconds and byte sizes, all far below 2^53.
-const types = {
+export const types = {
   getTypeParser: ((oid: number, format?: string) =>
     oid === INT8_OID && format !== "binary"
       ? Number

@@ -1,12 +1,14 @@
 import { sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.ts";
-import { migrateToLatest, pendingMigrations } from "../../src/db/migrate.ts";
+import { migrateToLatest, migrations, pendingMigrations } from "../../src/db/migrate.ts";
 import { openPostgres } from "../../src/db/postgres.ts";
 import type { Db } from "../../src/db/schema.ts";
 import { openSqlite } from "../../src/db/sqlite.ts";
 import { cli } from "../support/cli.ts";
 import { dialects, freshDatabase, type TestDatabase } from "../support/databases.ts";
+
+const ALL = Object.keys(migrations);
 
 function open(database: TestDatabase): Db {
   const config = parseConfig({ DATABASE_URL: database.url });
@@ -28,8 +30,8 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       () => database.drop(),
       () => db.destroy(),
     );
-    expect(await pendingMigrations(db, dialect)).toEqual(["0001_initial"]);
-    expect(await migrateToLatest(db, dialect)).toEqual(["0001_initial"]);
+    expect(await pendingMigrations(db, dialect)).toEqual(ALL);
+    expect(await migrateToLatest(db, dialect)).toEqual(ALL);
     expect(await migrateToLatest(db, dialect)).toEqual([]);
     expect(await pendingMigrations(db, dialect)).toEqual([]);
     const tables = (await db.introspection.getTables()).map((t) => t.name).sort();
@@ -57,7 +59,7 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       const dbs = Array.from({ length: 4 }, () => open(database));
       cleanup.push(...dbs.map((db) => () => db.destroy()));
       const applied = await Promise.all(dbs.map((db) => migrateToLatest(db, dialect)));
-      expect(applied.flat()).toEqual(["0001_initial"]);
+      expect(applied.flat()).toEqual(ALL);
       return;
     }
     // better-sqlite3 blocks its thread while it waits for a lock, so SQLite needs real processes.
@@ -67,7 +69,7 @@ describe.each(dialects)("migrations on %s", (dialect) => {
     const outputs = runs.map((r) => r.stdout.trim()).sort();
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
     expect(outputs).toEqual([
-      "Applied: 0001_initial",
+      `Applied: ${ALL.join(", ")}`,
       "The database is up to date.",
       "The database is up to date.",
     ]);

@@ -52,7 +52,7 @@ export function DashboardPage(
           <h2 id="failed">Webhook deliveries that failed</h2>
           <p class="notice bad">
             These events were not applied. Fix the cause, then replay them on the{" "}
-            <a href="/admin/webhooks">webhooks page</a>; Stripe also retries on its own.
+            <a href="/admin/webhooks?status=failed">webhooks page</a>; Stripe also retries on its own.
           </p>
           <DataTable caption="Failed webhook events" head={["Received", "Event", "Error"]} empty="">
             {props.failedEvents.map((e) => (

@@ -46,7 +46,7 @@ main.wide,header.site .bar.wide{max-width:1200px}
 .admin-nav{display:flex;gap:4px;overflow-x:auto;margin:0 0 20px;padding:0 0 4px;border-bottom:1px solid var(--line)}
 .admin-nav a{padding:10px 12px;border-radius:8px 8px 0 0;text-decoration:none;color:var(--muted);white-space:nowrap;font-weight:600}
 .admin-nav a[aria-current=page]{color:var(--brand);box-shadow:inset 0 -3px 0 var(--brand)}
-.scroll{overflow-x:auto;border:1px solid var(--line);border-radius:var(--radius);margin:0 0 16px}
+.scroll{position:relative;overflow-x:auto;border:1px solid var(--line);border-radius:var(--radius);margin:0 0 16px}
 .scroll table{border:0}
 table.wide td,table.wide th{white-space:nowrap}
 table.wide td.wrap{white-space:normal;min-width:200px}
