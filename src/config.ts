@@ -167,9 +167,27 @@ const schema = z.object({
       .string()
       .default("file:./data/files")
       .refine(
-        (v) => /^file:.+/.test(v) || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/?$/.test(v),
-        "must be file:<folder> or s3://<bucket>",
+        (v) => /^file:.+/.test(v) || /^(s3|r2):\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/?$/.test(v),
+        "must be file:<folder> or s3://<bucket> (on Cloudflare Workers: r2://<bucket>)",
       ),
+  ),
+  // The Worker's R2 bucket binding (wrangler.jsonc), used with STORAGE_URL=r2://<bucket>.
+  R2_BINDING: z.preprocess(
+    empty,
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a binding name like FILES")
+      .default("FILES"),
+  ),
+  // Names R2's S3 endpoint, https://<account>.r2.cloudflarestorage.com, when S3_ENDPOINT is unset.
+  R2_ACCOUNT_ID: z.preprocess(
+    empty,
+    z
+      .string()
+      .trim()
+      .regex(/^[a-f0-9]{32}$/, "must be the 32-character Cloudflare account id")
+      .optional(),
   ),
   S3_ENDPOINT: url(["http:", "https:"], "https://<account>.r2.cloudflarestorage.com"),
   S3_REGION: optionalText,
@@ -287,13 +305,13 @@ export interface Config {
   };
   storage:
     | { kind: "local"; root: string }
+    | ({ kind: "s3"; bucket: string } & S3Access)
     | {
-        kind: "s3";
+        /** Cloudflare Workers: the bucket through its binding, plus R2's S3 API when keys are set. */
+        kind: "r2";
         bucket: string;
-        endpoint: string;
-        region: string;
-        accessKeyId: string;
-        secretAccessKey: string;
+        binding: string;
+        s3: S3Access | null;
       };
   delivery: {
     mode: "redirect" | "proxy";
@@ -311,6 +329,13 @@ export interface Config {
   sessionSecret?: string;
   adminEmails: string[];
   adminToken?: string;
+}
+
+export interface S3Access {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
 }
 
 export function parseConfig(env: Env): Config {
@@ -340,6 +365,24 @@ function missingCompanions(env: Env): { variable: string; message: string }[] {
     need("S3_ACCESS_KEY_ID", "with s3:// storage");
     need("S3_SECRET_ACCESS_KEY", "with s3:// storage");
   }
+  if (env.STORAGE_URL?.trim().startsWith("r2:")) {
+    // The binding streams files; the S3 API (R2 API keys) is only for signed URLs and uploads.
+    const why =
+      env.DELIVERY_MODE?.trim() === "redirect"
+        ? "with r2:// storage in redirect mode (an R2 API token's keys)"
+        : given("S3_ACCESS_KEY_ID") || given("S3_SECRET_ACCESS_KEY")
+          ? "together with the other R2 API key"
+          : null;
+    if (why) {
+      need("S3_ACCESS_KEY_ID", why);
+      need("S3_SECRET_ACCESS_KEY", why);
+      if (!given("S3_ENDPOINT") && !given("R2_ACCOUNT_ID"))
+        problems.push({
+          variable: "R2_ACCOUNT_ID",
+          message: `is required ${why} (or S3_ENDPOINT=https://<account>.r2.cloudflarestorage.com)`,
+        });
+    }
+  }
   if (env.AUTH?.trim() === "supabase") {
     need("SUPABASE_URL", "when AUTH=supabase");
     need("SUPABASE_ANON_KEY", "when AUTH=supabase");
@@ -363,19 +406,25 @@ function missingCompanions(env: Env): { variable: string; message: string }[] {
 
 function assemble(v: Parsed): Config {
   let storage: Config["storage"];
+  const endpoint =
+    v.S3_ENDPOINT ??
+    (v.R2_ACCOUNT_ID ? `https://${v.R2_ACCOUNT_ID}.r2.cloudflarestorage.com` : undefined);
+  const region =
+    v.S3_REGION ?? (endpoint?.includes(".r2.cloudflarestorage.com") ? "auto" : "us-east-1");
+  const access: S3Access = {
+    endpoint: endpoint ?? `https://s3.${region}.amazonaws.com`,
+    region,
+    accessKeyId: v.S3_ACCESS_KEY_ID ?? "",
+    secretAccessKey: v.S3_SECRET_ACCESS_KEY ?? "",
+  };
+  const bucket = v.STORAGE_URL.slice("s3://".length).replace(/\/$/, "");
   if (v.STORAGE_URL.startsWith("file:")) {
     storage = { kind: "local", root: v.STORAGE_URL.slice("file:".length) };
+  } else if (v.STORAGE_URL.startsWith("r2:")) {
+    const s3 = v.S3_ACCESS_KEY_ID && endpoint ? access : null;
+    storage = { kind: "r2", bucket, binding: v.R2_BINDING, s3 };
   } else {
-    const region =
-      v.S3_REGION ?? (v.S3_ENDPOINT?.includes(".r2.cloudflarestorage.com") ? "auto" : "us-east-1");
-    storage = {
-      kind: "s3",
-      bucket: v.STORAGE_URL.slice("s3://".length).replace(/\/$/, ""),
-      endpoint: v.S3_ENDPOINT ?? `https://s3.${region}.amazonaws.com`,
-      region,
-      accessKeyId: v.S3_ACCESS_KEY_ID ?? "",
-      secretAccessKey: v.S3_SECRET_ACCESS_KEY ?? "",
-    };
+    storage = { kind: "s3", bucket, ...access };
   }
 
   let auth: Config["auth"] = { kind: "builtin" };
@@ -399,7 +448,8 @@ function assemble(v: Parsed): Config {
     },
     storage,
     delivery: {
-      mode: v.DELIVERY_MODE ?? (storage.kind === "local" ? "proxy" : "redirect"),
+      // Streaming from the R2 binding costs no signing and no extra hop (DESIGN section 7).
+      mode: v.DELIVERY_MODE ?? (storage.kind === "s3" ? "redirect" : "proxy"),
       urlTtlSeconds: v.DOWNLOAD_URL_TTL,
       tokenTtlSeconds: v.DOWNLOAD_TOKEN_TTL,
       tokenMaxUses: v.DOWNLOAD_TOKEN_MAX_USES ?? null,

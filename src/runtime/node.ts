@@ -2,13 +2,8 @@ import { createHmac } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { sql } from "kysely";
-import { supabaseAuthApi } from "../adapters/auth-supabase/api.ts";
-import { supabaseVerifier } from "../adapters/auth-supabase/index.ts";
 import { nodeCrypto } from "../adapters/crypto-node/index.ts";
 import { consoleLogger } from "../adapters/log-console/index.ts";
-import { httpMailer } from "../adapters/mail-http/index.ts";
-import { outboxMailer } from "../adapters/mail-outbox/index.ts";
 import { smtpMailer } from "../adapters/mail-smtp/index.ts";
 import { LocalObjectStore } from "../adapters/storage-local/index.ts";
 import { S3ObjectStore } from "../adapters/storage-s3/index.ts";
@@ -16,7 +11,7 @@ import { nodeSigningCrypto } from "../adapters/storage-s3/node.ts";
 import { stripePayments } from "../adapters/stripe/index.ts";
 import { startLocalStripe } from "../adapters/stripe-local/index.ts";
 import { type Config, ConfigError } from "../config.ts";
-import { type Ctx, type Deps, system } from "../core/context.ts";
+import { type Ctx, system } from "../core/context.ts";
 import type { Clock, Logger, Mailer, ObjectStore, Payments } from "../core/ports.ts";
 import { migrateToLatest } from "../db/migrate.ts";
 import { openPostgres } from "../db/postgres.ts";
@@ -24,6 +19,7 @@ import type { Db } from "../db/schema.ts";
 import { openSqlite } from "../db/sqlite.ts";
 import { createApp } from "../http/app.ts";
 import type { AppDeps } from "../http/env.ts";
+import { assembleDeps, openWebMailer } from "./deps.ts";
 import { diagnoser } from "./diagnose.ts";
 import { loadOrCreateSecrets } from "./secrets.ts";
 
@@ -72,7 +68,7 @@ export async function buildNodeRuntime(
       log,
       closers,
     );
-    const deps: Deps = {
+    const { deps, appDeps } = await assembleDeps(config, {
       db,
       store,
       crypto: nodeCrypto,
@@ -80,36 +76,9 @@ export async function buildNodeRuntime(
       mailer,
       payments,
       log,
-      settings: {
-        publicUrl: config.publicUrl,
-        shopName: config.shopName,
-        delivery: config.delivery,
-        maxUploadBytes: config.maxUploadBytes,
-        uploadSecret: createHmac("sha256", sessionSecret).update("direct-uploads").digest("hex"),
-        adminEmails: config.adminEmails,
-        refundRevokesAccess: config.refundRevokesAccess,
-      },
-    };
-    const appDeps: AppDeps = {
-      ...deps,
+      sessionSecret,
       ...(adminToken ? { adminToken } : {}),
       ...(store instanceof LocalObjectStore ? { localFiles: store } : {}),
-      ...(config.auth.kind === "supabase"
-        ? {
-            supabase: {
-              verifier: supabaseVerifier({
-                url: config.auth.url,
-                anonKey: config.auth.anonKey,
-                now: clock.now,
-              }),
-              api: supabaseAuthApi({ url: config.auth.url, anonKey: config.auth.anonKey }),
-            },
-          }
-        : {}),
-      ready: () => readiness(db, store),
-      diagnose: diagnoser(config, { db, store }),
-      devOutbox:
-        config.mail.url !== "outbox:" ? "off" : isLoopback(config.publicUrl) ? "open" : "admin",
       clientIp: (c) => {
         try {
           return getConnInfo(c).remote.address ?? null;
@@ -117,7 +86,8 @@ export async function buildNodeRuntime(
           return null;
         }
       },
-    };
+      diagnose: diagnoser(config, { db, store }),
+    });
     return {
       config,
       deps: appDeps,
@@ -233,6 +203,14 @@ function openStore(config: Config, secret: string, now: () => number): ObjectSto
     mkdirSync(resolve(config.storage.root), { recursive: true });
     return new LocalObjectStore(config.storage.root, secret, config.publicUrl, now);
   }
+  if (config.storage.kind === "r2") {
+    throw new ConfigError([
+      {
+        variable: "STORAGE_URL",
+        message: `r2://${config.storage.bucket} reaches R2 through a Workers binding; on Node use s3://${config.storage.bucket} with S3_ENDPOINT=https://<account>.r2.cloudflarestorage.com`,
+      },
+    ]);
+  }
   const { endpoint, bucket, region, accessKeyId, secretAccessKey } = config.storage;
   return new S3ObjectStore({
     endpoint,
@@ -247,28 +225,8 @@ function openStore(config: Config, secret: string, now: () => number): ObjectSto
 }
 
 /** The outbox offline; SMTP or an HTTP mail API in production, as MAIL_URL's scheme says. */
-function openMailer(config: Config, deps: Parameters<typeof outboxMailer>[0]): Mailer {
-  const { kind, url, from, apiKey } = config.mail;
-  if (kind === "smtp") return smtpMailer({ url, from });
-  if (kind === "http") return httpMailer({ url, from, apiKey: apiKey ?? "" });
-  return outboxMailer(deps);
-}
-
-async function readiness(db: Db, store: ObjectStore) {
-  const check = async (name: string, fn: () => Promise<unknown>) => {
-    try {
-      await fn();
-      return { name, ok: true };
-    } catch (error) {
-      return { name, ok: false, error: error instanceof Error ? error.message : String(error) };
-    }
-  };
-  return Promise.all([
-    check("database", () => sql`select 1`.execute(db)),
-    check("storage", () => store.check()),
-  ]);
-}
-
-function isLoopback(publicUrl: string): boolean {
-  return ["localhost", "127.0.0.1", "[::1]"].includes(new URL(publicUrl).hostname);
+function openMailer(config: Config, deps: Parameters<typeof openWebMailer>[1]): Mailer {
+  return (
+    openWebMailer(config, deps) ?? smtpMailer({ url: config.mail.url, from: config.mail.from })
+  );
 }

@@ -20,3 +20,8 @@ export function createStripeClient(opts: StripeClientOptions): Stripe {
   if (opts.useFetch) config.httpClient = Stripe.createFetchHttpClient();
   return new Stripe(opts.secretKey, config);
 }
+
+/** Webhook HMAC through crypto.subtle, for the async check on Workers (no node:crypto there). */
+export function subtleCryptoProvider() {
+  return Stripe.createSubtleCryptoProvider();
+}

@@ -1,7 +1,7 @@
 import type Stripe from "stripe";
 import { conflict, invalidInput } from "../../core/errors.ts";
 import type { CheckoutRequest, CheckoutView, Payments, ProviderEvent } from "../../core/ports.ts";
-import { createStripeClient } from "./client.ts";
+import { createStripeClient, subtleCryptoProvider } from "./client.ts";
 import {
   checkoutView,
   HANDLED_EVENT_TYPES,
@@ -28,6 +28,7 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
     apiUrl: opts.apiUrl,
     useFetch: opts.runtime === "workers",
   });
+  const webhookCrypto = opts.runtime === "workers" ? subtleCryptoProvider() : undefined;
 
   const lookups: StripeLookups = {
     checkout: retrieveCheckout,
@@ -147,7 +148,7 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
             signatureHeader,
             opts.webhookSecret,
             WEBHOOK_TOLERANCE_S,
-            undefined,
+            webhookCrypto,
             nowMs,
           ] as const;
           event =

@@ -1,0 +1,185 @@
+/**
+ * `npm run build:worker`: bundles src/runtime/worker.ts for Cloudflare Workers into
+ * dist/worker/index.js, prints its size and gzip size, and fails above the budget.
+ */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { builtinModules } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { build, type Plugin } from "esbuild";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const ENTRY = join(ROOT, "src/runtime/worker.ts");
+export const DEFAULT_OUTFILE = join(ROOT, "dist/worker/index.js");
+/** Workers' free plan allows 3 MB gzip; ours is far smaller, and staying small keeps cold starts quick. */
+export const BUDGET_GZIP_BYTES = 200 * 1024;
+
+/**
+ * Node's modules stay imports, as `node:x`, for workerd's nodejs_compat to provide; pg asks for
+ * them with require(), which an ES module cannot do, so a require() gets a small module that
+ * imports the module and hands over its default export, as Node's require() would.
+ * `cloudflare:sockets` is workerd's own.
+ */
+const runtimeModules: Plugin = {
+  name: "runtime-modules",
+  setup(b) {
+    const names = builtinModules.filter((m) => !m.startsWith("_")).join("|");
+    b.onResolve({ filter: new RegExp(`^(node:)?(${names})(/.*)?$`) }, (args) => {
+      const path = args.path.startsWith("node:") ? args.path : `node:${args.path}`;
+      if (args.kind === "require-call") return { path, namespace: "node-require" };
+      return { path, external: true };
+    });
+    b.onLoad({ filter: /.*/, namespace: "node-require" }, (args) => ({
+      contents: `import m from ${JSON.stringify(args.path)}; module.exports = m;`,
+      loader: "js",
+    }));
+    b.onResolve({ filter: /^cloudflare:/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
+/**
+ * Code the Worker never runs, left out so the bundle stays within budget (the tests run the
+ * bundle, so anything cut that is needed shows there). Each rule replaces one module's source.
+ */
+const TRIMS: { why: string; filter: RegExp; contents: (source: string) => string }[] = [
+  {
+    why: "`import { z }` keeps zod's messages in some fifty languages; Tollgate speaks English",
+    filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/,
+    contents: () => 'export { default as en } from "./en.js";',
+  },
+  {
+    why: "zod's schema compiler and JSON Schema conversions: features Tollgate never calls",
+    filter:
+      /[\\/]zod[\\/]v4[\\/](core[\\/](compile|json-schema-processors|to-json-schema|json-schema-generator)|classic[\\/]from-json-schema)\.js$/,
+    // Schemas make these two methods up front (on `~standard`); the methods throw when called.
+    contents: (source) =>
+      throwingExports(source, "zod", [
+        "createToJSONSchemaMethod",
+        "createStandardJSONSchemaMethod",
+      ]),
+  },
+  {
+    why: "Stripe's v2 event-notification handler: Tollgate verifies v1 webhook events",
+    filter: /[\\/]stripe[\\/]esm[\\/]StripeEventNotificationHandler\.js$/,
+    contents: (source) => throwingExports(source, "stripe"),
+  },
+  {
+    why: "pg's native bindings and its Pool: Workers load no addons, and connections come from Hyperdrive",
+    filter: /[\\/]node_modules[\\/](pg[\\/]lib[\\/]native[\\/]index|pg-pool[\\/]index)\.js$/,
+    contents: () => "module.exports = class Unavailable {};",
+  },
+  {
+    why: "Stripe's SDK builds every API resource; the adapter calls these few (src/adapters/stripe)",
+    filter: /[\\/]stripe[\\/]esm[\\/]resources[\\/].+\.js$/,
+    contents: (source) => stripeResourceStub(source),
+  },
+];
+
+/** Stripe resources the adapter calls; every other resource becomes a class without methods. */
+export const STRIPE_RESOURCES = [
+  "Checkout/Sessions",
+  "Charges",
+  "Events",
+  "InvoicePayments",
+  "Invoices",
+  "PaymentIntents",
+  "Refunds",
+];
+
+function stripeResourceStub(source: string): string {
+  const name = /^export class (\w+Resource) extends StripeResource \{/m.exec(source)?.[1];
+  const base = /^import \{ StripeResource \} from '([^']+)';/m.exec(source)?.[1];
+  if (!name || !base) return source;
+  return `import { StripeResource } from '${base}';\nexport class ${name} extends StripeResource {}`;
+}
+
+/** The module's exports, each a function that throws when called (factories: when what they make is). */
+function throwingExports(source: string, what: string, factories: string[] = []): string {
+  const names = new Set<string>();
+  for (const [, name] of source.matchAll(/^export (?:async )?(?:function|const|class|let) (\w+)/gm))
+    names.add(name as string);
+  for (const [, list] of source.matchAll(/^export \{([^}]*)\}/gm))
+    for (const item of (list as string).split(","))
+      if (item.trim())
+        names.add(
+          item
+            .trim()
+            .split(/\s+as\s+/)
+            .pop() as string,
+        );
+  const fail = (name: string) => `throw new Error("${what}: ${name} is not in the Worker build");`;
+  return [...names]
+    .map((name) =>
+      factories.includes(name)
+        ? `export function ${name}() { return () => { ${fail(name)} }; }`
+        : `export function ${name}() { ${fail(name)} }`,
+    )
+    .join("\n");
+}
+
+const trims: Plugin = {
+  name: "trims",
+  setup(b) {
+    const keep = new RegExp(
+      `[\\\\/]resources[\\\\/](${STRIPE_RESOURCES.join("|").replaceAll("/", "[\\\\/]")})\\.js$`,
+    );
+    for (const trim of TRIMS) {
+      b.onLoad({ filter: trim.filter }, async (args) => {
+        if (keep.test(args.path)) return undefined;
+        return { contents: trim.contents(await readFile(args.path, "utf8")), loader: "js" };
+      });
+    }
+  },
+};
+
+export interface WorkerBundle {
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+}
+
+export async function buildWorker(outfile = DEFAULT_OUTFILE): Promise<WorkerBundle> {
+  const result = await build({
+    entryPoints: [ENTRY],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    // The packages' Workers builds: stripe's fetch/SubtleCrypto build, pg-cloudflare's sockets.
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    minify: true,
+    sourcemap: "external",
+    legalComments: "none",
+    write: false,
+    logLevel: "warning",
+    plugins: [runtimeModules, trims],
+    charset: "utf8",
+  });
+  await mkdir(dirname(outfile), { recursive: true });
+  let code: Uint8Array | null = null;
+  for (const file of result.outputFiles) {
+    await writeFile(file.path, file.contents);
+    if (file.path === outfile) code = file.contents;
+  }
+  if (!code) throw new Error("esbuild wrote no bundle");
+  return { file: outfile, bytes: code.byteLength, gzipBytes: gzipSync(code).byteLength };
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const bundle = await buildWorker();
+  const over = bundle.gzipBytes > BUDGET_GZIP_BYTES;
+  console.log(
+    `${bundle.file.slice(ROOT.length + 1)}: ${kb(bundle.bytes)}, ${kb(bundle.gzipBytes)} gzip (budget ${kb(BUDGET_GZIP_BYTES)} gzip)`,
+  );
+  if (over) {
+    console.error(
+      `The Worker bundle is ${kb(bundle.gzipBytes - BUDGET_GZIP_BYTES)} over its gzip budget.`,
+    );
+    process.exitCode = 1;
+  }
+}

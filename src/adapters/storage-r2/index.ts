@@ -1,0 +1,144 @@
+import { AppError, tooLarge } from "../../core/errors.ts";
+import type {
+  ByteRange,
+  DirectUploads,
+  ObjectBody,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  SignedUrlOptions,
+} from "../../core/ports.ts";
+import type { S3ObjectStore } from "../storage-s3/index.ts";
+import { PartReader } from "../storage-s3/parts.ts";
+import type { R2Bucket, R2Object } from "./binding.ts";
+
+export type { R2Bucket } from "./binding.ts";
+
+const MiB = 1024 * 1024;
+/** R2 wants every part but the last the same size, and at least 5 MiB. */
+const PART_SIZE = 8 * MiB;
+const MAX_PARTS = 10_000;
+
+export interface R2StoreOptions {
+  /** The Worker's R2 bucket binding. */
+  bucket: R2Bucket;
+  /**
+   * The same bucket through R2's S3 API (`<account>.r2.cloudflarestorage.com`, R2 API keys), for
+   * presigned download URLs (redirect mode) and direct uploads. Without it, files can only be
+   * streamed through the Worker (proxy mode).
+   */
+  s3?: S3ObjectStore;
+}
+
+/**
+ * Private files in R2 through the Worker's bucket binding: no signing and no extra hop on the
+ * proxy path. Bodies stream in both directions; uploads of more than one part go multipart, so
+ * a Worker's memory holds at most one part whatever the file's size.
+ */
+export class R2BindingStore implements ObjectStore {
+  readonly kind = "r2-binding";
+  readonly #bucket: R2Bucket;
+  readonly #s3: S3ObjectStore | undefined;
+
+  constructor(opts: R2StoreOptions) {
+    this.#bucket = opts.bucket;
+    this.#s3 = opts.s3;
+  }
+
+  get directUploads(): DirectUploads | undefined {
+    return this.#s3?.directUploads;
+  }
+
+  async put(
+    key: string,
+    body: ReadableStream<Uint8Array>,
+    opts: PutOptions,
+  ): Promise<{ size: number }> {
+    const limit = opts.maxBytes ?? Number.POSITIVE_INFINITY;
+    const partSize = Number.isFinite(limit)
+      ? Math.max(PART_SIZE, Math.ceil(limit / MAX_PARTS / MiB) * MiB)
+      : PART_SIZE;
+    const httpMetadata = {
+      contentType: opts.contentType,
+      contentDisposition: opts.contentDisposition,
+    };
+    const reader = body.getReader();
+    const parts = new PartReader(reader, partSize, limit);
+    let upload: Awaited<ReturnType<R2Bucket["createMultipartUpload"]>> | null = null;
+    try {
+      let part = await parts.next();
+      if (part.last) {
+        await this.#bucket.put(key, part.bytes, { httpMetadata });
+        return { size: parts.total };
+      }
+      upload = await this.#bucket.createMultipartUpload(key, { httpMetadata });
+      const uploaded: { partNumber: number; etag: string }[] = [];
+      for (let partNumber = 1; ; partNumber++) {
+        if (partNumber > MAX_PARTS)
+          throw tooLarge(`The file needs more than ${MAX_PARTS} parts of ${partSize} bytes.`);
+        uploaded.push(await upload.uploadPart(partNumber, part.bytes));
+        if (part.last) break;
+        part = await parts.next();
+      }
+      await upload.complete(uploaded);
+      return { size: parts.total };
+    } catch (error) {
+      await reader.cancel(error).catch(() => {});
+      // Nothing becomes visible before complete, so aborting leaves the key as it was.
+      if (upload) await upload.abort().catch(() => {});
+      throw error;
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    const object = await this.#bucket.head(key);
+    return object ? infoOf(object) : null;
+  }
+
+  async get(key: string, range?: ByteRange): Promise<ObjectBody | null> {
+    if (range && (range.start < 0 || range.end < range.start))
+      throw new AppError("range_not_satisfiable", "The requested range is not satisfiable.");
+    const object = await this.#bucket.get(
+      key,
+      range ? { range: { offset: range.start, length: range.end - range.start + 1 } } : {},
+    );
+    if (!object) return null;
+    const info = infoOf(object);
+    if (!range) return { ...info, body: object.body };
+    // R2 clips a range that runs past the end; report the bytes the body really holds.
+    const end = Math.min(range.end, object.size - 1);
+    if (range.start > end) {
+      await object.body.cancel();
+      throw new AppError("range_not_satisfiable", "The requested range is not satisfiable.");
+    }
+    return { ...info, body: object.body, range: { start: range.start, end } };
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#bucket.delete(key);
+  }
+
+  /** A SigV4 URL on R2's S3 endpoint; needs the R2 API keys (S3_ACCESS_KEY_ID and friends). */
+  async signedUrl(key: string, opts: SignedUrlOptions): Promise<string> {
+    if (!this.#s3)
+      throw new Error(
+        "redirect mode on R2 needs R2 API keys (S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY) and R2_ACCOUNT_ID or S3_ENDPOINT",
+      );
+    return this.#s3.signedUrl(key, opts);
+  }
+
+  /** The binding answers a listing (the bucket exists and is bound); no write probe needed. */
+  async check(): Promise<void> {
+    await this.#bucket.list({ limit: 1 });
+  }
+}
+
+function infoOf(object: R2Object): ObjectInfo {
+  return {
+    size: object.size,
+    contentType: object.httpMetadata?.contentType ?? "application/octet-stream",
+    etag: object.httpEtag,
+  };
+}

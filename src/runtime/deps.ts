@@ -1,0 +1,95 @@
+import { sql } from "kysely";
+import { supabaseAuthApi } from "../adapters/auth-supabase/api.ts";
+import { supabaseVerifier } from "../adapters/auth-supabase/index.ts";
+import { httpMailer } from "../adapters/mail-http/index.ts";
+import { outboxMailer } from "../adapters/mail-outbox/index.ts";
+import type { LocalObjectStore } from "../adapters/storage-local/index.ts";
+import type { Config } from "../config.ts";
+import type { Deps } from "../core/context.ts";
+import { toHex } from "../core/encoding.ts";
+import type { Mailer, ObjectStore } from "../core/ports.ts";
+import type { Db } from "../db/schema.ts";
+import type { AppDeps } from "../http/env.ts";
+
+/** What each runtime opens its own way (driver, storage, crypto, ...) before the shared wiring. */
+export interface RuntimeParts extends Omit<Deps, "settings"> {
+  sessionSecret: string;
+  adminToken?: string;
+  localFiles?: LocalObjectStore;
+  clientIp: AppDeps["clientIp"];
+  diagnose?: AppDeps["diagnose"];
+}
+
+/** The core's and the app's dependencies from the config and one runtime's adapters. */
+export async function assembleDeps(
+  config: Config,
+  parts: RuntimeParts,
+): Promise<{ deps: Deps; appDeps: AppDeps }> {
+  const { sessionSecret, adminToken, localFiles, clientIp, diagnose, ...core } = parts;
+  const uploadSecret = toHex(await core.crypto.hmacSha256(sessionSecret, "direct-uploads"));
+  const deps: Deps = {
+    ...core,
+    settings: {
+      publicUrl: config.publicUrl,
+      shopName: config.shopName,
+      delivery: config.delivery,
+      maxUploadBytes: config.maxUploadBytes,
+      uploadSecret,
+      adminEmails: config.adminEmails,
+      refundRevokesAccess: config.refundRevokesAccess,
+    },
+  };
+  const appDeps: AppDeps = {
+    ...deps,
+    ...(adminToken ? { adminToken } : {}),
+    ...(localFiles ? { localFiles } : {}),
+    ...(diagnose ? { diagnose } : {}),
+    ...(config.auth.kind === "supabase"
+      ? {
+          supabase: {
+            verifier: supabaseVerifier({
+              url: config.auth.url,
+              anonKey: config.auth.anonKey,
+              now: core.clock.now,
+            }),
+            api: supabaseAuthApi({ url: config.auth.url, anonKey: config.auth.anonKey }),
+          },
+        }
+      : {}),
+    ready: () => readiness(core.db, core.store),
+    devOutbox:
+      config.mail.url !== "outbox:" ? "off" : isLoopback(config.publicUrl) ? "open" : "admin",
+    clientIp,
+  };
+  return { deps, appDeps };
+}
+
+/** The outbox, or the HTTP mail API; SMTP is the Node runtime's own (it needs sockets). */
+export function openWebMailer(
+  config: Config,
+  deps: Parameters<typeof outboxMailer>[0],
+): Mailer | null {
+  const { kind, url, from, apiKey } = config.mail;
+  if (kind === "http") return httpMailer({ url, from, apiKey: apiKey ?? "" });
+  if (kind === "outbox") return outboxMailer(deps);
+  return null;
+}
+
+async function readiness(db: Db, store: ObjectStore) {
+  const check = async (name: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      return { name, ok: true };
+    } catch (error) {
+      return { name, ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+  };
+  return Promise.all([
+    check("database", () => sql`select 1`.execute(db)),
+    check("storage", () => store.check()),
+  ]);
+}
+
+function isLoopback(publicUrl: string): boolean {
+  return ["localhost", "127.0.0.1", "[::1]"].includes(new URL(publicUrl).hostname);
+}

@@ -1,0 +1,209 @@
+/**
+ * Tollgate on Cloudflare Workers (DESIGN section 2, the seeds' stack): the same Hono app over
+ * Postgres through Hyperdrive, R2 through its binding, Stripe over fetch with the async webhook
+ * check, Web Crypto, the HTTP mail API and Supabase login. Dependencies are built once per
+ * isolate from `env`; a Cron Trigger reconciles with Stripe and deletes expired records.
+ */
+import type { ExecutionContext } from "hono";
+import { webCrypto } from "../adapters/crypto-web/index.ts";
+import { consoleLogger } from "../adapters/log-console/index.ts";
+import { R2BindingStore, type R2Bucket } from "../adapters/storage-r2/index.ts";
+import { S3ObjectStore, signingCryptoFromPort } from "../adapters/storage-s3/index.ts";
+import { stripePayments } from "../adapters/stripe/index.ts";
+import { type Config, ConfigError, parseConfig, type S3Access } from "../config.ts";
+import { type Ctx, system } from "../core/context.ts";
+import { sweepExpired } from "../core/maintenance.ts";
+import { reconcile } from "../core/orders/reconcile.ts";
+import type { Crypto, ObjectStore } from "../core/ports.ts";
+import { createApp } from "../http/app.ts";
+import { assembleDeps, openWebMailer } from "./deps.ts";
+import { openWorkerPostgres, type WorkerPostgres } from "./workerPostgres.ts";
+
+/** The Worker's bindings: vars and secrets (strings), plus Hyperdrive and the R2 bucket. */
+export interface WorkerEnv {
+  HYPERDRIVE?: { connectionString: string };
+  [name: string]: unknown;
+}
+
+interface ScheduledController {
+  scheduledTime: number;
+  cron: string;
+}
+
+/** How far back each Cron run asks Stripe for events: several runs overlap, none is missed. */
+const RECONCILE_WINDOW_MS = 6 * 3600_000;
+
+interface WorkerRuntime {
+  config: Config;
+  app: ReturnType<typeof createApp>;
+  postgres: WorkerPostgres;
+  systemCtx: Ctx;
+}
+
+let runtime: Promise<WorkerRuntime> | null = null;
+
+/** Once per isolate; a failure is not kept, so the next request tries again. */
+function runtimeFor(env: WorkerEnv): Promise<WorkerRuntime> {
+  runtime ??= buildWorkerRuntime(env).catch((error) => {
+    runtime = null;
+    throw error;
+  });
+  return runtime;
+}
+
+async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
+  const record = configRecord(env);
+  const config = parseConfig(record);
+  requireWorkerShape(config, record);
+  const log = consoleLogger();
+  const crypto = webCrypto();
+  const clock = { now: () => Date.now() };
+  const postgres = openWorkerPostgres(config.database.url);
+  const { db } = postgres;
+  const store = openStore(config, env, crypto, clock.now);
+  const { secretKey, webhookSecret, apiUrl } = config.stripe;
+  const payments = stripePayments({
+    secretKey: secretKey as string,
+    webhookSecret: webhookSecret as string,
+    runtime: "workers",
+    ...(apiUrl ? { apiUrl } : {}),
+  });
+  const mailer = openWebMailer(config, { db, clock, crypto, log });
+  if (!mailer) throw new Error("unreachable: SMTP was refused by requireWorkerShape");
+  const { deps, appDeps } = await assembleDeps(config, {
+    db,
+    store,
+    crypto,
+    clock,
+    mailer,
+    payments,
+    log,
+    sessionSecret: config.sessionSecret as string,
+    ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    clientIp: (c) => c.req.header("cf-connecting-ip") ?? null,
+  });
+  return { config, app: createApp(appDeps), postgres, systemCtx: { ...deps, actor: system } };
+}
+
+/** Vars and secrets are strings; the database comes from the Hyperdrive binding when there is one. */
+function configRecord(env: WorkerEnv): Record<string, string | undefined> {
+  const record: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(env))
+    if (typeof value === "string") record[name] = value;
+  if (env.HYPERDRIVE?.connectionString) record.DATABASE_URL = env.HYPERDRIVE.connectionString;
+  return record;
+}
+
+/** What the Node shape may default or generate, a Worker must be given. */
+function requireWorkerShape(config: Config, record: Record<string, string | undefined>): void {
+  const problems: { variable: string; message: string }[] = [];
+  if (config.database.dialect !== "postgres")
+    problems.push({
+      variable: "DATABASE_URL",
+      message: "Workers need Postgres: add a Hyperdrive binding named HYPERDRIVE",
+    });
+  if (config.storage.kind === "local")
+    problems.push({
+      variable: "STORAGE_URL",
+      message: "Workers have no folder: use r2://<bucket> with an R2 binding",
+    });
+  if (!config.stripe.secretKey)
+    problems.push({
+      variable: "STRIPE_SECRET_KEY",
+      message: "is required on Workers (wrangler secret put STRIPE_SECRET_KEY)",
+    });
+  if (!config.sessionSecret)
+    problems.push({
+      variable: "SESSION_SECRET",
+      message:
+        "is required on Workers (try: openssl rand -hex 32 | wrangler secret put SESSION_SECRET)",
+    });
+  if (config.mail.kind === "smtp")
+    problems.push({
+      variable: "MAIL_URL",
+      message: "SMTP cannot run on Workers: use an HTTP mail API (https://...)",
+    });
+  if (!record.PUBLIC_URL?.trim())
+    problems.push({
+      variable: "PUBLIC_URL",
+      message: "is required on Workers: links in mail point there (https://shop.example.com)",
+    });
+  if (problems.length) throw new ConfigError(problems);
+}
+
+function openStore(config: Config, env: WorkerEnv, crypto: Crypto, now: () => number): ObjectStore {
+  const { storage } = config;
+  if (storage.kind === "local") throw new Error("unreachable: refused by requireWorkerShape");
+  // Presigned URLs are signed with crypto.subtle here; the signing key is still cached per day.
+  const s3 = (bucket: string, access: S3Access) =>
+    new S3ObjectStore({ ...access, bucket, signingCrypto: signingCryptoFromPort(crypto), now });
+  if (storage.kind === "s3") return s3(storage.bucket, storage);
+  const bucket = env[storage.binding] as R2Bucket | undefined;
+  if (!bucket || typeof bucket !== "object" || typeof bucket.get !== "function")
+    throw new ConfigError([
+      {
+        variable: "R2_BINDING",
+        message: `there is no R2 bucket binding named ${storage.binding} (wrangler.jsonc: r2_buckets)`,
+      },
+    ]);
+  return new R2BindingStore({
+    bucket,
+    ...(storage.s3 ? { s3: s3(storage.bucket, storage.s3) } : {}),
+  });
+}
+
+/** A page in words for a Worker that cannot start: what is missing, never a stack trace. */
+function startupFailure(error: unknown): Response {
+  console.error("Tollgate could not start", error instanceof Error ? error.message : error);
+  const lines =
+    error instanceof ConfigError
+      ? [
+          "This shop is not set up correctly yet:",
+          "",
+          ...error.problems.map((p) => `  ${p.variable}: ${p.message}`),
+          "",
+          "Set the variables in wrangler.jsonc or with `wrangler secret put`, then deploy again.",
+        ]
+      : ["This shop cannot start right now. Please try again in a few minutes."];
+  return new Response(`${lines.join("\n")}\n`, {
+    status: 503,
+    headers: { "content-type": "text/plain; charset=utf-8", "retry-after": "60" },
+  });
+}
+
+export default {
+  async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
+    let built: WorkerRuntime;
+    try {
+      built = await runtimeFor(env);
+    } catch (error) {
+      return startupFailure(error);
+    }
+    return built.postgres.withConnections(async () => built.app.fetch(request, env, ctx));
+  },
+
+  async scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext) {
+    ctx.waitUntil(runScheduled(await runtimeFor(env), controller.scheduledTime));
+  },
+};
+
+/**
+ * The Cron Trigger's work: events Stripe has that a webhook did not bring (an outage, a bad
+ * deploy) go through the same fulfilment path, then expired records are deleted. Both run even
+ * when one fails; a failure fails the run, so the dashboard shows it.
+ */
+async function runScheduled(built: WorkerRuntime, scheduledTime: number): Promise<void> {
+  await built.postgres.withConnections(async () => {
+    const ctx = built.systemCtx;
+    const outcomes = await Promise.allSettled([
+      reconcile({ ctx, input: { sinceMs: scheduledTime - RECONCILE_WINDOW_MS } }).then((report) => {
+        if (report.failed.length) throw new Error(`${report.failed.length} event(s) failed`);
+      }),
+      sweepExpired({ ctx }),
+    ]);
+    const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason] : []));
+    for (const failure of failures)
+      ctx.log.error("scheduled maintenance failed", { error: String(failure) });
+    if (failures.length) throw failures[0];
+  });
+}
