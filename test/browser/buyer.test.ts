@@ -1,10 +1,13 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM, launchBrowser, screenshot } from "../support/browser.ts";
+import { describe, expect, it } from "vitest";
+import {
+  CHROMIUM,
+  demoFileSha256,
+  downloadFrom,
+  screenshot,
+  useServerAndBrowser,
+} from "../support/browser.ts";
 import { cli } from "../support/cli.ts";
-import { type RunningServer, startServer } from "../support/server.ts";
 import { waitFor } from "../support/stripe.ts";
 
 /**
@@ -12,27 +15,18 @@ import { waitFor } from "../support/stripe.ts";
  * Stripe: storefront -> product -> Buy -> local checkout with 4242 -> success page -> download.
  */
 describe.skipIf(!CHROMIUM)("a buyer in a real browser", () => {
-  let server: RunningServer;
-  let browser: Browser;
+  const t = useServerAndBrowser(["--demo"]);
   let sessionId: string;
   const adminToken = () =>
-    /Admin token \(from data\/secrets\.json\): (\S+)/.exec(server.output())?.[1] ?? "";
-  beforeAll(async () => {
-    server = await startServer(["--demo"]);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+    /Admin token \(from data\/secrets\.json\): (\S+)/.exec(t.server.output())?.[1] ?? "";
 
   it("buys the demo with 4242 and downloads it from the success page", async () => {
-    const context = await browser.newContext({
+    const context = await t.browser.newContext({
       acceptDownloads: true,
       viewport: { width: 375, height: 800 },
     });
     const page = await context.newPage();
-    await page.goto(server.url);
+    await page.goto(t.server.url);
     await screenshot(page, "storefront");
     await page.getByRole("link", { name: "Starter Kit (demo)" }).click();
     await page.getByRole("heading", { name: "Starter Kit (demo)" }).waitFor();
@@ -51,40 +45,35 @@ describe.skipIf(!CHROMIUM)("a buyer in a real browser", () => {
     await page.getByText("Payment received. Your files are ready.").waitFor({ timeout: 15_000 });
     await screenshot(page, "checkout-success");
 
-    const [download] = await Promise.all([
-      page.waitForEvent("download"),
-      page.getByRole("link", { name: "Download starter-kit-readme.txt" }).click(),
-    ]);
-    expect(download.suggestedFilename()).toBe("starter-kit-readme.txt");
-    const bytes = await readFile((await download.path()) as string);
+    const download = await downloadFrom(page, "Download starter-kit-readme.txt");
+    expect(download.filename).toBe("starter-kit-readme.txt");
+    const bytes = download.bytes;
     expect(bytes.toString()).toContain("Tollgate demo download");
-    const uploaded = /file uploaded product=starter-kit .*sha256=([0-9a-f]{64})/.exec(
-      server.output(),
-    )?.[1];
+    const uploaded = demoFileSha256(t.server.output());
     expect(createHash("sha256").update(bytes).digest("hex")).toBe(uploaded);
     sessionId = new URL(page.url()).searchParams.get("session_id") as string;
     await context.close();
   });
 
   it("later signs in from the emailed link and finds the purchase in the library; a refund then shows a clear page", async () => {
-    const context = await browser.newContext({ acceptDownloads: true });
+    const context = await t.browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
-    await page.goto(`${server.url}/library`);
+    await page.goto(`${t.server.url}/library`);
     await page.getByLabel("Email").fill("browser@example.com");
     await screenshot(page, "sign-in");
     await page.getByRole("button", { name: "Email me a sign-in link" }).click();
     await page.getByText("Check your email").waitFor();
-    await page.goto(`${server.url}/dev/outbox`);
+    await page.goto(`${t.server.url}/dev/outbox`);
     const link = (await page.locator("pre").first().innerText()).match(
       /http\S+\/auth\/callback\?token=\S+/,
     )?.[0];
     expect(link).toBeDefined();
     await page.goto(link as string);
-    await page.waitForURL(`${server.url}/library`);
+    await page.waitForURL(`${t.server.url}/library`);
     await page.getByRole("heading", { name: "Starter Kit (demo)" }).waitFor();
     await screenshot(page, "library");
 
-    const refund = await cli(["local-stripe", "refund", sessionId], server.env);
+    const refund = await cli(["local-stripe", "refund", sessionId], t.server.env);
     expect(refund.code, refund.stderr).toBe(0);
     const href = (await page
       .getByRole("link", { name: "Download starter-kit-readme.txt" })
@@ -92,13 +81,13 @@ describe.skipIf(!CHROMIUM)("a buyer in a real browser", () => {
     await waitFor(
       async () =>
         (
-          await fetch(`${server.url}/api/admin/orders`, {
+          await fetch(`${t.server.url}/api/admin/orders`, {
             headers: { authorization: `Bearer ${adminToken()}` },
           }).then((r) => r.json())
         ).orders.some((o: { status: string }) => o.status === "refunded"),
       "the refund",
     );
-    await page.goto(new URL(href, server.url).toString());
+    await page.goto(new URL(href, t.server.url).toString());
     await page.getByText("This purchase was refunded").waitFor();
     expect(await page.locator("h1").innerText()).toBe("No access");
     await screenshot(page, "refunded-denial");

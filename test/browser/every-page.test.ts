@@ -1,27 +1,17 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM, launchBrowser, screenshot, signInFromOutbox } from "../support/browser.ts";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { CHROMIUM, screenshot, signInFromOutbox, useServerAndBrowser } from "../support/browser.ts";
 import { cli } from "../support/cli.ts";
-import { type RunningServer, startServer } from "../support/server.ts";
 
 /**
  * Every page a buyer or a seller can reach, at 375 px: it fits the screen, has one heading, a
  * label on every field, no JSON or stack trace, and every control in it is reachable with Tab.
  */
 describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
-  let server: RunningServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    server = await startServer(["--demo"]);
-    browser = await launchBrowser();
-  }, 30_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const t = useServerAndBrowser(["--demo"]);
 
   async function check(page: Page, name: string, path: string, status = 200) {
-    const res = await page.goto(new URL(path, server.url).toString());
+    const res = await page.goto(new URL(path, t.server.url).toString());
     expect(res?.status(), `${name}: status`).toBe(status);
     const facts = await page.evaluate(() => {
       const visible = (el: Element) => (el as HTMLElement).checkVisibility();
@@ -90,18 +80,18 @@ describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
   }
 
   it("buyer pages and every denial", async () => {
-    expect((await cli(["grant", "owner@example.com", "starter-kit"], server.env)).code).toBe(0);
+    expect((await cli(["grant", "owner@example.com", "starter-kit"], t.server.env)).code).toBe(0);
     const token = /\/d\/(tgd_[\w-]+)/.exec(
-      (await cli(["token", "owner@example.com", "starter-kit", "--expires", "24h"], server.env))
+      (await cli(["token", "owner@example.com", "starter-kit", "--expires", "24h"], t.server.env))
         .stdout,
     )?.[1];
     const expired = /\/d\/(tgd_[\w-]+)/.exec(
-      (await cli(["token", "owner@example.com", "starter-kit", "--expires", "1s"], server.env))
+      (await cli(["token", "owner@example.com", "starter-kit", "--expires", "1s"], t.server.env))
         .stdout,
     )?.[1];
     expect(token && expired).toBeTruthy();
 
-    const context = await browser.newContext({ viewport: { width: 375, height: 740 } });
+    const context = await t.browser.newContext({ viewport: { width: 375, height: 740 } });
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
     await check(page, "storefront", "/");
@@ -113,22 +103,22 @@ describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
     await check(page, "error-410", "/d/tgd_not-a-real-link", 410);
     await check(page, "error-401", "/download/starter-kit/ast_x", 401);
 
-    await page.goto(`${server.url}/auth/login`);
-    await signInFromOutbox(page, server.url, "stranger@example.com");
+    await page.goto(`${t.server.url}/auth/login`);
+    await signInFromOutbox(page, t.server.url, "stranger@example.com");
     await check(page, "library-empty", "/library");
     const assetId = /\/d\/[^/]+\/(ast_\w+)/.exec(
-      (await (await page.request.get(`${server.url}/d/${token}`)).text()) ?? "",
+      (await (await page.request.get(`${t.server.url}/d/${token}`)).text()) ?? "",
     )?.[1];
     await check(page, "error-403", `/download/starter-kit/${assetId}`, 403);
 
-    await page.goto(`${server.url}/auth/login`);
-    await signInFromOutbox(page, server.url, "owner@example.com");
+    await page.goto(`${t.server.url}/auth/login`);
+    await signInFromOutbox(page, t.server.url, "owner@example.com");
     await check(page, "library", "/library");
 
-    const limited = await browser.newContext({ viewport: { width: 375, height: 740 } });
+    const limited = await t.browser.newContext({ viewport: { width: 375, height: 740 } });
     const flood = await limited.newPage();
     for (let i = 0; i < 8; i++) {
-      await flood.goto(`${server.url}/auth/login`);
+      await flood.goto(`${t.server.url}/auth/login`);
       await flood.getByLabel("Email").fill("flood@example.com");
       await flood.getByRole("button", { name: "Email me a sign-in link" }).click();
       if ((await flood.locator(".status").count()) > 0) break;
@@ -139,11 +129,11 @@ describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
   }, 120_000);
 
   it("seller pages", async () => {
-    const context = await browser.newContext({ viewport: { width: 375, height: 740 } });
+    const context = await t.browser.newContext({ viewport: { width: 375, height: 740 } });
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
-    await page.goto(`${server.url}/auth/login`);
-    await signInFromOutbox(page, server.url, "seller@example.com");
+    await page.goto(`${t.server.url}/auth/login`);
+    await signInFromOutbox(page, t.server.url, "seller@example.com");
     for (const [name, path] of [
       ["admin-dashboard", "/admin"],
       ["admin-products", "/admin/products"],

@@ -1,10 +1,13 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM, launchBrowser, screenshot } from "../support/browser.ts";
+import { describe, expect, it } from "vitest";
+import {
+  CHROMIUM,
+  demoFileSha256,
+  downloadFrom,
+  screenshot,
+  useServerAndBrowser,
+} from "../support/browser.ts";
 import { cli } from "../support/cli.ts";
-import { type RunningServer, startServer } from "../support/server.ts";
 
 /**
  * A buyer's emailed link has expired: in a real Chromium at 375 px against a real
@@ -12,29 +15,20 @@ import { type RunningServer, startServer } from "../support/server.ts";
  * download the file with it.
  */
 describe.skipIf(!CHROMIUM)("a fresh link for an expired one, in a real browser", () => {
-  let server: RunningServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    server = await startServer(["--demo"]);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const t = useServerAndBrowser(["--demo"]);
 
   it("the expired page offers a fresh link; it arrives in the outbox and downloads the file", async () => {
     const email = "late-buyer@example.com";
-    const granted = await cli(["grant", email, "starter-kit"], server.env);
+    const granted = await cli(["grant", email, "starter-kit"], t.server.env);
     expect(granted.code, granted.stderr).toBe(0);
-    const made = await cli(["token", email, "starter-kit", "--expires", "2s"], server.env);
+    const made = await cli(["token", email, "starter-kit", "--expires", "2s"], t.server.env);
     expect(made.code, made.stderr).toBe(0);
     const oldLink = /http\S+\/d\/tgd_[\w-]{43}/.exec(made.stdout)?.[0] as string;
     expect(oldLink).toBeDefined();
     const oldToken = oldLink.slice(oldLink.lastIndexOf("/") + 1);
     await new Promise((r) => setTimeout(r, 2_500));
 
-    const context = await browser.newContext({
+    const context = await t.browser.newContext({
       acceptDownloads: true,
       viewport: { width: 375, height: 800 },
     });
@@ -69,7 +63,7 @@ describe.skipIf(!CHROMIUM)("a fresh link for an expired one, in a real browser",
     );
     await screenshot(page, "fresh-link-sent");
 
-    await page.goto(`${server.url}/dev/outbox`);
+    await page.goto(`${t.server.url}/dev/outbox`);
     const mail = page
       .locator("article")
       .filter({ hasText: "Your fresh download link for Starter Kit (demo)" });
@@ -81,24 +75,19 @@ describe.skipIf(!CHROMIUM)("a fresh link for an expired one, in a real browser",
 
     await page.goto(freshLink as string);
     await page.getByRole("heading", { name: "Starter Kit (demo)" }).waitFor();
-    const [download] = await Promise.all([
-      page.waitForEvent("download"),
-      page.getByRole("link", { name: "Download starter-kit-readme.txt" }).click(),
-    ]);
-    expect(download.suggestedFilename()).toBe("starter-kit-readme.txt");
-    const bytes = await readFile((await download.path()) as string);
-    const uploaded = /file uploaded product=starter-kit .*sha256=([0-9a-f]{64})/.exec(
-      server.output(),
-    )?.[1];
+    const download = await downloadFrom(page, "Download starter-kit-readme.txt");
+    expect(download.filename).toBe("starter-kit-readme.txt");
+    const bytes = download.bytes;
+    const uploaded = demoFileSha256(t.server.output());
     expect(createHash("sha256").update(bytes).digest("hex")).toBe(uploaded);
 
     // The server logged what happened, never the link's token.
-    const logged = server
+    const logged = t.server
       .output()
       .split("\n")
       .filter((l) => /^\S+ (info|warn|error)\s+fresh link/.test(l));
     expect(logged).toEqual([expect.stringContaining("fresh link sent")]);
-    expect(server.output()).not.toContain(oldToken);
+    expect(t.server.output()).not.toContain(oldToken);
     await context.close();
   });
 });

@@ -1,7 +1,12 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM, launchBrowser, screenshot, signInFromOutbox } from "../support/browser.ts";
-import { type RunningServer, startServer } from "../support/server.ts";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import {
+  CHROMIUM,
+  downloadFrom,
+  screenshot,
+  signInFromOutbox,
+  useServerAndBrowser,
+} from "../support/browser.ts";
 
 const SELLER = "owner@shop.example";
 const BUYER = "refund-me@example.com";
@@ -41,41 +46,29 @@ async function checkPage(page: Page, name: string) {
  * charge.refunded webhook ends the access, and the buyer's emailed link then says so in words.
  */
 describe.skipIf(!CHROMIUM)("a seller refunds a sale in a real browser", () => {
-  let server: RunningServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    server = await startServer(["--demo"], { ADMIN_EMAILS: SELLER });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const t = useServerAndBrowser(["--demo"], { ADMIN_EMAILS: SELLER });
 
   it("refunds by keyboard; the buyer's link then says the purchase was refunded", async () => {
-    const buyerContext = await browser.newContext({
+    const buyerContext = await t.browser.newContext({
       acceptDownloads: true,
       viewport: { width: 375, height: 800 },
     });
     const buyer = await buyerContext.newPage();
     buyer.setDefaultTimeout(15_000);
-    await buyer.goto(`${server.url}/p/starter-kit`);
+    await buyer.goto(`${t.server.url}/p/starter-kit`);
     await buyer.getByRole("button", { name: "Buy now" }).click();
     await buyer.getByLabel("Email").fill(BUYER);
     await buyer.getByLabel("Card number").fill("4242 4242 4242 4242");
     await buyer.getByRole("button", { name: /^Pay / }).click();
     await buyer.getByText("Payment received. Your files are ready.").waitFor();
-    const [download] = await Promise.all([
-      buyer.waitForEvent("download"),
-      buyer.getByRole("link", { name: "Download starter-kit-readme.txt" }).click(),
-    ]);
-    expect(download.suggestedFilename()).toBe("starter-kit-readme.txt");
-    const link = await fromOutbox(buyer, server.url, BUYER, /http\S+\/d\/tgd_[\w-]+/);
+    const download = await downloadFrom(buyer, "Download starter-kit-readme.txt");
+    expect(download.filename).toBe("starter-kit-readme.txt");
+    const link = await fromOutbox(buyer, t.server.url, BUYER, /http\S+\/d\/tgd_[\w-]+/);
     expect(link).toBeDefined();
     await buyer.goto(link as string);
     await buyer.getByRole("link", { name: "Download starter-kit-readme.txt" }).waitFor();
 
-    const sellerContext = await browser.newContext({ viewport: { width: 375, height: 800 } });
+    const sellerContext = await t.browser.newContext({ viewport: { width: 375, height: 800 } });
     const seller = await sellerContext.newPage();
     seller.setDefaultTimeout(15_000);
     const confirmations: string[] = [];
@@ -83,10 +76,10 @@ describe.skipIf(!CHROMIUM)("a seller refunds a sale in a real browser", () => {
       confirmations.push(dialog.message());
       void dialog.accept();
     });
-    await seller.goto(`${server.url}/admin/orders`);
+    await seller.goto(`${t.server.url}/admin/orders`);
     await seller.waitForURL(/\/auth\/login\?next=%2Fadmin%2Forders/);
-    await signInFromOutbox(seller, server.url, SELLER);
-    await seller.waitForURL(`${server.url}/admin/orders`);
+    await signInFromOutbox(seller, t.server.url, SELLER);
+    await seller.waitForURL(`${t.server.url}/admin/orders`);
     const row = seller.getByRole("row", { name: new RegExp(BUYER) });
     await row.getByText("paid").waitFor();
     await checkPage(seller, "admin-orders");

@@ -1,7 +1,13 @@
-import { readFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM, launchBrowser, screenshot, signInFromOutbox } from "../support/browser.ts";
+import {
+  CHROMIUM,
+  downloadFrom,
+  launchBrowser,
+  screenshot,
+  signInFromOutbox,
+  useServerAndBrowser,
+} from "../support/browser.ts";
 import { cli } from "../support/cli.ts";
 import { startS3Server, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY } from "../support/s3-server.ts";
 import { type RunningServer, startServer } from "../support/server.ts";
@@ -50,25 +56,16 @@ async function upload(page: Page, name: string, bytes: Buffer) {
 }
 
 describe.skipIf(!CHROMIUM)("a seller in a real browser", () => {
-  let server: RunningServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    server = await startServer(["--demo"]);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const t = useServerAndBrowser(["--demo"]);
 
   it("creates a product, uploads a file and a new version with progress; the buyer downloads the new one", async () => {
-    const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
+    const context = await t.browser.newContext({ viewport: { width: 375, height: 800 } });
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
-    await page.goto(`${server.url}/admin`);
+    await page.goto(`${t.server.url}/admin`);
     await page.waitForURL(/\/auth\/login\?next=%2Fadmin/);
-    await signInFromOutbox(page, server.url, "seller@example.com");
-    await page.waitForURL(`${server.url}/admin`);
+    await signInFromOutbox(page, t.server.url, "seller@example.com");
+    await page.waitForURL(`${t.server.url}/admin`);
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
     await screenshot(page, "admin-dashboard");
 
@@ -89,7 +86,7 @@ describe.skipIf(!CHROMIUM)("a seller in a real browser", () => {
     await page.keyboard.type("12.00");
     await screenshot(page, "admin-new-product");
     await page.keyboard.press("Enter");
-    await page.waitForURL(`${server.url}/admin/products/font-bundle?done=created`);
+    await page.waitForURL(`${t.server.url}/admin/products/font-bundle?done=created`);
     await page.getByText("Product created.").waitFor();
 
     const v1 = Buffer.alloc(256 * 1024, "1");
@@ -106,7 +103,7 @@ describe.skipIf(!CHROMIUM)("a seller in a real browser", () => {
     await page.getByRole("button", { name: "Publish", exact: true }).click();
     await page.getByText("Published: the product is in the store.").waitFor();
 
-    const grant = await cli(["grant", "fan@example.com", "font-bundle"], server.env);
+    const grant = await cli(["grant", "fan@example.com", "font-bundle"], t.server.env);
     expect(grant.code, grant.stderr).toBe(0);
 
     const v2 = Buffer.alloc(3 * 1024 * 1024, "2");
@@ -121,28 +118,25 @@ describe.skipIf(!CHROMIUM)("a seller in a real browser", () => {
     await screenshot(page, "admin-product-files");
     await context.close();
 
-    const buyerContext = await browser.newContext({
+    const buyerContext = await t.browser.newContext({
       acceptDownloads: true,
       viewport: { width: 375, height: 800 },
     });
     const buyer = await buyerContext.newPage();
-    await buyer.goto(`${server.url}/library`);
-    await signInFromOutbox(buyer, server.url, "fan@example.com");
+    await buyer.goto(`${t.server.url}/library`);
+    await signInFromOutbox(buyer, t.server.url, "fan@example.com");
     await buyer.getByRole("heading", { name: "Font Bundle" }).waitFor();
     expect(await buyer.getByText("version 2").count()).toBe(1);
-    const [download] = await Promise.all([
-      buyer.waitForEvent("download"),
-      buyer.getByRole("link", { name: "Download fonts.zip" }).click(),
-    ]);
-    expect((await readFile((await download.path()) as string)).equals(v2)).toBe(true);
+    const download = await downloadFrom(buyer, "Download fonts.zip");
+    expect(download.bytes.equals(v2)).toBe(true);
     await buyerContext.close();
   }, 60_000);
 
   it("tells a signed-in buyer that the seller pages are not theirs", async () => {
-    const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
+    const context = await t.browser.newContext({ viewport: { width: 375, height: 800 } });
     const page = await context.newPage();
-    await signInFromOutbox(page, server.url, "visitor@example.com");
-    const res = await page.goto(`${server.url}/admin/products`);
+    await signInFromOutbox(page, t.server.url, "visitor@example.com");
+    const res = await page.goto(`${t.server.url}/admin/products`);
     expect(res?.status()).toBe(403);
     expect(await page.getByRole("alert").innerText()).toContain(
       "visitor@example.com is not a seller account",
@@ -214,11 +208,8 @@ describe.skipIf(!CHROMIUM)("a seller uploading straight to S3 from the browser",
     await buyer.goto(`${server.url}/auth/login`);
     await signInFromOutbox(buyer, server.url, "big@example.com");
     await buyer.goto(`${server.url}/library`);
-    const [download] = await Promise.all([
-      buyer.waitForEvent("download"),
-      buyer.getByRole("link", { name: "Download assets.zip" }).click(),
-    ]);
-    expect((await readFile((await download.path()) as string)).equals(big)).toBe(true);
+    const download = await downloadFrom(buyer, "Download assets.zip");
+    expect(download.bytes.equals(big)).toBe(true);
     await buyerContext.close();
   }, 90_000);
 });
