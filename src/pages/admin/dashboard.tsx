@@ -2,6 +2,7 @@ import type { SalesAndDownloads } from "../../core/reports.ts";
 import { formatPrice } from "../format.ts";
 import { DailyChart } from "./chart.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
+import { orderRows } from "./orders.tsx";
 import { Badge, DataTable } from "./ui.tsx";
 
 export interface RecentOrder {
@@ -52,7 +53,8 @@ export function DashboardPage(
           <h2 id="failed">Webhook deliveries that failed</h2>
           <p class="notice bad">
             These events were not applied. Fix the cause, then replay them on the{" "}
-            <a href="/admin/webhooks?status=failed">webhooks page</a>; Stripe also retries on its own.
+            <a href="/admin/webhooks?status=failed">webhooks page</a>; Stripe also retries on its
+            own.
           </p>
           <DataTable caption="Failed webhook events" head={["Received", "Event", "Error"]} empty="">
             {props.failedEvents.map((e) => (
@@ -73,19 +75,7 @@ export function DashboardPage(
         head={["Date", "Product", "Customer", "Amount", "Status"]}
         empty="No orders yet. They appear here as soon as a buyer starts a checkout."
       >
-        {props.orders.map((o) => (
-          <tr>
-            <td>
-              <a href={`/admin/orders/${o.id}`}>{o.createdAt?.slice(0, 16).replace("T", " ")}</a>
-            </td>
-            <td>{o.product}</td>
-            <td>{o.email ?? "—"}</td>
-            <td>{formatPrice(o.amount, o.currency)}</td>
-            <td>
-              <OrderStatus status={o.status} flag={o.flag} />
-            </td>
-          </tr>
-        ))}
+        {orderRows(props.orders)}
       </DataTable>
       <p>
         <a href="/admin/orders">All orders</a>

@@ -77,19 +77,7 @@ export function OrdersPage(
             : "No orders yet. They appear here as soon as a buyer starts a checkout."
         }
       >
-        {props.orders.map((o) => (
-          <tr>
-            <td>
-              <a href={`/admin/orders/${o.id}`}>{shortTime(o.createdAt)}</a>
-            </td>
-            <td>{o.product}</td>
-            <td>{o.email ?? "—"}</td>
-            <td>{formatPrice(o.amount, o.currency)}</td>
-            <td>
-              <OrderStatus status={o.status} flag={o.flag} />
-            </td>
-          </tr>
-        ))}
+        {orderRows(props.orders)}
       </DataTable>
       <p class="actions">
         {props.firstPage ? null : (
@@ -293,3 +281,20 @@ export function EventStatus({ status }: { status: string }) {
 
 /** "2024-05-01T10:20:30.000Z" -> "2024-05-01 10:20". */
 export const shortTime = (iso: string | null) => (iso ? iso.slice(0, 16).replace("T", " ") : "—");
+
+/** One row per order: date (linking to the order), product, customer, amount, status. */
+export function orderRows(orders: RecentOrder[]) {
+  return orders.map((o) => (
+    <tr>
+      <td>
+        <a href={`/admin/orders/${o.id}`}>{shortTime(o.createdAt)}</a>
+      </td>
+      <td>{o.product}</td>
+      <td>{o.email ?? "—"}</td>
+      <td>{formatPrice(o.amount, o.currency)}</td>
+      <td>
+        <OrderStatus status={o.status} flag={o.flag} />
+      </td>
+    </tr>
+  ));
+}
