@@ -1,0 +1,328 @@
+import type { Asset, Product } from "../../db/schema.ts";
+import { formatBytes, formatDate, formatPrice } from "../format.ts";
+import { AdminLayout, type AdminPageProps } from "./layout.tsx";
+import { ActionButton, Badge, DataTable, FormError } from "./ui.tsx";
+
+const KINDS = { one_time: "One-time purchase", subscription: "Subscription", free: "Free" };
+const INTERVALS = ["month", "year", "week", "day"];
+
+export function ProductsPage(
+  props: AdminPageProps & { products: { product: Product; files: number }[] },
+) {
+  return (
+    <AdminLayout {...props} title="Products" section="products">
+      <div class="actions" style="justify-content:space-between">
+        <h1>Products</h1>
+        <a class="btn" href="/admin/products/new">
+          New product
+        </a>
+      </div>
+      <DataTable
+        caption="Products"
+        head={["Product", "Price", "Kind", "Files", "Status"]}
+        empty="No products yet. Create one, then upload its files."
+      >
+        {props.products.map(({ product: p, files }) => (
+          <tr>
+            <td>
+              <a href={`/admin/products/${p.slug}`}>{p.name}</a>
+              <br />
+              <span class="muted">/p/{p.slug}</span>
+            </td>
+            <td>{priceText(p)}</td>
+            <td>{KINDS[p.kind]}</td>
+            <td>{files}</td>
+            <td>
+              <PublishedBadge product={p} />
+            </td>
+          </tr>
+        ))}
+      </DataTable>
+    </AdminLayout>
+  );
+}
+
+/** What the product form holds: as typed, so a rejected form comes back unchanged. */
+export interface ProductFormValues {
+  slug: string;
+  name: string;
+  description: string;
+  kind: string;
+  price: string;
+  currency: string;
+  interval: string;
+  stripePriceId: string;
+  published: boolean;
+}
+
+export function NewProductPage(
+  props: AdminPageProps & { values: ProductFormValues; error?: string | null },
+) {
+  return (
+    <AdminLayout {...props} title="New product" section="products">
+      <p>
+        <a href="/admin/products">← Products</a>
+      </p>
+      <h1>New product</h1>
+      <form method="post" action="/admin/products" class="card">
+        <FormError message={props.error} />
+        <ProductFields values={props.values} isNew />
+        <button type="submit">Create product</button>
+      </form>
+    </AdminLayout>
+  );
+}
+
+export function EditProductPage(
+  props: AdminPageProps & {
+    product: Product;
+    assets: Asset[];
+    values: ProductFormValues;
+    error?: string | null;
+    maxUploadBytes: number;
+  },
+) {
+  const p = props.product;
+  return (
+    <AdminLayout {...props} title={p.name} section="products">
+      <p>
+        <a href="/admin/products">← Products</a>
+      </p>
+      <div class="actions" style="justify-content:space-between">
+        <h1>
+          {p.name} <PublishedBadge product={p} />
+        </h1>
+        <div class="actions">
+          <a class="btn secondary small" href={`/p/${p.slug}`}>
+            View in store
+          </a>
+          <ActionButton
+            action={`/admin/products/${p.slug}/publish`}
+            fields={{ published: p.active ? "false" : "true" }}
+            label={p.active ? "Unpublish" : "Publish"}
+            {...(p.active
+              ? { confirm: "Unpublish? Buyers can no longer buy it; owners keep their files." }
+              : {})}
+          />
+        </div>
+      </div>
+
+      <section class="card" aria-labelledby="files">
+        <h2 id="files" style="margin-top:0">
+          Files
+        </h2>
+        <FileTable slug={p.slug} assets={props.assets} />
+        <UploadForm slug={p.slug} maxUploadBytes={props.maxUploadBytes} />
+      </section>
+
+      <section class="card" aria-labelledby="details">
+        <h2 id="details" style="margin-top:0">
+          Details
+        </h2>
+        <form method="post" action={`/admin/products/${p.slug}`}>
+          <FormError message={props.error} />
+          <ProductFields values={props.values} isNew={false} />
+          <button type="submit">Save changes</button>
+        </form>
+      </section>
+    </AdminLayout>
+  );
+}
+
+function FileTable({ slug, assets }: { slug: string; assets: Asset[] }) {
+  return (
+    <DataTable
+      caption="Files"
+      head={["File", "Version", "Size", "Uploaded", "Status", ""]}
+      empty="No files yet: buyers of this product get nothing until you upload one."
+    >
+      {assets.map((a) => (
+        <tr>
+          <td class="wrap">
+            <strong>{a.filename}</strong>
+            <br />
+            <span class="muted" title={a.sha256}>
+              sha256 {a.sha256.slice(0, 12)}…
+            </span>
+          </td>
+          <td>v{a.version}</td>
+          <td>{formatBytes(a.size)}</td>
+          <td>{formatDate(a.created_at)}</td>
+          <td>
+            {a.active ? <Badge tone="ok">delivered</Badge> : <Badge tone="muted">retired</Badge>}
+          </td>
+          <td>
+            <ActionButton
+              action={`/admin/products/${slug}/files/${a.id}`}
+              fields={{ active: a.active ? "false" : "true" }}
+              label={a.active ? "Retire" : "Restore"}
+              {...(a.active
+                ? { confirm: `Retire ${a.filename}? Buyers will no longer see or download it.` }
+                : {})}
+            />
+          </td>
+        </tr>
+      ))}
+    </DataTable>
+  );
+}
+
+/**
+ * The upload goes from the browser to storage (presigned PUT or parts on S3/R2, or through the
+ * app with a local folder); /assets/admin.js drives it and shows the progress.
+ */
+function UploadForm({ slug, maxUploadBytes }: { slug: string; maxUploadBytes: number }) {
+  return (
+    <form id="upload" data-product={slug} data-max-bytes={String(maxUploadBytes)}>
+      <h3>Upload a file</h3>
+      <p class="muted">
+        A file with the same name as one above becomes its new version: buyers get the new one and
+        the old one is retired. Up to {formatBytes(maxUploadBytes)}.
+      </p>
+      <div class="field">
+        <label for="upload-file">File</label>
+        <input type="file" id="upload-file" name="file" required />
+      </div>
+      <button type="submit">Upload</button>
+      <div id="upload-status" class="upload-status" hidden>
+        <progress id="upload-progress" max={100} value={0} aria-label="Upload progress" />
+        <p id="upload-text" aria-live="polite" />
+      </div>
+      <noscript>
+        <p class="notice warn">
+          Uploading from this page needs JavaScript. Without it, use the command line:{" "}
+          <code>npx tollgate asset add {slug} ./file.zip</code>
+        </p>
+      </noscript>
+    </form>
+  );
+}
+
+function ProductFields({ values, isNew }: { values: ProductFormValues; isNew: boolean }) {
+  return (
+    <>
+      {isNew ? (
+        <>
+          <div class="field">
+            <label for="name">Name</label>
+            <input id="name" name="name" type="text" required maxlength={200} value={values.name} />
+          </div>
+          <div class="field">
+            <label for="slug">Address</label>
+            <input
+              id="slug"
+              name="slug"
+              type="text"
+              required
+              pattern="[a-z0-9][a-z0-9\-]*"
+              maxlength={64}
+              value={values.slug}
+              aria-describedby="slug-help"
+            />
+            <p id="slug-help" class="muted">
+              Lowercase letters, digits and dashes: the product page will be /p/
+              {values.slug || "your-product"}. It cannot change later.
+            </p>
+          </div>
+          <div class="field">
+            <label for="kind">Kind</label>
+            <select id="kind" name="kind">
+              {Object.entries(KINDS).map(([value, label]) => (
+                <option value={value} selected={values.kind === value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </div>
+        </>
+      ) : (
+        <div class="field">
+          <label for="name">Name</label>
+          <input id="name" name="name" type="text" required maxlength={200} value={values.name} />
+          <p class="muted">
+            {KINDS[values.kind as keyof typeof KINDS]} at /p/{values.slug}
+          </p>
+        </div>
+      )}
+      <div class="field">
+        <label for="description">Description</label>
+        <textarea id="description" name="description" rows={5} maxlength={10000}>
+          {values.description}
+        </textarea>
+      </div>
+      {values.kind === "free" && !isNew ? null : (
+        <div class="row">
+          <div class="field">
+            <label for="price">Price</label>
+            <input
+              id="price"
+              name="price"
+              type="text"
+              inputmode="decimal"
+              value={values.price}
+              aria-describedby="price-help"
+            />
+            <p id="price-help" class="muted">
+              For example 19.00. Leave empty for a free product.
+            </p>
+          </div>
+          <div class="field">
+            <label for="currency">Currency</label>
+            <input
+              id="currency"
+              name="currency"
+              type="text"
+              maxlength={3}
+              value={values.currency}
+              readonly={!isNew}
+            />
+          </div>
+          {isNew || values.kind === "subscription" ? (
+            <div class="field">
+              <label for="interval">Billed every (subscriptions)</label>
+              <select id="interval" name="interval">
+                {INTERVALS.map((i) => (
+                  <option value={i} selected={values.interval === i}>
+                    {i}
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : null}
+        </div>
+      )}
+      <details class="field">
+        <summary>Stripe price (optional)</summary>
+        <label for="stripePriceId">Stripe price id</label>
+        <input
+          id="stripePriceId"
+          name="stripePriceId"
+          type="text"
+          placeholder="price_..."
+          value={values.stripePriceId}
+        />
+        <p class="muted">
+          Set it to sell a price you manage in Stripe; otherwise Checkout uses the price above.
+        </p>
+      </details>
+      {isNew ? (
+        <div class="field">
+          <label>
+            <input type="checkbox" name="published" value="true" checked={values.published} />{" "}
+            Publish now (shown in the store)
+          </label>
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function PublishedBadge({ product }: { product: Product }) {
+  return product.active ? <Badge tone="ok">published</Badge> : <Badge tone="muted">draft</Badge>;
+}
+
+function priceText(p: Product): string {
+  if (p.kind === "free") return "Free";
+  const price = formatPrice(p.price_amount, p.currency);
+  return p.kind === "subscription" ? `${price} / ${p.interval}` : price;
+}
