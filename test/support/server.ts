@@ -19,6 +19,8 @@ export async function freePort(): Promise<number> {
 export interface RunningServer {
   url: string;
   dir: string;
+  /** The server process's id (memory readings, kill -9). */
+  pid: number;
   env: Record<string, string>;
   output: () => string;
   stop(signal?: NodeJS.Signals): Promise<void>;
@@ -66,6 +68,7 @@ export async function startServer(
   return {
     url,
     dir,
+    pid: child.pid as number,
     env: fullEnv,
     output: () => output,
     async stop(signal = "SIGTERM") {

@@ -20,6 +20,14 @@ const MiB = 1024 * 1024;
 const MIN_PART_SIZE = 5 * MiB;
 const MAX_PARTS = 10_000;
 const CHECK_TIMEOUT_MS = 10_000;
+/**
+ * How long a request waits for the store to start answering. A store that takes the connection
+ * and never answers must not hold a buyer's download open forever. A request with a body (a part
+ * of up to partSize) gets longer, since the body goes first. Once the answer starts, its body may
+ * stream for as long as it takes.
+ */
+const RESPONSE_TIMEOUT_MS = 10_000;
+const UPLOAD_RESPONSE_TIMEOUT_MS = 120_000;
 /** How long a successful write probe in check() is trusted (readiness probes come often). */
 const WRITE_PROBE_TTL_MS = 10 * 60_000;
 
@@ -443,30 +451,40 @@ export class S3ObjectStore implements ObjectStore {
 
   /**
    * Signs (aws4fetch, header signing) and sends one request. Answers of 429 and 5xx are retried
-   * with backoff; a request lost on the way is retried unless it is a POST.
+   * with backoff; a request lost on the way is retried unless it is a POST. A request that got
+   * no answer in time is not sent again: the store is hanging, and the caller has waited enough.
    */
   async #send(
     operation: string,
     url: string,
     init: { method: string; headers?: Record<string, string>; body?: Uint8Array },
-    timeoutMs?: number,
+    timeoutMs = init.body?.byteLength ? UPLOAD_RESPONSE_TIMEOUT_MS : RESPONSE_TIMEOUT_MS,
   ): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       const last = attempt >= this.#retries;
       let res: Response;
+      // Aborts only while waiting for the answer's headers; the timer is cleared once they arrive.
+      const waiting = new AbortController();
+      const timer = setTimeout(
+        () => waiting.abort(new DOMException("no answer in time", "TimeoutError")),
+        timeoutMs,
+      );
       try {
         const request = await this.#client.sign(url, {
           method: init.method,
           headers: init.headers ?? {},
           // Never a SharedArrayBuffer view: parts are cut from stream chunks or fresh buffers.
           ...(init.body ? { body: init.body as Uint8Array<ArrayBuffer> } : {}),
-          ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
+          signal: waiting.signal,
         });
         res = await fetch(request);
       } catch (error) {
-        if (last || init.method === "POST") throw this.#unreachable(operation, error, timeoutMs);
+        if (last || init.method === "POST" || waiting.signal.aborted)
+          throw this.#unreachable(operation, error, timeoutMs);
         await backoff(attempt);
         continue;
+      } finally {
+        clearTimeout(timer);
       }
       if (last || (res.status !== 429 && res.status < 500)) return res;
       await res.body?.cancel();
