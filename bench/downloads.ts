@@ -1,0 +1,91 @@
+/**
+ * Download authorization (issue 7, benchmark 1): the signed-in download and the token download,
+ * each a 302 to a signed URL, against a bare Hono 302 in the same server. Rounds alternate the
+ * three so a noisy neighbour hurts them alike; each figure is the median round.
+ */
+import type { LoadResult } from "./load.ts";
+import type { LoadGenerator } from "./processes.ts";
+import type { Row } from "./report.ts";
+import {
+  type Dialect,
+  freshDatabase,
+  type Options,
+  type Storage,
+  shopEnv,
+  startShop,
+} from "./setup.ts";
+
+const BUYER = "buyer@bench.test";
+const CONNECTIONS = 20;
+
+export async function downloadBenchmarks(
+  dialect: Dialect,
+  storage: Storage,
+  load: LoadGenerator,
+  opts: Options,
+): Promise<Row[]> {
+  const database = await freshDatabase(dialect, opts);
+  const env = shopEnv(database, storage, opts, { DELIVERY_MODE: "redirect" });
+  const { server, shop } = await startShop(`downloads-${dialect}-${storage.kind}`, env, opts);
+  try {
+    await shop.product("kit");
+    const asset = await shop.upload("kit", "kit.zip", "the bytes a buyer paid for\n".repeat(100));
+    await shop.grant(BUYER, "kit");
+    const cookie = await shop.signIn(BUYER);
+    const token = await shop.token(BUYER, "kit");
+
+    const targets = {
+      bare: { url: `${server.url}/__bench/redirect`, headers: {} },
+      signedIn: { url: `${server.url}/download/kit/${asset.id}`, headers: { cookie } },
+      token: { url: `${server.url}/d/${token}/${asset.id}`, headers: {} },
+    };
+    for (const [name, target] of Object.entries(targets)) {
+      const res = await fetch(target.url, { headers: target.headers, redirect: "manual" });
+      if (res.status !== 302) throw new Error(`${name}: expected 302, got ${res.status}`);
+    }
+
+    const seconds = opts.quick ? 1 : 5;
+    const rounds = opts.quick ? 1 : 3;
+    const runs: Record<keyof typeof targets, LoadResult[]> = { bare: [], signedIn: [], token: [] };
+    for (const target of Object.values(targets))
+      await load.requests({ ...target, connections: CONNECTIONS, seconds: opts.quick ? 0.5 : 2 });
+    for (let round = 0; round < rounds; round++) {
+      for (const name of Object.keys(targets) as (keyof typeof targets)[]) {
+        const result = await load.requests({ ...targets[name], connections: CONNECTIONS, seconds });
+        const other = Object.keys(result.statuses).filter((s) => s !== "302");
+        if (other.length || result.errors)
+          throw new Error(`${name}: ${JSON.stringify(result.statuses)}, ${result.errors} errors`);
+        runs[name].push(result);
+      }
+    }
+    const bare = median(runs.bare);
+    const row = (benchmark: string, app: LoadResult, goal: number): Row => ({
+      benchmark,
+      database: dialect,
+      storage: storage.kind === "s3" ? "S3 presign" : "local",
+      app: figure(app),
+      baseline: figure(bare),
+      ratio: app.perSecond / bare.perSecond,
+      goal,
+    });
+    return [
+      row("download, signed in", median(runs.signedIn), 0.3),
+      row("download, token link", median(runs.token), 0.1),
+    ];
+  } finally {
+    await server.stop();
+    await database.drop();
+  }
+}
+
+const figure = (r: LoadResult) => ({
+  value: r.perSecond,
+  unit: "req/s" as const,
+  p50Ms: r.p50Ms,
+  p99Ms: r.p99Ms,
+});
+
+function median(results: LoadResult[]): LoadResult {
+  const sorted = [...results].sort((a, b) => a.perSecond - b.perSecond);
+  return sorted[Math.floor(sorted.length / 2)] as LoadResult;
+}

@@ -1,0 +1,88 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { openSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { DownloadResult, LoadJob, LoadResult } from "./load.ts";
+
+const HERE = import.meta.dirname;
+const ROOT = resolve(HERE, "..");
+
+export interface BenchServer {
+  url: string;
+  pid: number;
+  /** The server process's resident memory now, in MiB (Linux /proc). */
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts bench/server.ts in its own process; its log goes to `logFile`. */
+export async function startBenchServer(
+  env: Record<string, string>,
+  opts: { logFile: string; cpuProfileDir?: string },
+): Promise<BenchServer> {
+  const log = openSync(opts.logFile, "a");
+  const child = fork(resolve(HERE, "server.ts"), [], {
+    cwd: ROOT,
+    execArgv: [
+      "--import",
+      "tsx",
+      ...(opts.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", opts.cpuProfileDir] : []),
+    ],
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? ROOT, ...env },
+    stdio: ["ignore", log, log, "ipc"],
+  });
+  const port = await new Promise<number>((done, fail) => {
+    child.once("message", (m: { port: number }) => done(m.port));
+    child.once("exit", (code) =>
+      fail(new Error(`bench server exited (${code}):\n${readFileSync(opts.logFile, "utf8")}`)),
+    );
+  });
+  child.removeAllListeners("exit");
+  const pid = child.pid as number;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid,
+    rssMiB: () => {
+      const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+      return Number(kb) / 1024;
+    },
+    stop: () => stopChild(child),
+  };
+}
+
+export interface LoadGenerator {
+  requests(job: Omit<Extract<LoadJob, { kind: "requests" }>, "kind">): Promise<LoadResult>;
+  events(job: Omit<Extract<LoadJob, { kind: "events" }>, "kind">): Promise<LoadResult>;
+  download(url: string, headers?: Record<string, string>): Promise<DownloadResult>;
+  stop(): Promise<void>;
+}
+
+/** bench/load.ts in its own process, kept for the whole run. */
+export function startLoadGenerator(): LoadGenerator {
+  const child = fork(resolve(HERE, "load.ts"), [], {
+    cwd: ROOT,
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const run = <T>(job: LoadJob) =>
+    new Promise<T>((done, fail) => {
+      child.once("message", (m: { ok: boolean; result: T; error: string }) =>
+        m.ok ? done(m.result) : fail(new Error(m.error)),
+      );
+      child.send(job);
+    });
+  return {
+    requests: (job) => run({ kind: "requests", ...job }),
+    events: (job) => run({ kind: "events", ...job }),
+    download: (url, headers) => run({ kind: "download", url, ...(headers ? { headers } : {}) }),
+    stop: () => stopChild(child),
+  };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((done) => child.once("exit", done));
+  child.disconnect();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,90 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname } from "node:path";
+
+export interface Figure {
+  /** Requests or events per second, or MB/s for streaming. */
+  value: number;
+  unit: "req/s" | "events/s" | "MB/s";
+  p50Ms?: number;
+  p99Ms?: number;
+}
+
+export interface Row {
+  benchmark: string;
+  database: string;
+  storage: string;
+  app: Figure;
+  baseline: Figure;
+  /** app / baseline. */
+  ratio: number;
+  goal: number;
+  /** Anything else measured alongside, e.g. memory growth. */
+  extra?: Record<string, number | string>;
+  /** Extra goals beside the ratio (e.g. memory), true when met. */
+  checks?: Record<string, boolean>;
+}
+
+export interface Skipped {
+  benchmark: string;
+  database: string;
+  reason: string;
+}
+
+const fmt = (f: Figure) =>
+  f.unit === "MB/s" ? `${f.value.toFixed(0)} MB/s` : `${Math.round(f.value)} ${f.unit}`;
+const latency = (f: Figure) =>
+  f.p50Ms === undefined ? "" : `${f.p50Ms.toFixed(1)} / ${(f.p99Ms ?? 0).toFixed(1)}`;
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+
+export const met = (row: Row) =>
+  row.ratio >= row.goal && Object.values(row.checks ?? {}).every(Boolean);
+
+/** A Markdown table: readable in a terminal and pasteable into docs/performance.md. */
+export function table(rows: Row[]): string {
+  const head = [
+    "benchmark",
+    "database",
+    "storage",
+    "app",
+    "p50 / p99 ms",
+    "baseline",
+    "p50 / p99 ms",
+    "ratio",
+    "goal",
+    "",
+  ];
+  const body = rows.map((r) => [
+    r.benchmark,
+    r.database,
+    r.storage,
+    fmt(r.app),
+    latency(r.app),
+    fmt(r.baseline),
+    latency(r.baseline),
+    pct(r.ratio),
+    `>= ${pct(r.goal)}`,
+    `${met(r) ? "met" : "NOT met"}${
+      r.extra
+        ? ` (${Object.entries(r.extra)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", ")})`
+        : ""
+    }`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+}
+
+export function writeResults(
+  file: string,
+  run: { quick: boolean; startedAt: string; seconds: number },
+  rows: Row[],
+  skipped: Skipped[],
+) {
+  mkdirSync(dirname(file), { recursive: true });
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? "", node: process.version };
+  writeFileSync(file, `${JSON.stringify({ ...run, machine, rows, skipped }, null, 2)}\n`);
+}

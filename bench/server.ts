@@ -1,0 +1,33 @@
+/**
+ * The server under test, in its own process: the real Tollgate app (buildNodeRuntime, config from
+ * the environment) served by @hono/node-server, with the baselines mounted beside it under
+ * /__bench/. Tells its parent the port over IPC once it listens.
+ */
+import { createServer } from "node:http";
+import { getRequestListener } from "@hono/node-server";
+import { consoleLogger } from "../src/adapters/log-console/index.ts";
+import { parseConfig } from "../src/config.ts";
+import { buildNodeRuntime } from "../src/runtime/node.ts";
+import { baselineApp, pipeFile } from "./baselines.ts";
+
+const config = parseConfig(process.env);
+const runtime = await buildNodeRuntime(config, { log: consoleLogger() });
+const tollgate = getRequestListener(runtime.app.fetch);
+const baseline = getRequestListener((await baselineApp(runtime.deps.db)).fetch);
+const storageRoot = config.storage.kind === "local" ? config.storage.root : null;
+
+const server = createServer((req, res) => {
+  const url = req.url ?? "/";
+  if (!url.startsWith("/__bench/")) return tollgate(req, res);
+  if (url.startsWith("/__bench/pipe/") && storageRoot) return pipeFile(storageRoot, url, res);
+  return baseline(req, res);
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, "127.0.0.1", () => {
+  const address = server.address();
+  process.send?.({ port: typeof address === "object" && address ? address.port : 0 });
+});
+
+const stop = () => server.close(() => void runtime.close().then(() => process.exit(0)));
+process.on("disconnect", stop);
+process.on("SIGTERM", stop);
