@@ -1,11 +1,33 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { CHROMIUM, screenshot, signInFromOutbox, useServerAndBrowser } from "../support/browser.ts";
 import { cli } from "../support/cli.ts";
 
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core's WCAG 2 A and AA checks (contrast, names, roles, landmarks) on the page as shown. */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (...args: unknown[]) => Promise<AxeResult> } })
+      .axe;
+    const result = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21aa"] });
+    return result.violations.map(
+      (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`,
+    );
+  });
+}
+
+interface AxeResult {
+  violations: { id: string; help: string; nodes: { target: string[] }[] }[];
+}
+
 /**
  * Every page a buyer or a seller can reach, at 375 px: it fits the screen, has one heading, a
- * label on every field, no JSON or stack trace, and every control in it is reachable with Tab.
+ * label on every field, no JSON or stack trace, no WCAG 2 AA violation axe-core can find (contrast,
+ * names, roles), and every control in it is reachable with Tab.
  */
 describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
   const t = useServerAndBrowser(["--demo"]);
@@ -43,13 +65,16 @@ describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
     expect(facts.unlabelled, `${name}: labels`).toEqual([]);
     expect(facts.text, `${name}: no JSON`).not.toMatch(/\{"code"|"message":/);
     expect(facts.text, `${name}: no stack`).not.toMatch(/\n\s+at \S+ \(/);
+    expect(await accessibilityViolations(page), `${name}: WCAG 2 AA`).toEqual([]);
 
-    // Tab from the top: the skip link comes first, then every control in the page, in order.
+    // Tab from the top: the shop's skip link comes first (the local Stripe's page has none, like
+    // Stripe's), then every control in the page, in order.
     await page.locator("body").focus();
     await page.keyboard.press("Tab");
-    expect(await page.evaluate(() => document.activeElement?.textContent?.trim()), name).toBe(
-      "Skip to content",
-    );
+    if (!name.startsWith("local-"))
+      expect(await page.evaluate(() => document.activeElement?.textContent?.trim()), name).toBe(
+        "Skip to content",
+      );
     const reached = new Set<string>();
     for (let i = 0; i < 80 && reached.size < facts.focusable; i++) {
       await page.keyboard.press("Tab");
@@ -114,6 +139,20 @@ describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
     await page.goto(`${t.server.url}/auth/login`);
     await signInFromOutbox(page, t.server.url, "owner@example.com");
     await check(page, "library", "/library");
+
+    // The purchase pages, as a guest: the local Stripe's checkout, then the paid success page.
+    await context.clearCookies();
+    await page.goto(`${t.server.url}/p/starter-kit`);
+    await page.getByRole("button", { name: "Buy now" }).click();
+    await page.getByLabel("Card number").waitFor();
+    const checkoutUrl = new URL(page.url());
+    await check(page, "local-checkout", checkoutUrl.toString());
+    await page.getByLabel("Email").fill("guest@example.com");
+    await page.getByLabel("Card number").fill("4242 4242 4242 4242");
+    await page.getByRole("button", { name: /^Pay / }).click();
+    await page.getByText("Payment received. Your files are ready.").waitFor();
+    const success = new URL(page.url());
+    await check(page, "checkout-success", `${success.pathname}${success.search}`);
 
     const limited = await t.browser.newContext({ viewport: { width: 375, height: 740 } });
     const flood = await limited.newPage();
