@@ -1,5 +1,6 @@
 import { serve } from "@hono/node-server";
 import type { Config } from "../config.ts";
+import { sweepExpired } from "../core/maintenance.ts";
 import { DEMO_SELLER, seedDemo } from "./demo.ts";
 import { buildNodeRuntime, localStripeUrl } from "./node.ts";
 
@@ -41,10 +42,18 @@ export async function startServer(config: Config, opts: { demo?: boolean; host?:
       console.log(lines.join("\n"));
     },
   );
+  // Expired sessions, sign-in links and old download links, hourly (Workers: the Cron Trigger).
+  const sweep = setInterval(() => {
+    sweepExpired({ ctx: runtime.systemCtx }).catch((error) =>
+      log.error("deleting expired records failed", { error: String(error) }),
+    );
+  }, 3600_000);
+  sweep.unref();
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    clearInterval(sweep);
     log.info("shutting down", { signal });
     server.close(() => void runtime.close().then(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5000).unref();

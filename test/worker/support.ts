@@ -63,7 +63,7 @@ export async function startWorker(opts: {
 }): Promise<RunningWorker> {
   const wrangler = readWrangler();
   const { file } = await workerBundle();
-  quietHyperdriveProxy();
+  quietHyperdriveProxy(opts.databaseUrl);
   const port = opts.port ?? (await freePort());
   const mf = new Miniflare({
     modules: true,
@@ -105,21 +105,34 @@ function withPassword(databaseUrl: string): string {
   return url.toString();
 }
 
+const origins = new Set<string>();
 let quieted = false;
 /**
- * Miniflare's local Hyperdrive relays each connection through a Node socket that has no error
- * listener, and pg on Workers closes its socket without waiting for Postgres's goodbye: a reset
- * from workerd would then crash this test process. Sockets accepted here get a listener.
+ * Miniflare's local Hyperdrive relays each connection between two Node sockets that have no
+ * error listener, and pg on Workers closes its socket without waiting for Postgres's goodbye:
+ * a reset on either side would then crash this test process. Those sockets get a listener: the
+ * ones Miniflare accepts from workerd, and the ones it opens to a Hyperdrive origin.
  */
-function quietHyperdriveProxy(): void {
+function quietHyperdriveProxy(databaseUrl: string): void {
+  const { hostname, port } = new URL(databaseUrl);
+  origins.add(`${hostname}:${port || "5432"}`);
   if (quieted) return;
   quieted = true;
+  const ignore = () => {};
   const createServer = net.createServer;
   net.createServer = ((...args: Parameters<typeof net.createServer>) => {
     const server = createServer(...args);
-    server.on("connection", (socket) => socket.on("error", () => {}));
+    server.on("connection", (socket) => socket.on("error", ignore));
     return server;
   }) as typeof net.createServer;
+  const connect = net.connect;
+  net.connect = ((...args: Parameters<typeof net.connect>) => {
+    const socket = connect(...(args as unknown as [net.NetConnectOpts]));
+    const [options] = args as unknown as [{ host?: string; port?: number | string }];
+    if (typeof options === "object" && origins.has(`${options.host}:${options.port}`))
+      socket.on("error", ignore);
+    return socket;
+  }) as typeof net.connect;
 }
 
 export interface WorkerDatabase {
