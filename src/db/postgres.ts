@@ -29,7 +29,11 @@ export function openPostgres(opts: PostgresOptions): Kysely<Database> {
     types,
     ...(settings.length ? { options: settings.join(" ") } : {}),
   });
-  // An idle client losing its connection (database restart) must not crash the process.
+  // A client losing its connection (database restart, network cut) must not crash the process.
+  // Idle ones are reported here; one checked out by a query or transaction emits the error on
+  // itself, where pg throws it at the process unless someone listens. That query fails with
+  // the same error, and the pool drops the broken client when it is released.
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -13,6 +13,11 @@ import { sendReceipt } from "./receipts.ts";
 /** A guest may use the session id from the success URL for this long; then the library. */
 export const GUEST_WINDOW_MS = 24 * 3600 * 1000;
 const SESSION_SHAPE = /^cs_[A-Za-z0-9_]{10,200}$/;
+/**
+ * How long the success page waits for the provider's answer. Past that it says "confirming" and
+ * the webhook decides, instead of holding the buyer's page through the SDK's timeouts and retries.
+ */
+export const PROVIDER_WAIT_MS = 5000;
 
 export type CheckoutStatus = "paid" | "pending" | "unpaid" | "expired" | "failed" | "refunded";
 
@@ -40,7 +45,7 @@ export async function confirmCheckout({
   let order = await orderForViewer(ctx, input.sessionId);
   let checkout: CheckoutView | null = null;
   try {
-    checkout = await ctx.payments.retrieveCheckout(input.sessionId);
+    checkout = await within(PROVIDER_WAIT_MS, ctx.payments.retrieveCheckout(input.sessionId));
   } catch (error) {
     ctx.log.warn("checkout sync: provider unreachable", {
       sessionId: input.sessionId,
@@ -95,6 +100,15 @@ export async function downloadWithCheckout({
     userId: order.user_id,
     client: input.client,
   });
+}
+
+/** The promise's result, or a rejection once `ms` have passed without one. */
+function within<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`no answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 const NOT_PAID: Partial<Record<Order["status"], string>> = {
