@@ -16,10 +16,11 @@ export function webCrypto(): Crypto {
   // secrets by value and derived keys (SigV4's signing key, cached per day) by identity.
   const textKeys = new Map<string, Promise<CryptoKey>>();
   const byteKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+  // Web Crypto refuses an empty HMAC key; HMAC pads keys with zeros, so one zero byte is the same.
   const importKey = (raw: Uint8Array) =>
     subtle.importKey(
       "raw",
-      raw as Uint8Array<ArrayBuffer>,
+      (raw.byteLength ? raw : new Uint8Array(1)) as Uint8Array<ArrayBuffer>,
       { name: "HMAC", hash: "SHA-256" },
       false,
       ["sign"],
