@@ -1,6 +1,7 @@
 /**
- * The long reliability tests (crash with 1,000 events, the 10,000-request fuzz, the soak) run
- * with `npm run test:reliability`, which sets RELIABILITY=1; `npm test` skips them.
+ * The long reliability tests in test/reliability/long (crash with 1,000 events, the 10,000-request
+ * fuzz, the 5-minute soak) run with `npm run test:reliability`, which sets RELIABILITY=1;
+ * `npm test` skips them.
  */
 export const LONG = process.env.RELIABILITY === "1";
 

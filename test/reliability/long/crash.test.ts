@@ -2,17 +2,17 @@ import { join } from "node:path";
 import type { Kysely } from "kysely";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../src/adapters/log-console/index.ts";
-import { startLocalStripe } from "../../src/adapters/stripe-local/index.ts";
-import { openPostgres } from "../../src/db/postgres.ts";
-import type { Database } from "../../src/db/schema.ts";
-import { openSqlite } from "../../src/db/sqlite.ts";
-import { dialects, freshDatabase, type TestDatabase } from "../support/databases.ts";
-import { ADMIN_TOKEN, WEBHOOK_SECRET } from "../support/harness.ts";
-import { LONG, seededRandom, shuffle } from "../support/reliability.ts";
-import { type RunningServer, startServer } from "../support/server.ts";
-import { inBatches, type ShopClient, shopClient } from "../support/shop-client.ts";
-import { payOnHostedPage } from "../support/stripe.ts";
+import { silentLogger } from "../../../src/adapters/log-console/index.ts";
+import { startLocalStripe } from "../../../src/adapters/stripe-local/index.ts";
+import { openPostgres } from "../../../src/db/postgres.ts";
+import type { Database } from "../../../src/db/schema.ts";
+import { openSqlite } from "../../../src/db/sqlite.ts";
+import { dialects, freshDatabase, type TestDatabase } from "../../support/databases.ts";
+import { ADMIN_TOKEN, WEBHOOK_SECRET } from "../../support/harness.ts";
+import { LONG, seededRandom, shuffle } from "../../support/reliability.ts";
+import { type RunningServer, startServer } from "../../support/server.ts";
+import { inBatches, type ShopClient, shopClient } from "../../support/shop-client.ts";
+import { payOnHostedPage } from "../../support/stripe.ts";
 
 type Kind = "paid" | "refunded" | "async_paid" | "async_failed";
 /** Purchases of each kind; with the events each makes (3, 5, 4, 3) they come to 1,005 events. */
