@@ -132,6 +132,7 @@ describe.each(dialects)("delivery tokens on %s", (dialect) => {
   it.each([
     [5, 6],
     [5, 20],
+    [5, 200],
   ])(
     "%i-use link, %i concurrent downloads: exactly that many succeed and are logged",
     async (uses, concurrent) => {
