@@ -18,7 +18,8 @@ export async function salesAndDownloads({ ctx, input }: { ctx: Ctx; input: { day
   requireAdmin(ctx);
   const today = Math.floor(ctx.clock.now() / DAY_MS);
   const since = (today - input.days + 1) * DAY_MS;
-  const dayOf = sql<number>`created_at / ${DAY_MS}`;
+  // A literal, not a parameter: Postgres must see the same expression in SELECT and GROUP BY.
+  const dayOf = sql<number>`created_at / ${sql.lit(DAY_MS)}`;
   const [sales, downloads, failedWebhooks] = await Promise.all([
     db(ctx)
       .selectFrom("orders")

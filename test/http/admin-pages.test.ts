@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness } from "../support/harness.ts";
+import { payOnHostedPage, waitFor } from "../support/stripe.ts";
 
 const html = { accept: "text/html" };
 
@@ -187,5 +188,31 @@ describe.each(dialects)("seller pages on %s", (dialect) => {
     const res = await h.request("/assets/admin.js");
     expect(res.headers.get("content-type")).toContain("text/javascript");
     expect(await res.text()).toContain("/uploads/complete");
+  });
+});
+
+describe.each(dialects)("the dashboard's figures on %s", (dialect) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await makeHarness(dialect, {}, { stripe: true });
+  });
+  afterAll(() => h.close());
+
+  it("counts a paid sale and its revenue on today's bar, and lists the order", async () => {
+    const product = await h.createProduct({ price: { amount: 2450, currency: "eur" } });
+    const res = await h.request(`/checkout/${product.slug}`, {
+      method: "POST",
+      headers: { accept: "application/json" },
+    });
+    const started = (await res.json()) as { url: string; orderId: string };
+    expect((await payOnHostedPage(started.url, { email: "payer@example.com" })).status).toBe(303);
+    const owner = await h.signIn("owner@shop.test");
+    const page = await waitFor(async () => {
+      const text = await (await h.request("/admin", { headers: html, cookie: owner })).text();
+      return text.includes("1 sales and") ? text : null;
+    }, "the paid order on the dashboard");
+    expect(page).toContain("€24.50");
+    expect(page).toContain(`/admin/orders/${started.orderId}`);
+    expect(page).toContain("payer@example.com");
   });
 });
