@@ -81,6 +81,7 @@ afterAll(() => {
 });
 
 describe("tollgate --help", () => {
+  // Ten CLI processes start at once: on a busy two-core machine that takes a while.
   it("describes the CLI and every command without touching the shop", async () => {
     const dir = join(base, "help");
     const [root, ...commands] = await Promise.all([
@@ -127,7 +128,7 @@ describe("tollgate --help", () => {
       for (const text of mentions) expect(result.stdout).toContain(text);
     });
     expect(existsSync(join(dir, "t.db"))).toBe(false);
-  });
+  }, 60_000);
 });
 
 describe("a shop run from the CLI", () => {
