@@ -34,7 +34,6 @@ interface ScheduledController {
 const RECONCILE_WINDOW_MS = 6 * 3600_000;
 
 interface WorkerRuntime {
-  config: Config;
   app: ReturnType<typeof createApp>;
   postgres: WorkerPostgres;
   systemCtx: Ctx;
@@ -82,7 +81,7 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
     clientIp: (c) => c.req.header("cf-connecting-ip") ?? null,
   });
-  return { config, app: createApp(appDeps), postgres, systemCtx: { ...deps, actor: system } };
+  return { app: createApp(appDeps), postgres, systemCtx: { ...deps, actor: system } };
 }
 
 /** Vars and secrets are strings; the database comes from the Hyperdrive binding when there is one. */
