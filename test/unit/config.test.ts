@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigError, type Env, isEmbedded, parseConfig } from "../../src/config.ts";
 
@@ -319,5 +320,141 @@ describe("parseConfig mail settings", () => {
     const problems = problemsOf({ MAIL_URL: "smtp://u:SUPERSECRET@smtp.example.com:465", ...from });
     expect(problems.map((p) => p.variable)).toEqual(["MAIL_URL"]);
     expect(JSON.stringify(problems)).not.toContain("SUPERSECRET");
+  });
+});
+
+describe("parseConfig on any input (property)", () => {
+  const VARIABLES = [
+    "PORT",
+    "PUBLIC_URL",
+    "DATABASE_URL",
+    "DATABASE_POOL_MAX",
+    "DATABASE_STATEMENT_TIMEOUT",
+    "STORAGE_URL",
+    "R2_BINDING",
+    "R2_ACCOUNT_ID",
+    "S3_ENDPOINT",
+    "S3_REGION",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "DELIVERY_MODE",
+    "DOWNLOAD_URL_TTL",
+    "DOWNLOAD_TOKEN_TTL",
+    "DOWNLOAD_TOKEN_MAX_USES",
+    "MAX_UPLOAD_SIZE",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_URL",
+    "REFUND_REVOKES_ACCESS",
+    "AUTH",
+    "SUPABASE_URL",
+    "SUPABASE_ANON_KEY",
+    "MAIL_URL",
+    "MAIL_FROM",
+    "MAIL_API_KEY",
+    "SHOP_NAME",
+    "SESSION_SECRET",
+    "ADMIN_EMAILS",
+    "ADMIN_TOKEN",
+  ] as const;
+  /** Plausible values next to arbitrary text, so both paths (accepted, refused) are exercised. */
+  const value = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: "binary", maxLength: 20 }),
+    fc.constantFrom(
+      "",
+      " ",
+      "0",
+      "8787",
+      "65536",
+      "-1",
+      "1e3",
+      "5m",
+      "24h",
+      "7d",
+      "10GB",
+      "sqlite:./x.db",
+      "postgres://u:p@h:5432/d",
+      "file:./files",
+      "s3://bucket",
+      "r2://bucket",
+      "https://example.com",
+      "http://localhost:1",
+      "outbox:",
+      "smtp://u:p@mail:587",
+      "smtps://mail:465",
+      "redirect",
+      "proxy",
+      "supabase",
+      "builtin",
+      "true",
+      "a@b.co, c@d.co",
+      "sk_test_abc",
+      "whsec_abc",
+      "x".repeat(40),
+    ),
+  );
+  const env = fc.dictionary(fc.constantFrom(...VARIABLES), value, { maxKeys: 12 });
+
+  it("accepts, or refuses with a ConfigError naming only real variables, whatever the environment", () => {
+    fc.assert(
+      fc.property(env, fc.dictionary(fc.string({ maxLength: 12 }), fc.string()), (known, extra) => {
+        let config: ReturnType<typeof parseConfig> | null = null;
+        try {
+          config = parseConfig({ ...extra, ...known });
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          const { problems } = error as ConfigError;
+          expect(problems.length).toBeGreaterThan(0);
+          for (const problem of problems) {
+            expect(VARIABLES).toContain(problem.variable);
+            expect(problem.message.trim()).not.toBe("");
+          }
+          return;
+        }
+        expect(config.port).toBeGreaterThanOrEqual(0);
+        expect(config.port).toBeLessThanOrEqual(65535);
+        expect(config.publicUrl).not.toMatch(/\/$|[?#]/);
+        expect(["redirect", "proxy"]).toContain(config.delivery.mode);
+        expect(config.delivery.urlTtlSeconds).toBeGreaterThan(0);
+        expect(config.delivery.urlTtlSeconds).toBeLessThanOrEqual(7 * 86400);
+        expect(Number.isInteger(config.maxUploadBytes)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("never repeats a secret in what it says, whatever else is wrong", () => {
+    // Recognisable secrets (some of them malformed, so they are the thing refused).
+    const secret = fc
+      .tuple(
+        fc.constantFrom("", "sk_live_", "whsec_", "re_", " "),
+        fc.stringMatching(/^[A-Za-z0-9]{10,20}$/),
+      )
+      .map(([prefix, body]) => `${prefix}SECRET${body}`);
+    fc.assert(
+      fc.property(env, secret, secret, secret, secret, (others, a, b, c, d) => {
+        const secrets = {
+          STRIPE_SECRET_KEY: a,
+          STRIPE_WEBHOOK_SECRET: `${b}!`,
+          S3_SECRET_ACCESS_KEY: c,
+          SESSION_SECRET: d.slice(0, 20),
+          ADMIN_TOKEN: a.slice(0, 12),
+          MAIL_API_KEY: `${b} ${c}`,
+          MAIL_URL: `smtp://user:${d}@mail.example:465`,
+          DATABASE_URL: `postgres://user:${c}@db.example:5432/shop?x`,
+        };
+        try {
+          parseConfig({ ...others, ...secrets });
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          const said = `${(error as Error).message}${JSON.stringify((error as ConfigError).problems)}`;
+          for (const s of [a, b, c, d]) expect(said).not.toContain(s.trim().slice(0, 16));
+          return;
+        }
+        throw new Error("a malformed secret was accepted");
+      }),
+      { numRuns: 500 },
+    );
   });
 });
