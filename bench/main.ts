@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--only downloads,webhooks,streaming] [--profile]`: every
+ * `npm run bench [-- --quick] [--only downloads,webhooks,streaming] [--database sqlite|postgres]
+ * [--profile]`: every
  * benchmark against its baseline, measured in the same run on this machine. Prints a table and
  * writes bench/results/latest.json. `--quick` is the CI smoke check: small sizes, short runs,
  * no goals enforced.
@@ -38,7 +39,9 @@ const skipped: Skipped[] = [];
 const load = startLoadGenerator();
 const s3 = await startS3Server();
 const postgresProblem = await postgresUnavailable(opts.postgresUrl);
-const dialects: Dialect[] = ["sqlite", "postgres"];
+const dialects = (["sqlite", "postgres"] as Dialect[]).filter(
+  (d) => !value("database") || value("database") === d,
+);
 
 const step = async (name: string, database: Dialect, run: () => Promise<Row[]>) => {
   if (!wanted(name)) return;

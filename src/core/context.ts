@@ -1,7 +1,7 @@
 import type { Db, Trx } from "../db/schema.ts";
 import { toBase64Url, toHex } from "./encoding.ts";
 import { forbidden, unauthenticated } from "./errors.ts";
-import type { Clock, Crypto, Logger, Mailer, ObjectStore, Payments } from "./ports.ts";
+import type { Clock, Crypto, GroupCommit, Logger, Mailer, ObjectStore, Payments } from "./ports.ts";
 
 /** What the rules need to know of the configuration. */
 export interface Settings {
@@ -31,6 +31,7 @@ export interface Deps {
   payments: Payments;
   log: Logger;
   settings: Settings;
+  groupCommit?: GroupCommit;
 }
 
 export interface Actor {
@@ -58,6 +59,19 @@ export function withTransaction<T>(
 ): Promise<T> {
   if (ctx.trx) return fn(ctx as Ctx & { trx: Trx });
   return ctx.db.transaction().execute((trx) => fn({ ...ctx, trx }));
+}
+
+/**
+ * Runs a small write transaction whose commit may be shared with other requests' (group commit,
+ * where the runtime offers it). `work` reports its outcome by returning: if anything in a shared
+ * transaction throws, every work in it is run again in a transaction of its own.
+ */
+export function withSharedCommit<T>(
+  ctx: Ctx,
+  work: (ctx: Ctx & { trx: Trx }) => Promise<T>,
+): Promise<T> {
+  if (ctx.trx || !ctx.groupCommit) return withTransaction(ctx, work);
+  return ctx.groupCommit.run((trx) => work({ ...ctx, trx }));
 }
 
 /** A new random id with a readable prefix, e.g. `prod_3kTq...`; unguessable. */

@@ -124,6 +124,15 @@ export interface Mailer {
   send(message: MailMessage): Promise<void>;
 }
 
+/**
+ * Group commit: small write transactions of concurrent requests share one transaction and one
+ * commit (one fsync on SQLite), each caller answered once the commit holds its writes. The Node
+ * runtime offers it (DESIGN section 12); without it each runs in a transaction of its own.
+ */
+export interface GroupCommit {
+  run<T>(work: (trx: Trx) => Promise<T>): Promise<T>;
+}
+
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;

@@ -13,6 +13,7 @@ import { startLocalStripe } from "../adapters/stripe-local/index.ts";
 import { type Config, ConfigError } from "../config.ts";
 import { type Ctx, system } from "../core/context.ts";
 import type { Clock, Logger, Mailer, ObjectStore, Payments } from "../core/ports.ts";
+import { groupCommit } from "../db/groupCommit.ts";
 import { migrateToLatest } from "../db/migrate.ts";
 import { openPostgres } from "../db/postgres.ts";
 import type { Db } from "../db/schema.ts";
@@ -76,6 +77,7 @@ export async function buildNodeRuntime(
       mailer,
       payments,
       log,
+      groupCommit: groupCommit(db),
       sessionSecret,
       ...(adminToken ? { adminToken } : {}),
       ...(store instanceof LocalObjectStore ? { localFiles: store } : {}),

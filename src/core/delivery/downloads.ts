@@ -1,5 +1,5 @@
 import type { Asset } from "../../db/schema.ts";
-import { type Ctx, db, newId, requireAdmin } from "../context.ts";
+import { type Ctx, db, newId, requireAdmin, withSharedCommit } from "../context.ts";
 import {
   abandonDelivery,
   type Delivery,
@@ -22,19 +22,20 @@ export interface DownloadRecord {
 }
 
 export async function recordDownload(ctx: Ctx, record: DownloadRecord): Promise<void> {
-  await db(ctx)
-    .insertInto("downloads")
-    .values({
-      id: newId(ctx, "dl"),
-      entitlement_id: record.entitlementId,
-      asset_id: record.assetId,
-      token_id: record.tokenId ?? null,
-      user_id: record.userId ?? null,
-      ip: record.client.ip?.slice(0, 64) ?? null,
-      user_agent: record.client.userAgent?.slice(0, 300) ?? null,
-      created_at: ctx.clock.now(),
-    })
-    .execute();
+  const row = {
+    id: newId(ctx, "dl"),
+    entitlement_id: record.entitlementId,
+    asset_id: record.assetId,
+    token_id: record.tokenId ?? null,
+    user_id: record.userId ?? null,
+    ip: record.client.ip?.slice(0, 64) ?? null,
+    user_agent: record.client.userAgent?.slice(0, 300) ?? null,
+    created_at: ctx.clock.now(),
+  };
+  const insert = (tx: Ctx) => db(tx).insertInto("downloads").values(row).execute();
+  // Outside a transaction, the row shares its commit with other downloads' where it can.
+  if (ctx.groupCommit && !ctx.trx) await withSharedCommit(ctx, insert);
+  else await insert(ctx);
 }
 
 export async function listDownloads({

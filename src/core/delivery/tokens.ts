@@ -8,7 +8,7 @@ import {
   normalizeEmail,
   requireAdmin,
   sha256Hex,
-  withTransaction,
+  withSharedCommit,
 } from "../context.ts";
 import { parseDuration } from "../duration.ts";
 import { toBase64Url } from "../encoding.ts";
@@ -209,7 +209,8 @@ export async function downloadWithToken({
   const delivery = await prepareDelivery(ctx, asset, input.request);
   if (delivery.kind === "unsatisfiable" || continuing) return delivery;
   try {
-    await withTransaction(ctx, async (tx) => {
+    // Counting the use and logging it commit together, a commit other downloads may share.
+    const counted = await withSharedCommit(ctx, async (tx) => {
       const now = tx.clock.now();
       const counted = await db(tx)
         .updateTable("delivery_tokens")
@@ -219,7 +220,7 @@ export async function downloadWithToken({
         .where("expires_at", ">", now)
         .where((eb) => eb.or([eb("max_uses", "is", null), eb("uses", "<", eb.ref("max_uses"))]))
         .executeTakeFirst();
-      if (Number(counted.numUpdatedRows) !== 1) throw usedUp();
+      if (Number(counted.numUpdatedRows) !== 1) return false;
       await recordDownload(tx, {
         entitlementId: entitlement.id,
         assetId: asset.id,
@@ -227,7 +228,9 @@ export async function downloadWithToken({
         userId: entitlement.user_id,
         client: input.client,
       });
+      return true;
     });
+    if (!counted) throw usedUp();
   } catch (error) {
     await abandonDelivery(delivery);
     throw error;

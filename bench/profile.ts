@@ -1,0 +1,48 @@
+/**
+ * `npx tsx bench/profile.ts FILE.cpuprofile [N]`: where a server's CPU time went, from the
+ * profile `npm run bench -- --profile` writes (node --cpu-prof): the top functions by self time,
+ * and self time summed per package or source folder.
+ */
+import { readFileSync } from "node:fs";
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+const [file, top = "25"] = process.argv.slice(2);
+if (!file) throw new Error("usage: tsx bench/profile.ts FILE.cpuprofile [N]");
+const profile = JSON.parse(readFileSync(file, "utf8")) as {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+};
+
+const selfUs = new Map<number, number>();
+profile.samples.forEach((id, i) => {
+  selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
+const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+const byFunction = new Map<string, number>();
+const byPlace = new Map<string, number>();
+for (const node of profile.nodes) {
+  const us = selfUs.get(node.id) ?? 0;
+  const { functionName, url, lineNumber } = node.callFrame;
+  const where = url.replace(/^file:\/\/.*?\/(node_modules|src|bench)\//, "$1/");
+  const fn = `${functionName || "(anonymous)"} ${where}:${lineNumber + 1}`;
+  byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
+  const place =
+    /node_modules\/(@[^/]+\/[^/]+|[^/]+)/.exec(where)?.[1] ??
+    /^(src\/[^/]+\/[^/]+|bench)/.exec(where)?.[1] ??
+    (where.startsWith("node:") ? "node internals" : functionName || "(native)");
+  byPlace.set(place, (byPlace.get(place) ?? 0) + us);
+}
+const print = (title: string, map: Map<string, number>) => {
+  console.log(`\n${title}`);
+  for (const [name, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, Number(top)))
+    console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
+};
+console.log(`${(total / 1e6).toFixed(1)} s sampled`);
+print("self time by function", byFunction);
+print("self time by package or folder", byPlace);
