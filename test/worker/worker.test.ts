@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { join, resolve } from "node:path";
 import { AwsClient } from "aws4fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUDGET_GZIP_BYTES } from "../../scripts/build-worker.ts";
+import { BUDGET_GZIP_BYTES, STRIPE_RESOURCES } from "../../scripts/build-worker.ts";
 import { silentLogger } from "../../src/adapters/log-console/index.ts";
 import { startLocalStripe } from "../../src/adapters/stripe-local/index.ts";
 import { ADMIN_TOKEN, WEBHOOK_SECRET } from "../support/harness.ts";
@@ -86,6 +88,28 @@ describe("the Worker bundle", () => {
     expect(wrangler.r2_buckets.map((b) => b.binding)).toEqual(["FILES"]);
     expect(wrangler.vars.STORAGE_URL).toBe(`r2://${BUCKET}`);
     expect(wrangler.triggers.crons).toHaveLength(1);
+  });
+});
+
+describe("the Stripe SDK in the Worker build", () => {
+  it("keeps every Stripe resource the adapter calls (the build leaves the others out)", () => {
+    const dir = resolve(import.meta.dirname, "../../src/adapters/stripe");
+    const source = readdirSync(dir)
+      .map((file) => readFileSync(join(dir, file), "utf8"))
+      .join("\n");
+    const resources = resolve(import.meta.dirname, "../../node_modules/stripe/esm/resources");
+    const namespaces = readdirSync(resources, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+    const pascal = (name: string) => name[0]?.toUpperCase() + name.slice(1);
+    const called = new Set<string>();
+    for (const [, first, second] of source.matchAll(/stripe\s*\.\s*(\w+)(?:\s*\.\s*(\w+))?/g)) {
+      const top = pascal(first as string);
+      if (namespaces.includes(top) && second) called.add(`${top}/${pascal(second)}`);
+      else if (existsSync(join(resources, `${top}.js`))) called.add(top);
+    }
+    expect([...called].sort()).toEqual(expect.arrayContaining(["Checkout/Sessions", "Events"]));
+    expect(STRIPE_RESOURCES).toEqual(expect.arrayContaining([...called]));
   });
 });
 
