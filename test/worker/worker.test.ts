@@ -355,6 +355,28 @@ describe.skipIf(!TEST_DATABASE_URL)("Tollgate on workerd, Postgres through Hyper
       expect(JSON.stringify(await downloads.json())).toContain(asset.id);
     });
 
+    it("serves the pages, their stylesheet and scripts from the Worker", async () => {
+      const { slug } = await productWithFile(worker, fileBytes(1000));
+      const store = await worker.fetch("/", { headers: { accept: "text/html" } });
+      expect(store.status).toBe(200);
+      expect(store.headers.get("content-type")).toMatch(/^text\/html/);
+      expect(await store.text()).toContain(`/p/${slug}`);
+      const product = await worker.fetch(`/p/${slug}`, { headers: { accept: "text/html" } });
+      expect(await product.text()).toContain("Worker Kit");
+      for (const [path, type] of [
+        ["/assets/app.css", /^text\/css/],
+        ["/assets/checkout.js", /javascript/],
+        ["/assets/supabase-callback.js", /javascript/],
+      ] as const) {
+        const res = await worker.fetch(path);
+        expect(res.status, path).toBe(200);
+        expect(res.headers.get("content-type"), path).toMatch(type);
+      }
+      const missing = await worker.fetch("/no/such/page", { headers: { accept: "text/html" } });
+      expect(missing.status).toBe(404);
+      expect(await missing.text()).not.toMatch(/"code"|\bat .+:\d+:\d+/);
+    });
+
     it("refuses a file over MAX_UPLOAD_SIZE and leaves nothing in R2", async () => {
       const before = (await (await worker.bucket()).list()).objects.map((o) => o.key);
       const slug = `big-${Math.random().toString(36).slice(2, 8)}`;
