@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { request } from "node:http";
+import { createServer as createHttpServer, request } from "node:http";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { AwsClient } from "aws4fetch";
@@ -71,6 +71,37 @@ function postAnsweredEarly(
     req.on("socket", (socket) => socket.on("error", () => {}));
     req.end(body);
   });
+}
+
+const MAIL_KEY = "re_worker_0123456789abcdef";
+
+/** A Resend-style mail API on 127.0.0.1 that keeps what it is sent. */
+async function startMailApi() {
+  const sent: {
+    authorization: string | undefined;
+    body: { from: string; to: string[]; subject: string; text: string };
+  }[] = [];
+  const server = createHttpServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => {
+      body += chunk;
+    });
+    req.on("end", () => {
+      sent.push({ authorization: req.headers.authorization, body: JSON.parse(body) });
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ id: `email_${sent.length}` }));
+    });
+  });
+  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/emails`,
+    sent,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((done) => server.close(done));
+    },
+  };
 }
 
 describe("the Worker bundle", () => {
@@ -244,8 +275,10 @@ describe.skipIf(!TEST_DATABASE_URL)("Tollgate on workerd, Postgres through Hyper
   describe("proxy mode: webhooks, purchase and download through the R2 binding", () => {
     let worker: RunningWorker;
     let stripe: Awaited<ReturnType<typeof startLocalStripe>>;
+    let mailApi: Awaited<ReturnType<typeof startMailApi>>;
     beforeAll(async () => {
       const port = await freePort();
+      mailApi = await startMailApi();
       stripe = await startLocalStripe({
         port: 0,
         stateFile: null,
@@ -262,6 +295,9 @@ describe.skipIf(!TEST_DATABASE_URL)("Tollgate on workerd, Postgres through Hyper
           STRIPE_API_URL: stripe.url,
           DELIVERY_MODE: "proxy",
           MAX_UPLOAD_SIZE: "10MB",
+          MAIL_URL: mailApi.url,
+          MAIL_API_KEY: MAIL_KEY,
+          MAIL_FROM: "Worker Shop <shop@example.com>",
           ...supabaseVars(),
         }),
       });
@@ -269,6 +305,7 @@ describe.skipIf(!TEST_DATABASE_URL)("Tollgate on workerd, Postgres through Hyper
     afterAll(async () => {
       await worker?.close();
       await stripe?.close();
+      await mailApi?.close();
     });
 
     it("verifies a signed webhook with the async check, records it once, and refuses a tampered one", async () => {
@@ -353,6 +390,16 @@ describe.skipIf(!TEST_DATABASE_URL)("Tollgate on workerd, Postgres through Hyper
 
       const downloads = await worker.fetch("/api/admin/downloads", { headers: admin });
       expect(JSON.stringify(await downloads.json())).toContain(asset.id);
+
+      // The receipt went out through the HTTP mail API, with a link to the shop, never to storage.
+      const receipt = await waitFor(
+        async () => mailApi.sent.find((m) => m.body.to.includes("worker-buyer@example.com")),
+        "the receipt",
+      );
+      expect(receipt.authorization).toBe(`Bearer ${MAIL_KEY}`);
+      expect(receipt.body.from).toBe("Worker Shop <shop@example.com>");
+      expect(receipt.body.text).toContain(worker.url);
+      expect(receipt.body.text).not.toMatch(/X-Amz-|r2\.cloudflarestorage/);
     });
 
     it("serves the pages, their stylesheet and scripts from the Worker", async () => {
