@@ -198,7 +198,7 @@ function requestArbitrary(known: {
       "/api/checkout/sync",
       "/webhooks/stripe",
       "/dev/outbox",
-      "/assets/site.css",
+      "/assets/app.css",
       "/assets/checkout.js",
     ),
     slug.map((s) => `/p/${s}`),
