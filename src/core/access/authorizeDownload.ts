@@ -1,15 +1,16 @@
 import type { Asset, Entitlement, Product } from "../../db/schema.ts";
-import { downloadableAsset } from "../catalog/assets.ts";
-import { findProductBySlug, productNotFound } from "../catalog/products.ts";
+import { fileRetired } from "../catalog/assets.ts";
+import { productNotFound } from "../catalog/products.ts";
 import { type Ctx, requireUser } from "../context.ts";
 import type { Delivery, DeliveryRequest } from "../delivery/deliver.ts";
 import { type ClientInfo, deliverAndRecord } from "../delivery/downloads.ts";
-import { AppError } from "../errors.ts";
-import { entitlementsOf, requireAccess } from "./accessRule.ts";
+import { forbidden, notFound } from "../errors.ts";
+import { denialReason, isActive } from "./accessRule.ts";
+import { downloadFacts } from "./downloadFacts.ts";
 
 /**
- * May the signed-in user download this file? Ownership is checked before the file is looked
- * up, so a buyer learns nothing about files of products they do not own.
+ * May the signed-in user download this file? Ownership is decided before the file is, so a buyer
+ * learns nothing about files of products they do not own.
  */
 export async function authorizeDownload({
   ctx,
@@ -19,24 +20,22 @@ export async function authorizeDownload({
   input: { slug: string; assetId: string };
 }): Promise<{ product: Product; asset: Asset; entitlement: Entitlement }> {
   const user = requireUser(ctx);
-  const holder = { userId: user.id, email: user.email };
-  const product = await findProductBySlug(ctx, input.slug);
-  if (!product) throw productNotFound();
-  let entitlement: Entitlement;
-  try {
-    entitlement = await requireAccess(ctx, holder, product.id);
-  } catch (error) {
+  const facts = await downloadFacts(ctx, {
+    slug: input.slug,
+    assetId: input.assetId,
+    holder: { userId: user.id, email: user.email },
+  });
+  if (!facts) throw productNotFound();
+  const { product, entitlements, asset } = facts;
+  const now = ctx.clock.now();
+  const entitlement = entitlements.find((e) => isActive(e, now));
+  if (!entitlement) {
     // An unpublished product is invisible to anyone who never had it.
-    if (
-      !product.active &&
-      error instanceof AppError &&
-      (await entitlementsOf(ctx, holder, product.id)).length === 0
-    ) {
-      throw productNotFound();
-    }
-    throw error;
+    if (!product.active && entitlements.length === 0) throw productNotFound();
+    throw forbidden(denialReason(entitlements, now));
   }
-  const asset = await downloadableAsset(ctx, product.id, input.assetId);
+  if (!asset) throw notFound("There is no such file.");
+  if (!asset.active) throw fileRetired();
   return { product, asset, entitlement };
 }
 
