@@ -46,6 +46,12 @@ const ASSET: Record<keyof Asset, true> = {
   created_at: true,
 };
 const TABLES = { p: PRODUCT, e: ENTITLEMENT, a: ASSET };
+// Written out once: building 34 column references per request cost more than the round trips.
+const COLUMNS = sql.raw(
+  Object.entries(TABLES)
+    .flatMap(([t, columns]) => Object.keys(columns).map((c) => `"${t}"."${c}" as "${t}_${c}"`))
+    .join(", "),
+);
 
 export interface DownloadFacts {
   product: Product;
@@ -68,26 +74,12 @@ export async function downloadFacts(
   const slug = slugSchema.safeParse(input.slug);
   const { userId, email } = input.holder;
   if (!slug.success || (!userId && !email)) return null;
-  const rows = (await db(ctx)
-    .selectFrom("products as p")
-    .leftJoin("entitlements as e", (join) =>
-      join.onRef("e.product_id", "=", "p.id").on((eb) => {
-        const mine = [];
-        if (userId) mine.push(eb("e.user_id", "=", userId));
-        if (email) mine.push(eb("e.email", "=", email));
-        return eb.or(mine);
-      }),
-    )
-    .leftJoin("assets as a", (join) =>
-      join.onRef("a.product_id", "=", "p.id").on("a.id", "=", input.assetId),
-    )
-    .select(
-      Object.entries(TABLES).flatMap(([table, columns]) =>
-        Object.keys(columns).map((c) => sql.ref(`${table}.${c}`).as(`${table}_${c}`)),
-      ),
-    )
-    .where("p.slug", "=", slug.data)
-    .execute()) as Record<string, unknown>[];
+  // A null user id or email matches no row, as in the access rule.
+  const { rows } = await sql<Record<string, unknown>>`
+    select ${COLUMNS} from products p
+    left join entitlements e on e.product_id = p.id and (e.user_id = ${userId} or e.email = ${email})
+    left join assets a on a.product_id = p.id and a.id = ${input.assetId}
+    where p.slug = ${slug.data}`.execute(db(ctx));
   const [first] = rows;
   if (!first) return null;
   return {
