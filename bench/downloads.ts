@@ -10,6 +10,7 @@ import {
   type Dialect,
   freshDatabase,
   type Options,
+  profileFile,
   type Storage,
   shopEnv,
   startShop,
@@ -26,7 +27,8 @@ export async function downloadBenchmarks(
 ): Promise<Row[]> {
   const database = await freshDatabase(dialect, opts);
   const env = shopEnv(database, storage, opts, { DELIVERY_MODE: "redirect" });
-  const { server, shop } = await startShop(`downloads-${dialect}-${storage.kind}`, env, opts);
+  const label = `downloads-${dialect}-${storage.kind}`;
+  const { server, shop } = await startShop(label, env, opts);
   try {
     await shop.product("kit");
     const asset = await shop.upload("kit", "kit.zip", "the bytes a buyer paid for\n".repeat(100));
@@ -51,7 +53,11 @@ export async function downloadBenchmarks(
       await load.requests({ ...target, connections: CONNECTIONS, seconds: opts.quick ? 0.5 : 2 });
     for (let round = 0; round < rounds; round++) {
       for (const name of Object.keys(targets) as (keyof typeof targets)[]) {
-        const result = await load.requests({ ...targets[name], connections: CONNECTIONS, seconds });
+        const profile =
+          round === 0 && name !== "bare" ? profileFile(opts, `${label}-${name}`) : null;
+        const result = await server.profiled(profile, () =>
+          load.requests({ ...targets[name], connections: CONNECTIONS, seconds }),
+        );
         const other = Object.keys(result.statuses).filter((s) => s !== "302");
         if (other.length || result.errors)
           throw new Error(`${name}: ${JSON.stringify(result.statuses)}, ${result.errors} errors`);

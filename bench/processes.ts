@@ -9,6 +9,8 @@ const ROOT = resolve(HERE, "..");
 export interface BenchServer {
   url: string;
   pid: number;
+  /** Runs `fn` under the server's CPU profiler and writes the profile to `file` (.cpuprofile). */
+  profiled<T>(file: string | null, fn: () => Promise<T>): Promise<T>;
   /** The server process's resident memory now, in MiB (Linux /proc). */
   rssMiB(): number;
   stop(): Promise<void>;
@@ -17,16 +19,12 @@ export interface BenchServer {
 /** Starts bench/server.ts in its own process; its log goes to `logFile`. */
 export async function startBenchServer(
   env: Record<string, string>,
-  opts: { logFile: string; cpuProfileDir?: string },
+  opts: { logFile: string },
 ): Promise<BenchServer> {
   const log = openSync(opts.logFile, "a");
   const child = fork(resolve(HERE, "server.ts"), [], {
     cwd: ROOT,
-    execArgv: [
-      "--import",
-      "tsx",
-      ...(opts.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", opts.cpuProfileDir] : []),
-    ],
+    execArgv: ["--import", "tsx"],
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? ROOT, ...env },
     stdio: ["ignore", log, log, "ipc"],
   });
@@ -38,7 +36,21 @@ export async function startBenchServer(
   });
   child.removeAllListeners("exit");
   const pid = child.pid as number;
+  const profiler = (message: { profile: "start" | "stop"; file?: string }) =>
+    new Promise((done) => {
+      child.once("message", done);
+      child.send(message);
+    });
   return {
+    async profiled(file, fn) {
+      if (!file) return fn();
+      await profiler({ profile: "start" });
+      try {
+        return await fn();
+      } finally {
+        await profiler({ profile: "stop", file });
+      }
+    },
     url: `http://127.0.0.1:${port}`,
     pid,
     rssMiB: () => {

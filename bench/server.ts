@@ -1,9 +1,11 @@
 /**
  * The server under test, in its own process: the real Tollgate app (buildNodeRuntime, config from
  * the environment) served by @hono/node-server, with the baselines mounted beside it under
- * /__bench/. Tells its parent the port over IPC once it listens.
+ * /__bench/. Tells its parent the port over IPC once it listens, and profiles on request.
  */
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { Session } from "node:inspector/promises";
 import { getRequestListener } from "@hono/node-server";
 import { consoleLogger } from "../src/adapters/log-console/index.ts";
 import { parseConfig } from "../src/config.ts";
@@ -26,6 +28,20 @@ server.keepAliveTimeout = 60_000;
 server.listen(0, "127.0.0.1", () => {
   const address = server.address();
   process.send?.({ port: typeof address === "object" && address ? address.port : 0 });
+});
+
+// `--profile`: the parent brackets each measured run, so setup stays out of the profile.
+const inspector = new Session();
+inspector.connect();
+process.on("message", async (m: { profile?: "start" | "stop"; file?: string }) => {
+  if (m.profile === "start") {
+    await inspector.post("Profiler.enable");
+    await inspector.post("Profiler.start");
+  } else if (m.profile === "stop" && m.file) {
+    const { profile } = await inspector.post("Profiler.stop");
+    writeFileSync(m.file, JSON.stringify(profile));
+  }
+  process.send?.({ profiled: m.profile });
 });
 
 const stop = () => server.close(() => void runtime.close().then(() => process.exit(0)));

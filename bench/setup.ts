@@ -14,7 +14,7 @@ export interface Options {
   /** Temporary folder of this run (databases, files, server logs). */
   dir: string;
   postgresUrl: string;
-  /** Write a CPU profile of each server process here (`--profile`). */
+  /** Write a CPU profile of the server during each measured run of the app here (`--profile`). */
   profileDir?: string;
   /** Run only benchmarks whose name contains one of these (`--only downloads,webhooks`). */
   only: string[];
@@ -95,15 +95,16 @@ export function shopEnv(
   };
 }
 
-/** Starts the bench server for one benchmark; its log and CPU profile are named after it. */
+/** Starts the bench server for one benchmark; its log is named after it. */
 export async function startShop(
   name: string,
   env: Record<string, string>,
   opts: Options,
 ): Promise<{ server: BenchServer; shop: Shop }> {
-  const server = await startBenchServer(env, {
-    logFile: join(opts.dir, `${name}.log`),
-    ...(opts.profileDir ? { cpuProfileDir: join(opts.profileDir, name) } : {}),
-  });
+  const server = await startBenchServer(env, { logFile: join(opts.dir, `${name}.log`) });
   return { server, shop: new Shop(server.url) };
 }
+
+/** Where `--profile` writes the profile of one measured run, or null without it. */
+export const profileFile = (opts: Options, name: string) =>
+  opts.profileDir ? join(opts.profileDir, `${name}.cpuprofile`) : null;

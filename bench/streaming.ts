@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { DownloadResult } from "./load.ts";
 import type { LoadGenerator } from "./processes.ts";
 import type { Row } from "./report.ts";
-import { freshDatabase, type Options, shopEnv, startShop } from "./setup.ts";
+import { freshDatabase, type Options, profileFile, shopEnv, startShop } from "./setup.ts";
 
 const MiB = 1024 * 1024;
 const BUYER = "streamer@bench.test";
@@ -54,7 +54,7 @@ export async function streamingBenchmark(load: LoadGenerator, opts: Options): Pr
     const app: DownloadResult[] = [];
     const node: DownloadResult[] = [];
     for (let round = 0; round < (opts.quick ? 1 : 3); round++) {
-      app.push(await viaApp());
+      app.push(await server.profiled(round ? null : profileFile(opts, "streaming"), viaApp));
       node.push(await viaNode());
     }
     const mbps = (r: DownloadResult) => r.bytes / 1e6 / r.seconds;

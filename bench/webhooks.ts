@@ -1,7 +1,7 @@
 /**
  * Webhook ingestion (issue 7, benchmark 2): distinct checkout.session.completed events, each for
  * its own paid order, signed like Stripe signs them, posted end to end (verify, look the session
- * up on the local Stripe, record, fulfil, commit, receipt) against a route that only inserts the
+ * up on the local Stripe, record, fulfil, commit, mail the receipt) against a route that only inserts the
  * raw body in one durable transaction. The baseline runs before and after the app; its figure is
  * the mean of the two.
  */
@@ -20,6 +20,7 @@ import {
   type Dialect,
   freshDatabase,
   type Options,
+  profileFile,
   shopEnv,
   startShop,
   WEBHOOK_SECRET,
@@ -45,8 +46,25 @@ export async function webhookBenchmarks(
   await new Promise((done) => stripeServer.once("listening", done));
   const stripeUrl = `http://127.0.0.1:${(stripeServer.address() as AddressInfo).port}`;
 
+  // Receipts go to an HTTP mail API, as in the self-hosted shape (the outbox is for development).
+  let receipts = 0;
+  const mail = serve({
+    fetch: () => {
+      receipts++;
+      return Response.json({ id: `mail_${receipts}` });
+    },
+    port: 0,
+    hostname: "127.0.0.1",
+  });
+  await new Promise((done) => mail.once("listening", done));
+
   const database = await freshDatabase(dialect, opts);
-  const env = shopEnv(database, { kind: "local" }, opts, { STRIPE_API_URL: stripeUrl });
+  const env = shopEnv(database, { kind: "local" }, opts, {
+    STRIPE_API_URL: stripeUrl,
+    MAIL_URL: `http://127.0.0.1:${(mail.address() as AddressInfo).port}/emails`,
+    MAIL_API_KEY: "bench-mail-key",
+    MAIL_FROM: "Bench Shop <shop@bench.test>",
+  });
   const { server, shop } = await startShop(`webhooks-${dialect}`, env, opts);
   try {
     await shop.product("kit");
@@ -78,10 +96,13 @@ export async function webhookBenchmarks(
       return result;
     };
     const before = await run("/__bench/webhook");
-    const app = await run("/webhooks/stripe");
+    const app = await server.profiled(profileFile(opts, `webhooks-${dialect}`), () =>
+      run("/webhooks/stripe"),
+    );
     const after = await run("/__bench/webhook");
 
-    // Every event granted its buyer the product.
+    // Every event granted its buyer the product and sent the receipt.
+    if (receipts !== count) throw new Error(`${receipts} receipts sent for ${count} events`);
     const last = events[count - 1] as Stripe.CheckoutSessionCompletedEvent;
     const sample = last.data.object.customer_details?.email as string;
     const { entitlements } = await shop.expect<{ entitlements: { status: string }[] }>(
@@ -119,5 +140,6 @@ export async function webhookBenchmarks(
     await database.drop();
     await stripe.close();
     await new Promise((done) => stripeServer.close(done));
+    await new Promise((done) => mail.close(done));
   }
 }

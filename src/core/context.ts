@@ -74,6 +74,15 @@ export function withSharedCommit<T>(
   return ctx.groupCommit.run((trx) => work({ ...ctx, trx }));
 }
 
+/**
+ * One write outside any transaction that may share its commit with other requests' (group
+ * commit, where the runtime offers it); otherwise it runs as it is.
+ */
+export function sharedWrite<T>(ctx: Ctx, write: (ctx: Ctx) => Promise<T>): Promise<T> {
+  if (ctx.trx || !ctx.groupCommit) return write(ctx);
+  return ctx.groupCommit.run((trx) => write({ ...ctx, trx }));
+}
+
 /** A new random id with a readable prefix, e.g. `prod_3kTq...`; unguessable. */
 export function newId(ctx: Pick<Ctx, "crypto">, prefix: string): string {
   return `${prefix}_${toBase64Url(ctx.crypto.randomBytes(15))}`;

@@ -1,26 +1,29 @@
 /** 1900 usd -> "$19.00", in the buyer-neutral en locale. */
 export function formatPrice(amount: number, currency: string): string {
-  try {
-    return new Intl.NumberFormat("en", {
-      style: "currency",
-      currency: currency.toUpperCase(),
-    }).format(amount / 10 ** minorDigits(currency));
-  } catch {
-    return `${amount} ${currency.toUpperCase()}`;
-  }
+  const format = currencyFormat(currency);
+  if (!format) return `${amount} ${currency.toUpperCase()}`;
+  return format.format(amount / 10 ** minorDigits(currency));
 }
 
 function minorDigits(currency: string): number {
-  try {
-    return (
-      new Intl.NumberFormat("en", {
-        style: "currency",
-        currency: currency.toUpperCase(),
-      }).resolvedOptions().maximumFractionDigits ?? 2
-    );
-  } catch {
-    return 2;
+  return currencyFormat(currency)?.resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+// Making an Intl.NumberFormat costs far more than using one (a receipt formats several prices).
+const formats = new Map<string, Intl.NumberFormat | null>();
+
+function currencyFormat(currency: string): Intl.NumberFormat | null {
+  const code = currency.toUpperCase();
+  let format = formats.get(code);
+  if (format === undefined) {
+    try {
+      format = new Intl.NumberFormat("en", { style: "currency", currency: code });
+    } catch {
+      format = null;
+    }
+    if (formats.size < 1000) formats.set(code, format);
   }
+  return format;
 }
 
 export function formatBytes(bytes: number): string {

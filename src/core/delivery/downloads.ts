@@ -1,5 +1,5 @@
 import type { Asset } from "../../db/schema.ts";
-import { type Ctx, db, newId, requireAdmin, withSharedCommit } from "../context.ts";
+import { type Ctx, db, newId, requireAdmin, sharedWrite } from "../context.ts";
 import {
   abandonDelivery,
   type Delivery,
@@ -32,10 +32,7 @@ export async function recordDownload(ctx: Ctx, record: DownloadRecord): Promise<
     user_agent: record.client.userAgent?.slice(0, 300) ?? null,
     created_at: ctx.clock.now(),
   };
-  const insert = (tx: Ctx) => db(tx).insertInto("downloads").values(row).execute();
-  // Outside a transaction, the row shares its commit with other downloads' where it can.
-  if (ctx.groupCommit && !ctx.trx) await withSharedCommit(ctx, insert);
-  else await insert(ctx);
+  await sharedWrite(ctx, (tx) => db(tx).insertInto("downloads").values(row).execute());
 }
 
 export async function listDownloads({

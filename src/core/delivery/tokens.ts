@@ -8,6 +8,7 @@ import {
   normalizeEmail,
   requireAdmin,
   sha256Hex,
+  sharedWrite,
   withSharedCommit,
 } from "../context.ts";
 import { parseDuration } from "../duration.ts";
@@ -87,7 +88,7 @@ export async function createDownloadToken({
     revoked_at: null,
     created_at: ctx.clock.now(),
   };
-  await db(ctx).insertInto("delivery_tokens").values(row).execute();
+  await sharedWrite(ctx, (tx) => db(tx).insertInto("delivery_tokens").values(row).execute());
   ctx.log.info("download link created", {
     tokenId: row.id,
     entitlementId: entitlement.id,

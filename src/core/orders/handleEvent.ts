@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import { type Ctx, db, withTransaction } from "../context.ts";
+import { type Ctx, db, withSharedCommit } from "../context.ts";
 import type { ProviderEvent } from "../ports.ts";
 import type { EventOutcome } from "./events.ts";
 import { fulfil } from "./fulfil.ts";
@@ -41,7 +41,8 @@ export async function handleProviderEvent({
     if (!input.force && (await alreadyHandled(ctx, event.id)))
       return { duplicate: true, outcome: null };
     const paymentEvent = await event.translate();
-    const result = await withTransaction(ctx, async (tx) => {
+    // Its commit may be shared with other events' and downloads' (group commit on Node).
+    const result = await withSharedCommit(ctx, async (tx) => {
       await db(tx)
         .insertInto("webhook_events")
         .values({
