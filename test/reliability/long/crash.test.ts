@@ -277,9 +277,10 @@ describe.skipIf(!LONG)("crash: kill -9 while 1,000 webhook events arrive", () =>
             expect(mailed).toBeLessThanOrEqual(p.kind === "refunded" ? 1 : 0);
           }
         }
-        // A receipt is sent after its transaction commits: only a purchase whose event was
-        // being handled at the moment of the kill can have lost it.
-        expect(lostReceipts.length).toBeLessThanOrEqual(inFlightAtKill * 3);
+        // The receipt is claimed in the event's transaction and mailed after it commits, so a
+        // kill in between loses it (a known gap; the seller can resend it). Only a purchase whose
+        // event was being handled at the moment of the kill can be one of those.
+        expect(lostReceipts.length).toBeLessThanOrEqual(inFlightAtKill);
 
         console.log(
           [
