@@ -46,11 +46,11 @@ export async function downloadBenchmarks(
       if (res.status !== 302) throw new Error(`${name}: expected 302, got ${res.status}`);
     }
 
-    const seconds = opts.quick ? 1 : 5;
+    const seconds = opts.quick ? 0.5 : 5;
     const rounds = opts.quick ? 1 : 3;
     const runs: Record<keyof typeof targets, LoadResult[]> = { bare: [], signedIn: [], token: [] };
     for (const target of Object.values(targets))
-      await load.requests({ ...target, connections: CONNECTIONS, seconds: opts.quick ? 0.5 : 2 });
+      await load.requests({ ...target, connections: CONNECTIONS, seconds: opts.quick ? 0.3 : 2 });
     for (let round = 0; round < rounds; round++) {
       for (const name of Object.keys(targets) as (keyof typeof targets)[]) {
         const profile =

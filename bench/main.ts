@@ -6,7 +6,7 @@
  * no goals enforced.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startS3Server } from "../test/support/s3-server.ts";
 import { downloadBenchmarks } from "./downloads.ts";
@@ -34,6 +34,7 @@ if (opts.profileDir) mkdirSync(opts.profileDir, { recursive: true });
 const wanted = (name: string) => !opts.only.length || opts.only.some((o) => name.includes(o));
 
 const started = Date.now();
+const loadAverageAtStart = loadavg()[0] ?? 0;
 const rows: Row[] = [];
 const skipped: Skipped[] = [];
 const load = startLoadGenerator();
@@ -78,11 +79,13 @@ for (const s of skipped) console.log(`skipped: ${s.benchmark} on ${s.database}: 
 const file = resolve("bench/results/latest.json");
 writeResults(
   file,
-  { quick: opts.quick, startedAt: new Date(started).toISOString(), seconds },
+  { quick: opts.quick, startedAt: new Date(started).toISOString(), seconds, loadAverageAtStart },
   rows,
   skipped,
 );
-console.log(`${rows.length} figures in ${seconds.toFixed(0)} s, written to ${file}`);
+console.log(
+  `${rows.length} figures in ${seconds.toFixed(0)} s (load average ${loadAverageAtStart.toFixed(1)} at the start, ${loadavg()[0]?.toFixed(1)} at the end), written to ${file}`,
+);
 const missed = rows.filter((r) => !met(r));
 if (missed.length && !opts.quick) {
   console.log(

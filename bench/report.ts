@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname } from "node:path";
 
 export interface Figure {
@@ -80,11 +80,17 @@ export function table(rows: Row[]): string {
 
 export function writeResults(
   file: string,
-  run: { quick: boolean; startedAt: string; seconds: number },
+  run: { quick: boolean; startedAt: string; seconds: number; loadAverageAtStart: number },
   rows: Row[],
   skipped: Skipped[],
 ) {
   mkdirSync(dirname(file), { recursive: true });
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? "", node: process.version };
+  const machine = {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? "",
+    node: process.version,
+    // Other work on the machine moves every figure; the ratios hold up better.
+    loadAverageAtEnd: loadavg()[0],
+  };
   writeFileSync(file, `${JSON.stringify({ ...run, machine, rows, skipped }, null, 2)}\n`);
 }

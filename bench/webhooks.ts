@@ -69,7 +69,7 @@ export async function webhookBenchmarks(
   try {
     await shop.product("kit");
     await shop.upload("kit", "kit.zip", "kit");
-    const count = opts.quick ? 100 : 2000;
+    const count = opts.quick ? 50 : 2000;
     const events = await shop.paidCheckouts("kit", count, stripeUrl);
     if (events.length !== count) throw new Error(`expected ${count} events, got ${events.length}`);
 
