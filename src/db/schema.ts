@@ -98,7 +98,10 @@ export interface OrdersTable {
   currency: string;
   status: OrderStatus;
   flag: string | null;
+  /** Claimed: the receipt is being (or was) sent. */
   receipt_sent_at: number | null;
+  /** The mail left: set after the mailer accepted it. */
+  receipt_delivered_at: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -1,6 +1,7 @@
 import { serve } from "@hono/node-server";
 import type { Config } from "../config.ts";
 import { sweepExpired } from "../core/maintenance.ts";
+import { resendUndeliveredReceipts } from "../core/orders/receipts.ts";
 import { DEMO_SELLER, seedDemo } from "./demo.ts";
 import { buildNodeRuntime, localStripeUrl } from "./node.ts";
 
@@ -42,12 +43,15 @@ export async function startServer(config: Config, opts: { demo?: boolean; host?:
       console.log(lines.join("\n"));
     },
   );
-  // Expired sessions, sign-in links and old download links, hourly (Workers: the Cron Trigger).
+  // Housekeeping every 10 minutes (Workers: the Cron Trigger): receipts that never went out
+  // (a crash between a payment's commit and its mail, a mail outage) are sent again, and
+  // expired sessions, sign-in links and old download links are deleted.
   const sweep = setInterval(() => {
-    sweepExpired({ ctx: runtime.systemCtx }).catch((error) =>
-      log.error("deleting expired records failed", { error: String(error) }),
-    );
-  }, 3600_000);
+    const ctx = runtime.systemCtx;
+    resendUndeliveredReceipts({ ctx })
+      .then(() => sweepExpired({ ctx }))
+      .catch((error) => log.error("housekeeping failed", { error: String(error) }));
+  }, 600_000);
   sweep.unref();
   let stopping = false;
   const stop = (signal: string) => {

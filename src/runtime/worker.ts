@@ -13,6 +13,7 @@ import { stripePayments } from "../adapters/stripe/index.ts";
 import { type Config, ConfigError, parseConfig, type S3Access } from "../config.ts";
 import { type Ctx, system } from "../core/context.ts";
 import { sweepExpired } from "../core/maintenance.ts";
+import { resendUndeliveredReceipts } from "../core/orders/receipts.ts";
 import { reconcile } from "../core/orders/reconcile.ts";
 import type { Crypto, ObjectStore } from "../core/ports.ts";
 import { createApp } from "../http/app.ts";
@@ -188,8 +189,9 @@ export default {
 
 /**
  * The Cron Trigger's work: events Stripe has that a webhook did not bring (an outage, a bad
- * deploy) go through the same fulfilment path, then expired records are deleted. Both run even
- * when one fails; a failure fails the run, so the dashboard shows it.
+ * deploy) go through the same fulfilment path, receipts that never went out are sent again, and
+ * expired records are deleted. All run even when one fails; a failure fails the run, so the
+ * dashboard shows it.
  */
 async function runScheduled(built: WorkerRuntime, scheduledTime: number): Promise<void> {
   await built.postgres.withConnections(async () => {
@@ -198,6 +200,7 @@ async function runScheduled(built: WorkerRuntime, scheduledTime: number): Promis
       reconcile({ ctx, input: { sinceMs: scheduledTime - RECONCILE_WINDOW_MS } }).then((report) => {
         if (report.failed.length) throw new Error(`${report.failed.length} event(s) failed`);
       }),
+      resendUndeliveredReceipts({ ctx }),
       sweepExpired({ ctx }),
     ]);
     const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason] : []));

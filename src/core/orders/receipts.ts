@@ -4,10 +4,16 @@ import { createDownloadToken } from "../delivery/tokens.ts";
 import { detailsTable, layoutEmail, libraryParagraph, linkValidity } from "../identity/emails.ts";
 import type { MailMessage } from "../ports.ts";
 
+/** A claimed receipt not delivered after this long was lost (its process died) or failed. */
+const UNDELIVERED_AFTER_MS = 10 * 60_000;
+/** Undelivered receipts of orders paid longer ago than this are left to the seller. */
+const RETRY_WINDOW_MS = 24 * 3600_000;
+
 /**
  * The receipt, sent once per paid order (the caller claimed it with receipt_sent_at): the
- * library link and a delivery-token link, never a storage URL. When sending fails the claim is
- * released so the seller can resend it.
+ * library link and a delivery-token link, never a storage URL. Once the mailer has taken it,
+ * receipt_delivered_at says so. When sending fails the claim is released, so the seller can
+ * resend it and resendUndeliveredReceipts retries it.
  */
 export async function sendReceipt(ctx: Ctx, orderId: string): Promise<void> {
   const order = await db(ctx)
@@ -57,6 +63,11 @@ export async function sendReceipt(ctx: Ctx, orderId: string): Promise<void> {
         link,
       }),
     );
+    await db(ctx)
+      .updateTable("orders")
+      .set({ receipt_delivered_at: ctx.clock.now() })
+      .where("id", "=", orderId)
+      .execute();
     ctx.log.info("receipt sent", { orderId, email });
   } catch (error) {
     await db(ctx)
@@ -69,6 +80,47 @@ export async function sendReceipt(ctx: Ctx, orderId: string): Promise<void> {
       error: error instanceof Error ? error.message : String(error),
     });
   }
+}
+
+/**
+ * Sends the receipts of paid orders that never went out: claimed by a process that died before
+ * mailing (the claim commits with the payment, the mail follows the commit), or failed and not
+ * yet resent. Each is claimed again first, so several processes never send one twice. Runs
+ * with the periodic maintenance; returns how many it tried.
+ */
+export async function resendUndeliveredReceipts({ ctx }: { ctx: Ctx }): Promise<number> {
+  const now = ctx.clock.now();
+  const due = await db(ctx)
+    .selectFrom("orders")
+    .select(["id", "receipt_sent_at"])
+    .where("status", "=", "paid")
+    .where("receipt_delivered_at", "is", null)
+    .where("updated_at", ">=", now - RETRY_WINDOW_MS)
+    .where((eb) => eb.or([eb("email", "is not", null), eb("user_id", "is not", null)]))
+    .where((eb) =>
+      eb.or([
+        eb("receipt_sent_at", "is", null),
+        eb("receipt_sent_at", "<", now - UNDELIVERED_AFTER_MS),
+      ]),
+    )
+    .orderBy("updated_at")
+    .limit(50)
+    .execute();
+  let tried = 0;
+  for (const order of due) {
+    const claimed = await db(ctx)
+      .updateTable("orders")
+      .set({ receipt_sent_at: now })
+      .where("id", "=", order.id)
+      .where("receipt_delivered_at", "is", null)
+      .where("receipt_sent_at", order.receipt_sent_at === null ? "is" : "=", order.receipt_sent_at)
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) continue;
+    ctx.log.warn("receipt not delivered earlier; sending it again", { orderId: order.id });
+    await sendReceipt(ctx, order.id);
+    tried++;
+  }
+  return tried;
 }
 
 export interface ReceiptDetails {

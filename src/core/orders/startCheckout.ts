@@ -36,6 +36,7 @@ export async function startCheckout({
       status: "pending",
       flag: null,
       receipt_sent_at: null,
+      receipt_delivered_at: null,
       created_at: now,
       updated_at: now,
     })

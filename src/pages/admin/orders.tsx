@@ -145,7 +145,11 @@ export function OrderPage(
             <Fact name="Started">{formatDate(order.created_at)}</Fact>
             <Fact name="Last change">{formatDate(order.updated_at)}</Fact>
             <Fact name="Receipt">
-              {order.receipt_sent_at ? `sent ${formatDate(order.receipt_sent_at)}` : "not sent"}
+              {order.receipt_delivered_at
+                ? `sent ${formatDate(order.receipt_delivered_at)}`
+                : order.receipt_sent_at
+                  ? "not delivered yet: sent again automatically"
+                  : "not sent"}
             </Fact>
             <Fact name="Checkout session">
               <Id value={order.checkout_session_id} />

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resendUndeliveredReceipts } from "../../src/core/orders/receipts.ts";
+import { dialects } from "../support/databases.ts";
+import { type Harness, makeHarness } from "../support/harness.ts";
+import { payOnHostedPage, waitFor } from "../support/stripe.ts";
+
+/**
+ * A receipt is claimed in the payment's transaction and mailed after it commits. A process that
+ * dies in between leaves a claimed, undelivered receipt: the housekeeping run sends it, once.
+ */
+describe.each(dialects)("receipts that never went out, on %s", (dialect) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await makeHarness(dialect, {}, { stripe: true });
+  });
+  afterAll(() => h.close());
+
+  const receiptsTo = async (email: string) =>
+    (await (await h.admin(`/api/admin/outbox?to=${encodeURIComponent(email)}`)).json()).messages
+      .length as number;
+
+  async function paidOrder(email: string) {
+    const product = await h.createProduct();
+    await h.upload(product.slug, "kit.zip", "kit");
+    const res = await h.request(`/checkout/${product.slug}`, {
+      method: "POST",
+      headers: { accept: "application/json" },
+    });
+    const { url, orderId } = (await res.json()) as { url: string; orderId: string };
+    await payOnHostedPage(url, { email });
+    await waitFor(async () => (await receiptsTo(email)) === 1, "the first receipt");
+    return orderId;
+  }
+
+  /** What a crash between the commit and the mail leaves: claimed `ago` ms back, not delivered. */
+  const loseReceipt = (orderId: string, ago: number) =>
+    h.deps.db
+      .updateTable("orders")
+      .set({ receipt_sent_at: h.clock.now() - ago, receipt_delivered_at: null })
+      .where("id", "=", orderId)
+      .execute();
+
+  it("sends a lost receipt once, however many housekeeping runs race for it", async () => {
+    const orderId = await paidOrder("lost@example.com");
+    const delivered = await h.deps.db
+      .selectFrom("orders")
+      .select("receipt_delivered_at")
+      .where("id", "=", orderId)
+      .executeTakeFirstOrThrow();
+    expect(delivered.receipt_delivered_at).not.toBeNull();
+
+    await loseReceipt(orderId, 11 * 60_000);
+    const runs = await Promise.all([1, 2, 3].map(() => resendUndeliveredReceipts({ ctx: h.ctx })));
+    expect(runs.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(await receiptsTo("lost@example.com")).toBe(2);
+    expect(await resendUndeliveredReceipts({ ctx: h.ctx })).toBe(0);
+    expect(await receiptsTo("lost@example.com")).toBe(2);
+  });
+
+  it("leaves a receipt that may still be on its way, and one already delivered", async () => {
+    const sending = await paidOrder("sending@example.com");
+    await paidOrder("delivered@example.com");
+    await loseReceipt(sending, 60_000);
+    expect(await resendUndeliveredReceipts({ ctx: h.ctx })).toBe(0);
+    expect(await receiptsTo("sending@example.com")).toBe(1);
+    expect(await receiptsTo("delivered@example.com")).toBe(1);
+  });
+
+  it("leaves an order paid more than a day ago to the seller", async () => {
+    const old = await paidOrder("old@example.com");
+    await loseReceipt(old, 11 * 60_000);
+    await h.deps.db
+      .updateTable("orders")
+      .set({ updated_at: h.clock.now() - 25 * 3600_000 })
+      .where("id", "=", old)
+      .execute();
+    expect(await resendUndeliveredReceipts({ ctx: h.ctx })).toBe(0);
+    expect(await receiptsTo("old@example.com")).toBe(1);
+  });
+});
