@@ -34,6 +34,18 @@ export function errorResponse(error: unknown, c: Context<HonoEnv>): Response | P
         ? "The request body is too large."
         : error.message || "The request could not be understood.";
     appError = new AppError(code, message);
+  } else if (isConnectionFailure(error)) {
+    // The database (or another backing service) is unreachable: a passing outage, not a bug.
+    c.get("deps")?.log.error("backing service unreachable", {
+      requestId,
+      path: c.req.path,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    appError = new AppError(
+      "unavailable",
+      "The shop cannot reach its database right now. Please try again in a minute.",
+      { retryAfterSeconds: 30 },
+    );
   } else {
     c.get("deps")?.log.error("unhandled error", {
       requestId,
@@ -69,4 +81,19 @@ export function wantsHtml(c: Context): boolean {
   const path = c.req.path;
   if (path.startsWith("/api/") || path.startsWith("/webhooks/")) return false;
   return (c.req.header("accept") ?? "").includes("text/html");
+}
+
+/** Network errors and Postgres' "connection" class (08xxx) and shutdown codes (57P0x). */
+const CONNECTION_CODES =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|08\w{3}|57P0[1-3])$/;
+const CONNECTION_MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+
+function isConnectionFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return (
+    (typeof code === "string" && CONNECTION_CODES.test(code)) ||
+    CONNECTION_MESSAGES.test(error.message)
+  );
 }
