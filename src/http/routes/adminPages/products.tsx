@@ -11,6 +11,7 @@ import {
   listProducts,
   updateProduct,
 } from "../../../core/catalog/products.ts";
+import type { CreateProductInput } from "../../../core/catalog/schemas.ts";
 import { invalidInput, notFound } from "../../../core/errors.ts";
 import type { Product } from "../../../db/schema.ts";
 import {
@@ -23,6 +24,9 @@ import { fromMinorUnits, toMinorUnits } from "../../../pages/format.ts";
 import type { HonoEnv } from "../../env.ts";
 import { pageProps } from "../../pageProps.ts";
 import { attempt, noticeFor, readForm, redirectDone } from "./forms.ts";
+
+/** The form sends text; the product schema checks it is one of the intervals. */
+type Interval = NonNullable<CreateProductInput["interval"]>;
 
 const NOTICES = {
   created: "Product created. Upload its files below, then publish it when it is ready.",
@@ -78,9 +82,9 @@ export const productPages = new Hono<HonoEnv>()
           slug: values.slug,
           name: values.name,
           description: values.description,
-          kind: values.kind as never,
+          kind: values.kind as CreateProductInput["kind"],
           ...priceInput(values),
-          ...(values.kind === "subscription" ? { interval: values.interval as never } : {}),
+          ...(values.kind === "subscription" ? { interval: values.interval as Interval } : {}),
           ...(values.stripePriceId.trim() ? { stripePriceId: values.stripePriceId.trim() } : {}),
           active: values.published,
         },
@@ -118,7 +122,7 @@ export const productPages = new Hono<HonoEnv>()
             name: values.name,
             description: values.description,
             ...(product.kind === "free" ? {} : priceInput({ ...values, kind: product.kind })),
-            ...(product.kind === "subscription" ? { interval: values.interval as never } : {}),
+            ...(product.kind === "subscription" ? { interval: values.interval as Interval } : {}),
             stripePriceId: values.stripePriceId.trim() || null,
           },
         },
