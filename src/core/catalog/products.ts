@@ -115,6 +115,11 @@ export async function getProductForAdmin({
   return product;
 }
 
+/** A product that a row (order, entitlement) refers to; the reference guarantees it exists. */
+export function productById(ctx: Ctx, id: string): Promise<Product> {
+  return db(ctx).selectFrom("products").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+}
+
 export async function findProductBySlug(ctx: Ctx, slug: string): Promise<Product | undefined> {
   const parsed = slugSchema.safeParse(slug);
   if (!parsed.success) return undefined;

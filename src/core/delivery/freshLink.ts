@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { productById } from "../catalog/products.ts";
 import { type Ctx, db, normalizeEmail, sha256Hex, system } from "../context.ts";
 import { isAppError } from "../errors.ts";
 import { layoutEmail, libraryParagraph, linkValidity } from "../identity/emails.ts";
@@ -71,11 +72,7 @@ export async function requestFreshLink({
     }
     throw error;
   }
-  const product = await db(ctx)
-    .selectFrom("products")
-    .select("name")
-    .where("id", "=", entitlement.product_id)
-    .executeTakeFirstOrThrow();
+  const product = await productById(ctx, entitlement.product_id);
   try {
     await ctx.mailer.send(
       freshLinkEmail({

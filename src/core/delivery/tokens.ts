@@ -1,6 +1,7 @@
 import type { Asset, DeliveryToken, Entitlement, Product } from "../../db/schema.ts";
 import { denialReason, isActive, requireAccess } from "../access/accessRule.ts";
 import { downloadableAsset } from "../catalog/assets.ts";
+import { productById } from "../catalog/products.ts";
 import {
   type Ctx,
   db,
@@ -135,11 +136,7 @@ export async function inspectToken({
   }
   const entitlement = await entitlementOf(ctx, token);
   if (!isActive(entitlement, now)) throw forbidden(denialReason([entitlement], now));
-  const product = await db(ctx)
-    .selectFrom("products")
-    .selectAll()
-    .where("id", "=", entitlement.product_id)
-    .executeTakeFirstOrThrow();
+  const product = await productById(ctx, entitlement.product_id);
   const usesLeft = token.max_uses === null ? null : Math.max(0, token.max_uses - token.uses);
   if (usesLeft === 0) return { state: "used_up", product };
   let assets = db(ctx)

@@ -1,6 +1,7 @@
 import type { Asset, Order, Product } from "../../db/schema.ts";
 import { isActive, requireAccess } from "../access/accessRule.ts";
 import { downloadableAsset } from "../catalog/assets.ts";
+import { productById } from "../catalog/products.ts";
 import { type Ctx, db, withTransaction } from "../context.ts";
 import type { Delivery, DeliveryRequest } from "../delivery/deliver.ts";
 import { type ClientInfo, deliverAndRecord } from "../delivery/downloads.ts";
@@ -67,11 +68,7 @@ export async function confirmCheckout({
       .where("id", "=", order.id)
       .executeTakeFirstOrThrow();
   }
-  const product = await db(ctx)
-    .selectFrom("products")
-    .selectAll()
-    .where("id", "=", order.product_id)
-    .executeTakeFirstOrThrow();
+  const product = await productById(ctx, order.product_id);
   const status = statusOf(order, checkout);
   const files = status === "paid" ? await filesFor(ctx, order, product, input.sessionId) : [];
   return { status, order, product, files, confirmedWithProvider: checkout !== null };

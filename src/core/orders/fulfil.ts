@@ -1,5 +1,6 @@
 import type { Order, Product } from "../../db/schema.ts";
 import { grantAccess } from "../access/entitlements.ts";
+import { productById } from "../catalog/products.ts";
 import { type Ctx, db, normalizeEmail } from "../context.ts";
 import type { CheckoutView } from "../ports.ts";
 import type { EventOutcome, PaymentEvent, PaymentRef } from "./events.ts";
@@ -130,11 +131,7 @@ async function onCheckout(
       status: "flagged",
       note: "no order for this session: it was not started by this shop",
     });
-  const product = await db(ctx)
-    .selectFrom("products")
-    .selectAll()
-    .where("id", "=", order.product_id)
-    .executeTakeFirstOrThrow();
+  const product = await productById(ctx, order.product_id);
   const mismatch = checkMatches(order, product, checkout);
   if (mismatch) return flag(ctx, order, mismatch);
 

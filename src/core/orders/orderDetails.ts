@@ -1,7 +1,8 @@
 import type { Entitlement, Order, Product } from "../../db/schema.ts";
+import { productById } from "../catalog/products.ts";
 import { type Ctx, db, requireAdmin } from "../context.ts";
 import { notFound } from "../errors.ts";
-import { entitlementRef } from "./orderState.ts";
+import { entitlementRef, findOrder } from "./orderState.ts";
 
 export interface OrderDetails {
   order: Order;
@@ -25,19 +26,11 @@ export async function orderDetails({
   input: { orderId: string };
 }): Promise<OrderDetails> {
   requireAdmin(ctx);
-  const order = await db(ctx)
-    .selectFrom("orders")
-    .selectAll()
-    .where("id", "=", input.orderId)
-    .executeTakeFirst();
+  const order = await findOrder(ctx, { orderId: input.orderId });
   if (!order) throw notFound("There is no such order.");
   const ref = entitlementRef(order);
   const [product, user, entitlements, events] = await Promise.all([
-    db(ctx)
-      .selectFrom("products")
-      .selectAll()
-      .where("id", "=", order.product_id)
-      .executeTakeFirstOrThrow(),
+    productById(ctx, order.product_id),
     order.user_id
       ? db(ctx)
           .selectFrom("users")

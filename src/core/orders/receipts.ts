@@ -1,4 +1,5 @@
 import { formatBytes, formatPrice } from "../../pages/format.ts";
+import { productById } from "../catalog/products.ts";
 import { type Ctx, db, system } from "../context.ts";
 import { createDownloadToken } from "../delivery/tokens.ts";
 import { detailsTable, layoutEmail, libraryParagraph, linkValidity } from "../identity/emails.ts";
@@ -21,11 +22,7 @@ export async function sendReceipt(ctx: Ctx, orderId: string): Promise<void> {
     .selectAll()
     .where("id", "=", orderId)
     .executeTakeFirstOrThrow();
-  const product = await db(ctx)
-    .selectFrom("products")
-    .selectAll()
-    .where("id", "=", order.product_id)
-    .executeTakeFirstOrThrow();
+  const product = await productById(ctx, order.product_id);
   const email =
     order.email ??
     (order.user_id

@@ -1,5 +1,6 @@
-import { type Ctx, db, requireAdmin } from "../context.ts";
+import { type Ctx, requireAdmin } from "../context.ts";
 import { AppError, conflict, notFound, unavailable } from "../errors.ts";
+import { findOrder } from "./orderState.ts";
 
 /**
  * Asks the payment provider to refund a paid one-time order in full. Nothing changes here: the
@@ -14,11 +15,7 @@ export async function refundOrder({
   input: { orderId: string };
 }): Promise<{ orderId: string; paymentIntentId: string }> {
   requireAdmin(ctx);
-  const order = await db(ctx)
-    .selectFrom("orders")
-    .selectAll()
-    .where("id", "=", input.orderId)
-    .executeTakeFirst();
+  const order = await findOrder(ctx, { orderId: input.orderId });
   if (!order) throw notFound("There is no such order.");
   if (order.subscription_id)
     throw conflict(
