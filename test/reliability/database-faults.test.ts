@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../src/adapters/log-console/index.ts";
-import { startLocalStripe } from "../../src/adapters/stripe-local/index.ts";
+import type { startLocalStripe } from "../../src/adapters/stripe-local/index.ts";
 import { dialects, freshDatabase, type TestDatabase } from "../support/databases.ts";
 import { ADMIN_TOKEN, WEBHOOK_SECRET } from "../support/harness.ts";
 import { freePort, type RunningServer, startServer } from "../support/server.ts";
-import { payOnHostedPage, signature, waitFor } from "../support/stripe.ts";
+import { payOnHostedPage, signature, startTestStripe, waitFor } from "../support/stripe.ts";
 import { startTcpProxy, type TcpProxy, viaProxy } from "../support/tcp-proxy.ts";
 
 /**
@@ -24,14 +23,10 @@ describe.runIf(dialects.includes("postgres"))("a real server while Postgres is u
     const pgUrl = new URL(process.env.TEST_DATABASE_URL as string);
     proxy = await startTcpProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
     const port = await freePort();
-    stripe = await startLocalStripe({
-      port: 0,
-      stateFile: null,
+    ({ stripe } = await startTestStripe({
       webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
-      webhookSecret: WEBHOOK_SECRET,
       retry: { baseMs: 200, maxMs: 1000, maxAttempts: 200 },
-      log: silentLogger,
-    });
+    }));
     server = await startServer([], {
       PORT: String(port),
       DATABASE_URL: viaProxy(database.url, proxy),

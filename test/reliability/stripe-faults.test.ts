@@ -1,11 +1,10 @@
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../src/adapters/log-console/index.ts";
-import { startLocalStripe } from "../../src/adapters/stripe-local/index.ts";
+import type { startLocalStripe } from "../../src/adapters/stripe-local/index.ts";
 import { PROVIDER_WAIT_MS } from "../../src/core/orders/confirmCheckout.ts";
 import { dialects } from "../support/databases.ts";
-import { type Harness, makeHarness, WEBHOOK_SECRET } from "../support/harness.ts";
-import { payOnHostedPage, signature } from "../support/stripe.ts";
+import { type Harness, makeHarness } from "../support/harness.ts";
+import { payOnHostedPage, signature, startTestStripe } from "../support/stripe.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 
 /**
@@ -19,17 +18,9 @@ describe.each(dialects)("checkout while Stripe's API is unreachable, on %s", (di
   let proxy: TcpProxy;
   let h: Harness;
   beforeAll(async () => {
-    stripe = await startLocalStripe({
-      port: 0,
-      stateFile: null,
-      // The test delivers the events itself, when it chooses.
-      webhookUrl: "http://127.0.0.1:9/nowhere",
-      webhookSecret: WEBHOOK_SECRET,
-      retry: { baseMs: 60_000, maxMs: 60_000, maxAttempts: 1 },
-      log: silentLogger,
-    });
+    // The test delivers the events itself, when it chooses.
+    ({ stripe, sdk } = await startTestStripe());
     const { hostname, port } = new URL(stripe.url);
-    sdk = new Stripe("sk_test_local", { host: hostname, port, protocol: "http" });
     proxy = await startTcpProxy({ host: hostname, port: Number(port) });
     h = await makeHarness(dialect, { STRIPE_API_URL: `http://${proxy.host}:${proxy.port}` });
   });

@@ -1,4 +1,9 @@
 import Stripe from "stripe";
+import { silentLogger } from "../../src/adapters/log-console/index.ts";
+import {
+  type LocalStripeOptions,
+  startLocalStripe,
+} from "../../src/adapters/stripe-local/index.ts";
 import { WEBHOOK_SECRET } from "./harness.ts";
 
 const sdk = new Stripe("sk_test_local");
@@ -50,4 +55,25 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A local Stripe for a test, silent and keeping no state file, with the official SDK pointed at
+ * it. Without a webhookUrl the test is Stripe's delivery: events go nowhere and are never
+ * retried, and the test posts them itself, in the order it chooses.
+ */
+export async function startTestStripe(
+  opts: Partial<Pick<LocalStripeOptions, "webhookUrl" | "retry" | "asyncDelayMs">> = {},
+) {
+  const stripe = await startLocalStripe({
+    port: 0,
+    stateFile: null,
+    webhookUrl: "http://127.0.0.1:9/nowhere",
+    retry: { baseMs: 60_000, maxMs: 60_000, maxAttempts: 1 },
+    webhookSecret: WEBHOOK_SECRET,
+    log: silentLogger,
+    ...opts,
+  });
+  const { hostname, port } = new URL(stripe.url);
+  return { stripe, sdk: new Stripe("sk_test_local", { host: hostname, port, protocol: "http" }) };
 }

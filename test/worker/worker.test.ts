@@ -6,12 +6,11 @@ import { join, resolve } from "node:path";
 import { AwsClient } from "aws4fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUDGET_GZIP_BYTES, STRIPE_RESOURCES } from "../../scripts/build-worker.ts";
-import { silentLogger } from "../../src/adapters/log-console/index.ts";
-import { startLocalStripe } from "../../src/adapters/stripe-local/index.ts";
+import type { startLocalStripe } from "../../src/adapters/stripe-local/index.ts";
 import { ADMIN_TOKEN, WEBHOOK_SECRET } from "../support/harness.ts";
 import { startS3Server } from "../support/s3-server.ts";
 import { freePort } from "../support/server.ts";
-import { payOnHostedPage, signature, waitFor } from "../support/stripe.ts";
+import { payOnHostedPage, signature, startTestStripe, waitFor } from "../support/stripe.ts";
 import { startSupabaseAuth } from "../support/supabase-server.ts";
 import {
   freshWorkerDatabase,
@@ -279,14 +278,10 @@ describe.skipIf(!TEST_DATABASE_URL)("Tollgate on workerd, Postgres through Hyper
     beforeAll(async () => {
       const port = await freePort();
       mailApi = await startMailApi();
-      stripe = await startLocalStripe({
-        port: 0,
-        stateFile: null,
+      ({ stripe } = await startTestStripe({
         webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
-        webhookSecret: WEBHOOK_SECRET,
         retry: { baseMs: 200, maxMs: 1000, maxAttempts: 5 },
-        log: silentLogger,
-      });
+      }));
       worker = await startWorker({
         port,
         databaseUrl: database.url,
@@ -472,14 +467,7 @@ describe.skipIf(!TEST_DATABASE_URL)("Tollgate on workerd, Postgres through Hyper
     beforeAll(async () => {
       s3 = await startS3Server({ region: "auto", buckets: [BUCKET] });
       // A Stripe whose webhooks never arrive: only the Cron Trigger's reconcile can fulfil.
-      stripe = await startLocalStripe({
-        port: 0,
-        stateFile: null,
-        webhookUrl: "http://127.0.0.1:9/nowhere",
-        webhookSecret: WEBHOOK_SECRET,
-        retry: { baseMs: 60_000, maxMs: 60_000, maxAttempts: 1 },
-        log: silentLogger,
-      });
+      ({ stripe } = await startTestStripe());
       const port = await freePort();
       worker = await startWorker({
         port,

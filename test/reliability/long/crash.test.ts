@@ -1,9 +1,8 @@
 import { join } from "node:path";
 import type { Kysely } from "kysely";
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../../src/adapters/log-console/index.ts";
-import { startLocalStripe } from "../../../src/adapters/stripe-local/index.ts";
+import type { startLocalStripe } from "../../../src/adapters/stripe-local/index.ts";
 import { openPostgres } from "../../../src/db/postgres.ts";
 import type { Database } from "../../../src/db/schema.ts";
 import { openSqlite } from "../../../src/db/sqlite.ts";
@@ -12,7 +11,7 @@ import { ADMIN_TOKEN, WEBHOOK_SECRET } from "../../support/harness.ts";
 import { LONG, seededRandom, shuffle } from "../../support/reliability.ts";
 import { type RunningServer, startServer } from "../../support/server.ts";
 import { inBatches, type ShopClient, shopClient } from "../../support/shop-client.ts";
-import { payOnHostedPage } from "../../support/stripe.ts";
+import { payOnHostedPage, startTestStripe } from "../../support/stripe.ts";
 
 type Kind = "paid" | "refunded" | "async_paid" | "async_failed";
 /** Purchases of each kind; with the events each makes (3, 5, 4, 3) they come to 1,005 events. */
@@ -60,19 +59,9 @@ describe.skipIf(!LONG)("crash: kill -9 while 1,000 webhook events arrive", () =>
     let shop: ShopClient;
 
     beforeAll(async () => {
-      stripe = await startLocalStripe({
-        port: 0,
-        stateFile: null,
-        // The test is Stripe's delivery: it posts the events itself, in its own order.
-        webhookUrl: "http://127.0.0.1:9/nowhere",
-        webhookSecret: WEBHOOK_SECRET,
-        retry: { baseMs: 60_000, maxMs: 60_000, maxAttempts: 1 },
-        // Bank transfers settle when the test says so.
-        asyncDelayMs: 3_600_000,
-        log: silentLogger,
-      });
-      const { hostname, port } = new URL(stripe.url);
-      sdk = new Stripe("sk_test_local", { host: hostname, port, protocol: "http" });
+      // The test is Stripe's delivery: it posts the events itself, in its own order; bank
+      // transfers settle when the test says so.
+      ({ stripe, sdk } = await startTestStripe({ asyncDelayMs: 3_600_000 }));
       database = dialect === "postgres" ? await freshDatabase("postgres") : null;
       server = await startServer([], {
         STRIPE_API_URL: stripe.url,
