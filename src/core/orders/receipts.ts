@@ -9,6 +9,7 @@ import type { MailMessage } from "../ports.ts";
 const UNDELIVERED_AFTER_MS = 10 * 60_000;
 /** Undelivered receipts of orders paid longer ago than this are left to the seller. */
 const RETRY_WINDOW_MS = 24 * 3600_000;
+const CREATED_WINDOW_MS = 14 * 24 * 3600_000;
 
 /**
  * The receipt, sent once per paid order (the caller claimed it with receipt_sent_at): the
@@ -92,6 +93,8 @@ export async function resendUndeliveredReceipts({ ctx }: { ctx: Ctx }): Promise<
     .select(["id", "receipt_sent_at"])
     .where("status", "=", "paid")
     .where("receipt_delivered_at", "is", null)
+    // created_at lets the orders_created index narrow the scan; a purchase is paid within days.
+    .where("created_at", ">=", now - CREATED_WINDOW_MS)
     .where("updated_at", ">=", now - RETRY_WINDOW_MS)
     .where((eb) => eb.or([eb("email", "is not", null), eb("user_id", "is not", null)]))
     .where((eb) =>
