@@ -144,6 +144,39 @@ const schema = z.object({
       .transform(Number)
       .refine((n) => n <= 65535, "must be between 0 and 65535"),
   ),
+  // Loopback unless the operator says otherwise: a fresh `npm start` serves only this machine.
+  HOST: z.preprocess(
+    empty,
+    z
+      .string()
+      .trim()
+      .regex(
+        /^[\w.:-]+$|^\[[\da-f:.]+\]$/i,
+        "must be an address to listen on, like 127.0.0.1, 0.0.0.0 or ::",
+      )
+      .transform((v) => v.replace(/^\[|\]$/g, ""))
+      .default("127.0.0.1"),
+  ),
+  // Which proxies in front of the shop may name the client (X-Forwarded-For): a hop count, or
+  // their addresses and CIDR ranges (also loopback, linklocal, uniquelocal), comma-separated.
+  TRUST_PROXY: z.preprocess(
+    empty,
+    z
+      .string()
+      .trim()
+      .transform((v, ctx) => {
+        const trust = parseTrustProxy(v);
+        if (!trust) {
+          ctx.addIssue({
+            code: "custom",
+            message: `must be a hop count like 1, or proxy addresses like 10.0.0.0/8,loopback (got "${v}")`,
+          });
+          return z.NEVER;
+        }
+        return trust;
+      })
+      .optional(),
+  ),
   // Links are built as PUBLIC_URL + path, so a query or fragment would break every one of them.
   PUBLIC_URL: url(["http:", "https:"], "https://shop.example.com").refine(
     (v) => v === undefined || !/[?#]/.test(v),
@@ -296,6 +329,10 @@ type Parsed = z.infer<typeof schema>;
 
 export interface Config {
   port: number;
+  /** The address `serve` listens on. */
+  host: string;
+  /** The proxies whose X-Forwarded-For names the client; null: the socket's address is the client. */
+  trustProxy: TrustProxy | null;
   publicUrl: string;
   database: {
     url: string;
@@ -439,6 +476,8 @@ function assemble(v: Parsed): Config {
   const dialect = v.DATABASE_URL.startsWith("sqlite:") ? "sqlite" : "postgres";
   return {
     port: v.PORT,
+    host: v.HOST,
+    trustProxy: v.TRUST_PROXY ?? null,
     publicUrl: (v.PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/+$/, ""),
     database: {
       url: v.DATABASE_URL,
@@ -473,6 +512,20 @@ function assemble(v: Parsed): Config {
     adminEmails: v.ADMIN_EMAILS,
     ...(v.ADMIN_TOKEN ? { adminToken: v.ADMIN_TOKEN } : {}),
   };
+}
+
+export type TrustProxy = { hops: number } | { addresses: string[] };
+
+const TRUST_KEYWORDS = ["loopback", "linklocal", "uniquelocal"];
+
+/** `2` or `10.0.0.0/8, loopback`; null when it is neither. Addresses are checked by the runtime. */
+export function parseTrustProxy(text: string): TrustProxy | null {
+  if (/^\d+$/.test(text))
+    return Number(text) > 0 && Number(text) < 100 ? { hops: Number(text) } : null;
+  const addresses = text.split(",").map((a) => a.trim());
+  const looksRight = (a: string) =>
+    TRUST_KEYWORDS.includes(a) || /^[\da-f.:]+(\/\d{1,3})?$/i.test(a);
+  return addresses.every(looksRight) ? { addresses } : null;
 }
 
 /** The embedded shape (SQLite + local folder) may generate its own secrets into ./data. */

@@ -30,9 +30,15 @@ program
   .command("serve")
   .description("start the web server (migrates the database first)")
   .option("--demo", "create a demo product with a demo file when the shop has no products")
-  .option("--host <host>", "address to listen on", "0.0.0.0")
-  .action(async (opts: { demo?: boolean; host: string }) => {
-    await startServer(loadConfig(), { demo: Boolean(opts.demo), host: opts.host });
+  .option(
+    "--host <host>",
+    "address to listen on (default: HOST, or 127.0.0.1: this machine only; 0.0.0.0 for every network)",
+  )
+  .action(async (opts: { demo?: boolean; host?: string }) => {
+    await startServer(loadConfig(), {
+      demo: Boolean(opts.demo),
+      ...(opts.host ? { host: opts.host } : {}),
+    });
   });
 
 program

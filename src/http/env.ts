@@ -11,12 +11,14 @@ export interface AppDeps extends Deps {
   localFiles?: LocalObjectStore;
   /** Extra readiness checks (database, storage), run by /readyz. */
   ready: () => Promise<{ name: string; ok: boolean; error?: string }[]>;
-  /** Whether /dev/outbox is open without signing in (offline, on localhost only). */
-  devOutbox: "open" | "admin" | "off";
+  /** Whether mail goes to the outbox, readable at /dev/outbox (by this machine, or an admin). */
+  devOutbox: boolean;
   /** Set when AUTH=supabase: verifies Supabase access tokens (bearer or supabase-js cookie). */
   supabase?: { verifier: SupabaseVerifier; api: SupabaseAuthApi };
   /** The client's address as this runtime knows it (socket, or the platform's header). */
   clientIp: (c: Context) => string | null;
+  /** Whether the request comes from the machine the shop runs on (never true on Workers). */
+  fromThisMachine: (c: Context) => boolean;
   /** What `tollgate doctor` checks, for the settings page; absent where the runtime cannot. */
   diagnose?: () => Promise<Diagnosis>;
 }

@@ -17,6 +17,7 @@ export interface RuntimeParts extends Omit<Deps, "settings"> {
   adminToken?: string;
   localFiles?: LocalObjectStore;
   clientIp: AppDeps["clientIp"];
+  fromThisMachine: AppDeps["fromThisMachine"];
   diagnose?: AppDeps["diagnose"];
 }
 
@@ -25,7 +26,8 @@ export async function assembleDeps(
   config: Config,
   parts: RuntimeParts,
 ): Promise<{ deps: Deps; appDeps: AppDeps }> {
-  const { sessionSecret, adminToken, localFiles, clientIp, diagnose, ...core } = parts;
+  const { sessionSecret, adminToken, localFiles, clientIp, fromThisMachine, diagnose, ...core } =
+    parts;
   const uploadSecret = toHex(await core.crypto.hmacSha256(sessionSecret, "direct-uploads"));
   const deps: Deps = {
     ...core,
@@ -57,9 +59,9 @@ export async function assembleDeps(
         }
       : {}),
     ready: () => readiness(core.db, core.store),
-    devOutbox:
-      config.mail.url !== "outbox:" ? "off" : isLoopback(config.publicUrl) ? "open" : "admin",
+    devOutbox: config.mail.kind === "outbox",
     clientIp,
+    fromThisMachine,
   };
   return { deps, appDeps };
 }
@@ -88,8 +90,4 @@ async function readiness(db: Db, store: ObjectStore) {
     check("database", () => sql`select 1`.execute(db)),
     check("storage", () => store.check()),
   ]);
-}
-
-function isLoopback(publicUrl: string): boolean {
-  return ["localhost", "127.0.0.1", "[::1]"].includes(new URL(publicUrl).hostname);
 }

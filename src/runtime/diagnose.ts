@@ -6,6 +6,7 @@ import type { ObjectStore } from "../core/ports.ts";
 import { pendingMigrations } from "../db/migrate.ts";
 import type { Db } from "../db/schema.ts";
 import type { Diagnosis, HealthCheck, HealthStatus } from "../http/env.ts";
+import { isLoopbackAddress } from "./clientAddress.ts";
 
 type Say = (status: HealthStatus, area: string, text: string) => void;
 
@@ -63,6 +64,7 @@ export async function diagnose(config: Config, built: Built): Promise<HealthChec
       "MAIL_URL is outbox: mail is kept at /dev/outbox and not sent to anyone",
     );
   else await checkMail(config, say);
+  checkNetwork(config, say);
 
   if (config.adminToken || config.adminEmails.length) {
     say(
@@ -232,6 +234,39 @@ async function checkSupabase(url: string, say: Say) {
   } catch (error) {
     say("fail", "login", `SUPABASE_URL: ${jwks} is not reachable: ${describe(error)}`);
   }
+}
+
+/** Where `serve` listens, and whose address the per-client limits count. */
+function checkNetwork(config: Config, say: Say) {
+  const { host, trustProxy } = config;
+  const beyondLoopback = host !== "localhost" && !isLoopbackAddress(host);
+  if (beyondLoopback && config.mail.kind === "outbox")
+    say(
+      "warn",
+      "network",
+      `HOST ${host} listens beyond this machine while mail goes to the outbox: buyers get no mail, and sign-in links are readable at /dev/outbox from this machine and by admins only. Set MAIL_URL, or HOST=127.0.0.1`,
+    );
+  else
+    say(
+      "ok",
+      "network",
+      beyondLoopback ? `listening on ${host}` : `listening on ${host} (this machine only)`,
+    );
+  if (trustProxy)
+    say(
+      "ok",
+      "network",
+      "hops" in trustProxy
+        ? `TRUST_PROXY: the client is named by the last ${trustProxy.hops} proxy hop(s) of X-Forwarded-For`
+        : `TRUST_PROXY: X-Forwarded-For is believed from ${trustProxy.addresses.join(", ")}`,
+    );
+  else if (!isLocal(config.publicUrl))
+    // Node serves plain HTTP, so an https PUBLIC_URL means a proxy terminates TLS in front of it.
+    say(
+      new URL(config.publicUrl).protocol === "https:" ? "warn" : "ok",
+      "network",
+      "TRUST_PROXY is not set: each client is the socket's address. Behind a load balancer or reverse proxy, set TRUST_PROXY (e.g. 1) or every buyer shares one rate limit",
+    );
 }
 
 function storageText(config: Config): string {

@@ -1,7 +1,6 @@
 import { createHmac } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { getConnInfo } from "@hono/node-server/conninfo";
 import { nodeCrypto } from "../adapters/crypto-node/index.ts";
 import { consoleLogger } from "../adapters/log-console/index.ts";
 import { smtpMailer } from "../adapters/mail-smtp/index.ts";
@@ -20,6 +19,7 @@ import type { Db } from "../db/schema.ts";
 import { openSqlite } from "../db/sqlite.ts";
 import { createApp } from "../http/app.ts";
 import type { AppDeps } from "../http/env.ts";
+import { isFromThisMachine, nodeClientAddress } from "./clientAddress.ts";
 import { assembleDeps, openWebMailer } from "./deps.ts";
 import { diagnoser } from "./diagnose.ts";
 import { loadOrCreateSecrets } from "./secrets.ts";
@@ -81,13 +81,8 @@ export async function buildNodeRuntime(
       sessionSecret,
       ...(adminToken ? { adminToken } : {}),
       ...(store instanceof LocalObjectStore ? { localFiles: store } : {}),
-      clientIp: (c) => {
-        try {
-          return getConnInfo(c).remote.address ?? null;
-        } catch {
-          return null;
-        }
-      },
+      clientIp: nodeClientAddress(config.trustProxy),
+      fromThisMachine: isFromThisMachine,
       diagnose: diagnoser(config, { db, store }),
     });
     return {

@@ -2,6 +2,7 @@ import { serve } from "@hono/node-server";
 import type { Config } from "../config.ts";
 import { sweepExpired } from "../core/maintenance.ts";
 import { resendUndeliveredReceipts } from "../core/orders/receipts.ts";
+import { isLoopbackAddress } from "./clientAddress.ts";
 import { DEMO_SELLER, seedDemo } from "./demo.ts";
 import { buildNodeRuntime, localStripeUrl } from "./node.ts";
 
@@ -19,30 +20,34 @@ export async function startServer(config: Config, opts: { demo?: boolean; host?:
   const { log } = runtime.deps;
   if (opts.demo && (await seedDemo(runtime.systemCtx)))
     log.info("demo product created", { slug: "starter-kit" });
-  const server = serve(
-    { fetch: runtime.app.fetch, port: config.port, hostname: opts.host ?? "0.0.0.0" },
-    (info) => {
-      const lines = [
-        "",
-        `  Tollgate is running: ${config.publicUrl}  (listening on port ${info.port})`,
-        `  Store ${config.publicUrl}/   Library ${config.publicUrl}/library`,
-      ];
-      if (!config.stripe.secretKey) {
-        lines.push(
-          `  Payments go to the local Stripe (test card 4242 4242 4242 4242): ${localStripeUrl(config)}`,
-        );
-      }
-      if (runtime.deps.devOutbox !== "off")
-        lines.push(`  Mail goes to the outbox: ${config.publicUrl}/dev/outbox`);
-      if (demoSeller && runtime.deps.devOutbox === "open")
-        lines.push(`  Seller pages: ${config.publicUrl}/admin  (sign in as ${DEMO_SELLER})`);
-      if (runtime.deps.adminToken && !config.adminToken) {
-        lines.push(`  Admin token (from data/secrets.json): ${runtime.deps.adminToken}`);
-      }
-      lines.push("");
-      console.log(lines.join("\n"));
-    },
-  );
+  const host = opts.host ?? config.host;
+  const server = serve({ fetch: runtime.app.fetch, port: config.port, hostname: host }, (info) => {
+    const lines = [
+      "",
+      `  Tollgate is running: ${config.publicUrl}  (listening on ${displayHost(host)}:${info.port})`,
+      `  Store ${config.publicUrl}/   Library ${config.publicUrl}/library`,
+    ];
+    if (!config.stripe.secretKey) {
+      lines.push(
+        `  Payments go to the local Stripe (test card 4242 4242 4242 4242): ${localStripeUrl(config)}`,
+      );
+    }
+    if (runtime.deps.devOutbox)
+      lines.push(
+        `  Mail goes to the outbox: ${config.publicUrl}/dev/outbox  (readable from this machine only)`,
+      );
+    if (demoSeller)
+      lines.push(`  Seller pages: ${config.publicUrl}/admin  (sign in as ${DEMO_SELLER})`);
+    if (!isLoopbackHost(host))
+      lines.push(
+        `  Listening beyond this machine (${host}): anyone on the network can reach the shop.`,
+      );
+    if (runtime.deps.adminToken && !config.adminToken) {
+      lines.push(`  Admin token (from data/secrets.json): ${runtime.deps.adminToken}`);
+    }
+    lines.push("");
+    console.log(lines.join("\n"));
+  });
   // Housekeeping every 10 minutes (Workers: the Cron Trigger): receipts that never went out
   // (a crash between a payment's commit and its mail, a mail outage) are sent again, and
   // expired sessions, sign-in links and old download links are deleted.
@@ -66,3 +71,6 @@ export async function startServer(config: Config, opts: { demo?: boolean; host?:
   process.once("SIGTERM", () => stop("SIGTERM"));
   return { server, runtime };
 }
+
+const isLoopbackHost = (host: string) => host === "localhost" || isLoopbackAddress(host);
+const displayHost = (host: string) => (host.includes(":") ? `[${host}]` : host);

@@ -81,6 +81,7 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     sessionSecret: config.sessionSecret as string,
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
     clientIp: (c) => c.req.header("cf-connecting-ip") ?? null,
+    fromThisMachine: () => false,
   });
   return { app: createApp(appDeps), postgres, systemCtx: { ...deps, actor: system } };
 }

@@ -42,15 +42,11 @@ export async function startServer(
     STORAGE_URL: `file:${join(dir, "data/files")}`,
     ...env,
   };
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [BIN, "serve", "--host", "127.0.0.1", ...args],
-    {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? dir, ...fullEnv },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child: ChildProcess = spawn(process.execPath, [BIN, "serve", ...args], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? dir, ...fullEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));

@@ -29,9 +29,10 @@ export const dev = new Hono<HonoEnv>()
     return c.body(asset.body, 200, { "Content-Type": asset.type });
   })
   .get("/dev/outbox", async (c) => {
-    const mode = c.get("deps").devOutbox;
-    if (mode === "off") throw notFound("Not found.");
-    if (mode === "admin") requireAdmin(c.get("ctx"));
+    // Sign-in and download links are in there: open only to the shop's own machine.
+    const deps = c.get("deps");
+    if (!deps.devOutbox) throw notFound("Not found.");
+    if (!deps.fromThisMachine(c)) requireAdmin(c.get("ctx"));
     const messages = await readOutbox(c.get("deps").db, { limit: 50 });
     c.header("Cache-Control", "no-store");
     c.header("Referrer-Policy", "no-referrer");
