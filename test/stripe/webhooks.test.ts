@@ -100,6 +100,92 @@ describe.each(dialects)("Stripe webhooks on %s", (dialect) => {
     expect((await res.json()).message).toBe("The webhook body is not valid JSON.");
   });
 
+  it("refuses a correctly signed body that is not an event (400) and writes nothing", async () => {
+    const before = await count("webhook_events");
+    const event = {
+      id: "evt_shape_1",
+      object: "event",
+      type: "customer.created",
+      livemode: false,
+      created: 1,
+      data: { object: { id: "cus_1", object: "customer" } },
+    };
+    const { id: _id, ...noId } = event;
+    const { type: _type, ...noType } = event;
+    const bodies = [
+      "[]",
+      "null",
+      "42",
+      '"evt_1"',
+      "true",
+      "{}",
+      JSON.stringify(noId),
+      JSON.stringify(noType),
+      JSON.stringify({ ...event, id: 7 }),
+      JSON.stringify({ ...event, type: null }),
+      JSON.stringify({ ...event, id: "" }),
+      JSON.stringify({ ...event, data: null }),
+      JSON.stringify({ ...event, type: "checkout.session.completed", data: {} }),
+      JSON.stringify([event]),
+    ];
+    for (const body of bodies) {
+      const res = await post(body);
+      expect(res.status, body).toBe(400);
+      expect(await res.json(), body).toMatchObject({
+        code: "invalid_input",
+        message: "The webhook body is not a Stripe event.",
+      });
+    }
+    expect(await count("webhook_events")).toBe(before);
+    // The same event, whole, is taken.
+    expect((await post(JSON.stringify(event))).status).toBe(200);
+    expect(await count("webhook_events")).toBe(before + 1);
+  });
+
+  it("answers every bad signature with one plain message of ours, never the library's", async () => {
+    const body = JSON.stringify({
+      id: "evt_badsig_1",
+      object: "event",
+      type: "customer.created",
+      livemode: false,
+      created: 1,
+      data: { object: { id: "cus_1", object: "customer" } },
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const headers = [
+      "t=,v1=",
+      "t=,v1=,v0=",
+      "t=",
+      "v1=",
+      ",",
+      "garbage",
+      "t=123",
+      `t=${now}`,
+      `t=${now},v1=`,
+      `t=${now},v1=abc`,
+      `t=${now},v0=${"0".repeat(64)}`,
+      `t=${now},v1=${"0".repeat(64)}`,
+      signature(body, { secret: "whsec_wrongwrongwrongwrongwrong" }),
+      signature(body, { timestamp: now - 3600 }),
+      signature(body, { timestamp: now + 3600 }),
+      signature(`${body} `),
+    ];
+    const answers = new Set<string>();
+    for (const header of headers) {
+      const res = await post(body, header);
+      expect(res.status, header).toBe(400);
+      const { requestId: _, ...answer } = await res.json();
+      answers.add(JSON.stringify(answer));
+    }
+    expect([...answers]).toEqual([
+      JSON.stringify({ code: "invalid_input", message: "Invalid Stripe signature." }),
+    ]);
+    // An empty body with any header is the same bad signature.
+    const empty = await post("", "t=,v1=");
+    expect(empty.status).toBe(400);
+    expect((await empty.json()).message).toBe("Invalid Stripe signature.");
+  });
+
   it("acknowledges events it does not act on, and events of the other mode, without acting", async () => {
     const other = JSON.stringify({
       id: "evt_other_1",

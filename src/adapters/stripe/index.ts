@@ -141,7 +141,8 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
     events: {
       async verify(rawBody, signatureHeader, nowMs) {
         if (!signatureHeader) throw invalidInput("Missing Stripe-Signature header.");
-        let event: Stripe.Event;
+        // The SDK checks the signature (and refuses old timestamps); its reasons stay in the log,
+        // the sender only learns that the signature is not good, in our words.
         try {
           const args = [
             rawBody,
@@ -151,22 +152,24 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
             webhookCrypto,
             nowMs,
           ] as const;
-          event =
-            opts.runtime === "workers"
-              ? await stripe.webhooks.constructEventAsync(...args)
-              : stripe.webhooks.constructEvent(...args);
+          const signature = stripe.webhooks.signature;
+          if (!signature) throw new Error("the SDK has no signature helper");
+          if (opts.runtime === "workers") await signature.verifyHeaderAsync(...args);
+          else signature.verifyHeader(...args);
         } catch (error) {
-          if (error instanceof SyntaxError)
-            throw invalidInput("The webhook body is not valid JSON.");
-          throw invalidInput(
-            `Invalid Stripe signature: ${error instanceof Error ? error.message : "not verified"}`,
-          );
+          throw badSignature(error instanceof Error ? error.message : String(error));
         }
         // The SDK refuses old timestamps; a timestamp from the future is just as suspect.
         const timestamp = Number(/(?:^|,)t=(\d+)/.exec(signatureHeader)?.[1]);
-        if (!(timestamp * 1000 <= nowMs + WEBHOOK_TOLERANCE_S * 1000)) {
-          throw invalidInput("Invalid Stripe signature: timestamp is in the future.");
+        if (!(timestamp * 1000 <= nowMs + WEBHOOK_TOLERANCE_S * 1000))
+          throw badSignature("timestamp is in the future");
+        let event: unknown;
+        try {
+          event = JSON.parse(rawBody);
+        } catch {
+          throw invalidInput("The webhook body is not valid JSON.");
         }
+        if (!isEvent(event)) throw invalidInput("The webhook body is not a Stripe event.");
         return providerEvent(event, rawBody);
       },
 
@@ -186,6 +189,37 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
       },
     },
   };
+}
+
+/** Every bad signature gets the same answer; why the SDK refused it is kept for the log. */
+export const BAD_SIGNATURE = "Invalid Stripe signature.";
+
+function badSignature(reason: string) {
+  return invalidInput(BAD_SIGNATURE, { reason: reason.split("\n")[0]?.slice(0, 200) });
+}
+
+/**
+ * What every Stripe event is: an object with an id, a type, a mode and the object it is about.
+ * A signed body that is anything else (`[]`, `null`, `{}`) is refused before anything is written.
+ */
+function isEvent(value: unknown): value is Stripe.Event {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const event = value as Record<string, unknown>;
+  const data = event.data as Record<string, unknown> | null | undefined;
+  return (
+    typeof event.id === "string" &&
+    event.id.length > 0 &&
+    event.id.length <= 255 &&
+    typeof event.type === "string" &&
+    event.type.length > 0 &&
+    event.type.length <= 255 &&
+    typeof event.livemode === "boolean" &&
+    typeof data === "object" &&
+    data !== null &&
+    typeof data.object === "object" &&
+    data.object !== null &&
+    !Array.isArray(data.object)
+  );
 }
 
 /** Stripe answered 4xx: it does not know the object (or the mock we talk to does not). */

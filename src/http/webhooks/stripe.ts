@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { isAppError } from "../../core/errors.ts";
 import { handleProviderEvent } from "../../core/orders/handleEvent.ts";
 import { readText } from "../body.ts";
 import type { HonoEnv } from "../env.ts";
@@ -12,11 +13,14 @@ const MAX_BODY = 1024 * 1024;
 export const stripeWebhooks = new Hono<HonoEnv>().post("/webhooks/stripe", async (c) => {
   const ctx = c.get("ctx");
   const body = await readText(c, MAX_BODY);
-  const event = await ctx.payments.events.verify(
-    body,
-    c.req.header("stripe-signature") ?? null,
-    ctx.clock.now(),
-  );
+  const event = await ctx.payments.events
+    .verify(body, c.req.header("stripe-signature") ?? null, ctx.clock.now())
+    .catch((error: unknown) => {
+      // The sender gets one plain answer for every bad signature; the operator gets the reason.
+      if (isAppError(error))
+        ctx.log.warn("webhook refused", { reason: error.details?.reason ?? error.message });
+      throw error;
+    });
   const result = await handleProviderEvent({ ctx, input: { event } });
   return c.json({
     received: true,
