@@ -120,8 +120,7 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
         success_url: request.successUrl,
         cancel_url: request.cancelUrl,
       });
-      if (!session.url)
-        throw new Error(`Stripe returned checkout session ${session.id} without a URL`);
+      if (!session.url) throw new Error("Stripe returned a checkout session without a URL");
       return { id: session.id, url: session.url };
     },
 

@@ -48,8 +48,9 @@ export async function confirmCheckout({
   try {
     checkout = await within(PROVIDER_WAIT_MS, ctx.payments.retrieveCheckout(input.sessionId));
   } catch (error) {
+    // The order id, not the session id: that is the buyer's proof of purchase.
     ctx.log.warn("checkout sync: provider unreachable", {
-      sessionId: input.sessionId,
+      orderId: order.id,
       error: String(error),
     });
   }
