@@ -208,6 +208,44 @@ describe("Supabase sign-in pages (no client JavaScript needed)", () => {
     expect(out.headers.get("set-cookie")).toMatch(/sb-127-auth-token=;/);
   });
 
+  it("uses the built-in sign-in limits: plus-addresses share one mailbox, and wrong codes stop every code for the day", async () => {
+    const statuses: number[] = [];
+    for (const email of [
+      "sb+1@example.com",
+      "SB+2@Example.com",
+      "sb@example.com",
+      "sb+3@example.com",
+      "Sb@example.com",
+      "sb+4@example.com",
+    ])
+      statuses.push((await post("/auth/login", { email })).status);
+    expect(statuses).toEqual([202, 202, 202, 202, 202, 429]);
+
+    const mail = auth.sent.findLast((m) => m.email === "sb+3@example.com");
+    const guesses: number[] = [];
+    for (const email of ["sb+3@example.com", "SB@example.com", "sb+1@example.com"])
+      for (let i = 0; i < 2; i++)
+        guesses.push((await post("/auth/code", { email, code: "999999" })).status);
+    expect(guesses).toEqual([400, 400, 400, 400, 400, 429]);
+    const right = await post("/auth/code", { email: "sb+3@example.com", code: mail?.code });
+    expect(right.status).toBe(429);
+    expect(right.headers.get("retry-after")).toMatch(/^\d+$/);
+  });
+
+  it("refuses sign-in posts from another site without asking Supabase", async () => {
+    const before = auth.sent.length;
+    for (const path of ["/auth/login", "/auth/code"]) {
+      const res = await h.request(path, {
+        method: "POST",
+        headers: { "content-type": "application/json", "sec-fetch-site": "cross-site" },
+        body: JSON.stringify({ email: "csrf@example.com", code: "100000" }),
+      });
+      expect(res.status).toBe(403);
+      expect((await res.json()).message).toMatch(/came from another site/);
+    }
+    expect(auth.sent.length).toBe(before);
+  });
+
   it("the magic link's token hash is traded for a session on the server; a fragment link gets the small script", async () => {
     await post("/auth/login", { email: "link@example.com" });
     const mail = auth.sent.at(-1);

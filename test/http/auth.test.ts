@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AppError } from "../../src/core/errors.ts";
+import { completeSignInWithCode, SIGN_IN_LIMITS } from "../../src/core/identity/signIn.ts";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness } from "../support/harness.ts";
+
+/** A code that is surely not `code`. */
+const wrongFor = (code: string) => (code === "000000" ? "111111" : "000000");
 
 const json = (body: unknown) => ({
   method: "POST",
@@ -62,7 +67,7 @@ describe.each(dialects)("built-in sign-in on %s", (dialect) => {
     }
   });
 
-  it("the code signs in once; five wrong codes spend it", async () => {
+  it("the code signs in once", async () => {
     await h.request("/auth/login", json({ email: "coder@example.com" }));
     const code = codeIn((await h.lastMailTo("coder@example.com")).text);
     const ok = await h.request("/auth/code", json({ email: "coder@example.com", code }));
@@ -70,19 +75,164 @@ describe.each(dialects)("built-in sign-in on %s", (dialect) => {
     expect(ok.headers.get("set-cookie")).toMatch(/^tg_session=/);
     const reuse = await h.request("/auth/code", json({ email: "coder@example.com", code }));
     expect(reuse.status).toBe(410);
+  });
 
-    await h.request("/auth/login", json({ email: "guesser@example.com" }));
-    const real = codeIn((await h.lastMailTo("guesser@example.com")).text);
-    const wrong = real === "000000" ? "111111" : "000000";
-    for (let i = 0; i < 5; i++) {
-      const res = await h.request(
-        "/auth/code",
-        json({ email: "guesser@example.com", code: wrong }),
+  it("wrong codes from someone who knows only the email never spend the owner's link", async () => {
+    await h.request("/auth/login", json({ email: "owner-link@example.com" }));
+    const mail = (await h.lastMailTo("owner-link@example.com")).text;
+    const wrong = wrongFor(codeIn(mail));
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++)
+      statuses.push(
+        (await h.request("/auth/code", json({ email: "owner-link@example.com", code: wrong })))
+          .status,
       );
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 429, 429, 429]);
+    const res = await h.request(linkIn(mail));
+    expect(res.status).toBe(303);
+    expect(res.headers.get("set-cookie")).toMatch(/^tg_session=/);
+  });
+
+  it("five wrong codes a day per mailbox, then every code is refused with Retry-After until the day is over", async () => {
+    const email = "guesser@example.com";
+    await h.request("/auth/login", json({ email }));
+    const real = codeIn((await h.lastMailTo(email)).text);
+    const wrong = wrongFor(real);
+    // A right code does not use the allowance; only wrong ones do.
+    for (let i = 0; i < 5; i++) {
+      const res = await h.request("/auth/code", json({ email, code: wrong }));
       expect(res.status).toBe(400);
+      expect((await res.json()).message).toMatch(/That code is not right/);
     }
-    const late = await h.request("/auth/code", json({ email: "guesser@example.com", code: real }));
-    expect(late.status).toBe(410);
+    const limited = await h.request("/auth/code", json({ email, code: real }));
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(23 * 3600);
+    expect((await limited.json()).message).toMatch(/Use the link in the sign-in email/);
+
+    h.clock.advance(12 * 3600_000);
+    await h.request("/auth/login", json({ email }));
+    const midday = codeIn((await h.lastMailTo(email)).text);
+    expect((await h.request("/auth/code", json({ email, code: midday }))).status).toBe(429);
+
+    h.clock.advance(12 * 3600_000 + 1000);
+    await h.request("/auth/login", json({ email }));
+    const tomorrow = codeIn((await h.lastMailTo(email)).text);
+    expect((await h.request("/auth/code", json({ email, code: tomorrow }))).status).toBe(200);
+  });
+
+  it("right codes do not use up the allowance of wrong ones", async () => {
+    const email = "regular@example.com";
+    for (let i = 0; i < 4; i++) {
+      await h.request("/auth/login", json({ email }));
+      const code = codeIn((await h.lastMailTo(email)).text);
+      expect((await h.request("/auth/code", json({ email, code: wrongFor(code) }))).status).toBe(
+        400,
+      );
+      expect((await h.request("/auth/code", json({ email, code }))).status).toBe(200);
+      h.clock.advance(15 * 60_000);
+    }
+  });
+
+  it("plus-addresses and case are one mailbox for the sign-in and code limits, while the account keeps the address", async () => {
+    const variants = ["pat+1@example.com", "PAT+2@Example.COM", "pat@example.com"];
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push((await h.request("/auth/login", json({ email: variants[i % 3] }))).status);
+    expect(statuses).toEqual([202, 202, 202, 202, 202, 429]);
+
+    const codeOf = async (email: string) => codeIn((await h.lastMailTo(email)).text);
+    const guesses: [string, string][] = [
+      ["PAT+1@example.com", wrongFor(await codeOf("pat+1@example.com"))],
+      ["pat+1@example.com", wrongFor(await codeOf("pat+1@example.com"))],
+      ["pat+2@EXAMPLE.com", wrongFor(await codeOf("pat+2@example.com"))],
+      ["Pat+2@example.com", wrongFor(await codeOf("pat+2@example.com"))],
+      ["Pat@example.com", wrongFor(await codeOf("pat@example.com"))],
+    ];
+    for (const [email, code] of guesses)
+      expect((await h.request("/auth/code", json({ email, code }))).status).toBe(400);
+    const right = await codeOf("pat+2@example.com");
+    const res = await h.request("/auth/code", json({ email: "pat+2@example.com", code: right }));
+    expect(res.status).toBe(429);
+
+    h.clock.advance(24 * 3600_000 + 1000);
+    await h.request("/auth/login", json({ email: "Pat+2@Example.com" }));
+    const fresh = await codeOf("pat+2@example.com");
+    const ok = await h.request("/auth/code", json({ email: "Pat+2@Example.com", code: fresh }));
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).user.email).toBe("pat+2@example.com");
+  });
+
+  it("limits code guesses per client address across mailboxes, before any mailbox is counted", async () => {
+    const guess = (email: string, ip: string) =>
+      completeSignInWithCode({ ctx: h.ctx, input: { email, code: "123456", ip } }).then(
+        () => "signed in",
+        (e: AppError) => e.code,
+      );
+    const results: string[] = [];
+    // No code is pending for these mailboxes, so every guess is wrong (410), and still counted.
+    for (let i = 0; i <= SIGN_IN_LIMITS.wrongCodesPerClient; i++)
+      results.push(await guess(`spread${Math.floor(i / 4)}@example.com`, "203.0.113.7"));
+    expect(results.slice(0, -1)).toEqual(Array(SIGN_IN_LIMITS.wrongCodesPerClient).fill("gone"));
+    expect(results.at(-1)).toBe("rate_limited");
+    expect(await guess("untouched@example.com", "203.0.113.7")).toBe("rate_limited");
+    // The limited client used up nothing of this mailbox's allowance.
+    const fromElsewhere: string[] = [];
+    for (let i = 0; i <= SIGN_IN_LIMITS.wrongCodesPerMailbox; i++)
+      fromElsewhere.push(await guess("untouched@example.com", "198.51.100.1"));
+    expect(fromElsewhere).toEqual([
+      ...Array(SIGN_IN_LIMITS.wrongCodesPerMailbox).fill("gone"),
+      "rate_limited",
+    ]);
+  });
+
+  it("refuses sign-in posts from other sites, cookie or not, and lets scripts without Origin through", async () => {
+    const before = (await (await h.admin("/api/admin/outbox")).json()).messages.length;
+    const crossSite: Record<string, string>[] = [
+      { origin: "https://evil.example" },
+      { "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site", origin: "https://sub.shop.test" },
+      { origin: "null" },
+    ];
+    for (const headers of crossSite) {
+      for (const [path, body] of [
+        ["/auth/login", "email=csrf%40example.com"],
+        ["/auth/code", "email=csrf%40example.com&code=123456"],
+      ] as const) {
+        const res = await h.request(path, {
+          method: "POST",
+          headers: {
+            ...headers,
+            "content-type": "application/x-www-form-urlencoded",
+            accept: "text/html",
+          },
+          body,
+        });
+        expect(res.status).toBe(403);
+        expect(res.headers.get("set-cookie")).toBeNull();
+        expect(await res.text()).toContain("This sign-in request came from another site");
+      }
+    }
+    expect((await (await h.admin("/api/admin/outbox")).json()).messages.length).toBe(before);
+
+    // curl, the CLI, API clients: no Origin, no Sec-Fetch-Site.
+    expect((await h.request("/auth/login", json({ email: "curl@example.com" }))).status).toBe(202);
+    const code = codeIn((await h.lastMailTo("curl@example.com")).text);
+    expect((await h.request("/auth/code", json({ email: "curl@example.com", code }))).status).toBe(
+      200,
+    );
+    // Our own page, and a typed-in request.
+    const ours: Record<string, string>[] = [
+      { origin: "http://shop.test", "sec-fetch-site": "same-origin" },
+      { "sec-fetch-site": "none" },
+    ];
+    for (const headers of ours) {
+      const res = await h.request("/auth/login", {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/x-www-form-urlencoded" },
+        body: "email=ours%40example.com",
+      });
+      expect(res.status).toBe(303);
+    }
   });
 
   it("rate-limits sign-in mail per email and says when to retry", async () => {

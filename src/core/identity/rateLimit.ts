@@ -2,9 +2,16 @@ import { sql } from "kysely";
 import { type Ctx, db } from "../context.ts";
 import { rateLimited } from "../errors.ts";
 
+/** One counted hit: the key and the window it was counted in, so it can be given back. */
+export interface RateLimitHit {
+  key: string;
+  windowStart: number;
+}
+
 /**
  * Counts one hit against `key` in a fixed window kept in the database, so every process of a
  * scaled-out deployment shares the count. Throws rate_limited once `limit` hits are exceeded.
+ * Windows stay within a day: maintenance deletes rows whose window started a day ago.
  */
 export async function hitRateLimit(
   ctx: Ctx,
@@ -12,7 +19,7 @@ export async function hitRateLimit(
   limit: number,
   windowSeconds: number,
   message: string,
-): Promise<void> {
+): Promise<RateLimitHit> {
   const now = ctx.clock.now();
   const windowStart = now - windowSeconds * 1000;
   const row = await db(ctx)
@@ -33,4 +40,32 @@ export async function hitRateLimit(
     );
     throw rateLimited(message, retryAfter);
   }
+  return { key, windowStart: Number(row.window_start) };
+}
+
+/**
+ * Gives one counted hit back, for limits that count only failures: count first (so concurrent
+ * attempts can never slip past the limit together), give back what turned out not to be one.
+ * A window that has since started over is left alone.
+ */
+export async function refundRateLimit(ctx: Ctx, hit: RateLimitHit): Promise<void> {
+  await db(ctx)
+    .updateTable("rate_limits")
+    .set((eb) => ({ count: eb("count", "-", 1) }))
+    .where("key", "=", hit.key)
+    .where("window_start", "=", hit.windowStart)
+    .where("count", ">", 0)
+    .execute();
+}
+
+/**
+ * The inbox an address reaches, for limits only: case and a `+tag` make no difference, so
+ * `A+2@X.com`, `a+1@x.com` and `a@x.com` share one count. Accounts keep the address as typed.
+ */
+export function mailboxKey(email: string): string {
+  const address = email.trim().toLowerCase();
+  const at = address.lastIndexOf("@");
+  if (at < 0) return address;
+  const local = address.slice(0, at).split("+")[0] || address.slice(0, at);
+  return `${local}@${address.slice(at + 1)}`;
 }

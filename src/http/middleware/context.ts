@@ -59,14 +59,19 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<HonoEnv> {
 }
 
 /**
- * Same-origin check for state-changing requests that ride on the session cookie. A browser
- * always sends Origin (or Sec-Fetch-Site) on such requests; a cross-site one is refused. Requests
- * without a session cookie carry no authority to forge.
+ * Same-origin check for state-changing requests. A browser always sends Origin (or
+ * Sec-Fetch-Site) on them; a cross-site one is refused. It applies to requests that ride on the
+ * session cookie, and to the sign-in posts with or without one: another site must not sign a
+ * visitor in to an account of its choosing (login CSRF), nor ask for or guess codes in their
+ * name. Requests without either header (curl, scripts, the CLI, API clients) are not a browser
+ * acting for someone else, and pass.
  */
 export function sameOrigin(publicUrl: string): MiddlewareHandler<HonoEnv> {
   const ours = new URL(publicUrl).origin;
+  const signInPosts = new Set(["/auth/login", "/auth/code"]);
   return async (c, next) => {
-    if (!/^(GET|HEAD|OPTIONS)$/.test(c.req.method) && c.get("sessionToken")) {
+    const signIn = c.req.method === "POST" && signInPosts.has(c.req.path);
+    if (!/^(GET|HEAD|OPTIONS)$/.test(c.req.method) && (signIn || c.get("sessionToken"))) {
       // Sec-Fetch-Site is the browser's own verdict; Origin is the fallback for older browsers
       // ("null" when a page's referrer policy hides it, which we cannot vouch for).
       const site = c.req.header("sec-fetch-site");
@@ -74,7 +79,12 @@ export function sameOrigin(publicUrl: string): MiddlewareHandler<HonoEnv> {
       const crossOrigin = site
         ? site !== "same-origin" && site !== "none"
         : origin !== undefined && origin !== ours && origin !== new URL(c.req.url).origin;
-      if (crossOrigin) throw forbidden("This request came from another site and was refused.");
+      if (crossOrigin)
+        throw forbidden(
+          signIn
+            ? "This sign-in request came from another site and was refused. Sign in from this shop's own sign-in page."
+            : "This request came from another site and was refused.",
+        );
     }
     await next();
   };

@@ -57,7 +57,7 @@ export const auth = new Hono<HonoEnv>()
     const body = await readBody(c);
     const signedIn = await completeSignInWithCode({
       ctx: c.get("ctx"),
-      input: { email: body.email, code: body.code },
+      input: { email: body.email, code: body.code, ip: c.get("deps").clientIp(c) },
     });
     startSession(c, signedIn);
     if (isFormPost(c))

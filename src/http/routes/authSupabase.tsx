@@ -4,15 +4,18 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { type SupabaseSession, sessionCookieValue } from "../../adapters/auth-supabase/api.ts";
 import { normalizeEmail } from "../../core/context.ts";
-import { hitRateLimit } from "../../core/identity/rateLimit.ts";
-import { codeSignInSchema, emailSchema, safeNextPath } from "../../core/identity/signIn.ts";
+import {
+  codeSignInSchema,
+  emailSchema,
+  limitSignInRequest,
+  safeNextPath,
+  withCodeGuessLimit,
+} from "../../core/identity/signIn.ts";
 import { parseInput } from "../../core/validate.ts";
 import { SupabaseCallbackPage } from "../../pages/auth.tsx";
 import { isFormPost, readBody } from "../body.ts";
 import type { HonoEnv } from "../env.ts";
 import { signInPage } from "./auth.tsx";
-
-const WAIT = "Too many sign-in requests. Please wait a few minutes and try again.";
 
 /**
  * Sign-in when AUTH=supabase: the same pages and endpoints as the built-in login, with Supabase
@@ -27,9 +30,7 @@ export const authSupabase = new Hono<HonoEnv>()
     const email = normalizeEmail(
       parseInput(z.object({ email: emailSchema }), { email: body.email }).email,
     );
-    const ip = deps.clientIp(c);
-    if (ip) await hitRateLimit(ctx, `signin:ip:${ip}`, 30, 900, WAIT);
-    await hitRateLimit(ctx, `signin:email:${email}`, 5, 900, WAIT);
+    await limitSignInRequest(ctx, { email, ip: deps.clientIp(c) });
     await supabase.api.sendSignIn(email, `${deps.settings.publicUrl}/auth/callback`);
     if (isFormPost(c))
       return c.redirect(`/auth/login?${new URLSearchParams({ sent: "1", email })}`, 303);
@@ -54,10 +55,14 @@ export const authSupabase = new Hono<HonoEnv>()
     );
   })
   .post("/auth/code", async (c) => {
-    const { supabase } = parts(c);
+    const { ctx, deps, supabase } = parts(c);
     const body = await readBody(c);
     const input = parseInput(codeSignInSchema, body);
-    keepSession(c, await supabase.api.verifyCode(normalizeEmail(input.email), input.code));
+    const email = normalizeEmail(input.email);
+    const session = await withCodeGuessLimit(ctx, { email, ip: deps.clientIp(c) }, () =>
+      supabase.api.verifyCode(email, input.code),
+    );
+    keepSession(c, session);
     if (isFormPost(c)) return c.redirect(safeNextPath(body.next) ?? "/library", 303);
     return c.json({ ok: true });
   })
