@@ -1,14 +1,22 @@
 import { sql } from "kysely";
-import { smtpMailer } from "../adapters/mail-smtp/index.ts";
 import { createStripeClient } from "../adapters/stripe/client.ts";
 import { type Config, ConfigError, isEmbedded } from "../config.ts";
 import type { ObjectStore } from "../core/ports.ts";
 import { pendingMigrations } from "../db/migrate.ts";
 import type { Db } from "../db/schema.ts";
 import type { Diagnosis, HealthCheck, HealthStatus } from "../http/env.ts";
-import { isLoopbackAddress } from "./clientAddress.ts";
 
-type Say = (status: HealthStatus, area: string, text: string) => void;
+export type Say = (status: HealthStatus, area: string, text: string) => void;
+
+/** What only some runtimes can check: Node has sockets (SMTP) and listens itself; Workers fetch. */
+export interface PlatformChecks {
+  /** Connects to MAIL_URL's SMTP server and logs in without sending; says what answered. */
+  smtp?: (config: Config) => Promise<string>;
+  /** Stripe through fetch (Workers have no Node http). */
+  stripeOverFetch?: boolean;
+  /** The runtime's own checks, such as where it listens. */
+  more?: (config: Config, say: Say) => void;
+}
 
 /** What was built from the config, or why building it failed. */
 export type Built = { db: Db; store: ObjectStore } | { error: unknown };
@@ -18,7 +26,11 @@ export type Built = { db: Db; store: ObjectStore } | { error: unknown };
  * delivery) and says in words what is wrong. `tollgate doctor` prints it; the settings page
  * shows it. No check sends mail or changes anything.
  */
-export async function diagnose(config: Config, built: Built): Promise<HealthCheck[]> {
+export async function diagnose(
+  config: Config,
+  built: Built,
+  platform: PlatformChecks,
+): Promise<HealthCheck[]> {
   const results: HealthCheck[] = [];
   const say: Say = (status, area, text) => results.push({ status, area, text });
   say("ok", "config", "all variables parse");
@@ -42,7 +54,7 @@ export async function diagnose(config: Config, built: Built): Promise<HealthChec
     }
   }
 
-  await checkStripe(config, say);
+  await checkStripe(config, say, platform);
 
   if (config.auth.kind === "supabase") await checkSupabase(config.auth.url, say);
   else say("ok", "login", "built-in email sign-in (link and 6-digit code)");
@@ -63,8 +75,8 @@ export async function diagnose(config: Config, built: Built): Promise<HealthChec
       "mail",
       "MAIL_URL is outbox: mail is kept at /dev/outbox and not sent to anyone",
     );
-  else await checkMail(config, say);
-  checkNetwork(config, say);
+  else await checkMail(config, say, platform);
+  platform.more?.(config, say);
 
   if (config.adminToken || config.adminEmails.length) {
     say(
@@ -141,7 +153,7 @@ async function checkDatabase(config: Config, db: Db, say: Say) {
   else say("ok", "database", `${where} is reachable and up to date`);
 }
 
-async function checkStripe(config: Config, say: Say) {
+async function checkStripe(config: Config, say: Say, platform: PlatformChecks) {
   if (!config.stripe.secretKey) {
     say(
       isEmbedded(config) ? "warn" : "fail",
@@ -156,6 +168,7 @@ async function checkStripe(config: Config, say: Say) {
     const stripe = createStripeClient({
       secretKey: config.stripe.secretKey,
       ...(config.stripe.apiUrl ? { apiUrl: config.stripe.apiUrl } : {}),
+      ...(platform.stripeOverFetch ? { useFetch: true } : {}),
     });
     await stripe.events.list({ limit: 1 });
     say("ok", "payments", `Stripe ${live ? "live" : "test"} key works${where}`);
@@ -178,33 +191,23 @@ async function checkStripe(config: Config, say: Say) {
   );
 }
 
-/** SMTP: connect and log in without sending. HTTP API: checking the key would mean sending mail. */
-async function checkMail(config: Config, say: Say) {
+/** The HTTP mail API is only described: checking its key would mean sending mail. */
+async function checkMail(config: Config, say: Say, platform: PlatformChecks) {
   const { kind, url, from } = config.mail;
-  if (kind === "http") {
-    const api = new URL(url);
-    say(
-      "ok",
-      "mail",
-      `mail API ${api.host}${api.pathname} is configured with MAIL_API_KEY, from ${from} (not contacted: doctor sends no mail)`,
-    );
+  if (kind === "smtp" && platform.smtp) {
+    try {
+      say("ok", "mail", await platform.smtp(config));
+    } catch (error) {
+      say("fail", "mail", `MAIL_URL: ${describe(error)}`);
+    }
     return;
   }
-  const smtp = smtpMailer({ url, from });
-  try {
-    await smtp.verify();
-    say(
-      "ok",
-      "mail",
-      smtp.user
-        ? `SMTP server ${smtp.server} answers and accepts the login for "${smtp.user}"; mail from ${from}`
-        : `SMTP server ${smtp.server} answers (no login in MAIL_URL); mail from ${from}`,
-    );
-  } catch (error) {
-    say("fail", "mail", `MAIL_URL: ${describe(error)}`);
-  } finally {
-    smtp.close();
-  }
+  const api = new URL(url);
+  say(
+    "ok",
+    "mail",
+    `mail API ${api.host}${api.pathname} is configured with MAIL_API_KEY, from ${from} (not contacted: doctor sends no mail)`,
+  );
 }
 
 async function checkSupabase(url: string, say: Say) {
@@ -236,39 +239,6 @@ async function checkSupabase(url: string, say: Say) {
   }
 }
 
-/** Where `serve` listens, and whose address the per-client limits count. */
-function checkNetwork(config: Config, say: Say) {
-  const { host, trustProxy } = config;
-  const beyondLoopback = host !== "localhost" && !isLoopbackAddress(host);
-  if (beyondLoopback && config.mail.kind === "outbox")
-    say(
-      "warn",
-      "network",
-      `HOST ${host} listens beyond this machine while mail goes to the outbox: buyers get no mail, and sign-in links are readable at /dev/outbox from this machine and by admins only. Set MAIL_URL, or HOST=127.0.0.1`,
-    );
-  else
-    say(
-      "ok",
-      "network",
-      beyondLoopback ? `listening on ${host}` : `listening on ${host} (this machine only)`,
-    );
-  if (trustProxy)
-    say(
-      "ok",
-      "network",
-      "hops" in trustProxy
-        ? `TRUST_PROXY: the client is named by the last ${trustProxy.hops} proxy hop(s) of X-Forwarded-For`
-        : `TRUST_PROXY: X-Forwarded-For is believed from ${trustProxy.addresses.join(", ")}`,
-    );
-  else if (!isLocal(config.publicUrl))
-    // Node serves plain HTTP, so an https PUBLIC_URL means a proxy terminates TLS in front of it.
-    say(
-      new URL(config.publicUrl).protocol === "https:" ? "warn" : "ok",
-      "network",
-      "TRUST_PROXY is not set: each client is the socket's address. Behind a load balancer or reverse proxy, set TRUST_PROXY (e.g. 1) or every buyer shares one rate limit",
-    );
-}
-
 function storageText(config: Config): string {
   const storage = config.storage;
   if (storage.kind === "local") return `folder ${storage.root}`;
@@ -277,11 +247,11 @@ function storageText(config: Config): string {
   return `bucket ${storage.bucket} at ${storage.endpoint}`;
 }
 
-function isLocal(publicUrl: string): boolean {
+export function isLocal(publicUrl: string): boolean {
   return ["localhost", "127.0.0.1", "[::1]"].includes(new URL(publicUrl).hostname);
 }
 
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code ? `${error.message} (${code})` : error.message;
@@ -290,9 +260,13 @@ function describe(error: unknown): string {
 }
 
 /** The settings page's view of `diagnose`, for AppDeps. */
-export function diagnoser(config: Config, built: Built): () => Promise<Diagnosis> {
+export function diagnoser(
+  config: Config,
+  built: Built,
+  platform: PlatformChecks,
+): () => Promise<Diagnosis> {
   return async () => ({
-    checks: await diagnose(config, built),
+    checks: await diagnose(config, built, platform),
     settings: describeSettings(config),
   });
 }

@@ -22,6 +22,7 @@ import type { AppDeps } from "../http/env.ts";
 import { isFromThisMachine, nodeClientAddress } from "./clientAddress.ts";
 import { assembleDeps, openWebMailer } from "./deps.ts";
 import { diagnoser } from "./diagnose.ts";
+import { nodeChecks } from "./diagnoseNode.ts";
 import { loadOrCreateSecrets } from "./secrets.ts";
 
 export interface NodeRuntime {
@@ -83,7 +84,7 @@ export async function buildNodeRuntime(
       ...(store instanceof LocalObjectStore ? { localFiles: store } : {}),
       clientIp: nodeClientAddress(config.trustProxy),
       fromThisMachine: isFromThisMachine,
-      diagnose: diagnoser(config, { db, store }),
+      diagnose: diagnoser(config, { db, store }, nodeChecks),
     });
     return {
       config,

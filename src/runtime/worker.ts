@@ -18,6 +18,7 @@ import { reconcile } from "../core/orders/reconcile.ts";
 import type { Crypto, ObjectStore } from "../core/ports.ts";
 import { createApp } from "../http/app.ts";
 import { assembleDeps, openWebMailer } from "./deps.ts";
+import { diagnoser } from "./diagnose.ts";
 import { openWorkerPostgres, type WorkerPostgres } from "./workerPostgres.ts";
 
 /** The Worker's bindings: vars and secrets (strings), plus Hyperdrive and the R2 bucket. */
@@ -82,6 +83,7 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
     clientIp: (c) => c.req.header("cf-connecting-ip") ?? null,
     fromThisMachine: () => false,
+    diagnose: diagnoser(config, { db, store }, { stripeOverFetch: true }),
   });
   return { app: createApp(appDeps), postgres, systemCtx: { ...deps, actor: system } };
 }

@@ -419,6 +419,18 @@ describe.skipIf(!TEST_DATABASE_URL)("Tollgate on workerd, Postgres through Hyper
       expect(await missing.text()).not.toMatch(/"code"|\bat .+:\d+:\d+/);
     });
 
+    it("runs doctor's checks on the seller's settings page, as on Node", async () => {
+      const res = await worker.fetch("/admin/settings", {
+        headers: { ...admin, accept: "text/html" },
+      });
+      expect(res.status).toBe(200);
+      const page = await res.text();
+      expect(page).not.toContain("cannot run the checks");
+      expect(page).toMatch(/database[\s\S]*reachable and up to date/);
+      expect(page).toMatch(/storage[\s\S]*R2 bucket/);
+      expect(page).toMatch(/payments[\s\S]*Stripe test key works/);
+    });
+
     it("refuses a file over MAX_UPLOAD_SIZE and leaves nothing in R2", async () => {
       const before = (await (await worker.bucket()).list()).objects.map((o) => o.key);
       const slug = `big-${Math.random().toString(36).slice(2, 8)}`;

@@ -2,6 +2,7 @@ import { silentLogger } from "../../adapters/log-console/index.ts";
 import { type Config, ConfigError, parseConfig } from "../../config.ts";
 import type { HealthStatus } from "../../http/env.ts";
 import { type Built, diagnose } from "../../runtime/diagnose.ts";
+import { nodeChecks } from "../../runtime/diagnoseNode.ts";
 import { buildNodeRuntime, type NodeRuntime } from "../../runtime/node.ts";
 
 const MARK: Record<HealthStatus, string> = { ok: "✓", warn: "!", fail: "✗" };
@@ -29,7 +30,7 @@ export async function doctor() {
   } catch (error) {
     built = { error };
   }
-  const results = await diagnose(config, built).finally(() => runtime?.close());
+  const results = await diagnose(config, built, nodeChecks).finally(() => runtime?.close());
   for (const r of results) line(r.status, r.area, r.text);
 
   const failures = results.filter((r) => r.status === "fail").length;
