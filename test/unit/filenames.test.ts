@@ -27,17 +27,32 @@ describe("sanitizeFilename", () => {
     ["sep\u2028ara\u2029tor.zip", "separator.zip"],
     ["Ünïcødé 漢字.zip", "Ünïcødé 漢字.zip"],
     ["😀 party.zip", "😀 party.zip"],
+    ["invoice\u202Efdp.exe", "invoicefdp.exe"],
+    ["\u202Aa\u202Bb\u202Cc\u202Dd\u202Ee.zip", "abcde.zip"],
+    ["\u2066a\u2067b\u2068c\u2069.zip", "abc.zip"],
+    ["mark\u200Eed\u200F\u061C.zip", "marked.zip"],
+    ["\u202E.hidden.zip", "hidden.zip"],
+    ["مرحبا.pdf", "مرحبا.pdf"],
   ])("%j -> %j", (name, expected) => {
     expect(sanitizeFilename(name)).toBe(expected);
   });
 
-  it.each(["", "   ", ".", "..", "../", "folder/", "C:\\", "\u0000\u0001", "...", "\uD800"])(
-    "refuses %j as a file name",
-    (name) => {
-      expect(() => sanitizeFilename(name)).toThrow(AppError);
-      expect(() => sanitizeFilename(name)).toThrow(/is not a usable file name/);
-    },
-  );
+  it.each([
+    "",
+    "   ",
+    ".",
+    "..",
+    "../",
+    "folder/",
+    "C:\\",
+    "\u0000\u0001",
+    "...",
+    "\uD800",
+    "\u202E\u2066\u200F",
+  ])("refuses %j as a file name", (name) => {
+    expect(() => sanitizeFilename(name)).toThrow(AppError);
+    expect(() => sanitizeFilename(name)).toThrow(/is not a usable file name/);
+  });
 
   it("keeps at most 200 characters and never cuts an emoji in half", () => {
     expect(sanitizeFilename(`${"a".repeat(300)}.zip`)).toHaveLength(200);
@@ -51,7 +66,7 @@ describe("sanitizeFilename", () => {
   it("gives a name without folders or control characters, or refuses (property)", () => {
     const unit = fc.oneof(
       fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
-      fc.constantFrom("/", "\\", ".", " ", "😀", "a"),
+      fc.constantFrom("/", "\\", ".", " ", "😀", "a", "\u202E", "\u2066", "\u200F", "\u061C"),
     );
     fc.assert(
       fc.property(fc.string({ unit, maxLength: 260 }), (raw) => {
@@ -65,6 +80,7 @@ describe("sanitizeFilename", () => {
         expect(name).not.toMatch(/[/\\]/);
         // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for them is the point
         expect(name).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+        expect(name).not.toMatch(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
         expect(name).not.toMatch(/^[.\s]/);
         expect(wellFormed(name)).toBe(true);
         expect(Array.from(name).length).toBeLessThanOrEqual(200);

@@ -1,12 +1,25 @@
 import { invalidInput } from "../errors.ts";
 
 /**
+ * Bidirectional-text controls: the embeddings, overrides and isolates (U+202A-U+202E,
+ * U+2066-U+2069) and the marks (U+200E, U+200F, U+061C). In a file name they only serve to make
+ * it read as something else ("invoice\u202Efdp.exe" shows as "invoiceexe.pdf").
+ */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** The name without bidirectional-text controls (also for names stored before uploads dropped them). */
+export function withoutBidiControls(name: string): string {
+  return name.replace(BIDI_CONTROLS, "");
+}
+
+/**
  * A seller-supplied file name made safe to store and to show: no folders, no control
- * characters, no leading dots, at most 200 characters. Unicode stays; headers encode it later.
+ * characters (bidirectional-text controls included), no leading dots, at most 200 characters.
+ * Unicode stays; headers encode it later.
  */
 export function sanitizeFilename(name: string): string {
   const base = name.split(/[/\\]/).pop() ?? "";
-  const clean = base
+  const clean = withoutBidiControls(base)
     // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
     .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "")
     // a lone UTF-16 surrogate is not a character and cannot be encoded in a header

@@ -1,9 +1,13 @@
+import { withoutBidiControls } from "../catalog/filenames.ts";
+
 /**
  * `attachment; filename="..."; filename*=UTF-8''...` for any file name: the quoted fallback is
  * plain printable ASCII without quotes or backslashes, the extended form carries the real name
- * (RFC 6266, RFC 8187). Nothing of the name can break out of the header.
+ * (RFC 6266, RFC 8187). Nothing of the name can break out of the header, and no bidirectional-text
+ * control reaches the saved name, even from a name stored before uploads refused them.
  */
-export function contentDisposition(filename: string): string {
+export function contentDisposition(name: string): string {
+  const filename = withoutBidiControls(name);
   const fallback =
     filename
       .normalize("NFKD")
