@@ -3,8 +3,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Waiting is not judging: a busy machine makes tests slower, never red (test/support/patience.ts).
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     pool: "forks",
     // Suites each make their own database (SQLite file, Postgres schema), so they can run in parallel.
     fileParallelism: true,

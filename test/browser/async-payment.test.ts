@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM, launchBrowser, screenshot } from "../support/browser.ts";
+import { PATIENCE_MS } from "../support/patience.ts";
 import { freePort, type RunningServer, startServer } from "../support/server.ts";
 import { waitFor } from "../support/stripe.ts";
 
@@ -104,7 +105,9 @@ describe.skipIf(!CHROMIUM)("an async payment in a real browser", () => {
     expect(await orderStatus(sessionId)).toBe("pending");
 
     await settle(sessionId);
-    await page.getByText("Payment received. Your files are ready.").waitFor({ timeout: 20_000 });
+    await page
+      .getByText("Payment received. Your files are ready.")
+      .waitFor({ timeout: PATIENCE_MS });
     expect(await notReloaded(page)).toBe(true);
     expect(await page.title()).toContain("Your files are ready");
     expect(await live.innerText()).toContain("transfer@example.com");
@@ -137,7 +140,9 @@ describe.skipIf(!CHROMIUM)("an async payment in a real browser", () => {
     await page.waitForURL(/\/checkout\/success\?session_id=cs_/);
     await page.getByRole("heading", { name: "Confirming your payment..." }).waitFor();
     await settle(new URL(page.url()).searchParams.get("session_id") as string);
-    await page.getByText("Payment received. Your files are ready.").waitFor({ timeout: 20_000 });
+    await page
+      .getByText("Payment received. Your files are ready.")
+      .waitFor({ timeout: PATIENCE_MS });
     await page.getByRole("link", { name: "Download starter-kit-readme.txt" }).waitFor();
     await context.close();
   });
@@ -148,7 +153,9 @@ describe.skipIf(!CHROMIUM)("an async payment in a real browser", () => {
     const sessionId = await payByBankTransfer(page, "bounced@example.com", /that fails/);
     await settle(sessionId);
 
-    await page.getByRole("heading", { name: "The payment failed" }).waitFor({ timeout: 20_000 });
+    await page
+      .getByRole("heading", { name: "The payment failed" })
+      .waitFor({ timeout: PATIENCE_MS });
     expect(await notReloaded(page)).toBe(true);
     expect(await page.getByRole("alert").innerText()).toBe(
       "Your bank did not complete the payment. Nothing was charged; you can try again with another method.",

@@ -8,6 +8,7 @@ import {
   useServerAndBrowser,
 } from "../support/browser.ts";
 import { cli } from "../support/cli.ts";
+import { PATIENCE_MS } from "../support/patience.ts";
 import { waitFor } from "../support/stripe.ts";
 
 /**
@@ -42,7 +43,9 @@ describe.skipIf(!CHROMIUM)("a buyer in a real browser", () => {
     await page.getByLabel("Card number").fill("4242 4242 4242 4242");
     await page.getByRole("button", { name: /^Pay / }).click();
     await page.waitForURL(/\/checkout\/success\?session_id=cs_/);
-    await page.getByText("Payment received. Your files are ready.").waitFor({ timeout: 15_000 });
+    await page
+      .getByText("Payment received. Your files are ready.")
+      .waitFor({ timeout: PATIENCE_MS });
     await screenshot(page, "checkout-success");
 
     const download = await downloadFrom(page, "Download starter-kit-readme.txt");

@@ -4,6 +4,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { CHROMIUM, screenshot, signInFromOutbox, useServerAndBrowser } from "../support/browser.ts";
 import { cli } from "../support/cli.ts";
+import { PATIENCE_MS } from "../support/patience.ts";
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
@@ -118,7 +119,7 @@ describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
 
     const context = await t.browser.newContext({ viewport: { width: 375, height: 740 } });
     const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(PATIENCE_MS);
     await check(page, "storefront", "/");
     await check(page, "product", "/p/starter-kit");
     await check(page, "sign-in", "/auth/login");
@@ -165,12 +166,12 @@ describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
     expect(await flood.locator(".status").innerText()).toBe("429");
     await limited.close();
     await context.close();
-  }, 120_000);
+  });
 
   it("seller pages", async () => {
     const context = await t.browser.newContext({ viewport: { width: 375, height: 740 } });
     const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(PATIENCE_MS);
     await page.goto(`${t.server.url}/auth/login`);
     await signInFromOutbox(page, t.server.url, "seller@example.com");
     for (const [name, path] of [
@@ -188,5 +189,5 @@ describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
     ] as const)
       await check(page, name, path);
     await context.close();
-  }, 120_000);
+  });
 });

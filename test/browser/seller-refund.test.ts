@@ -7,6 +7,7 @@ import {
   signInFromOutbox,
   useServerAndBrowser,
 } from "../support/browser.ts";
+import { PATIENCE_MS } from "../support/patience.ts";
 
 const SELLER = "owner@shop.example";
 const BUYER = "refund-me@example.com";
@@ -54,7 +55,7 @@ describe.skipIf(!CHROMIUM)("a seller refunds a sale in a real browser", () => {
       viewport: { width: 375, height: 800 },
     });
     const buyer = await buyerContext.newPage();
-    buyer.setDefaultTimeout(15_000);
+    buyer.setDefaultTimeout(PATIENCE_MS);
     await buyer.goto(`${t.server.url}/p/starter-kit`);
     await buyer.getByRole("button", { name: "Buy now" }).click();
     await buyer.getByLabel("Email").fill(BUYER);
@@ -70,7 +71,7 @@ describe.skipIf(!CHROMIUM)("a seller refunds a sale in a real browser", () => {
 
     const sellerContext = await t.browser.newContext({ viewport: { width: 375, height: 800 } });
     const seller = await sellerContext.newPage();
-    seller.setDefaultTimeout(15_000);
+    seller.setDefaultTimeout(PATIENCE_MS);
     const confirmations: string[] = [];
     seller.on("dialog", (dialog) => {
       confirmations.push(dialog.message());
@@ -107,7 +108,7 @@ describe.skipIf(!CHROMIUM)("a seller refunds a sale in a real browser", () => {
       .waitFor();
     await screenshot(seller, "admin-order-refund-requested");
 
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + PATIENCE_MS;
     while (!(await seller.locator("main").innerText()).includes("Refunded in Stripe.")) {
       if (Date.now() > deadline) throw new Error("the refund did not land");
       await seller.waitForTimeout(200);
@@ -163,5 +164,5 @@ describe.skipIf(!CHROMIUM)("a seller refunds a sale in a real browser", () => {
     await checkPage(seller, "admin-settings");
     await sellerContext.close();
     await buyerContext.close();
-  }, 90_000);
+  });
 });

@@ -9,6 +9,7 @@ import {
   useServerAndBrowser,
 } from "../support/browser.ts";
 import { cli } from "../support/cli.ts";
+import { PATIENCE_MS } from "../support/patience.ts";
 import { startS3Server, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY } from "../support/s3-server.ts";
 import { type RunningServer, startServer } from "../support/server.ts";
 
@@ -61,7 +62,7 @@ describe.skipIf(!CHROMIUM)("a seller in a real browser", () => {
   it("creates a product, uploads a file and a new version with progress; the buyer downloads the new one", async () => {
     const context = await t.browser.newContext({ viewport: { width: 375, height: 800 } });
     const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(PATIENCE_MS);
     await page.goto(`${t.server.url}/admin`);
     await page.waitForURL(/\/auth\/login\?next=%2Fadmin/);
     await signInFromOutbox(page, t.server.url, "seller@example.com");
@@ -130,7 +131,7 @@ describe.skipIf(!CHROMIUM)("a seller in a real browser", () => {
     const download = await downloadFrom(buyer, "Download fonts.zip");
     expect(download.bytes.equals(v2)).toBe(true);
     await buyerContext.close();
-  }, 60_000);
+  });
 
   it("tells a signed-in buyer that the seller pages are not theirs", async () => {
     const context = await t.browser.newContext({ viewport: { width: 375, height: 800 } });
@@ -161,7 +162,7 @@ describe.skipIf(!CHROMIUM)("a seller uploading straight to S3 from the browser",
     });
     corsOrigins.push(server.url);
     browser = await launchBrowser();
-  }, 30_000);
+  });
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
@@ -171,7 +172,7 @@ describe.skipIf(!CHROMIUM)("a seller uploading straight to S3 from the browser",
   it("sends a large file in presigned parts and a small one in one presigned PUT, never through the app", async () => {
     const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
     const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
+    page.setDefaultTimeout(PATIENCE_MS);
     await page.goto(`${server.url}/auth/login`);
     await signInFromOutbox(page, server.url, "seller@example.com");
     await page.goto(`${server.url}/admin/products/starter-kit`);
@@ -211,5 +212,5 @@ describe.skipIf(!CHROMIUM)("a seller uploading straight to S3 from the browser",
     const download = await downloadFrom(buyer, "Download assets.zip");
     expect(download.bytes.equals(big)).toBe(true);
     await buyerContext.close();
-  }, 90_000);
+  });
 });

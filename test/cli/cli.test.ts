@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PATIENCE_MS } from "../support/patience.ts";
 
 /**
  * The `tollgate` CLI as a user runs it: `node bin/tollgate.js ...` in its own process, against a
@@ -46,7 +47,7 @@ function tollgate(dir: string, args: string[], extra: Record<string, string> = {
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     // `serve` that wrongly starts would never exit on its own
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), PATIENCE_MS);
     child.on("error", fail);
     child.on("close", (code) => {
       clearTimeout(timer);
@@ -128,7 +129,7 @@ describe("tollgate --help", () => {
       for (const text of mentions) expect(result.stdout).toContain(text);
     });
     expect(existsSync(join(dir, "t.db"))).toBe(false);
-  }, 60_000);
+  });
 });
 
 describe("a shop run from the CLI", () => {

@@ -1,5 +1,6 @@
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
+import { PATIENCE_MS } from "../support/patience.ts";
 
 export interface Received {
   mail: ParsedMail;
@@ -92,7 +93,7 @@ export async function startSmtpServer(
       return `${scheme}://${login}127.0.0.1:${port}`;
     },
     /** Resolves once `count` messages have arrived. */
-    async waitFor(count: number, timeoutMs = 5000): Promise<Received[]> {
+    async waitFor(count: number, timeoutMs = PATIENCE_MS): Promise<Received[]> {
       const deadline = Date.now() + timeoutMs;
       while (received.length < count) {
         if (Date.now() > deadline) throw new Error(`only ${received.length} of ${count} arrived`);

@@ -224,5 +224,5 @@ describe("LocalObjectStore", () => {
     expect(chunks).toBeGreaterThan(8);
     expect(growth.rss).toBeLessThan(96);
     expect(growth.arrayBuffers).toBeLessThan(96);
-  }, 120_000);
+  });
 });

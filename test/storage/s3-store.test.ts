@@ -483,7 +483,7 @@ describe("S3ObjectStore against an S3-compatible server that checks SigV4", () =
     expect(growth.rss).toBeLessThan(128);
     expect(growth.arrayBuffers).toBeLessThan(96);
     await store.delete("products/huge/file");
-  }, 120_000);
+  });
 
   it("uploads a 512 MiB stream in bounded memory (parts in flight, never the file)", async () => {
     const store = storeFor({ partSize: 5 * MiB, partConcurrency: 2 });
@@ -509,7 +509,7 @@ describe("S3ObjectStore against an S3-compatible server that checks SigV4", () =
     // 75 MiB measured in all). Buffering the file would be 512 MiB.
     expect((peak - base) / MiB).toBeLessThan(160);
     await store.delete("products/huge/upload");
-  }, 120_000);
+  });
 
   describe("check()", () => {
     it("passes when the bucket is there and the keys may list and write", async () => {

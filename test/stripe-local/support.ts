@@ -8,6 +8,7 @@ import {
   type LocalStripeOptions,
   startLocalStripe,
 } from "../../src/adapters/stripe-local/index.ts";
+import { PATIENCE_MS } from "../support/patience.ts";
 
 export const SECRET = "whsec_dGVzdC1sb2NhbC1zdHJpcGUtc2VjcmV0";
 
@@ -98,7 +99,7 @@ export const tempStateFile = () =>
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 5000,
+  timeoutMs = PATIENCE_MS,
 ) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {

@@ -55,7 +55,7 @@ export function useServerAndBrowser(args: string[] = ["--demo"], env: Record<str
   beforeAll(async () => {
     running.server = await startServer(args, env);
     running.browser = await launchBrowser();
-  }, 30_000);
+  });
   afterAll(async () => {
     await running.browser?.close();
     await running.server?.stop();

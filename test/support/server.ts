@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { PATIENCE_MS } from "./patience.ts";
 
 const BIN = resolve(import.meta.dirname, "../../bin/tollgate.js");
 
@@ -52,7 +53,7 @@ export async function startServer(
   child.stderr?.on("data", (d) => (output += d));
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
   const url = fullEnv.PUBLIC_URL;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + PATIENCE_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
     try {

@@ -5,6 +5,7 @@ import {
   startLocalStripe,
 } from "../../src/adapters/stripe-local/index.ts";
 import { WEBHOOK_SECRET } from "./harness.ts";
+import { PATIENCE_MS } from "./patience.ts";
 
 const sdk = new Stripe("sk_test_local");
 
@@ -46,7 +47,7 @@ export async function payOnHostedPage(
 export async function waitFor<T>(
   fn: () => Promise<T | null | undefined | false>,
   what: string,
-  timeoutMs = 15_000,
+  timeoutMs = PATIENCE_MS,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
