@@ -147,6 +147,12 @@ export interface DownloadsTable {
   ip: string | null;
   user_agent: string | null;
   created_at: number;
+  /** The link that made it (`token:`, `user:` or `order:` and an id); later ranges must match. */
+  link: string | null;
+  /** The bytes later ranges of this download may still take, never more than its file's size. */
+  bytes_left: number | null;
+  /** Later ranges continue it only until then. */
+  resumable_until: number | null;
 }
 
 export interface WebhookEventsTable {

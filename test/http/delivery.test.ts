@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness } from "../support/harness.ts";
+import { payOnHostedPage } from "../support/stripe.ts";
 
 /** 100 distinct bytes, so any wrong offset shows. */
 const BYTES = Uint8Array.from({ length: 100 }, (_, i) => i + 100);
@@ -133,19 +134,44 @@ describe.each(dialects)("signed-in downloads, proxy mode, on %s", (dialect) => {
       expect.objectContaining({ assetId: asset.id, via: "library", userAgent: "TestAgent/1.0" }),
     ]);
 
-    for (const range of ["bytes=50-", "bytes=60-69", "bytes=-5"]) {
+    const part = await h.request(path, { cookie, headers: { range: "bytes=0-49" } });
+    expect(await bytesOf(part)).toEqual(slice(0, 50));
+    expect(await downloadLog(h, email)).toHaveLength(2);
+    for (const [range, start, end] of [
+      ["bytes=50-79", 50, 80],
+      ["bytes=-20", 80, 100],
+    ] as const) {
       const more = await h.request(path, { cookie, headers: { range } });
       expect(more.status).toBe(206);
-      await more.arrayBuffer();
+      expect(await bytesOf(more)).toEqual(slice(start, end));
     }
-    expect(await downloadLog(h, email)).toHaveLength(1);
+    expect(await downloadLog(h, email)).toHaveLength(2);
 
     const restart = await h.request(path, { cookie, headers: { range: "bytes=0-9" } });
     expect(restart.status).toBe(206);
     await restart.arrayBuffer();
     const second = await h.request(path, { cookie });
     await second.arrayBuffer();
-    expect(await downloadLog(h, email)).toHaveLength(3);
+    expect(await downloadLog(h, email)).toHaveLength(4);
+  });
+
+  it("a ranged download that starts mid-file is logged once, not never", async () => {
+    const { path, cookie, email, asset } = await signedInOwner(h, "mid-file");
+
+    const first = await h.request(path, { cookie, headers: { range: "bytes=40-69" } });
+    expect(first.status).toBe(206);
+    expect(await bytesOf(first)).toEqual(slice(40, 70));
+    expect(await downloadLog(h, email)).toEqual([
+      expect.objectContaining({ assetId: asset.id, via: "library" }),
+    ]);
+    const rest = await h.request(path, { cookie, headers: { range: "bytes=70-" } });
+    expect(await bytesOf(rest)).toEqual(slice(70, 100));
+    expect(await downloadLog(h, email)).toHaveLength(1);
+
+    // The first download has served 60 bytes: 41 more are another download, logged as one.
+    const again = await h.request(path, { cookie, headers: { range: "bytes=59-" } });
+    expect(await bytesOf(again)).toEqual(slice(59, 100));
+    expect(await downloadLog(h, email)).toHaveLength(2);
   });
 
   it("a HEAD request describes the file and logs nothing", async () => {
@@ -402,5 +428,45 @@ describe.each(dialects)("signed-in downloads, redirect mode, on %s", (dialect) =
       expect(res.status).toBe(302);
     }
     expect(await downloadLog(h, owner.email)).toHaveLength(2);
+  });
+});
+
+describe.each(dialects)("checkout-link downloads on %s", (dialect) => {
+  let h: Harness;
+  beforeAll(async () => {
+    // "manual": no webhooks; the buyer's own confirmation marks the order paid.
+    h = await makeHarness(dialect, {}, { stripe: "manual" });
+  });
+  afterAll(() => h.close());
+
+  it("a guest's ranged download through the checkout link is logged once, not per range", async () => {
+    const product = await h.createProduct();
+    const asset = await h.upload(product.slug, "kit.bin", BYTES, "application/octet-stream");
+    const started = await h.request(`/checkout/${product.slug}`, {
+      method: "POST",
+      headers: { accept: "application/json" },
+    });
+    const { url, sessionId } = (await started.json()) as { url: string; sessionId: string };
+    const email = uniqueEmail("guest");
+    expect((await payOnHostedPage(url, { email })).status).toBe(303);
+    const synced = await h.request("/api/checkout/sync", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sessionId }),
+    });
+    expect(await synced.json()).toMatchObject({ status: "paid" });
+    const path = `/checkout/download/${asset.id}?session_id=${sessionId}`;
+
+    const tail = await h.request(path, { headers: { range: "bytes=60-" } });
+    expect(tail.status).toBe(206);
+    expect(await bytesOf(tail)).toEqual(slice(60, 100));
+    expect(await downloadLog(h, email)).toEqual([expect.objectContaining({ assetId: asset.id })]);
+    const head = await h.request(path, { headers: { range: "bytes=30-59" } });
+    expect(await bytesOf(head)).toEqual(slice(30, 60));
+    expect(await downloadLog(h, email)).toHaveLength(1);
+
+    const whole = await h.request(path);
+    expect(await bytesOf(whole)).toEqual(slice(0, 100));
+    expect(await downloadLog(h, email)).toHaveLength(2);
   });
 });

@@ -253,8 +253,14 @@ describe.each(dialects)("delivery tokens on %s", (dialect) => {
     expect(await tokenDownloads(email)).toHaveLength(0);
   });
 
-  it("a Range that continues a download is not a new use and works when the uses are spent", async () => {
-    const email = uniqueEmail("resume");
+  /** A GET of a token link's file with a Range header: its status and body, read to the end. */
+  async function ranged(token: string, assetId: string, range: string) {
+    const res = await h.request(`/d/${token}/${assetId}`, { headers: { range } });
+    return { status: res.status, range: res.headers.get("content-range"), body: await res.text() };
+  }
+
+  it("a 1-use link, once used, refuses any later range with the used-up answer and logs nothing more", async () => {
+    const email = uniqueEmail("used-once");
     const content = "0123456789".repeat(10);
     const { product, asset } = await h.ownedProduct(email, content);
     const { token } = await h.token({ email, product: product.slug, maxUses: 1 });
@@ -263,16 +269,131 @@ describe.each(dialects)("delivery tokens on %s", (dialect) => {
     expect(full.status).toBe(200);
     expect(await full.text()).toBe(content);
 
-    for (let i = 0; i < 2; i++) {
-      const rest = await h.request(`/d/${token}/${asset.id}`, { headers: { range: "bytes=50-" } });
-      expect(rest.status).toBe(206);
-      expect(rest.headers.get("content-range")).toBe("bytes 50-99/100");
-      expect(await rest.text()).toBe(content.slice(50));
+    for (const range of ["bytes=1-", "bytes=1-", "bytes=50-", "bytes=99-", "bytes=-1"]) {
+      const res = await h.request(`/d/${token}/${asset.id}`, { headers: { range } });
+      expect({ range, status: res.status }).toEqual({ range, status: 410 });
+      expect(await res.json()).toMatchObject({ code: "gone", message: USED_UP });
     }
-    const again = await h.request(`/d/${token}/${asset.id}`);
-    expect(again.status).toBe(410);
-    expect((await again.json()).message).toMatch(USED_UP);
     expect(await tokenDownloads(email)).toHaveLength(1);
+  });
+
+  it("ranges that continue a counted use are free until they total the file's size, then refused", async () => {
+    const email = uniqueEmail("resume");
+    const content = "0123456789".repeat(10);
+    const { product, asset } = await h.ownedProduct(email, content);
+    const { token } = await h.token({ email, product: product.slug, maxUses: 1 });
+
+    expect(await ranged(token, asset.id, "bytes=0-39")).toEqual({
+      status: 206,
+      range: "bytes 0-39/100",
+      body: content.slice(0, 40),
+    });
+    expect(await ranged(token, asset.id, "bytes=40-69")).toMatchObject({
+      status: 206,
+      body: content.slice(40, 70),
+    });
+    // 70 bytes served: a range of 31 would make 101, more than the file.
+    expect(await ranged(token, asset.id, "bytes=69-")).toMatchObject({ status: 410 });
+    expect(await ranged(token, asset.id, "bytes=70-")).toEqual({
+      status: 206,
+      range: "bytes 70-99/100",
+      body: content.slice(70),
+    });
+    for (const range of ["bytes=70-", "bytes=99-", "bytes=1-1"]) {
+      const again = await ranged(token, asset.id, range);
+      expect({ range, status: again.status }).toEqual({ range, status: 410 });
+      expect(JSON.parse(again.body).message).toMatch(USED_UP);
+    }
+    expect(await tokenDownloads(email)).toHaveLength(1);
+  });
+
+  it("a download cut off early resumes from where it stopped, once, within the file's size", async () => {
+    const email = uniqueEmail("cut-off");
+    const content = "abcdefghijklmnopqrstuvwxyz".repeat(120_000); // over 1 MiB, the store's chunk
+    const { product, asset } = await h.ownedProduct(email, content);
+    const { token } = await h.token({ email, product: product.slug, maxUses: 1 });
+
+    // The client reads the first part of the body, then the connection drops.
+    const cut = await h.request(`/d/${token}/${asset.id}`);
+    expect(cut.status).toBe(200);
+    const reader = (cut.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    await reader.cancel();
+    const got = first.value?.byteLength ?? 0;
+    expect(got).toBeGreaterThan(0);
+    expect(got).toBeLessThan(content.length);
+
+    const rest = await ranged(token, asset.id, `bytes=${got}-`);
+    expect(rest.status).toBe(206);
+    expect(rest.range).toBe(`bytes ${got}-${content.length - 1}/${content.length}`);
+    expect(rest.body).toBe(content.slice(got));
+
+    expect(await ranged(token, asset.id, `bytes=${got}-`)).toMatchObject({ status: 410 });
+    expect(await ranged(token, asset.id, `bytes=${content.length - 1}-`)).toMatchObject({
+      status: 410,
+    });
+    expect(await tokenDownloads(email)).toHaveLength(1);
+  });
+
+  it("a range continues a use only within 30 minutes of its last range; later it is a new use", async () => {
+    const email = uniqueEmail("window");
+    const content = "0123456789".repeat(10);
+    const { product, asset } = await h.ownedProduct(email, content);
+    const { token } = await h.token({ email, product: product.slug, maxUses: 1 });
+
+    expect(await ranged(token, asset.id, "bytes=0-29")).toMatchObject({ status: 206 });
+    h.clock.advance(29 * 60 * 1000);
+    expect(await ranged(token, asset.id, "bytes=30-59")).toMatchObject({
+      status: 206,
+      body: content.slice(30, 60),
+    });
+    h.clock.advance(29 * 60 * 1000);
+    expect(await ranged(token, asset.id, "bytes=60-69")).toMatchObject({ status: 206 });
+    h.clock.advance(31 * 60 * 1000);
+    const late = await ranged(token, asset.id, "bytes=70-");
+    expect(late.status).toBe(410);
+    expect(JSON.parse(late.body).message).toMatch(USED_UP);
+    expect(await tokenDownloads(email)).toHaveLength(1);
+  });
+
+  it("ranges sent at once never take more than one file from a use", async () => {
+    const email = uniqueEmail("range-race");
+    const content = "0123456789".repeat(10);
+    const { product, asset } = await h.ownedProduct(email, content);
+    const { token } = await h.token({ email, product: product.slug, maxUses: 1 });
+    expect(await ranged(token, asset.id, "bytes=0-49")).toMatchObject({ status: 206 });
+
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => ranged(token, asset.id, "bytes=50-")),
+    );
+    expect(results.filter((r) => r.status === 206)).toEqual([
+      { status: 206, range: "bytes 50-99/100", body: content.slice(50) },
+    ]);
+    expect(results.filter((r) => r.status === 410)).toHaveLength(19);
+    expect(await tokenDownloads(email)).toHaveLength(1);
+  });
+
+  it("a multi-use link still counts each download once, its continuing ranges not at all", async () => {
+    const email = uniqueEmail("multi-use");
+    const content = "0123456789".repeat(10);
+    const { product, asset } = await h.ownedProduct(email, content);
+    const { token } = await h.token({ email, product: product.slug, maxUses: 3 });
+
+    expect(await ranged(token, asset.id, "bytes=0-49")).toMatchObject({ status: 206 });
+    expect(await ranged(token, asset.id, "bytes=50-")).toMatchObject({ status: 206 });
+    expect(await tokenDownloads(email)).toHaveLength(1);
+    expect(await statusOf(`/d/${token}/${asset.id}`)).toBe(200);
+    expect(await tokenDownloads(email)).toHaveLength(2);
+    // Past what either download has left, a range is a download of its own: the third use.
+    expect(await ranged(token, asset.id, "bytes=1-")).toMatchObject({
+      status: 206,
+      body: content.slice(1),
+    });
+    expect(await tokenDownloads(email)).toHaveLength(3);
+    expect(await ranged(token, asset.id, "bytes=1-1")).toMatchObject({ status: 206, body: "1" });
+    expect(await ranged(token, asset.id, "bytes=1-")).toMatchObject({ status: 410 });
+    expect(await statusOf(`/d/${token}/${asset.id}`)).toBe(410);
+    expect(await tokenDownloads(email)).toHaveLength(3);
   });
 
   it("a Range starting at 0 is a new download and counts", async () => {
@@ -311,19 +432,21 @@ describe.each(dialects)("delivery tokens on %s", (dialect) => {
     const email = uniqueEmail("if-range");
     const { product, asset } = await h.ownedProduct(email, "if-range bytes");
     const { token } = await h.token({ email, product: product.slug, maxUses: 1 });
-    expect(await statusOf(`/d/${token}/${asset.id}`)).toBe(200);
+    expect(await ranged(token, asset.id, "bytes=0-2")).toMatchObject({ status: 206 });
+
+    // What is left of the use would cover bytes 3 onward, but not the whole file a stale
+    // If-Range gets.
+    const stale = await h.request(`/d/${token}/${asset.id}`, {
+      headers: { range: "bytes=3-", "if-range": '"an-older-version"' },
+    });
+    expect(stale.status).toBe(410);
+    expect((await stale.json()).message).toMatch(USED_UP);
 
     const current = await h.request(`/d/${token}/${asset.id}`, {
       headers: { range: "bytes=3-", "if-range": `"${asset.sha256}"` },
     });
     expect(current.status).toBe(206);
     expect(await current.text()).toBe("if-range bytes".slice(3));
-
-    const stale = await h.request(`/d/${token}/${asset.id}`, {
-      headers: { range: "bytes=3-", "if-range": '"an-older-version"' },
-    });
-    expect(stale.status).toBe(410);
-    expect((await stale.json()).message).toMatch(USED_UP);
     expect(await tokenDownloads(email)).toHaveLength(1);
   });
 
@@ -442,7 +565,7 @@ describe.each(dialects)("delivery tokens on %s", (dialect) => {
       [`/d/${revokedToken}`, {}, 403],
       [`/d/${revokedToken}/${revokedAsset.id}`, {}, 403],
       [`/d/${retiredToken}/${retired.id}`, {}, 410],
-      [`/d/${token}/${asset.id}`, { range: "bytes=4-" }, 206],
+      [`/d/${token}/${asset.id}`, { range: "bytes=4-" }, 410],
       [`/d/${token}/${asset.id}/extra`, {}, 404],
     ];
     for (const [path, headers, status] of cases) {
@@ -499,5 +622,21 @@ describe.each(dialects)("delivery tokens in redirect mode on %s", (dialect) => {
       expect(again.headers.get("location")).toBeNull();
       expect((await again.json()).message).toMatch(USED_UP);
     }
+  });
+
+  it("each signed URL the link hands out is a counted, logged use, asked for with a Range or not", async () => {
+    const email = uniqueEmail("redirect-multi");
+    const { product, asset } = await h.ownedProduct(email, "redirected bytes");
+    const { token } = await h.token({ email, product: product.slug, maxUses: 2 });
+
+    for (const range of ["bytes=0-3", "bytes=4-"]) {
+      const res = await h.request(`/d/${token}/${asset.id}`, { headers: { range } });
+      expect({ range, status: res.status }).toEqual({ range, status: 302 });
+    }
+    const third = await h.request(`/d/${token}/${asset.id}`, { headers: { range: "bytes=4-" } });
+    expect(third.status).toBe(410);
+    expect((await third.json()).message).toMatch(USED_UP);
+    const res = await h.admin(`/api/admin/downloads?email=${encodeURIComponent(email)}`);
+    expect(((await res.json()) as { downloads: unknown[] }).downloads).toHaveLength(2);
   });
 });

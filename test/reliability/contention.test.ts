@@ -33,7 +33,7 @@ describe.each(dialects)(
       const second = await startServer([], env, first.dir);
       servers = [first, second];
       shop = shopClient(first.url, ADMIN_TOKEN);
-    }, 60_000);
+    });
     afterAll(async () => {
       await Promise.all(servers.map((s) => s.stop()));
       await database?.drop();
@@ -70,6 +70,41 @@ describe.each(dialects)(
         expect(again.status).toBe(410);
         await again.arrayBuffer();
       }
-    }, 60_000);
+    });
+
+    it("ranges raced across both processes take no more than one file from a 1-use link's use", async () => {
+      const email = `range-race-${dialect}@example.com`;
+      const slug = `range-race-${dialect}`;
+      const content = "0123456789".repeat(1000);
+      await shop.createProduct(slug);
+      const asset = await shop.upload(slug, "race.zip", content);
+      await shop.grant(email, slug);
+      const { token } = await shop.token({ email, product: slug, maxUses: 1 });
+      const first = await fetch(`${servers[0]?.url}/d/${token}/${asset.id}`, {
+        headers: { range: "bytes=0-4999" },
+      });
+      expect(first.status).toBe(206);
+      await first.arrayBuffer();
+
+      // 5000 bytes are left; each range asks for 2000, so two fit and the rest are new uses.
+      const results = await Promise.all(
+        Array.from({ length: 100 }, async (_, i) => {
+          const server = servers[i % 2] as RunningServer;
+          const res = await fetch(`${server.url}/d/${token}/${asset.id}`, {
+            headers: { range: `bytes=${5000 + (i % 3) * 1000}-${6999 + (i % 3) * 1000}` },
+          });
+          return { status: res.status, body: await res.text() };
+        }),
+      );
+      const byStatus: Record<number, number> = {};
+      for (const r of results) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+      expect(byStatus).toEqual({ 206: 2, 410: 98 });
+      for (const r of results.filter((r) => r.status === 410))
+        expect(JSON.parse(r.body).message).toMatch(USED_UP);
+
+      const log = await shop.admin(`/api/admin/downloads?email=${encodeURIComponent(email)}`);
+      const { downloads } = (await log.json()) as { downloads: unknown[] };
+      expect(downloads).toHaveLength(1);
+    });
   },
 );

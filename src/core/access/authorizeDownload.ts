@@ -39,7 +39,7 @@ export async function authorizeDownload({
   return { product, asset, entitlement };
 }
 
-/** The signed-in download: authorize, open the delivery, log it (not again for a later range). */
+/** The signed-in download: authorize, open the delivery, log it once (not once per range). */
 export async function downloadAsUser({
   ctx,
   input,
@@ -48,10 +48,12 @@ export async function downloadAsUser({
   input: { slug: string; assetId: string; request: DeliveryRequest; client: ClientInfo };
 }): Promise<Delivery> {
   const { asset, entitlement } = await authorizeDownload({ ctx, input });
+  const user = requireUser(ctx);
   return deliverAndRecord(ctx, asset, input.request, {
     entitlementId: entitlement.id,
     assetId: asset.id,
-    userId: ctx.actor.user?.id ?? null,
+    userId: user.id,
     client: input.client,
+    link: `user:${user.id}`,
   });
 }

@@ -60,18 +60,6 @@ export async function prepareDelivery(
   }
 }
 
-/**
- * True when this request continues a download already started (a later byte range). Never in
- * redirect mode, where the signed URL hands out the whole file, nor when an If-Range names
- * another version, which sends the whole file again.
- */
-export function isContinuation(ctx: Ctx, asset: Asset, request: DeliveryRequest): boolean {
-  if (ctx.settings.delivery.mode === "redirect") return false;
-  if (request.ifRange && request.ifRange !== etagOf(asset)) return false;
-  const range = parseRange(request.range, asset.size);
-  return range.kind === "partial" && range.range.start > 0;
-}
-
 /** Releases what prepareDelivery opened when the download is refused after all. */
 export async function abandonDelivery(delivery: Delivery): Promise<void> {
   if (delivery.kind === "stream") await delivery.object.body.cancel().catch(() => {});

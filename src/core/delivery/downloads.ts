@@ -1,10 +1,17 @@
 import type { Asset } from "../../db/schema.ts";
-import { type Ctx, db, newId, requireAdmin, sharedWrite } from "../context.ts";
+import { type Ctx, db, newId, requireAdmin, withSharedCommit } from "../context.ts";
+import {
+  bytesOf,
+  continuationBytes,
+  continueDownload,
+  giveBack,
+  metered,
+  RESUME_WINDOW_MS,
+} from "./continuations.ts";
 import {
   abandonDelivery,
   type Delivery,
   type DeliveryRequest,
-  isContinuation,
   prepareDelivery,
 } from "./deliver.ts";
 
@@ -19,9 +26,18 @@ export interface DownloadRecord {
   tokenId?: string | null;
   userId?: string | null;
   client: ClientInfo;
+  /** The link it comes through (`token:`, `user:` or `order:` and an id); see DownloadsTable. */
+  link: string;
 }
 
-export async function recordDownload(ctx: Ctx, record: DownloadRecord): Promise<void> {
+/** Logs a download whose first response hands out `taken` bytes of the file; returns its id. */
+export async function recordDownload(
+  ctx: Ctx,
+  record: DownloadRecord,
+  asset: Asset,
+  taken: number,
+): Promise<string> {
+  const now = ctx.clock.now();
   const row = {
     id: newId(ctx, "dl"),
     entitlement_id: record.entitlementId,
@@ -30,9 +46,13 @@ export async function recordDownload(ctx: Ctx, record: DownloadRecord): Promise<
     user_id: record.userId ?? null,
     ip: record.client.ip?.slice(0, 64) ?? null,
     user_agent: record.client.userAgent?.slice(0, 300) ?? null,
-    created_at: ctx.clock.now(),
+    created_at: now,
+    link: record.link,
+    bytes_left: Math.max(0, asset.size - taken),
+    resumable_until: now + RESUME_WINDOW_MS,
   };
-  await sharedWrite(ctx, (tx) => db(tx).insertInto("downloads").values(row).execute());
+  await db(ctx).insertInto("downloads").values(row).execute();
+  return row.id;
 }
 
 export async function listDownloads({
@@ -67,24 +87,64 @@ export async function listDownloads({
   return query.execute();
 }
 
+/** A download that also uses up one of its link's limited uses. */
+export interface CountedUse {
+  /** False when the link has no use left: only a continuation can then be served. */
+  available: boolean;
+  /** Counts the use in the transaction that logs the download; false when none was left. */
+  count(tx: Ctx): Promise<boolean>;
+  /** The answer when a new download is needed and the link has no use left. */
+  refusal(): Error;
+}
+
 /**
- * Opens an authorized file and logs the download; a HEAD, an unsatisfiable range or a later range
- * of a download already logged opens or logs nothing new.
+ * Opens an authorized file. A range that fits in what an open download of the same file through
+ * the same link has left continues it, counting and logging nothing; anything else is a new
+ * download, counted against the link's uses (`use`) and logged. A HEAD or an unsatisfiable range
+ * opens, counts and logs nothing.
  */
 export async function deliverAndRecord(
   ctx: Ctx,
   asset: Asset,
   request: DeliveryRequest,
   record: DownloadRecord,
+  use?: CountedUse,
 ): Promise<Delivery> {
-  if (request.headOnly) return { kind: "head", asset };
-  const delivery = await prepareDelivery(ctx, asset, request);
-  if (delivery.kind === "unsatisfiable" || isContinuation(ctx, asset, request)) return delivery;
+  if (request.headOnly) {
+    if (use && !use.available) throw use.refusal();
+    return { kind: "head", asset };
+  }
+  const wanted = continuationBytes(ctx, asset, request);
+  const continued =
+    wanted === null
+      ? null
+      : await continueDownload(ctx, { link: record.link, assetId: asset.id, bytes: wanted });
+  if (continued === null && use && !use.available) throw use.refusal();
+  let delivery: Delivery;
   try {
-    await recordDownload(ctx, record);
+    delivery = await prepareDelivery(ctx, asset, request);
+  } catch (error) {
+    if (continued !== null && wanted !== null) await giveBack(ctx, continued, wanted);
+    throw error;
+  }
+  if (continued !== null) return metered(ctx, delivery, continued);
+  if (delivery.kind === "unsatisfiable") return delivery;
+  const opened = delivery;
+  let outcome: string | Error;
+  try {
+    // Counting the use and logging it commit together, a commit other downloads may share.
+    outcome = await withSharedCommit(ctx, async (tx) =>
+      use && !(await use.count(tx))
+        ? use.refusal()
+        : recordDownload(tx, record, asset, bytesOf(opened)),
+    );
   } catch (error) {
     await abandonDelivery(delivery);
     throw error;
   }
-  return delivery;
+  if (outcome instanceof Error) {
+    await abandonDelivery(delivery);
+    throw outcome;
+  }
+  return metered(ctx, delivery, outcome);
 }

@@ -10,19 +10,12 @@ import {
   requireAdmin,
   sha256Hex,
   sharedWrite,
-  withSharedCommit,
 } from "../context.ts";
 import { parseDuration } from "../duration.ts";
 import { toBase64Url } from "../encoding.ts";
 import { forbidden, gone, invalidInput, notFound } from "../errors.ts";
-import {
-  abandonDelivery,
-  type Delivery,
-  type DeliveryRequest,
-  isContinuation,
-  prepareDelivery,
-} from "./deliver.ts";
-import { type ClientInfo, recordDownload } from "./downloads.ts";
+import type { Delivery, DeliveryRequest } from "./deliver.ts";
+import { type ClientInfo, deliverAndRecord } from "./downloads.ts";
 
 const PREFIX = "tgd_";
 const TOKEN_SHAPE = /^tgd_[A-Za-z0-9_-]{43}$/;
@@ -185,8 +178,8 @@ async function productOfEntitlement(ctx: Ctx, entitlementId: string): Promise<Pr
 
 /**
  * Downloads one file through a token link. Checks the token, the entitlement and the file, opens
- * the delivery, then counts the use atomically and logs the download; a later byte range of a
- * download already counted is not counted again.
+ * the delivery, then counts the use atomically and logs the download; a later byte range that
+ * continues a download of this link is not counted again (see deliverAndRecord).
  */
 export async function downloadWithToken({
   ctx,
@@ -198,53 +191,34 @@ export async function downloadWithToken({
   const { token, entitlement } = await findUsableToken(ctx, input.token);
   if (token.asset_id && token.asset_id !== input.assetId) throw noSuchFile();
   const asset = await downloadableAsset(ctx, entitlement.product_id, input.assetId);
-  // A later range continues a download only if this link already delivered this very file.
-  const continuing =
-    isContinuation(ctx, asset, input.request) && (await hasDelivered(ctx, token.id, asset.id));
-  if (!continuing && token.max_uses !== null && token.uses >= token.max_uses) throw usedUp();
-  if (input.request.headOnly) return { kind: "head", asset };
-
-  const delivery = await prepareDelivery(ctx, asset, input.request);
-  if (delivery.kind === "unsatisfiable" || continuing) return delivery;
-  try {
-    // Counting the use and logging it commit together, a commit other downloads may share.
-    const counted = await withSharedCommit(ctx, async (tx) => {
-      const now = tx.clock.now();
-      const counted = await db(tx)
-        .updateTable("delivery_tokens")
-        .set((eb) => ({ uses: eb("uses", "+", 1) }))
-        .where("id", "=", token.id)
-        .where("revoked_at", "is", null)
-        .where("expires_at", ">", now)
-        .where((eb) => eb.or([eb("max_uses", "is", null), eb("uses", "<", eb.ref("max_uses"))]))
-        .executeTakeFirst();
-      if (Number(counted.numUpdatedRows) !== 1) return false;
-      await recordDownload(tx, {
-        entitlementId: entitlement.id,
-        assetId: asset.id,
-        tokenId: token.id,
-        userId: entitlement.user_id,
-        client: input.client,
-      });
-      return true;
-    });
-    if (!counted) throw usedUp();
-  } catch (error) {
-    await abandonDelivery(delivery);
-    throw error;
-  }
-  return delivery;
-}
-
-async function hasDelivered(ctx: Ctx, tokenId: string, assetId: string): Promise<boolean> {
-  const row = await db(ctx)
-    .selectFrom("downloads")
-    .select("id")
-    .where("token_id", "=", tokenId)
-    .where("asset_id", "=", assetId)
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
+  return deliverAndRecord(
+    ctx,
+    asset,
+    input.request,
+    {
+      entitlementId: entitlement.id,
+      assetId: asset.id,
+      tokenId: token.id,
+      userId: entitlement.user_id,
+      client: input.client,
+      link: `token:${token.id}`,
+    },
+    {
+      available: token.max_uses === null || token.uses < token.max_uses,
+      count: async (tx) => {
+        const counted = await db(tx)
+          .updateTable("delivery_tokens")
+          .set((eb) => ({ uses: eb("uses", "+", 1) }))
+          .where("id", "=", token.id)
+          .where("revoked_at", "is", null)
+          .where("expires_at", ">", tx.clock.now())
+          .where((eb) => eb.or([eb("max_uses", "is", null), eb("uses", "<", eb.ref("max_uses"))]))
+          .executeTakeFirst();
+        return Number(counted.numUpdatedRows) === 1;
+      },
+      refusal: usedUp,
+    },
+  );
 }
 
 async function findUsableToken(

@@ -97,6 +97,7 @@ export async function downloadWithCheckout({
     assetId: asset.id,
     userId: order.user_id,
     client: input.client,
+    link: `order:${order.id}`,
   });
 }
 

@@ -1,0 +1,124 @@
+import type { Asset } from "../../db/schema.ts";
+import { type Ctx, db, sharedWrite } from "../context.ts";
+import { type Delivery, type DeliveryRequest, etagOf } from "./deliver.ts";
+import { parseRange } from "./range.ts";
+
+/**
+ * How long a download stays open to later ranges after its last range began or broke off: enough
+ * for a browser or download manager to resume after a dropped connection, a laptop's sleep or a
+ * slow link's stall, short enough that a link passed on later finds nothing to ride on. The bytes,
+ * not the time, are the hard bound: a download's ranges never total more than its file.
+ */
+export const RESUME_WINDOW_MS = 30 * 60 * 1000;
+
+/**
+ * The bytes this request asks for when it may continue a download: one range past the first
+ * byte, of the version the client started on. Never in redirect mode: each signed URL hands out
+ * the whole file again, so every URL the app issues is a download of its own.
+ */
+export function continuationBytes(ctx: Ctx, asset: Asset, request: DeliveryRequest): number | null {
+  if (ctx.settings.delivery.mode === "redirect") return null;
+  if (request.ifRange && request.ifRange !== etagOf(asset)) return null;
+  const range = parseRange(request.range, asset.size);
+  if (range.kind !== "partial" || range.range.start === 0) return null;
+  return range.range.end - range.range.start + 1;
+}
+
+/** The bytes a delivery hands out: its range, or the whole file (behind a signed URL too). */
+export function bytesOf(delivery: Delivery): number {
+  if (delivery.kind === "stream" && delivery.object.range) {
+    return delivery.object.range.end - delivery.object.range.start + 1;
+  }
+  return delivery.asset.size;
+}
+
+/**
+ * Takes `bytes` from an open download of this file through this link and returns its id, or
+ * null when none has that many left. The check and the subtraction are one update, so ranges
+ * sent at once, to any process, never take more than the download has.
+ */
+export async function continueDownload(
+  ctx: Ctx,
+  input: { link: string; assetId: string; bytes: number },
+): Promise<string | null> {
+  const now = ctx.clock.now();
+  const open = await db(ctx)
+    .selectFrom("downloads")
+    .select("id")
+    .where("link", "=", input.link)
+    .where("asset_id", "=", input.assetId)
+    .where("resumable_until", ">", now)
+    .where("bytes_left", ">=", input.bytes)
+    .orderBy("bytes_left", "desc")
+    .limit(3)
+    .execute();
+  for (const { id } of open) {
+    const taken = await sharedWrite(ctx, (tx) =>
+      db(tx)
+        .updateTable("downloads")
+        .set((eb) => ({
+          bytes_left: eb("bytes_left", "-", input.bytes),
+          resumable_until: now + RESUME_WINDOW_MS,
+        }))
+        .where("id", "=", id)
+        .where("resumable_until", ">", now)
+        .where("bytes_left", ">=", input.bytes)
+        .executeTakeFirst(),
+    );
+    if (Number(taken.numUpdatedRows) === 1) return id;
+  }
+  return null;
+}
+
+/** Gives a download back bytes it took but never sent, and keeps it open for the resume. */
+export async function giveBack(ctx: Ctx, downloadId: string, bytes: number): Promise<void> {
+  if (bytes <= 0) return;
+  const now = ctx.clock.now();
+  await sharedWrite(ctx, (tx) =>
+    db(tx)
+      .updateTable("downloads")
+      .set((eb) => ({
+        bytes_left: eb("bytes_left", "+", bytes),
+        resumable_until: now + RESUME_WINDOW_MS,
+      }))
+      .where("id", "=", downloadId)
+      .execute(),
+  );
+}
+
+/**
+ * The delivery with a body that counts what the client reads and, when it stops early, gives the
+ * rest back to the download, so a resume from where the transfer broke fits in what is left.
+ * Only bytes the client asked for count as sent (no read-ahead here).
+ */
+export function metered(ctx: Ctx, delivery: Delivery, downloadId: string): Delivery {
+  if (delivery.kind !== "stream") return delivery;
+  const length = bytesOf(delivery);
+  const reader = delivery.object.body.getReader();
+  let sent = 0;
+  const giveBackUnsent = () =>
+    giveBack(ctx, downloadId, length - sent).catch((error) =>
+      ctx.log.warn("could not give back unsent bytes", { downloadId, error: String(error) }),
+    );
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) return controller.close();
+          sent += value.byteLength;
+          controller.enqueue(value);
+        } catch (error) {
+          await giveBackUnsent();
+          throw error;
+        }
+      },
+      async cancel(reason) {
+        await reader.cancel(reason).catch(() => {});
+        await giveBackUnsent();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { ...delivery, object: { ...delivery.object, body } };
+}
