@@ -153,6 +153,8 @@ export interface DownloadsTable {
   bytes_left: number | null;
   /** Later ranges continue it only until then. */
   resumable_until: number | null;
+  /** Bytes a broken-off transfer may still get back beyond what it never sent (socket buffers). */
+  resume_allowance: number | null;
 }
 
 export interface WebhookEventsTable {

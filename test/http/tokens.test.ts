@@ -329,7 +329,9 @@ describe.each(dialects)("delivery tokens on %s", (dialect) => {
     expect(rest.body).toBe(content.slice(got));
 
     expect(await ranged(token, asset.id, `bytes=${got}-`)).toMatchObject({ status: 410 });
-    expect(await ranged(token, asset.id, `bytes=${content.length - 1}-`)).toMatchObject({
+    // Beyond the file, a cut-off download may hand out at most what was in flight at the cut
+    // (here all it sent, as nothing sits in a socket buffer in-process), never more.
+    expect(await ranged(token, asset.id, `bytes=${content.length - got - 1}-`)).toMatchObject({
       status: 410,
     });
     expect(await tokenDownloads(email)).toHaveLength(1);

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { Asset } from "../../db/schema.ts";
 import { type Ctx, db, sharedWrite } from "../context.ts";
 import { type Delivery, type DeliveryRequest, etagOf } from "./deliver.ts";
@@ -10,6 +11,15 @@ import { parseRange } from "./range.ts";
  * not the time, are the hard bound: a download's ranges never total more than its file.
  */
 export const RESUME_WINDOW_MS = 30 * 60 * 1000;
+
+/**
+ * What a broken-off transfer may get back beyond the bytes it never handed to the socket: the
+ * server counts a byte as sent once the kernel takes it, and what sat in socket buffers (Linux
+ * grows a send buffer to 4 MiB, plus our 1 MiB chunk and the proxy's) never reached the client,
+ * so without this a real resume would ask for more than is left. Once per download, in all: a
+ * counted use never hands out more than its file and this.
+ */
+export const IN_FLIGHT_ALLOWANCE = 8 * 1024 * 1024;
 
 /**
  * The bytes this request asks for when it may continue a download: one range past the first
@@ -70,17 +80,28 @@ export async function continueDownload(
   return null;
 }
 
-/** Gives a download back bytes it took but never sent, and keeps it open for the resume. */
-export async function giveBack(ctx: Ctx, downloadId: string, bytes: number): Promise<void> {
-  if (bytes <= 0) return;
+/**
+ * Gives a download back bytes it took but never sent, plus, when a transfer broke off after
+ * `inFlight` bytes went to the socket, what of those the allowance still covers; keeps it open
+ * for the resume.
+ */
+export async function giveBack(
+  ctx: Ctx,
+  downloadId: string,
+  bytes: number,
+  inFlight = 0,
+): Promise<void> {
+  if (bytes <= 0 && inFlight <= 0) return;
   const now = ctx.clock.now();
+  const allowed = sql<number>`case when coalesce(resume_allowance, 0) < ${inFlight} then coalesce(resume_allowance, 0) else ${inFlight} end`;
   await sharedWrite(ctx, (tx) =>
     db(tx)
       .updateTable("downloads")
-      .set((eb) => ({
-        bytes_left: eb("bytes_left", "+", bytes),
+      .set({
+        bytes_left: sql`bytes_left + ${bytes} + ${allowed}`,
+        resume_allowance: sql`coalesce(resume_allowance, 0) - ${allowed}`,
         resumable_until: now + RESUME_WINDOW_MS,
-      }))
+      })
       .where("id", "=", downloadId)
       .execute(),
   );
@@ -97,7 +118,7 @@ export function metered(ctx: Ctx, delivery: Delivery, downloadId: string): Deliv
   const reader = delivery.object.body.getReader();
   let sent = 0;
   const giveBackUnsent = () =>
-    giveBack(ctx, downloadId, length - sent).catch((error) =>
+    giveBack(ctx, downloadId, length - sent, sent).catch((error) =>
       ctx.log.warn("could not give back unsent bytes", { downloadId, error: String(error) }),
     );
   const body = new ReadableStream<Uint8Array>(

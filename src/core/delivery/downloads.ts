@@ -5,6 +5,7 @@ import {
   continuationBytes,
   continueDownload,
   giveBack,
+  IN_FLIGHT_ALLOWANCE,
   metered,
   RESUME_WINDOW_MS,
 } from "./continuations.ts";
@@ -50,6 +51,7 @@ export async function recordDownload(
     link: record.link,
     bytes_left: Math.max(0, asset.size - taken),
     resumable_until: now + RESUME_WINDOW_MS,
+    resume_allowance: Math.min(IN_FLIGHT_ALLOWANCE, asset.size),
   };
   await db(ctx).insertInto("downloads").values(row).execute();
   return row.id;
