@@ -121,8 +121,29 @@ export interface MailMessage {
 }
 
 export interface Mailer {
+  /** Resolves once the transport took the message; throws a MailFailure when it did not. */
   send(message: MailMessage): Promise<void>;
 }
+
+/**
+ * Why a mailer could not send a message, in words for the seller. `permanent`: the recipient's
+ * address will never take it (its mail server refused the mailbox with a 5xx, a mail API called
+ * the address invalid or suppressed), so sending again cannot help; the receipt is then recorded
+ * as bounced. Anything else (server down, login refused, rate limited, the shop's sender refused)
+ * may pass and is tried again.
+ */
+export class MailFailure extends Error {
+  override readonly name: string = "MailFailure";
+  constructor(
+    message: string,
+    readonly permanent = false,
+  ) {
+    super(message);
+  }
+}
+
+export const isPermanentMailFailure = (error: unknown): error is MailFailure =>
+  error instanceof MailFailure && error.permanent;
 
 /**
  * Group commit: small write transactions of concurrent requests share one transaction and one

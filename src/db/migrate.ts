@@ -3,6 +3,7 @@ import * as m0001 from "./migrations/0001_initial.ts";
 import * as m0002 from "./migrations/0002_seller_indexes.ts";
 import * as m0003 from "./migrations/0003_receipt_delivered.ts";
 import * as m0004 from "./migrations/0004_download_continuations.ts";
+import * as m0005 from "./migrations/0005_receipt_bounces.ts";
 import type { Database, Db } from "./schema.ts";
 
 // Imported statically so the Workers bundle carries them too.
@@ -11,6 +12,7 @@ export const migrations: Record<string, Migration> = {
   "0002_seller_indexes": m0002,
   "0003_receipt_delivered": m0003,
   "0004_download_continuations": m0004,
+  "0005_receipt_bounces": m0005,
 };
 
 const PG_MIGRATION_LOCK = 7_413_100; // any constant; shared by every Tollgate process

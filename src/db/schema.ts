@@ -102,6 +102,10 @@ export interface OrdersTable {
   receipt_sent_at: number | null;
   /** The mail left: set after the mailer accepted it. */
   receipt_delivered_at: number | null;
+  /** The recipient's server refused the receipt for good (a bounce): it is not retried. */
+  receipt_bounced_at: number | null;
+  /** Why, in the mail server's or mail API's words. */
+  receipt_bounce_reason: string | null;
   created_at: number;
   updated_at: number;
 }

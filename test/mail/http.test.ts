@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { httpMailer, MailApiError } from "../../src/adapters/mail-http/index.ts";
-import type { MailMessage } from "../../src/core/ports.ts";
+import { isPermanentMailFailure, type MailMessage } from "../../src/core/ports.ts";
 import { freePort } from "../support/server.ts";
 
 const KEY = "re_test_0123456789abcdef";
@@ -101,6 +101,53 @@ describe("HTTP mail API (fetch against a local server)", () => {
       `mail API ${new URL(api.url).host}/emails answered 422: Invalid \`to\` field. The email address needs to follow the \`email@example.com\` format.`,
     );
     expect(api.seen).toHaveLength(1);
+  });
+
+  it("a refused recipient (400/422) is a permanent failure of the Mailer port; a refused sender, key, or an outage are not", async () => {
+    const send = async (answer: Answer) => {
+      const api = await mailApi(answer);
+      return failure(
+        httpMailer({ url: api.url, apiKey: KEY, from: FROM, backoffMs: 1 }).send(message),
+      );
+    };
+    const invalidTo = await send({
+      status: 422,
+      body: { name: "validation_error", message: "Invalid `to` field." },
+    });
+    expect(invalidTo.permanent).toBe(true);
+    expect(isPermanentMailFailure(invalidTo)).toBe(true);
+    const inactive = await send({
+      status: 422,
+      body: {
+        ErrorCode: 406,
+        Message: "You tried to send to recipient(s) that have been marked as inactive.",
+      },
+    });
+    expect(isPermanentMailFailure(inactive)).toBe(true);
+    const invalidAddress = await send({
+      status: 400,
+      body: { errors: [{ message: "Does not contain a valid address." }] },
+    });
+    expect(isPermanentMailFailure(invalidAddress)).toBe(true);
+
+    // The shop's own settings: fixed by the seller, after which the receipts should go.
+    const badFrom = await send({
+      status: 422,
+      body: { message: "Invalid `from` field. The email address needs to follow the format." },
+    });
+    expect(isPermanentMailFailure(badFrom)).toBe(false);
+    expect(isPermanentMailFailure(await send({ status: 401, body: { message: "bad key" } }))).toBe(
+      false,
+    );
+    expect(isPermanentMailFailure(await send({ status: 403, body: { message: "no" } }))).toBe(
+      false,
+    );
+    expect(isPermanentMailFailure(await send({ status: 500, body: { message: "down" } }))).toBe(
+      false,
+    );
+    expect(isPermanentMailFailure(await send({ status: 429, body: { message: "slow" } }))).toBe(
+      false,
+    );
   });
 
   it("retries a 503 and succeeds, with the same idempotency key", async () => {

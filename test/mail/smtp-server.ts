@@ -26,12 +26,18 @@ export async function startSmtpServer(
     tls?: "none" | "starttls" | "implicit";
     /** user -> password; without it the server asks for no login. */
     users?: Record<string, string>;
-    /** Recipients refused with 550 at RCPT TO. */
+    /** Recipients refused with 550 at RCPT TO (no such mailbox: a bounce). */
     rejectRecipients?: string[];
+    /** Recipients refused with 450 at RCPT TO (mailbox busy: try again later). */
+    deferRecipients?: string[];
+    /** Recipients whose message is refused after DATA, with this reply (code, then text). */
+    rejectAtData?: Record<string, [number, string]>;
   } = {},
 ) {
   const tls = opts.tls ?? "none";
   const received: Received[] = [];
+  /** Every RCPT TO the server was asked, refused or not, in order. */
+  const recipientsAsked: string[] = [];
   const listeners: (() => void)[] = [];
   let connections = 0;
   const server = new SMTPServer({
@@ -51,13 +57,22 @@ export async function startSmtpServer(
       callback(new Error("Invalid username or password"));
     },
     onRcptTo(address, _session, callback) {
-      if (!opts.rejectRecipients?.includes(address.address)) return callback();
-      callback(Object.assign(new Error("No such user here"), { responseCode: 550 }));
+      recipientsAsked.push(address.address);
+      if (opts.rejectRecipients?.includes(address.address))
+        return callback(Object.assign(new Error("No such user here"), { responseCode: 550 }));
+      if (opts.deferRecipients?.includes(address.address))
+        return callback(Object.assign(new Error("Mailbox busy, try later"), { responseCode: 450 }));
+      callback();
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
       stream.on("end", () => {
+        const refusal = session.envelope.rcptTo
+          .map((r) => opts.rejectAtData?.[r.address])
+          .find((reply) => reply !== undefined);
+        if (refusal)
+          return callback(Object.assign(new Error(refusal[1]), { responseCode: refusal[0] }));
         const raw = Buffer.concat(chunks).toString("utf8");
         simpleParser(raw).then((mail) => {
           received.push({
@@ -85,6 +100,7 @@ export async function startSmtpServer(
   return {
     port,
     received,
+    recipientsAsked,
     /** How many SMTP connections clients opened so far. */
     connections: () => connections,
     /** MAIL_URL for this server, with the password percent-encoded. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SmtpError, type SmtpMailer, smtpMailer } from "../../src/adapters/mail-smtp/index.ts";
-import type { MailMessage } from "../../src/core/ports.ts";
+import { isPermanentMailFailure, type MailMessage } from "../../src/core/ports.ts";
 import { freePort } from "../support/server.ts";
 import { startSmtpServer, type TestSmtpServer } from "./smtp-server.ts";
 
@@ -148,6 +148,50 @@ describe("SMTP mail (nodemailer against a real SMTP server)", () => {
     expect(error.message).toBe(
       `SMTP server 127.0.0.1:${smtp.port} rejected the recipient nobody@example.com: 550 No such user here`,
     );
+  });
+
+  it("a 5xx for the recipient is a permanent failure of the Mailer port; a 4xx, a refused login, an unreachable server are not", async () => {
+    const smtp = await server({
+      users: { shop: PASSWORD },
+      rejectRecipients: ["gone@example.com"],
+      deferRecipients: ["busy@example.com"],
+      rejectAtData: {
+        "closed@example.com": [550, "5.1.1 Mailbox does not exist"],
+        "spammy@example.com": [554, "5.7.1 Message refused as spam"],
+      },
+    });
+    const sender = mailer({ url: smtp.url("shop", PASSWORD), from: FROM });
+    const to = (address: string) => failure(sender.send({ ...message, to: address }));
+
+    const gone = await to("gone@example.com");
+    expect(gone.permanent).toBe(true);
+    expect(isPermanentMailFailure(gone)).toBe(true);
+    expect(gone.message).toBe(
+      `SMTP server 127.0.0.1:${smtp.port} rejected the recipient gone@example.com: 550 No such user here`,
+    );
+    // A server that checks the mailbox after DATA says so with 5.1.x: just as final.
+    expect((await to("closed@example.com")).permanent).toBe(true);
+
+    const busy = await to("busy@example.com");
+    expect(busy.failure).toBe("recipient");
+    expect(busy.message).toMatch(/: 450 Mailbox busy, try later$/);
+    expect(isPermanentMailFailure(busy)).toBe(false);
+    // Refused as spam is about the shop's mail, not the buyer's address: tried again.
+    expect(isPermanentMailFailure(await to("spammy@example.com"))).toBe(false);
+
+    const login = await failure(
+      mailer({ url: smtp.url("shop", "wrong"), from: FROM }).send({
+        ...message,
+        to: "gone@example.com",
+      }),
+    );
+    expect(login.failure).toBe("auth");
+    expect(isPermanentMailFailure(login)).toBe(false);
+    const nobody = await failure(
+      mailer({ url: `smtp://127.0.0.1:${await freePort()}`, from: FROM }).send(message),
+    );
+    expect(isPermanentMailFailure(nobody)).toBe(false);
+    expect(smtp.received).toHaveLength(0);
   });
 
   it("verify() logs in without sending, and names a refused login", async () => {

@@ -1,16 +1,30 @@
-import type { Mailer, MailMessage } from "../../core/ports.ts";
+import { type Mailer, MailFailure, type MailMessage } from "../../core/ports.ts";
 import { providerMessage, retryAfterMs } from "./answer.ts";
 
-/** A mail API answer or a failure to reach it, said in words; never carries the API key. */
-export class MailApiError extends Error {
+/**
+ * A mail API answer or a failure to reach it, said in words; never carries the API key.
+ * Permanent (the port's bounce) when the API refused the message for its recipient.
+ */
+export class MailApiError extends MailFailure {
   override readonly name = "MailApiError";
   constructor(
     /** The provider's HTTP status, or null when no answer came. */
     readonly status: number | null,
     message: string,
+    permanent = false,
   ) {
-    super(message);
+    super(message, permanent);
   }
+}
+
+/**
+ * A 400 or 422 is the provider refusing this message as it is (Resend's invalid `to`, Postmark's
+ * inactive recipient, SendGrid's and Mailgun's invalid address): sending it again cannot help.
+ * Unless it names the sender: a MAIL_FROM the provider does not accept is the shop's setting to
+ * fix, and the receipts should go once it is. 401/403 (the key), 429 and 5xx are never permanent.
+ */
+function refusedForGood(status: number, detail: string): boolean {
+  return (status === 400 || status === 422) && !/\bfrom\b|\bsender\b/i.test(detail);
 }
 
 export interface HttpMailer extends Mailer {
@@ -84,6 +98,7 @@ export function httpMailer(opts: HttpMailerOptions): HttpMailer {
       retry ? retryAfterMs(res) : null,
       res.status,
       `answered ${res.status}${hint}: ${detail}`,
+      refusedForGood(res.status, detail),
     );
   }
 
@@ -92,10 +107,11 @@ export function httpMailer(opts: HttpMailerOptions): HttpMailer {
     pauseMs: number | null,
     status: number | null,
     what: string,
+    permanent = false,
   ): Outcome {
     let text = `mail API ${endpoint} ${what}`;
     if (opts.apiKey) text = text.split(opts.apiKey).join("***");
-    return { ok: false, retry, pauseMs, error: new MailApiError(status, text) };
+    return { ok: false, retry, pauseMs, error: new MailApiError(status, text, permanent) };
   }
 
   return {

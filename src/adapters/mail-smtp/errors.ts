@@ -1,3 +1,4 @@
+import { MailFailure } from "../../core/ports.ts";
 import { type SmtpServer, serverName } from "./url.ts";
 
 /** What nodemailer puts on its errors, as far as we read it. */
@@ -6,6 +7,7 @@ interface NodemailerFailure {
   originalCode?: string;
   command?: string;
   response?: string;
+  responseCode?: number;
   rejected?: string[];
   message?: string;
 }
@@ -21,14 +23,18 @@ export type SmtpFailure =
   | "message"
   | "other";
 
-/** A failed SMTP exchange, said in words a seller can act on; never carries the password. */
-export class SmtpError extends Error {
+/**
+ * A failed SMTP exchange, said in words a seller can act on; never carries the password.
+ * Permanent (the port's bounce) when the server refused the recipient with a 5xx reply.
+ */
+export class SmtpError extends MailFailure {
   override readonly name = "SmtpError";
   constructor(
     readonly failure: SmtpFailure,
     message: string,
+    permanent = false,
   ) {
-    super(message);
+    super(message, permanent);
   }
 }
 
@@ -38,7 +44,20 @@ export function explainSmtpError(error: unknown, server: SmtpServer): SmtpError 
   const where = `SMTP server ${serverName(server)}`;
   const reply = e.response ? `: ${e.response}` : e.message ? `: ${e.message}` : "";
   const [failure, text] = classify(e, where, reply, server);
-  return new SmtpError(failure, scrub(text, server.pass));
+  return new SmtpError(failure, scrub(text, server.pass), refusedForGood(failure, e));
+}
+
+/**
+ * The recipient's mailbox will never take the message: a 5xx reply to RCPT TO, or a 5xx to the
+ * message whose enhanced status names the mailbox (5.1.x: no such address; 5.2.1: disabled), as
+ * servers that check recipients after DATA say. A 4xx is temporary, and a 5xx about the sender,
+ * the login or the content is the shop's to fix, not the buyer's address: those are retried.
+ */
+function refusedForGood(failure: SmtpFailure, e: NodemailerFailure): boolean {
+  const code = e.responseCode ?? Number(/^\s*(\d{3})\b/.exec(e.response ?? "")?.[1]);
+  if (!(code >= 500 && code < 600)) return false;
+  if (failure === "recipient") return true;
+  return failure === "message" && /^\s*5\d\d[ -]5\.(?:1\.\d{1,3}|2\.1)\b/.test(e.response ?? "");
 }
 
 function classify(

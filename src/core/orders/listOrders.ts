@@ -1,6 +1,7 @@
-import type { OrderStatus } from "../../db/schema.ts";
+import type { Order, OrderStatus } from "../../db/schema.ts";
 import { type Ctx, db, normalizeEmail, requireAdmin } from "../context.ts";
 import { isoTime as iso } from "../encoding.ts";
+import { receiptState } from "./receipts.ts";
 
 export interface ListOrdersInput {
   limit: number;
@@ -9,6 +10,8 @@ export interface ListOrdersInput {
   email?: string;
   /** An order id: only orders older than it (the next page). */
   before?: string;
+  /** "bounced": only orders whose receipt bounced, the latest bounce first. */
+  receipt?: "bounced";
 }
 
 /** Orders, newest first. Orders are written by checkout and the Stripe webhooks. */
@@ -21,6 +24,15 @@ export async function listOrders({ ctx, input }: { ctx: Ctx; input: ListOrdersIn
     .select("p.slug as product_slug");
   if (input.status) query = query.where("o.status", "=", input.status);
   if (input.email) query = query.where("o.email", "=", normalizeEmail(input.email));
+  if (input.receipt === "bounced") {
+    const bounces = await query
+      .where("o.receipt_bounced_at", "is not", null)
+      .orderBy("o.receipt_bounced_at", "desc")
+      .orderBy("o.id", "desc")
+      .limit(input.limit)
+      .execute();
+    return bounces.map(summary).filter((o) => o.receipt === "bounced");
+  }
   if (input.before) {
     const cursor = await db(ctx)
       .selectFrom("orders")
@@ -40,7 +52,14 @@ export async function listOrders({ ctx, input }: { ctx: Ctx; input: ListOrdersIn
     .orderBy("o.id", "desc")
     .limit(input.limit)
     .execute();
-  return rows.map((o) => ({
+  return rows.map(summary);
+}
+
+type OrderRow = Order & { product_slug: string };
+
+function summary(o: OrderRow) {
+  const receipt = receiptState(o);
+  return {
     id: o.id,
     product: o.product_slug,
     status: o.status,
@@ -52,7 +71,13 @@ export async function listOrders({ ctx, input }: { ctx: Ctx; input: ListOrdersIn
     paymentIntentId: o.payment_intent_id,
     subscriptionId: o.subscription_id,
     flag: o.flag,
+    receipt,
+    /** When and why the receipt bounced; null unless it did. */
+    receiptBounce:
+      receipt === "bounced"
+        ? { at: iso(o.receipt_bounced_at), reason: o.receipt_bounce_reason ?? "" }
+        : null,
     createdAt: iso(o.created_at),
     updatedAt: iso(o.updated_at),
-  }));
+  };
 }

@@ -3,12 +3,15 @@ import { productById } from "../catalog/products.ts";
 import { type Ctx, db, requireAdmin } from "../context.ts";
 import { notFound } from "../errors.ts";
 import { entitlementRef, findOrder } from "./orderState.ts";
+import { type ReceiptState, receiptState } from "./receipts.ts";
 
 export interface OrderDetails {
   order: Order;
   product: Product;
   /** The signed-in buyer's account email, when the order was placed signed in. */
   userEmail: string | null;
+  /** What became of the receipt (bounced: order.receipt_bounce_reason says why). */
+  receipt: ReceiptState;
   /** The access this order granted (one entitlement, or none while unpaid). */
   entitlements: Entitlement[];
   /** Recorded Stripe events that name this order or its payment, newest first. */
@@ -49,7 +52,14 @@ export async function orderDetails({
       : [],
     eventsAbout(ctx, order),
   ]);
-  return { order, product, userEmail: user?.email ?? null, entitlements, events };
+  return {
+    order,
+    product,
+    userEmail: user?.email ?? null,
+    receipt: receiptState(order),
+    entitlements,
+    events,
+  };
 }
 
 /**

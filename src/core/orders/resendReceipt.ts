@@ -48,7 +48,7 @@ export async function resendReceipt({
   await sendReceipt(ctx, order.id);
   const after = await db(ctx)
     .selectFrom("orders")
-    .select("receipt_sent_at")
+    .select(["receipt_sent_at", "receipt_bounced_at", "receipt_bounce_reason"])
     .where("id", "=", order.id)
     .executeTakeFirstOrThrow();
   if (after.receipt_sent_at === null) {
@@ -59,6 +59,10 @@ export async function resendReceipt({
         .where("id", "=", order.id)
         .where("receipt_sent_at", "is", null)
         .execute();
+    if (after.receipt_bounced_at !== null && after.receipt_bounced_at >= now)
+      throw conflict(
+        `The receipt to ${to} bounced: ${after.receipt_bounce_reason ?? "the address was refused"}. Check the address with the buyer.`,
+      );
     throw unavailable(
       `The receipt could not be sent to ${to}. Check the mail settings on the Settings page, then try again.`,
     );

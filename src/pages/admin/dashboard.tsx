@@ -13,6 +13,10 @@ export interface RecentOrder {
   amount: number;
   currency: string;
   flag: string | null;
+  /** What became of the receipt: "sent", "pending" or "bounced". */
+  receipt?: string;
+  /** When and why the receipt bounced, when it did. */
+  receiptBounce?: { at: string | null; reason: string } | null;
   createdAt: string | null;
 }
 
@@ -28,6 +32,8 @@ export function DashboardPage(
     report: SalesAndDownloads;
     orders: RecentOrder[];
     failedEvents: FailedEvent[];
+    /** Paid orders whose receipt bounced lately, the latest first. */
+    bouncedReceipts: RecentOrder[];
   },
 ) {
   const { totals, days } = props.report;
@@ -69,6 +75,34 @@ export function DashboardPage(
           </DataTable>
         </section>
       ) : null}
+      {props.bouncedReceipts.length ? (
+        <section aria-labelledby="bounced">
+          <h2 id="bounced">Receipts that bounced</h2>
+          <p class="notice bad">
+            The buyer's mail server refused these receipts for good, so Tollgate stopped sending
+            them. The buyers still have access: check the address with them, then resend the receipt
+            from the order.
+          </p>
+          <DataTable
+            caption="Receipts that bounced"
+            head={["Bounced", "Customer", "Product", "Reason"]}
+            empty=""
+          >
+            {props.bouncedReceipts.map((o) => (
+              <tr>
+                <td>
+                  <a href={`/admin/orders/${o.id}`}>
+                    {o.receiptBounce?.at?.slice(0, 16).replace("T", " ")}
+                  </a>
+                </td>
+                <td>{o.email ?? "—"}</td>
+                <td>{o.product}</td>
+                <td class="wrap">{o.receiptBounce?.reason}</td>
+              </tr>
+            ))}
+          </DataTable>
+        </section>
+      ) : null}
       <h2>Recent orders</h2>
       <DataTable
         caption="Recent orders"
@@ -102,7 +136,15 @@ const ORDER_TONES: Record<string, "ok" | "warn" | "bad" | "muted"> = {
   abandoned: "muted",
 };
 
-export function OrderStatus({ status, flag }: { status: string; flag: string | null }) {
+export function OrderStatus({
+  status,
+  flag,
+  receipt,
+}: {
+  status: string;
+  flag: string | null;
+  receipt?: string | undefined;
+}) {
   return (
     <>
       <Badge tone={ORDER_TONES[status] ?? "muted"}>{status}</Badge>
@@ -110,6 +152,12 @@ export function OrderStatus({ status, flag }: { status: string; flag: string | n
         <>
           {" "}
           <Badge tone="bad">flagged</Badge>
+        </>
+      ) : null}
+      {receipt === "bounced" ? (
+        <>
+          {" "}
+          <Badge tone="bad">receipt bounced</Badge>
         </>
       ) : null}
     </>

@@ -101,7 +101,7 @@ export function filterQuery(filters: OrderFilters, extra: Record<string, string>
 export function OrderPage(
   props: AdminPageProps & { details: OrderDetails; error?: string | null },
 ) {
-  const { order, product, entitlements, events, userEmail } = props.details;
+  const { order, product, entitlements, events, userEmail, receipt } = props.details;
   const amount = formatPrice(order.amount, order.currency);
   const who = order.email ?? userEmail;
   return (
@@ -116,6 +116,13 @@ export function OrderPage(
       <p>
         <OrderStatus status={order.status} flag={order.flag} /> {MEANING[order.status]}
       </p>
+      {receipt === "bounced" ? (
+        <p class="notice bad" id="receipt-bounced">
+          <strong>The receipt bounced.</strong> The mail server for {who ?? "the buyer"} refused it
+          for good, so Tollgate stopped sending it: {order.receipt_bounce_reason}. The buyer still
+          has access. Check the address with them, then resend the receipt.
+        </p>
+      ) : null}
       {order.flag ? (
         <p class="notice bad">
           <strong>Flagged: {order.flag}.</strong> The payment did not match what the shop started at
@@ -145,11 +152,18 @@ export function OrderPage(
             <Fact name="Started">{formatDate(order.created_at)}</Fact>
             <Fact name="Last change">{formatDate(order.updated_at)}</Fact>
             <Fact name="Receipt">
-              {order.receipt_delivered_at
-                ? `sent ${formatDate(order.receipt_delivered_at)}`
-                : order.receipt_sent_at
-                  ? "not delivered yet: sent again automatically"
-                  : "not sent"}
+              {receipt === "bounced" ? (
+                <>
+                  <Badge tone="bad">bounced</Badge>{" "}
+                  {formatDate(order.receipt_bounced_at ?? order.updated_at)}
+                </>
+              ) : order.receipt_delivered_at ? (
+                `sent ${formatDate(order.receipt_delivered_at)}`
+              ) : order.receipt_sent_at ? (
+                "not delivered yet: sent again automatically"
+              ) : (
+                "not sent"
+              )}
             </Fact>
             <Fact name="Checkout session">
               <Id value={order.checkout_session_id} />
@@ -297,7 +311,7 @@ export function orderRows(orders: RecentOrder[]) {
       <td>{o.email ?? "—"}</td>
       <td>{formatPrice(o.amount, o.currency)}</td>
       <td>
-        <OrderStatus status={o.status} flag={o.flag} />
+        <OrderStatus status={o.status} flag={o.flag} receipt={o.receipt} />
       </td>
     </tr>
   ));

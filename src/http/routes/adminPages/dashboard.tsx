@@ -6,14 +6,26 @@ import { DashboardPage } from "../../../pages/admin/dashboard.tsx";
 import type { HonoEnv } from "../../env.ts";
 import { pageProps } from "../../pageProps.ts";
 
+const BOUNCES_SHOWN_MS = 30 * 86_400_000;
+
 export const dashboardPages = new Hono<HonoEnv>().get("/admin", async (c) => {
   const ctx = c.get("ctx");
-  const [report, orders, failedEvents] = await Promise.all([
+  const [report, orders, failedEvents, bounced] = await Promise.all([
     salesAndDownloads({ ctx, input: { days: 30 } }),
     listOrders({ ctx, input: { limit: 8 } }),
     listWebhookEvents({ ctx, input: { limit: 10, status: "failed" } }),
+    listOrders({ ctx, input: { limit: 10, status: "paid", receipt: "bounced" } }),
   ]);
+  // The last 30 days' bounces, like the figures; older ones stay on their orders.
+  const since = new Date(ctx.clock.now() - BOUNCES_SHOWN_MS).toISOString();
+  const bouncedReceipts = bounced.filter((o) => (o.receiptBounce?.at ?? "") >= since);
   return c.html(
-    <DashboardPage {...pageProps(c)} report={report} orders={orders} failedEvents={failedEvents} />,
+    <DashboardPage
+      {...pageProps(c)}
+      report={report}
+      orders={orders}
+      failedEvents={failedEvents}
+      bouncedReceipts={bouncedReceipts}
+    />,
   );
 });
