@@ -1,4 +1,5 @@
 import { type Ctx, db, requireAdmin } from "./context.ts";
+import { abandonStaleCheckouts } from "./orders/staleCheckouts.ts";
 
 const DAY_MS = 86_400_000;
 /**
@@ -14,12 +15,15 @@ export interface SweepReport {
   loginTokens: number;
   deliveryTokens: number;
   rateLimits: number;
+  /** Pending orders whose checkout can no longer be paid, now abandoned. */
+  abandonedOrders: number;
 }
 
 /**
  * Deletes what can no longer be used: expired sessions and sign-in links, download links long
- * past their expiry, stale rate-limit counters. Nothing a buyer owns is touched; running it twice
- * deletes nothing the second time.
+ * past their expiry, stale rate-limit counters; and marks abandoned the pending orders whose
+ * checkout can no longer be paid (see abandonStaleCheckouts). Nothing a buyer owns is touched;
+ * running it twice changes nothing the second time.
  */
 export async function sweepExpired({ ctx }: { ctx: Ctx }): Promise<SweepReport> {
   requireAdmin(ctx);
@@ -45,6 +49,7 @@ export async function sweepExpired({ ctx }: { ctx: Ctx }): Promise<SweepReport> 
         .where("window_start", "<=", now - RATE_LIMIT_RETENTION_MS)
         .executeTakeFirst(),
     ),
+    abandonedOrders: await abandonStaleCheckouts({ ctx }),
   };
   ctx.log.info("expired records deleted", { ...report });
   return report;

@@ -76,7 +76,13 @@ describe.each(dialects)("deleting expired records on %s", (dialect) => {
       .execute();
 
     const report = await sweepExpired({ ctx: h.ctx });
-    expect(report).toEqual({ sessions: 1, loginTokens: 1, deliveryTokens: 1, rateLimits: 1 });
+    expect(report).toEqual({
+      sessions: 1,
+      loginTokens: 1,
+      deliveryTokens: 1,
+      rateLimits: 1,
+      abandonedOrders: 0,
+    });
     const keys = async (table: "sessions" | "login_tokens", column: "token_hash") =>
       (await db.selectFrom(table).select(column).execute()).map((r) => r[column]);
     expect(await keys("sessions", "token_hash")).toEqual(["s-live"]);
@@ -98,6 +104,7 @@ describe.each(dialects)("deleting expired records on %s", (dialect) => {
       loginTokens: 0,
       deliveryTokens: 0,
       rateLimits: 0,
+      abandonedOrders: 0,
     });
   });
 

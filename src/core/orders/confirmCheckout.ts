@@ -7,6 +7,7 @@ import type { Delivery, DeliveryRequest } from "../delivery/deliver.ts";
 import { type ClientInfo, deliverAndRecord } from "../delivery/downloads.ts";
 import { forbidden, gone, notFound, unauthenticated } from "../errors.ts";
 import type { CheckoutView } from "../ports.ts";
+import { limitCheckoutConfirm } from "./checkoutLimits.ts";
 import { fulfil } from "./fulfil.ts";
 import { entitlementRef, findOrder } from "./orderState.ts";
 import { sendReceipt } from "./receipts.ts";
@@ -35,14 +36,17 @@ export interface CheckoutConfirmation {
  * The success page's server-side confirmation: ask the provider about the session and, when it
  * is paid, fulfil through the same path as the webhook (idempotent), so the buyer can download
  * at once. The session id is the buyer's proof for 24 hours; a signed-in stranger gets a 403.
+ * Limited per client (`ip`, null when unknown; see checkoutLimits.ts) before anything is looked
+ * up, so made-up session ids cannot be tried in bulk nor make us call the provider at will.
  */
 export async function confirmCheckout({
   ctx,
   input,
 }: {
   ctx: Ctx;
-  input: { sessionId: string };
+  input: { sessionId: string; ip?: string | null };
 }): Promise<CheckoutConfirmation> {
+  await limitCheckoutConfirm(ctx, input.ip);
   let order = await orderForViewer(ctx, input.sessionId);
   let checkout: CheckoutView | null = null;
   try {

@@ -1,20 +1,24 @@
 import { getProduct } from "../catalog/products.ts";
 import { type Ctx, db, newId } from "../context.ts";
 import { AppError, conflict, unavailable } from "../errors.ts";
+import { limitCheckoutStart } from "./checkoutLimits.ts";
 
 /**
  * Starts a purchase: records the order as pending, then asks the payment provider for a Checkout
  * Session that carries our order id and product slug. The browser is sent to the session's URL;
- * only the provider's confirmation (webhook or sync) will ever mark the order paid.
+ * only the provider's confirmation (webhook or sync) will ever mark the order paid. Limited per
+ * client (`ip`: the request's client address, null when unknown; see checkoutLimits.ts), since
+ * anyone may call it and each call costs an order row and a provider call.
  */
 export async function startCheckout({
   ctx,
   input,
 }: {
   ctx: Ctx;
-  input: { slug: string };
+  input: { slug: string; ip?: string | null };
 }): Promise<{ orderId: string; sessionId: string; url: string }> {
-  const product = await getProduct({ ctx, input });
+  await limitCheckoutStart(ctx, input.ip);
+  const product = await getProduct({ ctx, input: { slug: input.slug } });
   if (product.kind === "free")
     throw conflict("This product is free: claim it instead of buying it.");
   const user = ctx.actor.user;

@@ -33,7 +33,10 @@ export const checkout = new Hono<HonoEnv>()
       if (wantsJson(c)) return c.json({ entitlement: entitlementJson(entitlement) }, 201);
       return c.redirect("/library", 303);
     }
-    const started = await startCheckout({ ctx, input: { slug } });
+    const started = await startCheckout({
+      ctx,
+      input: { slug, ip: c.get("deps").clientIp(c) },
+    });
     if (wantsJson(c))
       return c.json(
         { url: started.url, sessionId: started.sessionId, orderId: started.orderId },
@@ -43,7 +46,10 @@ export const checkout = new Hono<HonoEnv>()
   })
   .get("/checkout/success", async (c) => {
     const sessionId = c.req.query("session_id") ?? "";
-    const confirmation = await confirmCheckout({ ctx: c.get("ctx"), input: { sessionId } });
+    const confirmation = await confirmCheckout({
+      ctx: c.get("ctx"),
+      input: { sessionId, ip: c.get("deps").clientIp(c) },
+    });
     c.header("Referrer-Policy", "no-referrer");
     c.header("Cache-Control", "private, no-store");
     return c.html(
@@ -60,7 +66,7 @@ export const checkout = new Hono<HonoEnv>()
     const { sessionId } = parseInput(syncSchema, await readBody(c));
     const { status, order, product, files, confirmedWithProvider } = await confirmCheckout({
       ctx: c.get("ctx"),
-      input: { sessionId },
+      input: { sessionId, ip: c.get("deps").clientIp(c) },
     });
     return c.json(
       {
