@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from "jose";
 import { freePort } from "./server.ts";
 
@@ -15,6 +16,8 @@ export async function startSupabaseAuth(opts: { legacy?: boolean } = {}) {
   const hsSecret = new TextEncoder().encode("legacy-project-jwt-secret-0123456789abcdef");
   const keys: { kid: string; privateKey: CryptoKey; jwk: JWK }[] = [];
   let jwksFetches = 0;
+  /** While set, the JWKS answers this status (an outage behind Supabase's own front door). */
+  let jwksOutage: number | null = null;
 
   async function addKey() {
     const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
@@ -66,6 +69,8 @@ export async function startSupabaseAuth(opts: { legacy?: boolean } = {}) {
     })
     .get("/auth/v1/.well-known/jwks.json", (c) => {
       jwksFetches++;
+      if (jwksOutage !== null)
+        return c.text("upstream unavailable", jwksOutage as ContentfulStatusCode);
       return c.json({ keys: keys.map((k) => k.jwk) });
     })
     .get("/auth/v1/user", async (c) => {
@@ -125,6 +130,10 @@ export async function startSupabaseAuth(opts: { legacy?: boolean } = {}) {
     token,
     addKey,
     jwksFetches: () => jwksFetches,
+    /** Makes the JWKS answer `status` (e.g. 503) until called with null. */
+    failJwks: (status: number | null) => {
+      jwksOutage = status;
+    },
     sent,
     close: () => new Promise<void>((done) => server.close(() => done())),
   };

@@ -6,7 +6,7 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from "jose";
-import { unauthenticated, unavailable } from "../../core/errors.ts";
+import { AppError, unauthenticated } from "../../core/errors.ts";
 
 export interface SupabaseUser {
   id: string;
@@ -21,14 +21,24 @@ export interface SupabaseVerifier {
 }
 
 const CACHE_LIMIT = 10_000;
+/** The key set is fetched again this often while Supabase answers. */
+const KEYS_REFRESH_MS = 10 * 60_000;
+/**
+ * After a failed fetch, none is tried for this long, and clients are told to retry after it: one
+ * request in this long waits for an unreachable Supabase (5 s at most), not every request.
+ */
+const RETRY_AFTER_FAILURE_MS = 10_000;
+/** A kid we have not seen fetches the key set at most this often. */
+const KID_RELOAD_INTERVAL_MS = 10_000;
 
 /**
  * Supabase access tokens (DESIGN section 9). Asymmetric projects: verified with jose against the
  * project's JWKS, ES256/RS256 only, the algorithm never chosen by the token; `iss` exact, `aud`
  * and `role` authenticated, `exp`, a `sub`, no anonymous users. A legacy HS256 project (its JWKS
  * has no keys) is checked by asking Supabase (`GET /auth/v1/user`), because its public anon key is
- * itself an HS256 JWT. JWKS unreachable is a 503, never an unverified accept. Verified tokens are
- * cached until they expire.
+ * itself an HS256 JWT. JWKS unreachable is a 503 with Retry-After, never an unverified accept nor a
+ * 401 (the buyer is not signed out by an outage); a key set fetched once keeps verifying the tokens
+ * its keys signed while Supabase is down. Verified tokens are cached until they expire.
  */
 export function supabaseVerifier(opts: {
   url: string;
@@ -41,21 +51,54 @@ export function supabaseVerifier(opts: {
   const jwksUrl = new URL(`${issuer}/.well-known/jwks.json`);
   const doFetch = opts.fetch ?? fetch;
   const now = opts.now ?? Date.now;
-  const remote = createRemoteJWKSet(jwksUrl, { timeoutDuration: 5_000 });
-  let lastForcedReload = 0;
-  // A kid we have not seen (Supabase rotated its keys) fetches the JWKS again at once, but at most
-  // once every 10 seconds, so forged kids cannot make us hammer Supabase.
-  const jwks: JWTVerifyGetKey = async (header, token) => {
-    const cached = remote.jwks();
-    if (
-      cached &&
-      !cached.keys.some((k) => k.kid === header.kid) &&
-      now() - lastForcedReload > 10_000
-    ) {
-      lastForcedReload = now();
+  // The key set is fetched once and then kept: jose neither expires it (cacheMaxAge) nor
+  // refetches on its own when a kid is missing (cooldownDuration); `keys` below decides when to
+  // fetch again, on our clock, so a Supabase outage cannot take away keys we already hold.
+  const remote = createRemoteJWKSet(jwksUrl, {
+    timeoutDuration: 5_000,
+    cacheMaxAge: Number.POSITIVE_INFINITY,
+    cooldownDuration: Number.POSITIVE_INFINITY,
+  });
+  let fetchedAt = Number.NEGATIVE_INFINITY;
+  let failedAt = Number.NEGATIVE_INFINITY;
+  let lastForcedReload = Number.NEGATIVE_INFINITY;
+  const keysUnreachable = () =>
+    unreachable(
+      "Sign-in cannot be checked right now (Supabase keys unreachable). Please try again shortly.",
+      Math.ceil((failedAt + RETRY_AFTER_FAILURE_MS - now()) / 1000),
+    );
+  /** Fetches the key set again unless a fetch failed moments ago; false when it could not. */
+  const refresh = async (): Promise<boolean> => {
+    if (now() - failedAt < RETRY_AFTER_FAILURE_MS) return false;
+    try {
       await remote.reload();
+      fetchedAt = now();
+      return true;
+    } catch {
+      // Unreachable, timed out, not 200 (an outage behind Supabase's front door), or not a key
+      // set: all mean "cannot check now", never "this token is bad". The old keys stay.
+      failedAt = now();
+      return false;
     }
-    return remote(header, token);
+  };
+  // The keys are refreshed every 10 minutes, and at once for a kid we have not seen (Supabase
+  // rotated its keys), but at most once every 10 seconds, so forged kids cannot make us hammer
+  // Supabase. While Supabase is unreachable the keys we hold keep verifying the tokens they
+  // signed; a token we hold no key for is a 503 then, since its key may be a new one.
+  const keys: JWTVerifyGetKey = async (header, token) => {
+    if (now() - fetchedAt > KEYS_REFRESH_MS) await refresh();
+    if (!remote.jwks()) throw keysUnreachable();
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+      if (now() - lastForcedReload > KID_RELOAD_INTERVAL_MS) {
+        lastForcedReload = now();
+        if (await refresh()) return remote(header, token);
+      }
+      if (now() - failedAt < RETRY_AFTER_FAILURE_MS) throw keysUnreachable();
+      throw error;
+    }
   };
   const cache = new Map<string, { user: SupabaseUser; expiresAt: number }>();
   let legacy: boolean | null = null;
@@ -72,7 +115,7 @@ export function supabaseVerifier(opts: {
       legacy = !body.keys?.length;
       return legacy;
     } catch {
-      throw unavailable(
+      throw unreachable(
         "Sign-in cannot be checked right now (Supabase keys unreachable). Please try again shortly.",
       );
     }
@@ -87,7 +130,7 @@ export function supabaseVerifier(opts: {
 
   async function verifyAsymmetric(token: string): Promise<{ user: SupabaseUser; exp: number }> {
     try {
-      const { payload } = await jwtVerify(token, jwks, {
+      const { payload } = await jwtVerify(token, keys, {
         issuer,
         audience: "authenticated",
         algorithms: ["ES256", "RS256"],
@@ -96,11 +139,8 @@ export function supabaseVerifier(opts: {
       });
       return { user: userFrom(payload), exp: (payload.exp as number) * 1000 };
     } catch (error) {
-      if (error instanceof errors.JWKSTimeout || isNetworkError(error)) {
-        throw unavailable(
-          "Sign-in cannot be checked right now (Supabase keys unreachable). Please try again shortly.",
-        );
-      }
+      if (error instanceof AppError) throw error;
+      if (error instanceof errors.JWKSTimeout || isNetworkError(error)) throw keysUnreachable();
       throw invalid();
     }
   }
@@ -113,12 +153,12 @@ export function supabaseVerifier(opts: {
         signal: AbortSignal.timeout(5_000),
       });
     } catch {
-      throw unavailable(
+      throw unreachable(
         "Sign-in cannot be checked right now (Supabase unreachable). Please try again shortly.",
       );
     }
     if (res.status >= 500)
-      throw unavailable("Sign-in cannot be checked right now. Please try again shortly.");
+      throw unreachable("Sign-in cannot be checked right now. Please try again shortly.");
     if (!res.ok) throw invalid();
     const body = (await res.json()) as {
       id?: string;
@@ -159,6 +199,12 @@ export function supabaseVerifier(opts: {
       return verified.user;
     },
   };
+}
+
+/** A 503 with Retry-After: Supabase could not be asked, so the token is neither good nor bad. */
+function unreachable(message: string, retryAfterSeconds = RETRY_AFTER_FAILURE_MS / 1000): AppError {
+  const seconds = Number.isFinite(retryAfterSeconds) ? Math.max(1, retryAfterSeconds) : 1;
+  return new AppError("unavailable", message, { retryAfterSeconds: seconds });
 }
 
 function expOf(token: string): number | null {
