@@ -27,8 +27,10 @@ export async function hitRateLimit(
     .values({ key, window_start: now, count: 1 })
     .onConflict((oc) =>
       oc.column("key").doUpdateSet({
-        count: sql`case when rate_limits.window_start <= ${windowStart} then 1 else rate_limits.count + 1 end`,
-        window_start: sql`case when rate_limits.window_start <= ${windowStart} then ${now} else rate_limits.window_start end`,
+        // A window that starts in the future (the clock stepped back, a skewed process) is over
+        // too, or it would never end.
+        count: sql`case when rate_limits.window_start <= ${windowStart} or rate_limits.window_start > ${now} then 1 else rate_limits.count + 1 end`,
+        window_start: sql`case when rate_limits.window_start <= ${windowStart} or rate_limits.window_start > ${now} then ${now} else rate_limits.window_start end`,
       }),
     )
     .returning(["count", "window_start"])
