@@ -1,4 +1,4 @@
-import { sql } from "kysely";
+import { type Migration, Migrator, sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.ts";
 import { migrateToLatest, migrations, pendingMigrations } from "../../src/db/migrate.ts";
@@ -81,6 +81,78 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       `Applied: ${ALL.join(", ")}`,
       "The database is up to date.",
       "The database is up to date.",
+    ]);
+  });
+
+  it("cleans bidi controls out of file names stored before uploads dropped them", async () => {
+    const database = await freshDatabase(dialect);
+    const db = open(database);
+    cleanup.push(
+      () => database.drop(),
+      () => db.destroy(),
+    );
+    const before = ALL.slice(0, ALL.indexOf("0006_clean_bidi_filenames"));
+    const upTo = Object.fromEntries(before.map((name) => [name, migrations[name] as Migration]));
+    const schema =
+      dialect === "postgres"
+        ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]
+            ?.schema
+        : undefined;
+    const { error } = await new Migrator({
+      db,
+      provider: { getMigrations: async () => upTo },
+      ...(schema ? { migrationTableSchema: schema } : {}),
+    }).migrateToLatest();
+    expect(error).toBeUndefined();
+    await db
+      .insertInto("products")
+      .values({
+        id: "prd_1",
+        slug: "kit",
+        name: "Kit",
+        description: "",
+        kind: "one_time",
+        price_amount: 100,
+        currency: "usd",
+        interval: null,
+        stripe_price_id: null,
+        active: 1,
+        created_at: 1,
+        updated_at: 1,
+      })
+      .execute();
+    const asset = {
+      product_id: "prd_1",
+      size: 1,
+      sha256: "x",
+      version: 1,
+      active: 1,
+      created_at: 1,
+    };
+    await db
+      .insertInto("assets")
+      .values([
+        {
+          ...asset,
+          id: "ast_1",
+          filename: "invoice\u202efdp.exe",
+          storage_key: "k1",
+          content_type: "application/octet-stream",
+        },
+        {
+          ...asset,
+          id: "ast_2",
+          filename: "plain guide.pdf",
+          storage_key: "k2",
+          content_type: "application/pdf",
+        },
+      ])
+      .execute();
+    expect(await migrateToLatest(db, dialect)).toContain("0006_clean_bidi_filenames");
+    const names = await db.selectFrom("assets").select(["id", "filename"]).orderBy("id").execute();
+    expect(names).toEqual([
+      { id: "ast_1", filename: "invoicefdp.exe" },
+      { id: "ast_2", filename: "plain guide.pdf" },
     ]);
   });
 
