@@ -70,6 +70,11 @@ const TRIMS: { why: string; filter: RegExp; contents: (source: string) => string
     contents: () => "module.exports = class Unavailable {};",
   },
   {
+    why: "Kysely's MERGE builder: Tollgate writes no MERGE (upserts are INSERT ... ON CONFLICT)",
+    filter: /[\\/]kysely[\\/]dist[\\/]esm[\\/]query-builder[\\/]merge-query-builder\.js$/,
+    contents: (source) => throwingExports(source, "kysely"),
+  },
+  {
     why: "Stripe's SDK builds every API resource; the adapter calls these few (src/adapters/stripe)",
     filter: /[\\/]stripe[\\/]esm[\\/]resources[\\/].+\.js$/,
     contents: (source) => stripeResourceStub(source),

@@ -174,6 +174,21 @@ function startupFailure(error: unknown): Response {
   });
 }
 
+declare class FixedLengthStream extends TransformStream<Uint8Array, Uint8Array> {
+  constructor(length: number);
+}
+
+/**
+ * workerd sends a stream it cannot measure in chunks and drops its Content-Length, so a file
+ * streamed through the download meter would arrive without a length (no progress bar, no
+ * resume). A body whose length the app declared goes through a FixedLengthStream of that length.
+ */
+function keepLength(res: Response): Response {
+  const length = Number(res.headers.get("content-length") ?? Number.NaN);
+  if (!res.body || !Number.isSafeInteger(length)) return res;
+  return new Response(res.body.pipeThrough(new FixedLengthStream(length)), res);
+}
+
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
     let built: WorkerRuntime;
@@ -182,7 +197,9 @@ export default {
     } catch (error) {
       return startupFailure(error);
     }
-    return built.postgres.withConnections(async () => built.app.fetch(request, env, ctx));
+    return keepLength(
+      await built.postgres.withConnections(async () => built.app.fetch(request, env, ctx)),
+    );
   },
 
   async scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext) {
