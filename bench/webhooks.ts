@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import Stripe from "stripe";
 import { silentLogger } from "../src/adapters/log-console/index.ts";
-import { createLocalStripe } from "../src/adapters/stripe-local/index.ts";
+import { createLocalStripe } from "../src/local-stripe/index.ts";
 import type { LoadResult } from "./load.ts";
 import type { LoadGenerator } from "./processes.ts";
 import type { Row } from "./report.ts";

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalStripe } from "../../src/adapters/stripe-local/index.ts";
+import { startLocalStripe } from "../../src/local-stripe/index.ts";
 import { cli } from "../support/cli.ts";
 import { type S3TestServer, startS3Server } from "../support/s3-server.ts";
 import { startSupabaseAuth } from "../support/supabase-server.ts";

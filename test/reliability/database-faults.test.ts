@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { startLocalStripe } from "../../src/adapters/stripe-local/index.ts";
+import type { startLocalStripe } from "../../src/local-stripe/index.ts";
 import { dialects, freshDatabase, type TestDatabase } from "../support/databases.ts";
 import { ADMIN_TOKEN, WEBHOOK_SECRET } from "../support/harness.ts";
 import { freePort, type RunningServer, startServer } from "../support/server.ts";

@@ -1,7 +1,7 @@
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { startLocalStripe } from "../../src/adapters/stripe-local/index.ts";
 import { PROVIDER_WAIT_MS } from "../../src/core/orders/confirmCheckout.ts";
+import type { startLocalStripe } from "../../src/local-stripe/index.ts";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness } from "../support/harness.ts";
 import { payOnHostedPage, signature, startTestStripe } from "../support/stripe.ts";

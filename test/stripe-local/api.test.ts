@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/adapters/log-console/index.ts";
-import { createLocalStripe } from "../../src/adapters/stripe-local/index.ts";
+import { createLocalStripe } from "../../src/local-stripe/index.ts";
 import {
   type Endpoint,
   localStripe,

@@ -4,10 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Stripe from "stripe";
 import { silentLogger } from "../../src/adapters/log-console/index.ts";
-import {
-  type LocalStripeOptions,
-  startLocalStripe,
-} from "../../src/adapters/stripe-local/index.ts";
+import { type LocalStripeOptions, startLocalStripe } from "../../src/local-stripe/index.ts";
 import { PATIENCE_MS } from "../support/patience.ts";
 
 export const SECRET = "whsec_dGVzdC1sb2NhbC1zdHJpcGUtc2VjcmV0";
@@ -195,7 +192,7 @@ export async function trigger<T = { id: string }>(
 /** Stripe's example objects the local Stripe builds from, by object type. */
 export const fixtures = (
   JSON.parse(
-    readFileSync(new URL("../../src/adapters/stripe-local/fixtures.json", import.meta.url), "utf8"),
+    readFileSync(new URL("../../src/local-stripe/fixtures.json", import.meta.url), "utf8"),
   ) as { resources: Record<string, Record<string, unknown>> }
 ).resources;
 

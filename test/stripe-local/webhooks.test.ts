@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
-import { signatureHeader } from "../../src/adapters/stripe-local/index.ts";
+import { signatureHeader } from "../../src/local-stripe/index.ts";
 import { freePort } from "../support/server.ts";
 import {
   localStripe,

@@ -1,7 +1,7 @@
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { startLocalStripe } from "../../src/adapters/stripe-local/index.ts";
 import type { Logger } from "../../src/core/ports.ts";
+import type { startLocalStripe } from "../../src/local-stripe/index.ts";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness } from "../support/harness.ts";
 import { payOnHostedPage, signature, startTestStripe } from "../support/stripe.ts";

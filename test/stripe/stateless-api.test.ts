@@ -7,7 +7,7 @@ import { freePort } from "../support/server.ts";
 import { signature } from "../support/stripe.ts";
 
 const { resources } = JSON.parse(
-  readFileSync(new URL("../../src/adapters/stripe-local/fixtures.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../../src/local-stripe/fixtures.json", import.meta.url), "utf8"),
 );
 const json = { accept: "application/json", origin: "http://shop.test" };
 

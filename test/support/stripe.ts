@@ -1,9 +1,6 @@
 import Stripe from "stripe";
 import { silentLogger } from "../../src/adapters/log-console/index.ts";
-import {
-  type LocalStripeOptions,
-  startLocalStripe,
-} from "../../src/adapters/stripe-local/index.ts";
+import { type LocalStripeOptions, startLocalStripe } from "../../src/local-stripe/index.ts";
 import { WEBHOOK_SECRET } from "./harness.ts";
 import { PATIENCE_MS } from "./patience.ts";
 

@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { AwsClient } from "aws4fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUDGET_GZIP_BYTES, STRIPE_RESOURCES } from "../../scripts/build-worker.ts";
-import type { startLocalStripe } from "../../src/adapters/stripe-local/index.ts";
+import type { startLocalStripe } from "../../src/local-stripe/index.ts";
 import { ADMIN_TOKEN, WEBHOOK_SECRET } from "../support/harness.ts";
 import { startS3Server } from "../support/s3-server.ts";
 import { freePort } from "../support/server.ts";

@@ -2,8 +2,8 @@ import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { consoleLogger } from "../../adapters/log-console/index.ts";
-import { startLocalStripe } from "../../adapters/stripe-local/index.ts";
 import { type Config, parseConfig } from "../../config.ts";
+import { startLocalStripe } from "../../local-stripe/index.ts";
 import { localStripeUrl } from "../../runtime/node.ts";
 import { loadOrCreateSecrets } from "../../runtime/secrets.ts";
 

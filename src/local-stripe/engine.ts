@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import type { Logger } from "../../core/ports.ts";
+import type { Logger } from "../core/ports.ts";
 import { missing } from "./errors.ts";
 import { newEvent } from "./objects.ts";
 import { loadState, type State, saveState } from "./state.ts";

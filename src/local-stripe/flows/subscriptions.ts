@@ -11,7 +11,7 @@ import {
   type Period,
 } from "../objects.ts";
 import { nextPeriodEnd } from "../periods.ts";
-import { chargeIntent } from "./payments.ts";
+import { chargeIntent } from "./charges.ts";
 
 /** The customer, active subscription and first paid invoice of a subscription checkout. */
 export function startSubscription(engine: Engine, session: Stripe.Checkout.Session, email: string) {

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import type Stripe from "stripe";
-import type { Logger } from "../../core/ports.ts";
+import type { Logger } from "../core/ports.ts";
 import type { Engine } from "./engine.ts";
 import type { Delivery } from "./state.ts";
 

@@ -1,7 +1,7 @@
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type Stripe from "stripe";
-import { formatPrice } from "../../../pages/format.ts";
+import { formatPrice } from "../../pages/format.ts";
 
 const CSS = `
 *{box-sizing:border-box}

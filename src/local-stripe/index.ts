@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { consoleLogger } from "../log-console/index.ts";
+import { consoleLogger } from "../adapters/log-console/index.ts";
 import { Engine } from "./engine.ts";
 import { StripeApiError } from "./errors.ts";
 import { apiRoutes } from "./http/api.ts";

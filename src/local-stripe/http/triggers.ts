@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { formatDate, formatPrice } from "../../../pages/format.ts";
+import { formatDate, formatPrice } from "../../pages/format.ts";
 import type { Engine } from "../engine.ts";
 import { badRequest, StripeApiError } from "../errors.ts";
 import { closeDispute, openDispute } from "../flows/disputes.ts";

@@ -1,7 +1,8 @@
 import type Stripe from "stripe";
 import type { Engine } from "../engine.ts";
 import { badRequest } from "../errors.ts";
-import { customerDetails, newCharge, newPaymentIntent } from "../objects.ts";
+import { customerDetails, newPaymentIntent } from "../objects.ts";
+import { chargeIntent } from "./charges.ts";
 import { startSubscription } from "./subscriptions.ts";
 
 /** The session can still be paid, or a 400 that says why not. */
@@ -116,18 +117,4 @@ function createIntent(
   engine.state.paymentIntents[intent.id] = intent;
   session.payment_intent = intent.id;
   return intent;
-}
-
-/** The charge that moves the money of a succeeded (or now succeeding) payment intent. */
-export function chargeIntent(
-  engine: Engine,
-  intent: Stripe.PaymentIntent,
-  email: string | null,
-): Stripe.Charge {
-  intent.status = "succeeded";
-  intent.amount_received = intent.amount;
-  const charge = newCharge(intent, email);
-  engine.state.charges[charge.id] = charge;
-  intent.latest_charge = charge.id;
-  return charge;
 }
