@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { contentDisposition } from "../core/delivery/contentDisposition.ts";
-import { type Delivery, etagOf } from "../core/delivery/deliver.ts";
-import type { ClientInfo } from "../core/delivery/downloads.ts";
+import { type Delivery, etagOf } from "../core/downloads/deliver.ts";
+import type { ClientInfo } from "../core/downloads/deliverAndRecord.ts";
 import type { ObjectBody } from "../core/ports.ts";
 import type { HonoEnv } from "./env.ts";
 

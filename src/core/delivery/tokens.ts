@@ -13,9 +13,7 @@ import {
 } from "../context.ts";
 import { parseDuration } from "../duration.ts";
 import { toBase64Url } from "../encoding.ts";
-import { forbidden, gone, invalidInput, notFound } from "../errors.ts";
-import type { Delivery, DeliveryRequest } from "./deliver.ts";
-import { type ClientInfo, deliverAndRecord } from "./downloads.ts";
+import { forbidden, gone, invalidInput } from "../errors.ts";
 
 const PREFIX = "tgd_";
 const TOKEN_SHAPE = /^tgd_[A-Za-z0-9_-]{43}$/;
@@ -176,67 +174,9 @@ async function productOfEntitlement(ctx: Ctx, entitlementId: string): Promise<Pr
     .executeTakeFirstOrThrow();
 }
 
-/**
- * Downloads one file through a token link. Checks the token, the entitlement and the file, opens
- * the delivery, then counts the use atomically and logs the download; a later byte range that
- * continues a download of this link is not counted again (see deliverAndRecord).
- */
-export async function downloadWithToken({
-  ctx,
-  input,
-}: {
-  ctx: Ctx;
-  input: { token: string; assetId: string; request: DeliveryRequest; client: ClientInfo };
-}): Promise<Delivery> {
-  const { token, entitlement } = await findUsableToken(ctx, input.token);
-  if (token.asset_id && token.asset_id !== input.assetId) throw noSuchFile();
-  const asset = await downloadableAsset(ctx, entitlement.product_id, input.assetId);
-  return deliverAndRecord(
-    ctx,
-    asset,
-    input.request,
-    {
-      entitlementId: entitlement.id,
-      assetId: asset.id,
-      tokenId: token.id,
-      userId: entitlement.user_id,
-      client: input.client,
-      link: `token:${token.id}`,
-    },
-    {
-      available: token.max_uses === null || token.uses < token.max_uses,
-      count: async (tx) => {
-        const counted = await db(tx)
-          .updateTable("delivery_tokens")
-          .set((eb) => ({ uses: eb("uses", "+", 1) }))
-          .where("id", "=", token.id)
-          .where("revoked_at", "is", null)
-          .where("expires_at", ">", tx.clock.now())
-          .where((eb) => eb.or([eb("max_uses", "is", null), eb("uses", "<", eb.ref("max_uses"))]))
-          .executeTakeFirst();
-        return Number(counted.numUpdatedRows) === 1;
-      },
-      refusal: usedUp,
-    },
-  );
-}
-
-async function findUsableToken(
-  ctx: Ctx,
-  raw: string,
-): Promise<{ token: DeliveryToken; entitlement: Entitlement }> {
-  const token = await findToken(ctx, raw);
-  const now = ctx.clock.now();
-  if (!token || token.revoked_at !== null || token.expires_at <= now) throw invalidLink();
-  const entitlement = await entitlementOf(ctx, token);
-  if (!isActive(entitlement, now)) throw forbidden(denialReason([entitlement], now));
-  return { token, entitlement };
-}
-
 /** Unknown, tampered, revoked and expired links all get this same answer. */
 export const invalidLink = () =>
   gone(
     "This download link has expired or is not valid. Ask for a fresh link, or sign in to your library.",
   );
 export const usedUp = () => gone("This download link has been used as many times as it allows.");
-const noSuchFile = () => notFound("There is no such file.");

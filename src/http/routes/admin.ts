@@ -21,8 +21,8 @@ import {
   startUploadSchema,
 } from "../../core/catalog/uploads.ts";
 import { requireAdmin } from "../../core/context.ts";
-import { listDownloads } from "../../core/delivery/downloads.ts";
 import { createDownloadToken } from "../../core/delivery/tokens.ts";
+import { listDownloads } from "../../core/downloads/listDownloads.ts";
 import { invalidInput, tooLarge } from "../../core/errors.ts";
 import { emailSchema } from "../../core/identity/signIn.ts";
 import { listOrders } from "../../core/orders/listOrders.ts";

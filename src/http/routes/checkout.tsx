@@ -2,12 +2,9 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { claimFree } from "../../core/access/claimFree.ts";
 import { getProduct } from "../../core/catalog/products.ts";
+import { downloadWithCheckout } from "../../core/downloads/downloadWithCheckout.ts";
 import { unauthenticated } from "../../core/errors.ts";
-import {
-  confirmCheckout,
-  downloadWithCheckout,
-  GUEST_WINDOW_MS,
-} from "../../core/orders/confirmCheckout.ts";
+import { confirmCheckout, GUEST_WINDOW_MS } from "../../core/orders/confirmCheckout.ts";
 import { startCheckout } from "../../core/orders/startCheckout.ts";
 import { parseInput } from "../../core/validate.ts";
 import { CheckoutSuccessPage } from "../../pages/checkout.tsx";

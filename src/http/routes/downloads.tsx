@@ -1,13 +1,9 @@
 import { Hono } from "hono";
-import { downloadAsUser } from "../../core/access/authorizeDownload.ts";
 import { requestFreshLink } from "../../core/delivery/freshLink.ts";
 import { parseRange } from "../../core/delivery/range.ts";
-import {
-  downloadWithToken,
-  inspectToken,
-  invalidLink,
-  usedUp,
-} from "../../core/delivery/tokens.ts";
+import { inspectToken, invalidLink, usedUp } from "../../core/delivery/tokens.ts";
+import { downloadAsUser } from "../../core/downloads/downloadAsUser.ts";
+import { downloadWithToken } from "../../core/downloads/downloadWithToken.ts";
 import { forbidden, notFound } from "../../core/errors.ts";
 import { TokenPage } from "../../pages/buyer.tsx";
 import { ExpiredTokenPage, FreshLinkSentPage } from "../../pages/freshLink.tsx";

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { listDownloads } from "../../../core/delivery/downloads.ts";
+import { listDownloads } from "../../../core/downloads/listDownloads.ts";
 import { parseInput } from "../../../core/validate.ts";
 import { DownloadsPage } from "../../../pages/admin/downloads.tsx";
 import type { HonoEnv } from "../../env.ts";

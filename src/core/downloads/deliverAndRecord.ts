@@ -1,5 +1,5 @@
 import type { Asset } from "../../db/schema.ts";
-import { type Ctx, db, newId, requireAdmin, withSharedCommit } from "../context.ts";
+import { type Ctx, db, newId, withSharedCommit } from "../context.ts";
 import {
   bytesOf,
   continuationBytes,
@@ -55,38 +55,6 @@ export async function recordDownload(
   };
   await db(ctx).insertInto("downloads").values(row).execute();
   return row.id;
-}
-
-export async function listDownloads({
-  ctx,
-  input,
-}: {
-  ctx: Ctx;
-  input: { limit?: number; email?: string };
-}) {
-  requireAdmin(ctx);
-  let query = db(ctx)
-    .selectFrom("downloads as d")
-    .innerJoin("entitlements as e", "e.id", "d.entitlement_id")
-    .innerJoin("assets as a", "a.id", "d.asset_id")
-    .innerJoin("products as p", "p.id", "a.product_id")
-    .select([
-      "d.id",
-      "d.created_at",
-      "d.ip",
-      "d.user_agent",
-      "d.token_id",
-      "d.user_id",
-      "e.email",
-      "e.id as entitlement_id",
-      "a.id as asset_id",
-      "a.filename",
-      "p.slug as product_slug",
-    ])
-    .orderBy("d.created_at", "desc")
-    .limit(Math.min(input.limit ?? 100, 1000));
-  if (input.email) query = query.where("e.email", "=", input.email.trim().toLowerCase());
-  return query.execute();
 }
 
 /** A download that also uses up one of its link's limited uses. */

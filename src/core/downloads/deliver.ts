@@ -1,8 +1,8 @@
 import type { Asset } from "../../db/schema.ts";
 import type { Ctx } from "../context.ts";
+import { parseRange } from "../delivery/range.ts";
 import { AppError, unavailable } from "../errors.ts";
 import type { ObjectBody } from "../ports.ts";
-import { parseRange } from "./range.ts";
 
 export type Delivery =
   | { kind: "redirect"; url: string; asset: Asset }

@@ -1,12 +1,12 @@
 import type { Asset, Entitlement, Product } from "../../db/schema.ts";
+import { denialReason, isActive } from "../access/accessRule.ts";
+import { downloadFacts } from "../access/downloadFacts.ts";
 import { fileRetired } from "../catalog/assets.ts";
 import { productNotFound } from "../catalog/products.ts";
 import { type Ctx, requireUser } from "../context.ts";
-import type { Delivery, DeliveryRequest } from "../delivery/deliver.ts";
-import { type ClientInfo, deliverAndRecord } from "../delivery/downloads.ts";
 import { forbidden, notFound } from "../errors.ts";
-import { denialReason, isActive } from "./accessRule.ts";
-import { downloadFacts } from "./downloadFacts.ts";
+import type { Delivery, DeliveryRequest } from "./deliver.ts";
+import { type ClientInfo, deliverAndRecord } from "./deliverAndRecord.ts";
 
 /**
  * May the signed-in user download this file? Ownership is decided before the file is, so a buyer

@@ -1,8 +1,8 @@
 import { sql } from "kysely";
 import type { Asset } from "../../db/schema.ts";
 import { type Ctx, db, sharedWrite } from "../context.ts";
+import { parseRange } from "../delivery/range.ts";
 import { type Delivery, type DeliveryRequest, etagOf } from "./deliver.ts";
-import { parseRange } from "./range.ts";
 
 /**
  * How long a download stays open to later ranges after its last range began or broke off: enough
