@@ -113,6 +113,58 @@ export interface ObjectStore {
   check(): Promise<void>;
 }
 
+/** A download link as a mail tells it: a delivery-token URL, never a storage URL. */
+export interface MailLink {
+  url: string;
+  expiresAt: number;
+  /** Null: as many downloads as the link's time allows. */
+  maxUses: number | null;
+}
+
+/**
+ * A mail the rules send: its kind, its recipient and the facts it tells, never its wording or
+ * layout (src/mail writes those, one layout for all). A new mail is a new kind here and its
+ * rendering there.
+ */
+export type Mail =
+  | {
+      kind: "sign-in";
+      to: string;
+      /** Signs in when opened. */
+      url: string;
+      /** The same sign-in, typed on the sign-in page. */
+      code: string;
+      /** How long the link and the code work. */
+      minutes: number;
+    }
+  | {
+      /** Sent once per paid order. */
+      kind: "receipt";
+      to: string;
+      productName: string;
+      orderRef: string;
+      /** Minor units, as the order recorded it. */
+      amount: number;
+      currency: string;
+      /** The product's files, by name; none yet when the seller is still preparing them. */
+      files: { filename: string; size: number }[];
+      link: MailLink;
+    }
+  | {
+      /** A new link asked for from an expired or spent one. */
+      kind: "fresh-link";
+      to: string;
+      productName: string;
+      link: MailLink;
+    };
+
+/** The core's side of mail: it says that a mail goes, and with what facts. */
+export interface Mailer {
+  /** Resolves once the transport took the mail; throws a MailFailure when it did not. */
+  send(mail: Mail): Promise<void>;
+}
+
+/** A mail rendered (src/mail), as a transport sends it. */
 export interface MailMessage {
   to: string;
   subject: string;
@@ -120,7 +172,11 @@ export interface MailMessage {
   html: string;
 }
 
-export interface Mailer {
+/**
+ * The transports' side of mail (outbox, SMTP, an HTTP mail API): they send finished messages.
+ * The core never calls it; the composition root puts src/mail's rendering in front of it.
+ */
+export interface MailTransport {
   /** Resolves once the transport took the message; throws a MailFailure when it did not. */
   send(message: MailMessage): Promise<void>;
 }

@@ -7,12 +7,15 @@ import type { LocalObjectStore } from "../adapters/storage-local/index.ts";
 import type { Config } from "../config.ts";
 import type { Deps } from "../core/context.ts";
 import { toHex } from "../core/encoding.ts";
-import type { Mailer, ObjectStore } from "../core/ports.ts";
+import type { MailTransport, ObjectStore } from "../core/ports.ts";
 import type { Db } from "../db/schema.ts";
 import type { AppDeps } from "../http/env.ts";
+import { renderingMailer } from "../mail/index.ts";
 
 /** What each runtime opens its own way (driver, storage, crypto, ...) before the shared wiring. */
-export interface RuntimeParts extends Omit<Deps, "settings"> {
+export interface RuntimeParts extends Omit<Deps, "settings" | "mailer"> {
+  /** Sends rendered mail; the core's Mailer renders in front of it. */
+  mailer: MailTransport;
   sessionSecret: string;
   adminToken?: string;
   localFiles?: LocalObjectStore;
@@ -29,18 +32,17 @@ export async function assembleDeps(
   const { sessionSecret, adminToken, localFiles, clientIp, fromThisMachine, diagnose, ...core } =
     parts;
   const uploadSecret = toHex(await core.crypto.hmacSha256(sessionSecret, "direct-uploads"));
-  const deps: Deps = {
-    ...core,
-    settings: {
-      publicUrl: config.publicUrl,
-      shopName: config.shopName,
-      delivery: config.delivery,
-      maxUploadBytes: config.maxUploadBytes,
-      uploadSecret,
-      adminEmails: config.adminEmails,
-      refundRevokesAccess: config.refundRevokesAccess,
-    },
+  const settings: Deps["settings"] = {
+    publicUrl: config.publicUrl,
+    shopName: config.shopName,
+    delivery: config.delivery,
+    maxUploadBytes: config.maxUploadBytes,
+    uploadSecret,
+    adminEmails: config.adminEmails,
+    refundRevokesAccess: config.refundRevokesAccess,
   };
+  // The core says which mail goes with what facts; src/mail words it, the transport sends it.
+  const deps: Deps = { ...core, mailer: renderingMailer(core.mailer, settings), settings };
   const appDeps: AppDeps = {
     ...deps,
     ...(adminToken ? { adminToken } : {}),
@@ -70,7 +72,7 @@ export async function assembleDeps(
 export function openWebMailer(
   config: Config,
   deps: Parameters<typeof outboxMailer>[0],
-): Mailer | null {
+): MailTransport | null {
   const { kind, url, from, apiKey } = config.mail;
   if (kind === "http") return httpMailer({ url, from, apiKey: apiKey ?? "" });
   if (kind === "outbox") return outboxMailer(deps);

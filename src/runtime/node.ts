@@ -10,7 +10,7 @@ import { nodeSigningCrypto } from "../adapters/storage-s3/node.ts";
 import { stripePayments } from "../adapters/stripe/index.ts";
 import { type Config, ConfigError } from "../config.ts";
 import { type Ctx, system } from "../core/context.ts";
-import type { Clock, Logger, Mailer, ObjectStore, Payments } from "../core/ports.ts";
+import type { Clock, Logger, MailTransport, ObjectStore, Payments } from "../core/ports.ts";
 import { groupCommit } from "../db/groupCommit.ts";
 import { migrateToLatest } from "../db/migrate.ts";
 import { openPostgres } from "../db/postgres.ts";
@@ -223,7 +223,7 @@ function openStore(config: Config, secret: string, now: () => number): ObjectSto
 }
 
 /** The outbox offline; SMTP or an HTTP mail API in production, as MAIL_URL's scheme says. */
-function openMailer(config: Config, deps: Parameters<typeof openWebMailer>[1]): Mailer {
+function openMailer(config: Config, deps: Parameters<typeof openWebMailer>[1]): MailTransport {
   return (
     openWebMailer(config, deps) ?? smtpMailer({ url: config.mail.url, from: config.mail.from })
   );

@@ -1,6 +1,5 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SmtpMailer } from "../../src/adapters/mail-smtp/index.ts";
 import { resendUndeliveredReceipts } from "../../src/core/orders/receipts.ts";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness, PUBLIC_URL } from "../support/harness.ts";
@@ -94,7 +93,6 @@ describe.each(dialects)("receipts that bounce over SMTP, on %s", (dialect) => {
     shop = seller(h);
   });
   afterAll(async () => {
-    (h.deps.mailer as SmtpMailer).close();
     await h.close();
     await smtp.close();
   });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readOutbox } from "../../src/adapters/mail-outbox/index.ts";
-import type { SmtpMailer } from "../../src/adapters/mail-smtp/index.ts";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness, PUBLIC_URL } from "../support/harness.ts";
 import { startSmtpServer, type TestSmtpServer } from "./smtp-server.ts";
@@ -19,7 +18,6 @@ describe.each(dialects)("the shop sends real mail over SMTP on %s", (dialect) =>
     });
   });
   afterAll(async () => {
-    (h.deps.mailer as SmtpMailer).close();
     await h.close();
     await smtp.close();
   });

@@ -1,4 +1,4 @@
-import { type Mailer, MailFailure, type MailMessage } from "../../core/ports.ts";
+import { MailFailure, type MailMessage, type MailTransport } from "../../core/ports.ts";
 import { providerMessage, retryAfterMs } from "./answer.ts";
 
 /**
@@ -27,7 +27,7 @@ function refusedForGood(status: number, detail: string): boolean {
   return (status === 400 || status === 422) && !/\bfrom\b|\bsender\b/i.test(detail);
 }
 
-export interface HttpMailer extends Mailer {
+export interface HttpMailer extends MailTransport {
   /** host and path of the API, for messages. */
   readonly endpoint: string;
 }

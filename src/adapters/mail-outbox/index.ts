@@ -1,12 +1,17 @@
 import { toBase64Url } from "../../core/encoding.ts";
-import type { Clock, Crypto, Logger, Mailer } from "../../core/ports.ts";
+import type { Clock, Crypto, Logger, MailTransport } from "../../core/ports.ts";
 import type { Db } from "../../db/schema.ts";
 
 /**
  * Development mail: every message is kept in the database (shown at /dev/outbox and by
  * GET /api/admin/outbox) and its text is printed to the log, so links can be followed offline.
  */
-export function outboxMailer(deps: { db: Db; clock: Clock; crypto: Crypto; log: Logger }): Mailer {
+export function outboxMailer(deps: {
+  db: Db;
+  clock: Clock;
+  crypto: Crypto;
+  log: Logger;
+}): MailTransport {
   return {
     async send(message) {
       await deps.db

@@ -1,12 +1,12 @@
 import type { ConnectionOptions } from "node:tls";
 import nodemailer from "nodemailer";
-import type { Mailer } from "../../core/ports.ts";
+import type { MailTransport } from "../../core/ports.ts";
 import { explainSmtpError } from "./errors.ts";
 import { parseSmtpUrl, serverName } from "./url.ts";
 
 export { SmtpError, type SmtpFailure } from "./errors.ts";
 
-export interface SmtpMailer extends Mailer {
+export interface SmtpMailer extends MailTransport {
   /** `host:port`, for messages. */
   readonly server: string;
   readonly user: string | null;

@@ -2,10 +2,8 @@ import { z } from "zod";
 import { productById } from "../catalog/products.ts";
 import { type Ctx, db, normalizeEmail, sha256Hex, system } from "../context.ts";
 import { isAppError } from "../errors.ts";
-import { layoutEmail, libraryParagraph, linkValidity } from "../identity/emails.ts";
 import { hitRateLimit } from "../identity/rateLimit.ts";
 import { emailSchema } from "../identity/signIn.ts";
-import type { MailMessage } from "../ports.ts";
 import { parseInput } from "../validate.ts";
 import { type CreatedToken, createDownloadToken, entitlementOf, findToken } from "./tokens.ts";
 
@@ -74,15 +72,7 @@ export async function requestFreshLink({
   }
   const product = await productById(ctx, entitlement.product_id);
   try {
-    await ctx.mailer.send(
-      freshLinkEmail({
-        shopName: ctx.settings.shopName,
-        to: email,
-        productName: product.name,
-        link,
-        libraryUrl: `${ctx.settings.publicUrl}/library`,
-      }),
-    );
+    await ctx.mailer.send({ kind: "fresh-link", to: email, productName: product.name, link });
   } catch (error) {
     ctx.log.error("fresh link not sent", {
       reason: "mail failed",
@@ -110,47 +100,4 @@ async function addressesOnFile(
     if (user) addresses.push(normalizeEmail(user.email));
   }
   return addresses;
-}
-
-export function freshLinkEmail(opts: {
-  shopName: string;
-  to: string;
-  productName: string;
-  link: Pick<CreatedToken, "url" | "expiresAt" | "maxUses">;
-  libraryUrl: string;
-}): MailMessage {
-  const validity = linkValidity(opts.link);
-  const why = `You got this email because someone asked for a fresh download link for ${opts.productName} at ${opts.shopName} with ${opts.to}. If that was not you, you can ignore it: the link only ever comes to this address.`;
-  return {
-    to: opts.to,
-    subject: `Your fresh download link for ${opts.productName}`,
-    text: [
-      `Here is a fresh link to download ${opts.productName} from ${opts.shopName}.`,
-      "",
-      `Download your files (this link works ${validity}):`,
-      opts.link.url,
-      "",
-      `Your files are always in your library. Sign in with ${opts.to} at:`,
-      opts.libraryUrl,
-      "",
-      "Keep this email private: the download link works for anyone who has it.",
-      "",
-      "--",
-      why,
-    ].join("\n"),
-    html: layoutEmail({
-      shopName: opts.shopName,
-      preheader: `Your new download link for ${opts.productName} works ${validity}.`,
-      title: "Your fresh download link",
-      paragraphs: [
-        `You asked for a new link to download ${opts.productName}. It works ${validity}.`,
-      ],
-      button: { label: "Download your files", url: opts.link.url },
-      closing: [
-        libraryParagraph(opts.libraryUrl, opts.to),
-        "Keep this email private: the download link works for anyone who has it.",
-      ],
-      footer: why,
-    }),
-  };
 }

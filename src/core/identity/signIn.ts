@@ -4,7 +4,6 @@ import { type Ctx, db, newId, normalizeEmail, sha256Hex } from "../context.ts";
 import { timingSafeEqual, toBase64Url } from "../encoding.ts";
 import { gone, invalidInput, isAppError } from "../errors.ts";
 import { parseInput } from "../validate.ts";
-import { signInEmail } from "./emails.ts";
 import { hitRateLimit, mailboxKey, type RateLimitHit, refundRateLimit } from "./rateLimit.ts";
 import { createSession } from "./sessions.ts";
 
@@ -163,15 +162,7 @@ export async function requestSignIn({
     })
     .execute();
   const url = `${ctx.settings.publicUrl}/auth/callback?token=${token}`;
-  await ctx.mailer.send(
-    signInEmail({
-      shopName: ctx.settings.shopName,
-      to: email,
-      url,
-      code,
-      minutes: LOGIN_TTL_MINUTES,
-    }),
-  );
+  await ctx.mailer.send({ kind: "sign-in", to: email, url, code, minutes: LOGIN_TTL_MINUTES });
   ctx.log.info("sign-in link sent", { email });
   return { email };
 }

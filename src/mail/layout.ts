@@ -1,30 +1,13 @@
-import { formatDate } from "../../pages/format.ts";
-import type { MailMessage } from "../ports.ts";
+import type { Settings } from "../core/context.ts";
+import type { Mail, MailLink } from "../core/ports.ts";
+import { formatDate } from "../pages/format.ts";
+import { html, SafeHtml } from "./html.ts";
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+/** What every mail says of the shop it comes from. */
+export type Shop = Pick<Settings, "shopName" | "publicUrl">;
 
-/** Markup that is already safe: made by `html` or by this module, never from raw input. */
-export class SafeHtml {
-  constructor(readonly value: string) {}
-  toString(): string {
-    return this.value;
-  }
-}
-
-/** A template whose interpolated values are escaped, unless they are SafeHtml (or arrays of it). */
-export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
-  const part = (value: unknown): string =>
-    value instanceof SafeHtml
-      ? value.value
-      : Array.isArray(value)
-        ? value.map(part).join("")
-        : value === null || value === undefined || value === false
-          ? ""
-          : escapeHtml(String(value));
-  return new SafeHtml(strings.reduce((out, s, i) => out + part(values[i - 1]) + s));
-}
+/** One kind of the core's mails. */
+export type MailOf<K extends Mail["kind"]> = Extract<Mail, { kind: K }>;
 
 const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
 const TEXT = "#1b1f24";
@@ -114,7 +97,7 @@ ${rows.map(([label, value]) => html`<tr>${cell(label, "left", 400, true)}${cell(
 }
 
 /** "until 2025-01-02 10:00 UTC for up to 5 downloads": how long a download link works. */
-export function linkValidity(link: { expiresAt: number; maxUses: number | null }): string {
+export function linkValidity(link: MailLink): string {
   const uses =
     link.maxUses === null
       ? ""
@@ -122,46 +105,25 @@ export function linkValidity(link: { expiresAt: number; maxUses: number | null }
   return `until ${formatDate(link.expiresAt)}${uses}`;
 }
 
+/** The buyer's library page, where their files always are. */
+export const libraryUrl = (shop: Shop): string => `${shop.publicUrl}/library`;
+
 /** The library paragraph of the receipt and the fresh-link mail. */
-export function libraryParagraph(libraryUrl: string, email: string): SafeHtml {
-  return html`Your files are always in <a href="${libraryUrl}" style="color:${BRAND}">your library</a>: sign in with <strong>${email}</strong>.`;
+export function libraryParagraph(shop: Shop, email: string): SafeHtml {
+  return html`Your files are always in <a href="${libraryUrl(shop)}" style="color:${BRAND}">your library</a>: sign in with <strong>${email}</strong>.`;
 }
 
-export function signInEmail(opts: {
-  shopName: string;
-  to: string;
-  url: string;
-  code: string;
-  minutes: number;
-}): MailMessage {
-  const why = `You got this email because someone asked to sign in to ${opts.shopName} with ${opts.to}. If that was not you, ignore it: nothing happens until the link is used.`;
-  return {
-    to: opts.to,
-    subject: `Your sign-in link for ${opts.shopName}`,
-    text: [
-      `Sign in to ${opts.shopName} by opening this link:`,
-      "",
-      opts.url,
-      "",
-      `Or enter this code on the sign-in page: ${opts.code}`,
-      "",
-      `The link and the code work once and expire in ${opts.minutes} minutes.`,
-      "If you did not ask to sign in, you can ignore this email.",
-      "",
-      "--",
-      why,
-    ].join("\n"),
-    html: layoutEmail({
-      shopName: opts.shopName,
-      preheader: `Your sign-in code is ${opts.code}. The link and code expire in ${opts.minutes} minutes.`,
-      title: "Sign in",
-      paragraphs: [
-        "Click the button to sign in and see your purchases.",
-        html`Or enter this code on the sign-in page: <strong style="font-size:20px;letter-spacing:3px">${opts.code}</strong>`,
-      ],
-      button: { label: "Sign in", url: opts.url },
-      closing: [`The link and the code work once and expire in ${opts.minutes} minutes.`],
-      footer: why,
-    }),
-  };
-}
+/** The text part's lines about the library, as libraryParagraph says it in HTML. */
+export const libraryLines = (shop: Shop, email: string): string[] => [
+  `Your files are always in your library. Sign in with ${email} at:`,
+  libraryUrl(shop),
+];
+
+/** The text part's lines with the download link. */
+export const downloadLines = (link: MailLink): string[] => [
+  `Download your files (this link works ${linkValidity(link)}):`,
+  link.url,
+];
+
+export const KEEP_PRIVATE =
+  "Keep this email private: the download link works for anyone who has it.";

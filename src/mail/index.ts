@@ -1,0 +1,32 @@
+/**
+ * Every mail the shop sends, worded and laid out here: the core says that a mail goes and with
+ * what facts (a Mail), this module makes its subject, text and HTML (one layout, layout.ts), and
+ * a transport sends the result.
+ */
+import type { Mail, Mailer, MailMessage, MailTransport } from "../core/ports.ts";
+import { freshLinkMail } from "./freshLink.ts";
+import type { Shop } from "./layout.ts";
+import { receiptMail } from "./receipt.ts";
+import { signInMail } from "./signIn.ts";
+
+export type { Shop };
+
+/** A mail as it is sent: subject, plain text and HTML, in the shop's one layout. */
+export function renderMail(mail: Mail, shop: Shop): MailMessage {
+  switch (mail.kind) {
+    case "sign-in":
+      return signInMail(mail, shop);
+    case "receipt":
+      return receiptMail(mail, shop);
+    case "fresh-link":
+      return freshLinkMail(mail, shop);
+  }
+}
+
+/**
+ * The core's Mailer over a transport: each mail rendered, then sent. The transport's failures
+ * (MailFailure, permanent or not) reach the core as they are.
+ */
+export function renderingMailer(transport: MailTransport, shop: Shop): Mailer {
+  return { send: async (mail) => transport.send(renderMail(mail, shop)) };
+}

@@ -1,0 +1,275 @@
+import { describe, expect, it } from "vitest";
+import {
+  isPermanentMailFailure,
+  type Mail,
+  MailFailure,
+  type MailMessage,
+} from "../../src/core/ports.ts";
+import { renderingMailer, renderMail, type Shop } from "../../src/mail/index.ts";
+import { expectWellFormed, hrefs, NASTY, NASTY_ESCAPED, NASTY_FILE } from "./parts.ts";
+
+const shop: Shop = { shopName: "Kit Shop", publicUrl: "http://shop.test" };
+const link = {
+  url: "http://shop.test/d/tgd_abc",
+  expiresAt: Date.UTC(2030, 0, 2, 10, 0),
+  maxUses: 5,
+};
+const signIn: Mail = {
+  kind: "sign-in",
+  to: "a@example.com",
+  url: "http://shop.test/auth/callback?token=tgl_abc&x=1",
+  code: "012345",
+  minutes: 15,
+};
+const receipt: Mail = {
+  kind: "receipt",
+  to: "buyer@example.com",
+  productName: "Icons",
+  orderRef: "ord_123",
+  amount: 1999,
+  currency: "eur",
+  files: [
+    { filename: "icons.zip", size: 2048 },
+    { filename: "notes.txt", size: 12 },
+  ],
+  link,
+};
+const freshLink: Mail = {
+  kind: "fresh-link",
+  to: "c@example.com",
+  productName: "Icons",
+  link: { ...link, maxUses: 1 },
+};
+
+/** The visible text of an HTML part, tags dropped and entities undone, spaces folded. */
+function visible(html: string): string {
+  return html
+    .replace(/<div style="display:none[\s\S]*?<\/div>/, "")
+    .replace(/<title>[\s\S]*?<\/title>/, "")
+    .replace(/<!--[\s\S]*?-->/g, "")
+    .replace(/<[^>]+>/g, " ")
+    .replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code)))
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+const preheader = (html: string) =>
+  /<div style="display:none[^>]*>([^&]*)/.exec(html)?.[1] as string;
+
+describe("the shop's mails, rendered (src/mail)", () => {
+  it("the sign-in mail: subject, the text part word for word, and the HTML with button and code", () => {
+    const mail = renderMail(signIn, shop);
+    expect(mail.to).toBe("a@example.com");
+    expect(mail.subject).toBe("Your sign-in link for Kit Shop");
+    expect(mail.text).toBe(
+      [
+        "Sign in to Kit Shop by opening this link:",
+        "",
+        "http://shop.test/auth/callback?token=tgl_abc&x=1",
+        "",
+        "Or enter this code on the sign-in page: 012345",
+        "",
+        "The link and the code work once and expire in 15 minutes.",
+        "If you did not ask to sign in, you can ignore this email.",
+        "",
+        "--",
+        "You got this email because someone asked to sign in to Kit Shop with a@example.com. If that was not you, ignore it: nothing happens until the link is used.",
+      ].join("\n"),
+    );
+    expectWellFormed(mail, ["http://shop.test/auth/callback?token=tgl_abc&x=1"]);
+    expect(mail.html).toContain("<title>Sign in</title>");
+    expect(preheader(mail.html)).toBe(
+      "Your sign-in code is 012345. The link and code expire in 15 minutes.",
+    );
+    expect(mail.html).toContain(
+      '<strong style="font-size:20px;letter-spacing:3px">012345</strong>',
+    );
+    expect(visible(mail.html)).toBe(
+      "Kit Shop Sign in Click the button to sign in and see your purchases. Or enter this code on the sign-in page: 012345 Sign in Button not working? Copy this link into your browser: http://shop.test/auth/callback?token=tgl_abc&x=1 The link and the code work once and expire in 15 minutes. You got this email because someone asked to sign in to Kit Shop with a@example.com. If that was not you, ignore it: nothing happens until the link is used.",
+    );
+  });
+
+  it("the receipt: the text part word for word, and the HTML with order and file tables", () => {
+    const mail = renderMail(receipt, shop);
+    expect(mail.subject).toBe("Your purchase: Icons");
+    expect(mail.text).toBe(
+      [
+        "Thank you for buying Icons from Kit Shop.",
+        "",
+        "Product:         Icons",
+        "Amount paid:     €19.99",
+        "Order reference: ord_123",
+        "",
+        "What is in it:",
+        "  - icons.zip (2.0 KB)",
+        "  - notes.txt (12 B)",
+        "",
+        "Download your files (this link works until 2030-01-02 10:00 UTC for up to 5 downloads):",
+        "http://shop.test/d/tgd_abc",
+        "",
+        "Your files are always in your library. Sign in with buyer@example.com at:",
+        "http://shop.test/library",
+        "",
+        "Keep this email private: the download link works for anyone who has it.",
+        "",
+        "--",
+        "You got this email because you bought Icons from Kit Shop with buyer@example.com.",
+      ].join("\n"),
+    );
+    expectWellFormed(mail, [link.url]);
+    expect(hrefs(mail.html).sort()).toEqual(
+      [link.url, link.url, "http://shop.test/library"].sort(),
+    );
+    expect(preheader(mail.html)).toBe(
+      "Payment received: €19.99 for Icons. Your files are ready to download.",
+    );
+    expect(visible(mail.html)).toBe(
+      "Kit Shop Thank you for buying Icons Your payment is confirmed and your files are ready. The download button works until 2030-01-02 10:00 UTC for up to 5 downloads. Download your files Button not working? Copy this link into your browser: http://shop.test/d/tgd_abc Your order Product Icons Amount paid €19.99 Order reference ord_123 What is in it icons.zip 2.0 KB notes.txt 12 B Your files are always in your library : sign in with buyer@example.com . Keep this email private: the download link works for anyone who has it. You got this email because you bought Icons from Kit Shop with buyer@example.com.",
+    );
+    // File sizes stay on one line; long file names wrap.
+    expect(mail.html).toMatch(/white-space:nowrap;padding-left:12px">2\.0 KB<\/td>/);
+    expect(mail.html).toMatch(/word-break:break-word">icons\.zip<\/td>/);
+  });
+
+  it("the fresh-link mail: the text part word for word, and the HTML with the new link", () => {
+    const mail = renderMail(freshLink, shop);
+    expect(mail.subject).toBe("Your fresh download link for Icons");
+    expect(mail.text).toBe(
+      [
+        "Here is a fresh link to download Icons from Kit Shop.",
+        "",
+        "Download your files (this link works until 2030-01-02 10:00 UTC for up to 1 download):",
+        "http://shop.test/d/tgd_abc",
+        "",
+        "Your files are always in your library. Sign in with c@example.com at:",
+        "http://shop.test/library",
+        "",
+        "Keep this email private: the download link works for anyone who has it.",
+        "",
+        "--",
+        "You got this email because someone asked for a fresh download link for Icons at Kit Shop with c@example.com. If that was not you, you can ignore it: the link only ever comes to this address.",
+      ].join("\n"),
+    );
+    expectWellFormed(mail, [link.url]);
+    expect(hrefs(mail.html).sort()).toEqual(
+      [link.url, link.url, "http://shop.test/library"].sort(),
+    );
+    expect(preheader(mail.html)).toBe(
+      "Your new download link for Icons works until 2030-01-02 10:00 UTC for up to 1 download.",
+    );
+    expect(visible(mail.html)).toBe(
+      "Kit Shop Your fresh download link You asked for a new link to download Icons. It works until 2030-01-02 10:00 UTC for up to 1 download. Download your files Button not working? Copy this link into your browser: http://shop.test/d/tgd_abc Your files are always in your library : sign in with c@example.com . Keep this email private: the download link works for anyone who has it. You got this email because someone asked for a fresh download link for Icons at Kit Shop with c@example.com. If that was not you, you can ignore it: the link only ever comes to this address.",
+    );
+  });
+
+  it("every kind has the one layout: the same page around its own title and body", () => {
+    const frame = (html: string) =>
+      html
+        .replace(/<title>[^<]*<\/title>/, "<title/>")
+        .replace(/(<div style="display:none[^>]*>)[^&]*/, "$1")
+        .replace(/(<h1[^>]*>)[\s\S]*(<\/td><\/tr>\n<tr><td style="padding:16px)/, "$1$2")
+        .replace(/(font-size:12px;line-height:18px;color:#5b6570">)[^<]*/, "$1");
+    const frames = [signIn, receipt, freshLink].map((mail) => frame(renderMail(mail, shop).html));
+    expect(frames[0]).toContain("<h1");
+    expect(new Set(frames).size).toBe(1);
+  });
+
+  it("the receipt escapes names in HTML and keeps them as typed in the text part", () => {
+    const mail = renderMail(
+      {
+        ...receipt,
+        productName: NASTY,
+        files: [
+          { filename: NASTY_FILE, size: 2048 },
+          { filename: "notes.txt", size: 12 },
+        ],
+      },
+      { ...shop, shopName: "Ada's <b>Shop</b>" },
+    );
+    expect(mail.subject).toBe(`Your purchase: ${NASTY}`);
+    expectWellFormed(mail, [link.url]);
+    expect(mail.html).not.toMatch(/<script|<img|<b>Shop/);
+    expect(mail.html).toContain(NASTY_ESCAPED);
+    expect(mail.html).toContain("Ada&#39;s &#60;b&#62;Shop&#60;/b&#62;");
+    expect(mail.html).toContain("&#60;img src=x onerror=alert(1)&#62;.zip");
+    for (const part of [mail.html, mail.text]) {
+      expect(part).toContain("€19.99");
+      expect(part).toContain("ord_123");
+      expect(part).toContain("2.0 KB");
+      expect(part).toContain("12 B");
+      expect(part).toContain("until 2030-01-02 10:00 UTC for up to 5 downloads");
+      expect(part).toContain("http://shop.test/library");
+    }
+    expect(mail.text).toContain(NASTY);
+    expect(mail.text).toContain(NASTY_FILE);
+    expect(mail.text).toContain("Ada's <b>Shop</b>");
+    expect(mail.html).toMatch(/display:none[^>]*>Payment received: €19\.99 for &#60;script/);
+    expect(mail.html).toContain(`<title>Thank you for buying ${NASTY_ESCAPED}</title>`);
+  });
+
+  it("a receipt for a product without files yet says so instead of an empty list", () => {
+    const mail = renderMail(
+      { ...receipt, amount: 500, currency: "jpy", files: [], link: { ...link, maxUses: null } },
+      shop,
+    );
+    for (const part of [mail.html, mail.text]) {
+      expect(part).toContain("still preparing the files");
+      expect(part).toContain("¥500");
+      expect(part).not.toContain("What is in it");
+      expect(part).not.toContain("downloads");
+    }
+  });
+
+  it("the sign-in mail escapes the shop's name and carries the link and the code in both parts", () => {
+    const mail = renderMail(signIn, { ...shop, shopName: NASTY });
+    expect(mail.subject).toBe(`Your sign-in link for ${NASTY}`);
+    expectWellFormed(mail, [(signIn as { url: string }).url]);
+    expect(mail.html).not.toContain("<script>");
+    expect(mail.html).toContain(NASTY_ESCAPED);
+    // The link's & is escaped in the attribute and in the written-out link.
+    expect(mail.html).toContain('href="http://shop.test/auth/callback?token=tgl_abc&#38;x=1"');
+    for (const part of [mail.html, mail.text]) {
+      expect(part).toContain("012345");
+      expect(part).toContain("expire in 15 minutes");
+    }
+  });
+
+  it("the fresh-link mail escapes the product and the address, and says 1 download", () => {
+    const mail = renderMail(
+      { ...freshLink, productName: NASTY, to: `o'hara+<x>@example.com` },
+      shop,
+    );
+    expectWellFormed(mail, [link.url]);
+    expect(mail.html).not.toMatch(/<script|<x>/);
+    expect(mail.html).toContain(NASTY_ESCAPED);
+    expect(mail.html).toContain("<strong>o&#39;hara+&#60;x&#62;@example.com</strong>");
+    expect(mail.text).toContain("Sign in with o'hara+<x>@example.com at:");
+    for (const part of [mail.html, mail.text]) {
+      expect(part).toContain("until 2030-01-02 10:00 UTC for up to 1 download");
+      expect(part).not.toContain("1 downloads");
+    }
+  });
+
+  it("links to the library under the shop's public URL", () => {
+    const mail = renderMail(receipt, { ...shop, publicUrl: "https://example.com/shop" });
+    expect(hrefs(mail.html)).toContain("https://example.com/shop/library");
+    expect(mail.text).toContain("\nhttps://example.com/shop/library\n");
+  });
+});
+
+describe("renderingMailer: the core's Mailer over a transport", () => {
+  it("hands the transport the rendered message", async () => {
+    const sent: MailMessage[] = [];
+    await renderingMailer({ send: async (message) => void sent.push(message) }, shop).send(receipt);
+    expect(sent).toEqual([renderMail(receipt, shop)]);
+  });
+
+  it("lets the transport's failure through as it is, permanent or not", async () => {
+    for (const failure of [new MailFailure("mailbox gone", true), new MailFailure("busy")]) {
+      const mailer = renderingMailer({ send: () => Promise.reject(failure) }, shop);
+      const error = await mailer.send(signIn).catch((e: unknown) => e);
+      expect(error).toBe(failure);
+      expect(isPermanentMailFailure(error)).toBe(failure.permanent);
+    }
+  });
+});
