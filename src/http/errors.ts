@@ -58,13 +58,12 @@ export function errorResponse(error: unknown, c: Context<HonoEnv>): Response | P
       message: "Something went wrong on our side. Please try again.",
       requestId,
     };
-    return wantsHtml(c) ? c.html(renderErrorPage(c, 500, body.message), 500) : c.json(body, 500);
+    return wantsHtml(c) ? c.html(errorPage(c, 500, body.message), 500) : c.json(body, 500);
   }
   const status = STATUS[appError.code];
   const retryAfter = appError.details?.retryAfterSeconds;
   if (typeof retryAfter === "number") c.header("Retry-After", String(retryAfter));
-  if (wantsHtml(c))
-    return c.html(renderErrorPage(c, status, appError.message, appError.code), status);
+  if (wantsHtml(c)) return c.html(errorPage(c, status, appError.message, appError.code), status);
   return c.json(
     {
       code: appError.code,
@@ -74,6 +73,20 @@ export function errorResponse(error: unknown, c: Context<HonoEnv>): Response | P
     },
     status,
   );
+}
+
+/** The error page's props, read from whatever of the request got set before it failed. */
+function errorPage(c: Context<HonoEnv>, status: number, message: string, code?: string) {
+  const user = c.get("ctx")?.actor.user ?? null;
+  return renderErrorPage({
+    status,
+    message,
+    code,
+    shopName: c.get("deps")?.settings.shopName ?? "Tollgate",
+    signedIn: user ? { email: user.email, admin: c.get("ctx").actor.admin } : null,
+    next: c.req.method === "GET" ? c.req.path : "/library",
+    requestId: c.get("requestId"),
+  });
 }
 
 /** People get pages, programs get JSON: API paths always answer JSON. */

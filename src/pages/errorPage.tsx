@@ -1,6 +1,4 @@
-import type { Context } from "hono";
-import type { HonoEnv } from "../http/env.ts";
-import { Layout } from "./layout.tsx";
+import { Layout, type LayoutProps } from "./layout.tsx";
 
 const TITLES: Record<number, string> = {
   400: "That did not work",
@@ -16,21 +14,26 @@ const TITLES: Record<number, string> = {
   503: "Temporarily unavailable",
 };
 
-export function renderErrorPage(
-  c: Context<HonoEnv>,
-  status: number,
-  message: string,
-  code?: string,
-) {
-  const deps = c.get("deps");
-  const user = c.get("ctx")?.actor.user ?? null;
-  const next = c.req.method === "GET" ? c.req.path : "/library";
+export interface ErrorPageProps extends Pick<LayoutProps, "shopName" | "signedIn"> {
+  status: number;
+  message: string;
+  code?: string | undefined;
+  /** Where signing in leads back to. */
+  next: string;
+  requestId: string | undefined;
+}
+
+export function renderErrorPage({
+  status,
+  message,
+  code,
+  shopName,
+  signedIn,
+  next,
+  requestId,
+}: ErrorPageProps) {
   return (
-    <Layout
-      title={TITLES[status] ?? "Error"}
-      shopName={deps?.settings.shopName ?? "Tollgate"}
-      signedIn={user ? { email: user.email, admin: c.get("ctx").actor.admin } : null}
-    >
+    <Layout title={TITLES[status] ?? "Error"} shopName={shopName} signedIn={signedIn}>
       <div class="card" role="alert">
         <p class="status">{status}</p>
         <h1>{TITLES[status] ?? "Error"}</h1>
@@ -46,7 +49,7 @@ export function renderErrorPage(
             <a href="/library">Go to your library</a> or <a href="/">back to the store</a>.
           </p>
         )}
-        <p class="muted">Reference: {c.get("requestId")}</p>
+        <p class="muted">Reference: {requestId}</p>
       </div>
     </Layout>
   );

@@ -1,11 +1,10 @@
 import type { EntitlementView } from "../../core/access/entitlements.ts";
 import type { Product } from "../../db/schema.ts";
 import { formatDate, formatPrice } from "../format.ts";
-import type { RecentOrder } from "./dashboard.tsx";
-import { OrderStatus } from "./dashboard.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { EntitlementStatus, shortTime } from "./orders.tsx";
-import { ActionButton, DataTable, FormError } from "./ui.tsx";
+import type { RecentOrder } from "./orders.tsx";
+import { EntitlementStatus, OrderStatus } from "./statuses.tsx";
+import { ActionButton, DataTable, Field, FormError, shortTime } from "./ui.tsx";
 
 const SOURCES: Record<string, string> = {
   purchase: "purchase",
@@ -40,17 +39,17 @@ export function CustomersPage(
       <h1>Customers</h1>
       <FormError message={props.actionError} />
       <form method="get" action="/admin/customers" class="card">
-        <div class="field">
-          <label for="search-email">Find a customer by email</label>
-          <input
-            id="search-email"
-            name="email"
-            type="text"
-            inputmode="email"
-            value={props.email}
-            placeholder="buyer@example.com"
-          />
-        </div>
+        <Field
+          id="search-email"
+          label="Find a customer by email"
+          input={{
+            name: "email",
+            type: "text",
+            inputmode: "email",
+            value: props.email,
+            placeholder: "buyer@example.com",
+          }}
+        />
         <div class="actions">
           <button type="submit">Find</button>
           {props.email ? <a href="/admin/customers">Recent customers</a> : null}
@@ -67,25 +66,24 @@ export function CustomersPage(
         </p>
         <FormError message={props.error} />
         <div class="row">
-          <div class="field">
-            <label for="grant-email">Email</label>
-            <input
-              id="grant-email"
-              name="email"
-              type="email"
-              required
-              maxlength={254}
-              value={props.grant.email}
-            />
-          </div>
-          <div class="field">
-            <label for="grant-product">Product</label>
+          <Field
+            id="grant-email"
+            label="Email"
+            input={{
+              name: "email",
+              type: "email",
+              required: true,
+              maxlength: 254,
+              value: props.grant.email,
+            }}
+          />
+          <Field id="grant-product" label="Product">
             <ProductSelect
               id="grant-product"
               products={props.products}
               value={props.grant.product}
             />
-          </div>
+          </Field>
         </div>
         <button type="submit">Grant access</button>
       </form>

@@ -2,23 +2,8 @@ import type { SalesAndDownloads } from "../../core/reports.ts";
 import { formatPrice } from "../format.ts";
 import { DailyChart } from "./chart.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { orderRows } from "./orders.tsx";
-import { Badge, DataTable } from "./ui.tsx";
-
-export interface RecentOrder {
-  id: string;
-  product: string;
-  status: string;
-  email: string | null;
-  amount: number;
-  currency: string;
-  flag: string | null;
-  /** What became of the receipt: "sent", "pending" or "bounced". */
-  receipt?: string;
-  /** When and why the receipt bounced, when it did. */
-  receiptBounce?: { at: string | null; reason: string } | null;
-  createdAt: string | null;
-}
+import { orderRows, type RecentOrder } from "./orders.tsx";
+import { DataTable } from "./ui.tsx";
 
 export interface FailedEvent {
   id: string;
@@ -124,42 +109,5 @@ function Stat({ label, value }: { label: string; value: string }) {
       <span class="value">{value}</span>
       <span class="muted">{label}</span>
     </div>
-  );
-}
-
-const ORDER_TONES: Record<string, "ok" | "warn" | "bad" | "muted"> = {
-  paid: "ok",
-  pending: "warn",
-  failed: "bad",
-  refunded: "muted",
-  disputed: "bad",
-  abandoned: "muted",
-};
-
-export function OrderStatus({
-  status,
-  flag,
-  receipt,
-}: {
-  status: string;
-  flag: string | null;
-  receipt?: string | undefined;
-}) {
-  return (
-    <>
-      <Badge tone={ORDER_TONES[status] ?? "muted"}>{status}</Badge>
-      {flag ? (
-        <>
-          {" "}
-          <Badge tone="bad">flagged</Badge>
-        </>
-      ) : null}
-      {receipt === "bounced" ? (
-        <>
-          {" "}
-          <Badge tone="bad">receipt bounced</Badge>
-        </>
-      ) : null}
-    </>
   );
 }

@@ -2,10 +2,9 @@ import type { Child } from "hono/jsx";
 import type { OrderDetails } from "../../core/orders/orderDetails.ts";
 import type { OrderStatus as Status } from "../../db/schema.ts";
 import { formatDate, formatPrice } from "../format.ts";
-import type { RecentOrder } from "./dashboard.tsx";
-import { OrderStatus } from "./dashboard.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { ActionButton, Badge, DataTable, FormError } from "./ui.tsx";
+import { EntitlementStatus, EventStatus, OrderStatus } from "./statuses.tsx";
+import { ActionButton, Badge, DataTable, Field, FormError, shortTime } from "./ui.tsx";
 
 export const ORDER_STATUSES = [
   "paid",
@@ -47,8 +46,7 @@ export function OrdersPage(
       <h1>Orders</h1>
       <form method="get" action="/admin/orders" class="card">
         <div class="row">
-          <div class="field">
-            <label for="status">Status</label>
+          <Field id="status" label="Status">
             <select id="status" name="status">
               <option value="">Any status</option>
               {ORDER_STATUSES.map((s) => (
@@ -57,11 +55,12 @@ export function OrdersPage(
                 </option>
               ))}
             </select>
-          </div>
-          <div class="field">
-            <label for="email">Customer email</label>
-            <input id="email" name="email" type="text" inputmode="email" value={filters.email} />
-          </div>
+          </Field>
+          <Field
+            id="email"
+            label="Customer email"
+            input={{ name: "email", type: "text", inputmode: "email", value: filters.email }}
+          />
         </div>
         <div class="actions">
           <button type="submit">Show orders</button>
@@ -274,31 +273,20 @@ function Id({ value }: { value: string | null }) {
   return value ? <code>{value}</code> : <span class="muted">—</span>;
 }
 
-const ENTITLEMENT_TONES = { active: "ok", suspended: "warn", revoked: "muted" } as const;
-
-export function EntitlementStatus({ status }: { status: string }) {
-  return (
-    <Badge tone={ENTITLEMENT_TONES[status as keyof typeof ENTITLEMENT_TONES] ?? "muted"}>
-      {status}
-    </Badge>
-  );
+export interface RecentOrder {
+  id: string;
+  product: string;
+  status: string;
+  email: string | null;
+  amount: number;
+  currency: string;
+  flag: string | null;
+  /** What became of the receipt: "sent", "pending" or "bounced". */
+  receipt?: string;
+  /** When and why the receipt bounced, when it did. */
+  receiptBounce?: { at: string | null; reason: string } | null;
+  createdAt: string | null;
 }
-
-const EVENT_TONES = {
-  processed: "ok",
-  ignored: "muted",
-  flagged: "warn",
-  failed: "bad",
-  received: "warn",
-  processing: "warn",
-} as const;
-
-export function EventStatus({ status }: { status: string }) {
-  return <Badge tone={EVENT_TONES[status as keyof typeof EVENT_TONES] ?? "muted"}>{status}</Badge>;
-}
-
-/** "2024-05-01T10:20:30.000Z" -> "2024-05-01 10:20". */
-export const shortTime = (iso: string | null) => (iso ? iso.slice(0, 16).replace("T", " ") : "—");
 
 /** One row per order: date (linking to the order), product, customer, amount, status. */
 export function orderRows(orders: RecentOrder[]) {

@@ -69,3 +69,6 @@ export function ActionButton(props: {
     </form>
   );
 }
+
+/** "2024-05-01T10:20:30.000Z" -> "2024-05-01 10:20". */
+export const shortTime = (iso: string | null) => (iso ? iso.slice(0, 16).replace("T", " ") : "—");

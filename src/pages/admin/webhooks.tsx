@@ -1,6 +1,6 @@
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { EventStatus, shortTime } from "./orders.tsx";
-import { ActionButton, DataTable } from "./ui.tsx";
+import { EventStatus } from "./statuses.tsx";
+import { ActionButton, DataTable, shortTime } from "./ui.tsx";
 
 export interface WebhookEventRow {
   id: string;
