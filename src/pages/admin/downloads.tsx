@@ -1,6 +1,6 @@
 import { formatDate } from "../format.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { Badge, DataTable } from "./ui.tsx";
+import { Badge, DataTable, Field } from "./ui.tsx";
 
 export interface DownloadRow {
   id: string;
@@ -23,16 +23,11 @@ export function DownloadsPage(
         Every file a buyer downloaded, newest first. A download resumed in pieces counts once.
       </p>
       <form method="get" action="/admin/downloads" class="card">
-        <div class="field">
-          <label for="downloads-email">Customer email</label>
-          <input
-            id="downloads-email"
-            name="email"
-            type="text"
-            inputmode="email"
-            value={props.email}
-          />
-        </div>
+        <Field
+          id="downloads-email"
+          label="Customer email"
+          input={{ name: "email", type: "text", inputmode: "email", value: props.email }}
+        />
         <div class="actions">
           <button type="submit">Show downloads</button>
           {props.email ? <a href="/admin/downloads">Everyone's downloads</a> : null}

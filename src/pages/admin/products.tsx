@@ -1,7 +1,7 @@
 import type { Asset, Product } from "../../db/schema.ts";
 import { formatBytes, formatDate, formatPrice } from "../format.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { ActionButton, Badge, DataTable, FormError } from "./ui.tsx";
+import { ActionButton, Badge, DataTable, Field, FormError } from "./ui.tsx";
 
 const KINDS = { one_time: "One-time purchase", subscription: "Subscription", free: "Free" };
 const INTERVALS = ["month", "year", "week", "day"];
@@ -179,10 +179,7 @@ function UploadForm({ slug, maxUploadBytes }: { slug: string; maxUploadBytes: nu
         A file with the same name as one above becomes its new version: buyers get the new one and
         the old one is retired. Up to {formatBytes(maxUploadBytes)}.
       </p>
-      <div class="field">
-        <label for="upload-file">File</label>
-        <input type="file" id="upload-file" name="file" required />
-      </div>
+      <Field id="upload-file" label="File" input={{ type: "file", name: "file", required: true }} />
       <button type="submit">Upload</button>
       <div id="upload-status" class="upload-status" hidden>
         <progress id="upload-progress" max={100} value={0} aria-label="Upload progress" />
@@ -203,29 +200,26 @@ function ProductFields({ values, isNew }: { values: ProductFormValues; isNew: bo
     <>
       {isNew ? (
         <>
-          <div class="field">
-            <label for="name">Name</label>
-            <input id="name" name="name" type="text" required maxlength={200} value={values.name} />
-          </div>
-          <div class="field">
-            <label for="slug">Address</label>
-            <input
-              id="slug"
-              name="slug"
-              type="text"
-              required
-              pattern="[a-z0-9][a-z0-9\-]*"
-              maxlength={64}
-              value={values.slug}
-              aria-describedby="slug-help"
-            />
-            <p id="slug-help" class="muted">
-              Lowercase letters, digits and dashes: the product page will be /p/
-              {values.slug || "your-product"}. It cannot change later.
-            </p>
-          </div>
-          <div class="field">
-            <label for="kind">Kind</label>
+          <Field id="name" label="Name" input={nameInput(values)} />
+          <Field
+            id="slug"
+            label="Address"
+            input={{
+              name: "slug",
+              type: "text",
+              required: true,
+              pattern: "[a-z0-9][a-z0-9\\-]*",
+              maxlength: 64,
+              value: values.slug,
+            }}
+            hint={
+              <>
+                Lowercase letters, digits and dashes: the product page will be /p/
+                {values.slug || "your-product"}. It cannot change later.
+              </>
+            }
+          />
+          <Field id="kind" label="Kind">
             <select id="kind" name="kind">
               {Object.entries(KINDS).map(([value, label]) => (
                 <option value={value} selected={values.kind === value}>
@@ -233,53 +227,41 @@ function ProductFields({ values, isNew }: { values: ProductFormValues; isNew: bo
                 </option>
               ))}
             </select>
-          </div>
+          </Field>
         </>
       ) : (
-        <div class="field">
-          <label for="name">Name</label>
-          <input id="name" name="name" type="text" required maxlength={200} value={values.name} />
+        <Field id="name" label="Name" input={nameInput(values)}>
           <p class="muted">
             {KINDS[values.kind as keyof typeof KINDS]} at /p/{values.slug}
           </p>
-        </div>
+        </Field>
       )}
-      <div class="field">
-        <label for="description">Description</label>
+      <Field id="description" label="Description">
         <textarea id="description" name="description" rows={5} maxlength={10000}>
           {values.description}
         </textarea>
-      </div>
+      </Field>
       {values.kind === "free" && !isNew ? null : (
         <div class="row">
-          <div class="field">
-            <label for="price">Price</label>
-            <input
-              id="price"
-              name="price"
-              type="text"
-              inputmode="decimal"
-              value={values.price}
-              aria-describedby="price-help"
-            />
-            <p id="price-help" class="muted">
-              For example 19.00. Leave empty for a free product.
-            </p>
-          </div>
-          <div class="field">
-            <label for="currency">Currency</label>
-            <input
-              id="currency"
-              name="currency"
-              type="text"
-              maxlength={3}
-              value={values.currency}
-              readonly={!isNew}
-            />
-          </div>
+          <Field
+            id="price"
+            label="Price"
+            input={{ name: "price", type: "text", inputmode: "decimal", value: values.price }}
+            hint="For example 19.00. Leave empty for a free product."
+          />
+          <Field
+            id="currency"
+            label="Currency"
+            input={{
+              name: "currency",
+              type: "text",
+              maxlength: 3,
+              value: values.currency,
+              readonly: !isNew,
+            }}
+          />
           {isNew || values.kind === "subscription" ? (
-            <div class="field">
-              <label for="interval">Billed every (subscriptions)</label>
+            <Field id="interval" label="Billed every (subscriptions)">
               <select id="interval" name="interval">
                 {INTERVALS.map((i) => (
                   <option value={i} selected={values.interval === i}>
@@ -287,7 +269,7 @@ function ProductFields({ values, isNew }: { values: ProductFormValues; isNew: bo
                   </option>
                 ))}
               </select>
-            </div>
+            </Field>
           ) : null}
         </div>
       )}
@@ -316,6 +298,15 @@ function ProductFields({ values, isNew }: { values: ProductFormValues; isNew: bo
     </>
   );
 }
+
+const nameInput = (values: ProductFormValues) =>
+  ({
+    name: "name",
+    type: "text",
+    required: true,
+    maxlength: 200,
+    value: values.name,
+  }) as const;
 
 function PublishedBadge({ product }: { product: Product }) {
   return product.active ? <Badge tone="ok">published</Badge> : <Badge tone="muted">draft</Badge>;

@@ -3,7 +3,7 @@ import type { Asset, Product } from "../../db/schema.ts";
 import { formatDate } from "../format.ts";
 import { ProductSelect } from "./customers.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { ActionButton, Badge, DataTable, FormError } from "./ui.tsx";
+import { ActionButton, Badge, DataTable, Field, FormError } from "./ui.tsx";
 
 export interface TokenFormValues {
   email: string;
@@ -57,31 +57,26 @@ export function TokensPage(
         </h2>
         <FormError message={props.error} />
         <div class="row">
-          <div class="field">
-            <label for="link-email">For (email)</label>
-            <input
-              id="link-email"
-              name="email"
-              type="email"
-              required
-              maxlength={254}
-              value={values.email}
-              aria-describedby="link-email-help"
-            />
-            <p id="link-email-help" class="muted">
-              They must own the product.
-            </p>
-          </div>
-          <div class="field">
-            <label for="link-product">Product</label>
+          <Field
+            id="link-email"
+            label="For (email)"
+            input={{
+              name: "email",
+              type: "email",
+              required: true,
+              maxlength: 254,
+              value: values.email,
+            }}
+            hint="They must own the product."
+          />
+          <Field id="link-product" label="Product">
             <ProductSelect
               id="link-product"
               products={props.products.map((p) => p.product)}
               value={values.product}
             />
-          </div>
-          <div class="field">
-            <label for="link-file">File</label>
+          </Field>
+          <Field id="link-file" label="File">
             <select id="link-file" name="file">
               <option value="">All of the product's files</option>
               {props.products
@@ -96,43 +91,41 @@ export function TokensPage(
                   </optgroup>
                 ))}
             </select>
-          </div>
+          </Field>
         </div>
         <div class="row">
-          <div class="field">
-            <label for="link-expires">Expires after</label>
-            <input
-              id="link-expires"
-              name="expiresIn"
-              type="text"
-              required
-              maxlength={12}
-              value={values.expiresIn}
-              aria-describedby="link-expires-help"
-            />
-            <p id="link-expires-help" class="muted">
-              Like 90m, 24h or 7d (at most a year).
-            </p>
-          </div>
-          <div class="field">
-            <label for="link-uses">Maximum downloads</label>
-            <input
-              id="link-uses"
-              name="maxUses"
-              type="number"
-              min={1}
-              max={1000000}
-              value={values.maxUses}
-              aria-describedby="link-uses-help"
-            />
-            <p id="link-uses-help" class="muted">
-              Empty:{" "}
-              {props.defaultMaxUses === null
-                ? "no limit (the shop's default)"
-                : `${props.defaultMaxUses} (the shop's default)`}
-              .
-            </p>
-          </div>
+          <Field
+            id="link-expires"
+            label="Expires after"
+            input={{
+              name: "expiresIn",
+              type: "text",
+              required: true,
+              maxlength: 12,
+              value: values.expiresIn,
+            }}
+            hint="Like 90m, 24h or 7d (at most a year)."
+          />
+          <Field
+            id="link-uses"
+            label="Maximum downloads"
+            input={{
+              name: "maxUses",
+              type: "number",
+              min: 1,
+              max: 1000000,
+              value: values.maxUses,
+            }}
+            hint={
+              <>
+                Empty:{" "}
+                {props.defaultMaxUses === null
+                  ? "no limit (the shop's default)"
+                  : `${props.defaultMaxUses} (the shop's default)`}
+                .
+              </>
+            }
+          />
         </div>
         <button type="submit">Create link</button>
       </form>
@@ -204,15 +197,14 @@ function Created({ link }: { link: CreatedLink }) {
         {formatDate(link.expiresAt)}
         {link.maxUses ? ` or for ${link.maxUses} downloads` : ""}.
       </p>
-      <div class="field">
-        <label for="created-url">Download link</label>
+      <Field id="created-url" label="Download link">
         <div class="actions">
           <input id="created-url" type="text" readonly value={link.url} class="copy" />
           <button type="button" class="secondary small" data-copy="created-url">
             Copy link
           </button>
         </div>
-      </div>
+      </Field>
       <p class="muted" style="margin:0">
         Copy it now: it is shown only this once, and the shop keeps only a fingerprint of it.
       </p>
