@@ -1,6 +1,5 @@
 import type Stripe from "stripe";
-import type { PaymentEvent, PaymentRef } from "../../core/orders/events.ts";
-import type { CheckoutView } from "../../core/ports.ts";
+import type { CheckoutView, PaymentEvent, PaymentRef } from "../../core/ports.ts";
 
 const ms = (seconds: number | null | undefined) => (seconds ? seconds * 1000 : null);
 export const idOf = (value: string | { id: string } | null | undefined) =>

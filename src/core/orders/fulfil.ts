@@ -2,8 +2,8 @@ import type { Order, Product } from "../../db/schema.ts";
 import { grantAccess } from "../access/entitlements.ts";
 import { productById } from "../catalog/products.ts";
 import { type Ctx, db, normalizeEmail } from "../context.ts";
-import type { CheckoutView } from "../ports.ts";
-import type { EventOutcome, PaymentEvent, PaymentRef } from "./events.ts";
+import type { CheckoutView, PaymentEvent, PaymentRef } from "../ports.ts";
+import type { EventOutcome } from "./events.ts";
 import { findOrder, setOrderAccess, transition } from "./orderState.ts";
 
 /** Renewal payments can land a little after the period ends; access lasts this much longer. */
