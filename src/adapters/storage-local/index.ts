@@ -4,7 +4,7 @@ import { mkdir, open, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { tooLarge } from "../../core/errors.ts";
+import { AppError, tooLarge } from "../../core/errors.ts";
 import type {
   ByteRange,
   ObjectBody,
@@ -89,6 +89,10 @@ export class LocalObjectStore implements ObjectStore {
     const { size } = await handle.stat();
     const start = range?.start ?? 0;
     const end = Math.min(range?.end ?? size - 1, size - 1);
+    if (range && (start < 0 || range.end < start || start >= size)) {
+      await handle.close();
+      throw new AppError("range_not_satisfiable", "The requested range is not satisfiable.");
+    }
     let position = start;
     const body = new ReadableStream<Uint8Array>(
       {

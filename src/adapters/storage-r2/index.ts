@@ -100,10 +100,19 @@ export class R2BindingStore implements ObjectStore {
   async get(key: string, range?: ByteRange): Promise<ObjectBody | null> {
     if (range && (range.start < 0 || range.end < range.start))
       throw new AppError("range_not_satisfiable", "The requested range is not satisfiable.");
-    const object = await this.#bucket.get(
-      key,
-      range ? { range: { offset: range.start, length: range.end - range.start + 1 } } : {},
-    );
+    let object: Awaited<ReturnType<R2Bucket["get"]>>;
+    try {
+      object = await this.#bucket.get(
+        key,
+        range ? { range: { offset: range.start, length: range.end - range.start + 1 } } : {},
+      );
+    } catch (error) {
+      // R2 throws for a range that starts at or past the end instead of answering it.
+      const info = range ? await this.#bucket.head(key).catch(() => null) : null;
+      if (range && info && range.start >= info.size)
+        throw new AppError("range_not_satisfiable", "The requested range is not satisfiable.");
+      throw error;
+    }
     if (!object) return null;
     const info = infoOf(object);
     if (!range) return { ...info, body: object.body };
