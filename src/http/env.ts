@@ -3,6 +3,7 @@ import type { SupabaseAuthApi } from "../adapters/auth-supabase/api.ts";
 import type { SupabaseVerifier } from "../adapters/auth-supabase/index.ts";
 import type { LocalObjectStore } from "../adapters/storage-local/index.ts";
 import type { Ctx, Deps } from "../core/context.ts";
+import type { Diagnosis } from "../pages/admin/diagnosis.ts";
 
 /** What the app needs beyond the core's dependencies; built once per runtime. */
 export interface AppDeps extends Deps {
@@ -21,18 +22,6 @@ export interface AppDeps extends Deps {
   fromThisMachine: (c: Context) => boolean;
   /** What `tollgate doctor` checks, for the settings page; absent where the runtime cannot. */
   diagnose?: () => Promise<Diagnosis>;
-}
-
-export type HealthStatus = "ok" | "warn" | "fail";
-export interface HealthCheck {
-  status: HealthStatus;
-  area: string;
-  text: string;
-}
-export interface Diagnosis {
-  checks: HealthCheck[];
-  /** The deployment's settings that are not secret. */
-  settings: { name: string; value: string }[];
 }
 
 export interface HonoEnv {

@@ -4,7 +4,7 @@ import { type Config, ConfigError, isEmbedded } from "../config.ts";
 import type { ObjectStore } from "../core/ports.ts";
 import { pendingMigrations } from "../db/migrate.ts";
 import type { Db } from "../db/schema.ts";
-import type { Diagnosis, HealthCheck, HealthStatus } from "../http/env.ts";
+import type { Diagnosis, HealthCheck, HealthStatus } from "../pages/admin/diagnosis.ts";
 
 export type Say = (status: HealthStatus, area: string, text: string) => void;
 

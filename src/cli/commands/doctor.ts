@@ -1,6 +1,6 @@
 import { silentLogger } from "../../adapters/log-console/index.ts";
 import { type Config, ConfigError, parseConfig } from "../../config.ts";
-import type { HealthStatus } from "../../http/env.ts";
+import type { HealthStatus } from "../../pages/admin/diagnosis.ts";
 import { type Built, diagnose } from "../../runtime/diagnose.ts";
 import { nodeChecks } from "../../runtime/diagnoseNode.ts";
 import { buildNodeRuntime, type NodeRuntime } from "../../runtime/node.ts";

@@ -1,4 +1,4 @@
-import type { Diagnosis, HealthStatus } from "../../http/env.ts";
+import type { Diagnosis, HealthStatus } from "./diagnosis.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { Badge } from "./ui.tsx";
 
