@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { contentDisposition } from "../core/delivery/contentDisposition.ts";
+import { contentDisposition } from "../core/contentDisposition.ts";
 import { type Delivery, etagOf } from "../core/downloads/deliver.ts";
 import type { ClientInfo } from "../core/downloads/deliverAndRecord.ts";
 import type { ObjectBody } from "../core/ports.ts";

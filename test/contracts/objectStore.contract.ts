@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentDisposition } from "../../src/core/delivery/contentDisposition.ts";
+import { contentDisposition } from "../../src/core/contentDisposition.ts";
 import { parseRange } from "../../src/core/delivery/range.ts";
 import type { ObjectBody, ObjectStore } from "../../src/core/ports.ts";
 import { drainMeasuringMemory } from "../support/memory.ts";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentDisposition } from "../../src/core/delivery/contentDisposition.ts";
+import { contentDisposition } from "../../src/core/contentDisposition.ts";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness, PUBLIC_URL } from "../support/harness.ts";
 import { type S3TestServer, startS3Server } from "../support/s3-server.ts";

@@ -15,7 +15,7 @@ import {
   type SigningCrypto,
   signingCryptoFromPort,
 } from "../../src/adapters/storage-s3/presign.ts";
-import { contentDisposition } from "../../src/core/delivery/contentDisposition.ts";
+import { contentDisposition } from "../../src/core/contentDisposition.ts";
 import { AppError } from "../../src/core/errors.ts";
 import type { ObjectBody } from "../../src/core/ports.ts";
 import { dialects } from "../support/databases.ts";

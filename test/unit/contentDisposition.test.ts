@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { contentDisposition } from "../../src/core/delivery/contentDisposition.ts";
+import { contentDisposition } from "../../src/core/contentDisposition.ts";
 
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 

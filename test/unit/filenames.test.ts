@@ -5,7 +5,7 @@ import {
   safeContentType,
   sanitizeFilename,
 } from "../../src/core/catalog/filenames.ts";
-import { contentDisposition } from "../../src/core/delivery/contentDisposition.ts";
+import { contentDisposition } from "../../src/core/contentDisposition.ts";
 import { AppError } from "../../src/core/errors.ts";
 
 /** No lone UTF-16 surrogate (String#isWellFormed is ES2024, past this project's lib). */

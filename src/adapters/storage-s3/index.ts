@@ -1,5 +1,5 @@
 import { AwsClient } from "aws4fetch";
-import { contentDisposition } from "../../core/delivery/contentDisposition.ts";
+import { contentDisposition } from "../../core/contentDisposition.ts";
 import { AppError, invalidInput, tooLarge } from "../../core/errors.ts";
 import type {
   ByteRange,

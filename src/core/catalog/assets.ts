@@ -1,6 +1,6 @@
 import type { Asset, Product } from "../../db/schema.ts";
+import { contentDisposition } from "../contentDisposition.ts";
 import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.ts";
-import { contentDisposition } from "../delivery/contentDisposition.ts";
 import { gone, notFound } from "../errors.ts";
 import { safeContentType, sanitizeFilename } from "./filenames.ts";
 import { getProductForAdmin } from "./products.ts";

@@ -7,8 +7,8 @@
  */
 import { z } from "zod";
 import type { Asset } from "../../db/schema.ts";
+import { contentDisposition } from "../contentDisposition.ts";
 import { type Ctx, newId, requireAdmin } from "../context.ts";
-import { contentDisposition } from "../delivery/contentDisposition.ts";
 import { timingSafeEqual, toBase64Url } from "../encoding.ts";
 import { invalidInput, tooLarge } from "../errors.ts";
 import { parseInput } from "../validate.ts";

@@ -1,4 +1,4 @@
-import { withoutBidiControls } from "../catalog/filenames.ts";
+import { withoutBidiControls } from "./catalog/filenames.ts";
 
 /**
  * `attachment; filename="..."; filename*=UTF-8''...` for any file name: the quoted fallback is
