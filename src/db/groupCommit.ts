@@ -1,4 +1,3 @@
-import type { GroupCommit } from "../core/ports.ts";
 import type { Db, Trx } from "./schema.ts";
 
 /** Enough to share a commit widely; small enough that one transaction stays short. */
@@ -11,8 +10,11 @@ const MAX_BATCH = 200;
  * are under way, where each used to pay its own. Every caller is answered after that commit. If
  * the shared transaction fails, it is rolled back whole and each work runs again in a
  * transaction of its own, so only the failing one fails.
+ *
+ * It has the shape of the core's GroupCommit port (core/ports.ts) without importing it: the
+ * database layer sits below the core, and the runtime hands this to the core as that port.
  */
-export function groupCommit(db: Db): GroupCommit {
+export function groupCommit(db: Db): { run<T>(work: (trx: Trx) => Promise<T>): Promise<T> } {
   const queue: Pending[] = [];
   let scheduled = false;
 
