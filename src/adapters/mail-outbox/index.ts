@@ -1,6 +1,5 @@
 import { toBase64Url } from "../../core/encoding.ts";
-import type { Clock, Crypto, Logger, MailTransport } from "../../core/ports.ts";
-import type { Db } from "../../db/schema.ts";
+import type { Clock, Crypto, Db, Logger, MailTransport } from "../../core/ports.ts";
 
 /**
  * Development mail: every message is kept in the database (shown at /dev/outbox and by

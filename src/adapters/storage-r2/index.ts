@@ -8,7 +8,6 @@ import type {
   PutOptions,
   SignedUrlOptions,
 } from "../../core/ports.ts";
-import type { S3ObjectStore } from "../storage-s3/index.ts";
 import { PartReader } from "../storage-s3/parts.ts";
 import type { R2Bucket, R2Object } from "./binding.ts";
 
@@ -24,10 +23,10 @@ export interface R2StoreOptions {
   bucket: R2Bucket;
   /**
    * The same bucket through R2's S3 API (`<account>.r2.cloudflarestorage.com`, R2 API keys), for
-   * presigned download URLs (redirect mode) and direct uploads. Without it, files can only be
-   * streamed through the Worker (proxy mode).
+   * presigned download URLs (redirect mode) and direct uploads: the runtime passes the S3 store.
+   * Without it, files can only be streamed through the Worker (proxy mode).
    */
-  s3?: S3ObjectStore;
+  s3?: ObjectStore;
 }
 
 /**
@@ -38,7 +37,7 @@ export interface R2StoreOptions {
 export class R2BindingStore implements ObjectStore {
   readonly kind = "r2-binding";
   readonly #bucket: R2Bucket;
-  readonly #s3: S3ObjectStore | undefined;
+  readonly #s3: ObjectStore | undefined;
 
   constructor(opts: R2StoreOptions) {
     this.#bucket = opts.bucket;
