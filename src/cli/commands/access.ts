@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { grantAccess, revokeAccessOf, revokeEntitlement } from "../../core/access/entitlements.ts";
+import { revokeAccessOf, revokeEntitlement } from "../../core/access/entitlements.ts";
+import { grantAsSeller } from "../../core/access/grantAsSeller.ts";
 import { getProductForAdmin } from "../../core/catalog/products.ts";
 import { normalizeEmail } from "../../core/context.ts";
 import { createDownloadToken } from "../../core/delivery/tokens.ts";
@@ -13,19 +14,8 @@ const parseEmail = (email: string) =>
 
 export function grant(email: string, slug: string) {
   return withRuntime(async ({ systemCtx: ctx, config }) => {
-    const address = parseEmail(email);
-    const product = await getProductForAdmin({ ctx, input: { slug } });
-    const entitlement = await grantAccess({
-      ctx,
-      input: {
-        productId: product.id,
-        owner: { email: address },
-        source: "grant",
-        sourceRef: `email:${address}`,
-        reactivate: true,
-      },
-    });
-    console.log(`Granted ${product.slug} to ${address} (entitlement ${entitlement.id}).`);
+    const granted = await grantAsSeller({ ctx, input: { email, product: slug } });
+    console.log(`Granted ${granted.product_slug} to ${granted.email} (entitlement ${granted.id}).`);
     console.log(
       `They can sign in at ${config.publicUrl}/auth/login with that email and download it from their library.`,
     );

@@ -63,9 +63,10 @@ export interface DownloadFacts {
 
 /**
  * Everything a signed-in download is decided on, read in one query: the product by slug, the
- * holder's entitlements to it (the access rule of accessRule.ts) and the file. One round trip
- * where there were three (DESIGN section 12); the rules stay in authorizeDownload. Null when
- * there is no such product.
+ * holder's entitlements to it and the file. One round trip where there were three (DESIGN
+ * section 12, docs/performance.md); the rules stay in authorizeDownload. Null when there is no
+ * such product. Its join restates the access rule (`holds`, `heldBy` in accessRule.ts) for
+ * speed: test/core/access-rule.test.ts proves it picks the same entitlements for every holder.
  */
 export async function downloadFacts(
   ctx: Ctx,
@@ -74,7 +75,7 @@ export async function downloadFacts(
   const slug = slugSchema.safeParse(input.slug);
   const { userId, email } = input.holder;
   if (!slug.success || (!userId && !email)) return null;
-  // A null user id or email matches no row, as in the access rule.
+  // A null user id or email matches no row, as in the access rule (`heldBy`).
   const { rows } = await sql<Record<string, unknown>>`
     select ${COLUMNS} from products p
     left join entitlements e on e.product_id = p.id and (e.user_id = ${userId} or e.email = ${email})

@@ -1,6 +1,7 @@
 import type { Entitlement, EntitlementSource } from "../../db/schema.ts";
 import { type Ctx, db, newId, normalizeEmail, requireAdmin, withTransaction } from "../context.ts";
 import { invalidInput, notFound } from "../errors.ts";
+import { heldBy, holderOf } from "./accessRule.ts";
 
 export interface Owner {
   userId?: string | null;
@@ -87,7 +88,8 @@ export async function revokeEntitlement({
   input,
 }: {
   ctx: Ctx;
-  input: { entitlementId: string; reason?: string };
+  /** A reason that is not text is none: the seller's default applies. */
+  input: { entitlementId: string; reason?: unknown };
 }): Promise<Entitlement> {
   requireAdmin(ctx);
   const row = await db(ctx)
@@ -98,7 +100,8 @@ export async function revokeEntitlement({
   if (!row) throw notFound("There is no such entitlement.");
   const changes = {
     status: "revoked" as const,
-    revoked_reason: input.reason?.slice(0, 200) || "revoked by the seller",
+    revoked_reason:
+      (typeof input.reason === "string" && input.reason.slice(0, 200)) || "revoked by the seller",
     updated_at: ctx.clock.now(),
   };
   await db(ctx).updateTable("entitlements").set(changes).where("id", "=", row.id).execute();
@@ -111,7 +114,7 @@ export interface EntitlementView extends Entitlement {
   product_name: string;
 }
 
-/** Admin listing, optionally for one email (entitlements held by email or by that user). */
+/** Admin listing, optionally for one email (what that address and its account hold). */
 export async function listEntitlements({
   ctx,
   input,
@@ -121,25 +124,13 @@ export async function listEntitlements({
 }): Promise<EntitlementView[]> {
   requireAdmin(ctx);
   let query = db(ctx)
-    .selectFrom("entitlements as e")
-    .innerJoin("products as p", "p.id", "e.product_id")
-    .selectAll("e")
+    .selectFrom("entitlements")
+    .innerJoin("products as p", "p.id", "entitlements.product_id")
+    .selectAll("entitlements")
     .select(["p.slug as product_slug", "p.name as product_name"])
-    .orderBy("e.created_at", "desc")
+    .orderBy("entitlements.created_at", "desc")
     .limit(Math.min(input.limit ?? 200, 1000));
-  if (input.email) {
-    const email = normalizeEmail(input.email);
-    const user = await db(ctx)
-      .selectFrom("users")
-      .select("id")
-      .where("email", "=", email)
-      .executeTakeFirst();
-    query = query.where((eb) =>
-      user
-        ? eb.or([eb("e.email", "=", email), eb("e.user_id", "=", user.id)])
-        : eb("e.email", "=", email),
-    );
-  }
+  if (input.email) query = query.where(heldBy(await holderOf(ctx, input.email)));
   if (input.productSlug) query = query.where("p.slug", "=", input.productSlug);
   return query.execute();
 }

@@ -1,7 +1,9 @@
+import { z } from "zod";
 import type { Asset, Product } from "../../db/schema.ts";
 import { contentDisposition } from "../contentDisposition.ts";
 import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.ts";
 import { gone, notFound } from "../errors.ts";
+import { type InputOf, parseInput } from "../validate.ts";
 import { safeContentType, sanitizeFilename } from "./filenames.ts";
 import { getProductForAdmin } from "./products.ts";
 
@@ -142,14 +144,18 @@ export async function deliveredFileCounts(ctx: Ctx): Promise<Map<string, number>
   return new Map(rows.map((r) => [r.product_id, Number(r.count)]));
 }
 
+const assetActiveSchema = z.object({ assetId: z.string(), active: z.boolean() }).strict();
+
+/** Retires a file (buyers no longer see or download it) or restores it. */
 export async function setAssetActive({
   ctx,
-  input,
+  input: raw,
 }: {
   ctx: Ctx;
-  input: { assetId: string; active: boolean };
+  input: InputOf<typeof assetActiveSchema>;
 }): Promise<Asset> {
   requireAdmin(ctx);
+  const input = parseInput(assetActiveSchema, raw);
   const asset = await findAsset(ctx, input.assetId);
   if (!asset) throw notFound("There is no such file.");
   await db(ctx)

@@ -1,21 +1,15 @@
 import type { Product } from "../../db/schema.ts";
 import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.ts";
 import { conflict, notFound } from "../errors.ts";
-import { parseInput } from "../validate.ts";
-import {
-  type CreateProductInput,
-  createProductSchema,
-  slugSchema,
-  type UpdateProductInput,
-  updateProductSchema,
-} from "./schemas.ts";
+import { type InputOf, parseInput } from "../validate.ts";
+import { createProductSchema, slugSchema, updateProductSchema } from "./schemas.ts";
 
 export async function createProduct({
   ctx,
   input,
 }: {
   ctx: Ctx;
-  input: CreateProductInput;
+  input: InputOf<typeof createProductSchema>;
 }): Promise<Product> {
   requireAdmin(ctx);
   const p = parseInput(createProductSchema, input);
@@ -52,7 +46,7 @@ export async function updateProduct({
   input,
 }: {
   ctx: Ctx;
-  input: { slug: string; changes: UpdateProductInput };
+  input: { slug: string; changes: InputOf<typeof updateProductSchema> };
 }): Promise<Product> {
   requireAdmin(ctx);
   const changes = parseInput(updateProductSchema, input.changes);

@@ -11,7 +11,7 @@ import { contentDisposition } from "../contentDisposition.ts";
 import { type Ctx, newId, requireAdmin } from "../context.ts";
 import { timingSafeEqual, toBase64Url } from "../encoding.ts";
 import { invalidInput, tooLarge } from "../errors.ts";
-import { parseInput } from "../validate.ts";
+import { type InputOf, parseInput } from "../validate.ts";
 import { assetStorageKey, findAsset, recordStoredAsset } from "./assets.ts";
 import { safeContentType, sanitizeFilename } from "./filenames.ts";
 import { getProductForAdmin } from "./products.ts";
@@ -66,9 +66,6 @@ const claimsSchema = z.object({
 });
 type UploadClaims = z.output<typeof claimsSchema>;
 
-export type StartUploadInput = z.input<typeof startUploadSchema>;
-export type CompleteUploadInput = z.input<typeof completeUploadSchema>;
-
 export type StartedUpload =
   | {
       kind: "put";
@@ -94,7 +91,7 @@ export async function startUpload({
   input,
 }: {
   ctx: Ctx;
-  input: StartUploadInput;
+  input: InputOf<typeof startUploadSchema>;
 }): Promise<StartedUpload> {
   requireAdmin(ctx);
   const { productSlug, size, ...rest } = parseInput(startUploadSchema, input);
@@ -173,7 +170,7 @@ export async function completeUpload({
   input,
 }: {
   ctx: Ctx;
-  input: CompleteUploadInput;
+  input: InputOf<typeof completeUploadSchema>;
 }): Promise<Asset> {
   requireAdmin(ctx);
   const { productSlug, uploadId, parts } = parseInput(completeUploadSchema, input);

@@ -125,8 +125,7 @@ export async function inspectToken({
   if (token.expires_at <= now) {
     return { state: "expired", product: await productOfEntitlement(ctx, token.entitlement_id) };
   }
-  const entitlement = await entitlementOf(ctx, token);
-  if (!isActive(entitlement, now)) throw forbidden(denialReason([entitlement], now));
+  const entitlement = await activeEntitlementOf(ctx, token, now);
   const product = await productById(ctx, entitlement.product_id);
   const usesLeft = token.max_uses === null ? null : Math.max(0, token.max_uses - token.uses);
   if (usesLeft === 0) return { state: "used_up", product };
@@ -163,6 +162,17 @@ export function entitlementOf(ctx: Ctx, token: DeliveryToken): Promise<Entitleme
     .selectAll()
     .where("id", "=", token.entitlement_id)
     .executeTakeFirstOrThrow();
+}
+
+/** The entitlement a token link gives, while it is active; else a 403 that says why. */
+export async function activeEntitlementOf(
+  ctx: Ctx,
+  token: DeliveryToken,
+  now: number,
+): Promise<Entitlement> {
+  const entitlement = await entitlementOf(ctx, token);
+  if (!isActive(entitlement, now)) throw forbidden(denialReason([entitlement], now));
+  return entitlement;
 }
 
 async function productOfEntitlement(ctx: Ctx, entitlementId: string): Promise<Product> {

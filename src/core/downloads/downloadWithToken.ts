@@ -1,9 +1,8 @@
 import type { DeliveryToken, Entitlement } from "../../db/schema.ts";
-import { denialReason, isActive } from "../access/accessRule.ts";
 import { downloadableAsset } from "../catalog/assets.ts";
 import { type Ctx, db } from "../context.ts";
-import { entitlementOf, findToken, invalidLink, usedUp } from "../delivery/tokens.ts";
-import { forbidden, notFound } from "../errors.ts";
+import { activeEntitlementOf, findToken, invalidLink, usedUp } from "../delivery/tokens.ts";
+import { notFound } from "../errors.ts";
 import type { Delivery, DeliveryRequest } from "./deliver.ts";
 import { type ClientInfo, deliverAndRecord } from "./deliverAndRecord.ts";
 
@@ -59,9 +58,7 @@ async function findUsableToken(
   const token = await findToken(ctx, raw);
   const now = ctx.clock.now();
   if (!token || token.revoked_at !== null || token.expires_at <= now) throw invalidLink();
-  const entitlement = await entitlementOf(ctx, token);
-  if (!isActive(entitlement, now)) throw forbidden(denialReason([entitlement], now));
-  return { token, entitlement };
+  return { token, entitlement: await activeEntitlementOf(ctx, token, now) };
 }
 
 const noSuchFile = () => notFound("There is no such file.");

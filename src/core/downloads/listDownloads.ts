@@ -1,4 +1,5 @@
 import { type Ctx, db, requireAdmin } from "../context.ts";
+import { limitSchema, parseInput } from "../validate.ts";
 
 /** The download log, newest first, optionally for one email: for the seller. */
 export async function listDownloads({
@@ -6,7 +7,7 @@ export async function listDownloads({
   input,
 }: {
   ctx: Ctx;
-  input: { limit?: number; email?: string };
+  input: { limit?: number | string | undefined; email?: string };
 }) {
   requireAdmin(ctx);
   let query = db(ctx)
@@ -28,7 +29,7 @@ export async function listDownloads({
       "p.slug as product_slug",
     ])
     .orderBy("d.created_at", "desc")
-    .limit(Math.min(input.limit ?? 100, 1000));
+    .limit(parseInput(limitSchema, input.limit));
   if (input.email) query = query.where("e.email", "=", input.email.trim().toLowerCase());
   return query.execute();
 }

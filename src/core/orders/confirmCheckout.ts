@@ -1,5 +1,5 @@
 import type { Asset, Order, Product } from "../../db/schema.ts";
-import { isActive } from "../access/accessRule.ts";
+import { holds, isActive } from "../access/accessRule.ts";
 import { productById } from "../catalog/products.ts";
 import { type Ctx, db, withTransaction } from "../context.ts";
 import { forbidden, gone, notFound, unauthenticated } from "../errors.ts";
@@ -94,7 +94,7 @@ export async function orderForViewer(ctx: Ctx, sessionId: string): Promise<Order
   if (!order) throw notFound("There is no such checkout.");
   const user = ctx.actor.user;
   if (user) {
-    const mine = order.user_id === user.id || (order.email !== null && order.email === user.email);
+    const mine = holds({ userId: user.id, email: user.email }, order);
     if (!mine && !ctx.actor.admin) throw forbidden("This purchase belongs to another account.");
     return order;
   }

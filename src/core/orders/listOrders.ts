@@ -1,10 +1,12 @@
 import type { Order, OrderStatus } from "../../db/schema.ts";
 import { type Ctx, db, normalizeEmail, requireAdmin } from "../context.ts";
 import { isoTime as iso } from "../encoding.ts";
+import { limitSchema, parseInput } from "../validate.ts";
 import { receiptState } from "./receipts.ts";
 
 export interface ListOrdersInput {
-  limit: number;
+  /** 1 to 1000, 100 when not given; a query's text is read as a number. */
+  limit?: number | string | undefined;
   status?: OrderStatus;
   /** The buyer's email, exactly (case and spaces aside). */
   email?: string;
@@ -17,6 +19,7 @@ export interface ListOrdersInput {
 /** Orders, newest first. Orders are written by checkout and the Stripe webhooks. */
 export async function listOrders({ ctx, input }: { ctx: Ctx; input: ListOrdersInput }) {
   requireAdmin(ctx);
+  const limit = parseInput(limitSchema, input.limit);
   let query = db(ctx)
     .selectFrom("orders as o")
     .innerJoin("products as p", "p.id", "o.product_id")
@@ -29,7 +32,7 @@ export async function listOrders({ ctx, input }: { ctx: Ctx; input: ListOrdersIn
       .where("o.receipt_bounced_at", "is not", null)
       .orderBy("o.receipt_bounced_at", "desc")
       .orderBy("o.id", "desc")
-      .limit(input.limit)
+      .limit(limit)
       .execute();
     return bounces.map(summary).filter((o) => o.receipt === "bounced");
   }
@@ -50,7 +53,7 @@ export async function listOrders({ ctx, input }: { ctx: Ctx; input: ListOrdersIn
   const rows = await query
     .orderBy("o.created_at", "desc")
     .orderBy("o.id", "desc")
-    .limit(input.limit)
+    .limit(limit)
     .execute();
   return rows.map(summary);
 }

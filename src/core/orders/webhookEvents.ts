@@ -1,5 +1,6 @@
 import { type Ctx, db, requireAdmin } from "../context.ts";
 import { isoTime as iso } from "../encoding.ts";
+import { limitSchema, parseInput } from "../validate.ts";
 
 /** Recorded Stripe events with how each was handled, newest first. */
 export async function listWebhookEvents({
@@ -7,14 +8,15 @@ export async function listWebhookEvents({
   input,
 }: {
   ctx: Ctx;
-  input: { limit: number; status?: string };
+  input: { limit?: number | string | undefined; status?: string };
 }) {
   requireAdmin(ctx);
+  const limit = parseInput(limitSchema, input.limit);
   let query = db(ctx)
     .selectFrom("webhook_events")
     .select(["id", "type", "status", "error", "received_at", "processed_at"]);
   if (input.status) query = query.where("status", "=", input.status);
-  const rows = await query.orderBy("received_at", "desc").limit(input.limit).execute();
+  const rows = await query.orderBy("received_at", "desc").limit(limit).execute();
   return rows.map((e) => ({
     id: e.id,
     type: e.type,

@@ -1,20 +1,17 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import {
-  grantAccess,
-  listEntitlements,
-  revokeEntitlement,
-} from "../../../core/access/entitlements.ts";
+import { listEntitlements, revokeEntitlement } from "../../../core/access/entitlements.ts";
+import { grantAsSeller } from "../../../core/access/grantAsSeller.ts";
 import { listProducts } from "../../../core/catalog/products.ts";
 import { normalizeEmail } from "../../../core/context.ts";
-import { invalidInput } from "../../../core/errors.ts";
+import { invalidInput, isAppError } from "../../../core/errors.ts";
 import { listOrders } from "../../../core/orders/listOrders.ts";
 import { resendReceipt } from "../../../core/orders/resendReceipt.ts";
 import { parseInput } from "../../../core/validate.ts";
 import { CustomersPage, type GrantValues } from "../../../pages/admin/customers.tsx";
 import type { HonoEnv } from "../../env.ts";
 import { pageProps } from "../../pageProps.ts";
-import { parseEmail } from "./fields.ts";
+import { NOT_AN_EMAIL } from "./fields.ts";
 import { attempt, noticeFor, readForm, redirectDone } from "./forms.ts";
 
 const NOTICES = {
@@ -36,23 +33,11 @@ export const customerPages = new Hono<HonoEnv>()
     const ctx = c.get("ctx");
     const form = await readForm(c);
     const values: GrantValues = { email: form.email ?? "", product: form.product ?? "" };
-    const granted = await attempt(async () => {
-      const email = parseEmail(values.email);
-      const product = (await listProducts({ ctx, input: { includeUnpublished: true } })).find(
-        (p) => p.slug === values.product,
-      );
-      if (!product) throw invalidInput("Choose the product to give.");
-      return grantAccess({
-        ctx,
-        input: {
-          productId: product.id,
-          owner: { email },
-          source: "grant",
-          sourceRef: `email:${email}`,
-          reactivate: true,
-        },
-      });
-    });
+    const granted = await attempt(() =>
+      grantAsSeller({ ctx, input: values }).catch((error: unknown) => {
+        throw inFormWords(error);
+      }),
+    );
     if (!granted.ok)
       return customersPage(c, { email: "", grant: values, error: granted.message }, 400);
     return redirectDone(c, customersPath(granted.value.email ?? ""), "granted");
@@ -82,6 +67,18 @@ export const customerPages = new Hono<HonoEnv>()
       );
     return redirectDone(c, customersPath(back), "receipt-sent");
   });
+
+/**
+ * The grant form's words for what the seller can fix: the email (parseInput names it first),
+ * else the product, missing or unknown.
+ */
+function inFormWords(error: unknown): unknown {
+  if (!isAppError(error) || (error.code !== "invalid_input" && error.code !== "not_found"))
+    return error;
+  return invalidInput(
+    error.message.startsWith("email:") ? NOT_AN_EMAIL : "Choose the product to give.",
+  );
+}
 
 const customersPath = (email: string) =>
   email ? `/admin/customers?email=${encodeURIComponent(email)}` : "/admin/customers";
