@@ -35,7 +35,7 @@ const entitlement = fc
   })
   .filter((e) => e.userId !== null || e.email !== null);
 
-describe.each(dialects)("the access rule on %s", (dialect) => {
+describe.each(dialects)("the access rule's queries on %s", (dialect) => {
   let h: Harness;
   const products: { id: string; slug: string }[] = [];
   beforeAll(async () => {

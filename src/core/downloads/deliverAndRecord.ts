@@ -1,3 +1,8 @@
+/**
+ * The one path every download takes, whatever proved the right to it (downloadAsUser.ts: a
+ * session; downloadWithToken.ts: a link; downloadWithCheckout.ts: a checkout session id): open
+ * the file (deliver.ts), continue an open download or count a new one (continuations.ts), log it.
+ */
 import type { Asset } from "../../db/schema.ts";
 import { type Ctx, db, newId, withSharedCommit } from "../context.ts";
 import {
