@@ -1,7 +1,16 @@
 import type { Db, Trx } from "../db/schema.ts";
 import { toBase64Url, toHex } from "./encoding.ts";
 import { forbidden, unauthenticated } from "./errors.ts";
-import type { Clock, Crypto, GroupCommit, Logger, Mailer, ObjectStore, Payments } from "./ports.ts";
+import type {
+  Clock,
+  Crypto,
+  GroupCommit,
+  Identity,
+  Logger,
+  Mailer,
+  ObjectStore,
+  Payments,
+} from "./ports.ts";
 
 /** What the rules need to know of the configuration. */
 export interface Settings {
@@ -29,6 +38,8 @@ export interface Deps {
   clock: Clock;
   mailer: Mailer;
   payments: Payments;
+  /** Sign-in and who a request is: built-in, or Supabase. */
+  identity: Identity;
   log: Logger;
   settings: Settings;
   groupCommit?: GroupCommit;

@@ -201,6 +201,72 @@ export const isPermanentMailFailure = (error: unknown): error is MailFailure =>
   error instanceof MailFailure && error.permanent;
 
 /**
+ * A cookie that holds a session, as the HTTP layer sets it (HttpOnly, SameSite=Lax, Secure
+ * behind https): it ends at `expiresAt` (epoch ms), or `maxAgeSeconds` after it is set.
+ */
+export interface SessionCookie {
+  name: string;
+  value: string;
+  expiresAt?: number;
+  maxAgeSeconds?: number;
+}
+
+/**
+ * What a sign-in link or code was worth. Either the provider proved the address, and the core
+ * finds or makes the user and asks it for a session; or the provider signed them in with a
+ * session of its own, kept in a cookie, whose user the next request's credentials tell.
+ */
+export type SignInProof =
+  | { email: string; next: string | null; openSession(userId: string): Promise<SessionCookie> }
+  | { cookie: SessionCookie };
+
+/** What a request carries that may say who it is. */
+export interface Credentials {
+  /** The `Authorization: Bearer` token, unless it is the admin token. */
+  bearer: string | null;
+  cookies: Record<string, string>;
+}
+
+/** Whom credentials belong to, as the identity provider says. */
+export interface Holder {
+  /**
+   * Our user's id and email, just those (built-in sessions), or the provider's user
+   * (`provider`), whose row the core finds or makes. Null: nobody, or a cookie that no longer
+   * signs anyone in.
+   */
+  who: { id: string; email: string; provider?: boolean } | null;
+  /** The session cookie's value, good or not: requests that ride on it are checked for CSRF. */
+  session: string | null;
+}
+
+/**
+ * Who someone is, and the half of signing in that differs by provider: the built-in sign-in
+ * (our links, codes and sessions) or Supabase Auth. The rules (input, limits, return paths, user
+ * rows) are the core's, in core/identity, the same whichever runs.
+ */
+export interface Identity {
+  /**
+   * Sends the sign-in email (a link and a code) to an address the rules have checked and
+   * counted; `next` is a safe path on this site. Answers how many minutes they work, null when
+   * the provider decides.
+   */
+  sendSignIn(input: { email: string; next: string | null }): Promise<{ minutes: number | null }>;
+  /**
+   * Trades the sign-in link's callback query for a proof. `fragment`: the proof is in the URL
+   * fragment, which only the browser reads; the page served moves it into the cookie named.
+   */
+  redeemLink(
+    query: Record<string, string | undefined>,
+  ): Promise<SignInProof | { fragment: string }>;
+  /** Trades an address's emailed code for a proof; throws invalid_input or gone when it is not. */
+  redeemCode(input: { email: string; code: string }): Promise<SignInProof>;
+  /** Throws unauthenticated for a bad bearer token, unavailable when it cannot check now. */
+  whoIs(credentials: Credentials): Promise<Holder>;
+  /** Ends the session the cookies hold; answers the names of the cookies to clear. */
+  signOut(cookies: Record<string, string>): Promise<string[]>;
+}
+
+/**
  * Group commit: small write transactions of concurrent requests share one transaction and one
  * commit (one fsync on SQLite), each caller answered once the commit holds its writes. The Node
  * runtime offers it (DESIGN section 12); without it each runs in a transaction of its own.

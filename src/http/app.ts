@@ -7,7 +7,6 @@ import { requestContext, sameOrigin } from "./middleware/context.ts";
 import { admin } from "./routes/admin.ts";
 import { adminPages } from "./routes/adminPages/index.ts";
 import { auth } from "./routes/auth.tsx";
-import { authSupabase } from "./routes/authSupabase.tsx";
 import { checkout } from "./routes/checkout.tsx";
 import { dev } from "./routes/dev.tsx";
 import { downloads } from "./routes/downloads.tsx";
@@ -48,7 +47,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route("/", storefront);
   app.route("/", checkout);
   app.route("/", stripeWebhooks);
-  app.route("/", deps.supabase ? authSupabase : auth);
+  app.route("/", auth);
   app.route("/", library);
   app.route("/", downloads);
   app.route("/", admin);

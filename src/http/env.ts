@@ -1,6 +1,4 @@
 import type { Context } from "hono";
-import type { SupabaseAuthApi } from "../adapters/auth-supabase/api.ts";
-import type { SupabaseVerifier } from "../adapters/auth-supabase/index.ts";
 import type { LocalObjectStore } from "../adapters/storage-local/index.ts";
 import type { Ctx, Deps } from "../core/context.ts";
 import type { Diagnosis } from "../pages/admin/diagnosis.ts";
@@ -14,8 +12,6 @@ export interface AppDeps extends Deps {
   ready: () => Promise<{ name: string; ok: boolean; error?: string }[]>;
   /** Whether mail goes to the outbox, readable at /dev/outbox (by this machine, or an admin). */
   devOutbox: boolean;
-  /** Set when AUTH=supabase: verifies Supabase access tokens (bearer or supabase-js cookie). */
-  supabase?: { verifier: SupabaseVerifier; api: SupabaseAuthApi };
   /** The client's address as this runtime knows it (socket, or the platform's header). */
   clientIp: (c: Context) => string | null;
   /** Whether the request comes from the machine the shop runs on (never true on Workers). */
@@ -29,6 +25,7 @@ export interface HonoEnv {
     deps: AppDeps;
     ctx: Ctx;
     requestId: string;
-    sessionToken: string | undefined;
+    /** The session cookie the request rides on, good or not (sameOrigin checks it). */
+    sessionToken: string | null;
   };
 }

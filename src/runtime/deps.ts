@@ -1,21 +1,21 @@
 import { sql } from "kysely";
-import { supabaseAuthApi } from "../adapters/auth-supabase/api.ts";
-import { supabaseVerifier } from "../adapters/auth-supabase/index.ts";
 import { httpMailer } from "../adapters/mail-http/index.ts";
 import { outboxMailer } from "../adapters/mail-outbox/index.ts";
 import type { LocalObjectStore } from "../adapters/storage-local/index.ts";
 import type { Config } from "../config.ts";
 import type { Deps } from "../core/context.ts";
 import { toHex } from "../core/encoding.ts";
-import type { MailTransport, ObjectStore } from "../core/ports.ts";
+import type { Identity, Mailer, MailTransport, ObjectStore } from "../core/ports.ts";
 import type { Db } from "../db/schema.ts";
 import type { AppDeps } from "../http/env.ts";
 import { renderingMailer } from "../mail/index.ts";
 
 /** What each runtime opens its own way (driver, storage, crypto, ...) before the shared wiring. */
-export interface RuntimeParts extends Omit<Deps, "settings" | "mailer"> {
+export interface RuntimeParts extends Omit<Deps, "settings" | "mailer" | "identity"> {
   /** Sends rendered mail; the core's Mailer renders in front of it. */
   mailer: MailTransport;
+  /** The identity provider config.auth names, given the core's Mailer (the built-in one mails). */
+  identity: (mailer: Mailer) => Identity;
   sessionSecret: string;
   adminToken?: string;
   localFiles?: LocalObjectStore;
@@ -29,8 +29,16 @@ export async function assembleDeps(
   config: Config,
   parts: RuntimeParts,
 ): Promise<{ deps: Deps; appDeps: AppDeps }> {
-  const { sessionSecret, adminToken, localFiles, clientIp, fromThisMachine, diagnose, ...core } =
-    parts;
+  const {
+    sessionSecret,
+    adminToken,
+    localFiles,
+    clientIp,
+    fromThisMachine,
+    diagnose,
+    identity,
+    ...core
+  } = parts;
   const uploadSecret = toHex(await core.crypto.hmacSha256(sessionSecret, "direct-uploads"));
   const settings: Deps["settings"] = {
     publicUrl: config.publicUrl,
@@ -42,24 +50,13 @@ export async function assembleDeps(
     refundRevokesAccess: config.refundRevokesAccess,
   };
   // The core says which mail goes with what facts; src/mail words it, the transport sends it.
-  const deps: Deps = { ...core, mailer: renderingMailer(core.mailer, settings), settings };
+  const mailer = renderingMailer(core.mailer, settings);
+  const deps: Deps = { ...core, mailer, identity: identity(mailer), settings };
   const appDeps: AppDeps = {
     ...deps,
     ...(adminToken ? { adminToken } : {}),
     ...(localFiles ? { localFiles } : {}),
     ...(diagnose ? { diagnose } : {}),
-    ...(config.auth.kind === "supabase"
-      ? {
-          supabase: {
-            verifier: supabaseVerifier({
-              url: config.auth.url,
-              anonKey: config.auth.anonKey,
-              now: core.clock.now,
-            }),
-            api: supabaseAuthApi({ url: config.auth.url, anonKey: config.auth.anonKey }),
-          },
-        }
-      : {}),
     ready: () => readiness(core.db, core.store),
     devOutbox: config.mail.kind === "outbox",
     clientIp,

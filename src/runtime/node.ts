@@ -1,6 +1,8 @@
 import { createHmac } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { builtinIdentity } from "../adapters/auth-builtin/index.ts";
+import { supabaseIdentity } from "../adapters/auth-supabase/index.ts";
 import { nodeCrypto } from "../adapters/crypto-node/index.ts";
 import { consoleLogger } from "../adapters/log-console/index.ts";
 import { smtpMailer } from "../adapters/mail-smtp/index.ts";
@@ -82,6 +84,11 @@ export async function buildNodeRuntime(
       sessionSecret,
       ...(adminToken ? { adminToken } : {}),
       ...(store instanceof LocalObjectStore ? { localFiles: store } : {}),
+      // Sign-in: Supabase Auth when AUTH=supabase, otherwise our own links, codes and sessions.
+      identity: (mailer) =>
+        config.auth.kind === "supabase"
+          ? supabaseIdentity({ ...config.auth, publicUrl: config.publicUrl, now: clock.now })
+          : builtinIdentity({ db, crypto: nodeCrypto, clock, mailer, publicUrl: config.publicUrl }),
       clientIp: nodeClientAddress(config.trustProxy),
       fromThisMachine: isFromThisMachine,
       diagnose: diagnoser(config, { db, store }, nodeChecks),

@@ -5,6 +5,8 @@
  * isolate from `env`; a Cron Trigger reconciles with Stripe and deletes expired records.
  */
 import type { ExecutionContext } from "hono";
+import { builtinIdentity } from "../adapters/auth-builtin/index.ts";
+import { supabaseIdentity } from "../adapters/auth-supabase/index.ts";
 import { webCrypto } from "../adapters/crypto-web/index.ts";
 import { consoleLogger } from "../adapters/log-console/index.ts";
 import { R2BindingStore, type R2Bucket } from "../adapters/storage-r2/index.ts";
@@ -81,6 +83,11 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     log,
     sessionSecret: config.sessionSecret as string,
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    // Sign-in: Supabase Auth when AUTH=supabase, otherwise our own links, codes and sessions.
+    identity: (mailer) =>
+      config.auth.kind === "supabase"
+        ? supabaseIdentity({ ...config.auth, publicUrl: config.publicUrl, now: clock.now })
+        : builtinIdentity({ db, crypto, clock, mailer, publicUrl: config.publicUrl }),
     clientIp: (c) => c.req.header("cf-connecting-ip") ?? null,
     fromThisMachine: () => false,
     diagnose: diagnoser(config, { db, store }, { stripeOverFetch: true }),

@@ -1,46 +1,47 @@
-import type { User } from "../../db/schema.ts";
-import { type Ctx, db, sha256Hex } from "../context.ts";
-import { toBase64Url } from "../encoding.ts";
+import type { Ctx } from "../context.ts";
+import type { Credentials } from "../ports.ts";
+import { userForExternalIdentity } from "./externalUsers.ts";
 
-export const SESSION_DAYS = 30;
-const SESSION_SHAPE = /^tgs_[A-Za-z0-9_-]{43}$/;
-
-export async function createSession(
-  ctx: Ctx,
-  userId: string,
-): Promise<{ token: string; expiresAt: number }> {
-  const token = `tgs_${toBase64Url(ctx.crypto.randomBytes(32))}`;
-  const now = ctx.clock.now();
-  const expiresAt = now + SESSION_DAYS * 86_400_000;
-  await db(ctx)
-    .insertInto("sessions")
-    .values({
-      token_hash: await sha256Hex(ctx, token),
-      user_id: userId,
-      expires_at: expiresAt,
-      created_at: now,
-    })
-    .execute();
-  return { token, expiresAt };
+export interface Requester {
+  /** Our user, whose email was verified by signing in; null when nobody is signed in. */
+  user: { id: string; email: string } | null;
+  /** The session cookie the request rides on, good or not (the CSRF check applies to it). */
+  session: string | null;
 }
 
-/** The user a session cookie belongs to, or null for a missing, forged or expired one. */
-export async function userForSession(ctx: Ctx, token: string | undefined): Promise<User | null> {
-  if (!token || !SESSION_SHAPE.test(token)) return null;
-  const row = await db(ctx)
-    .selectFrom("sessions as s")
-    .innerJoin("users as u", "u.id", "s.user_id")
-    .select(["u.id", "u.email", "u.created_at"])
-    .where("s.token_hash", "=", await sha256Hex(ctx, token))
-    .where("s.expires_at", ">", ctx.clock.now())
-    .executeTakeFirst();
-  return row ?? null;
+/**
+ * "Who holds these credentials", for the request context; built once per app. The provider says
+ * whom (ctx.identity); a provider's user (Supabase) is our row for that id or email, remembered
+ * for the process: one lookup per new user or changed email. Our own sessions are looked up on
+ * every request, so a session that ends stops working at once.
+ */
+export function requesters() {
+  const known = new Map<string, { id: string; email: string }>();
+  return {
+    async whoIs({ ctx, input }: { ctx: Ctx; input: Credentials }): Promise<Requester> {
+      const { who, session } = await ctx.identity.whoIs(input);
+      // Our own user's id and email as they are (built-in sessions), or nobody.
+      if (!who?.provider) return { user: who, session };
+      const key = `${who.id}:${who.email}`;
+      let user = known.get(key);
+      if (!user) {
+        const { id, email } = await userForExternalIdentity(ctx, who);
+        user = { id, email };
+        if (known.size > 10_000) known.clear();
+        known.set(key, user);
+      }
+      return { user, session };
+    },
+  };
 }
 
-export async function endSession(ctx: Ctx, token: string | undefined): Promise<void> {
-  if (!token || !SESSION_SHAPE.test(token)) return;
-  await db(ctx)
-    .deleteFrom("sessions")
-    .where("token_hash", "=", await sha256Hex(ctx, token))
-    .execute();
+/** Ends the session the cookies hold; answers the names of the cookies to clear. */
+export function signOut({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { cookies: Record<string, string> };
+}): Promise<string[]> {
+  return ctx.identity.signOut(input.cookies);
 }

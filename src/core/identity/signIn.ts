@@ -1,16 +1,19 @@
 import { z } from "zod";
 import type { User } from "../../db/schema.ts";
-import { type Ctx, db, newId, normalizeEmail, sha256Hex } from "../context.ts";
-import { timingSafeEqual, toBase64Url } from "../encoding.ts";
-import { gone, invalidInput, isAppError } from "../errors.ts";
+import { type Ctx, db, newId, normalizeEmail } from "../context.ts";
+import { isAppError } from "../errors.ts";
+import type { SessionCookie, SignInProof } from "../ports.ts";
 import { parseInput } from "../validate.ts";
 import { hitRateLimit, mailboxKey, type RateLimitHit, refundRateLimit } from "./rateLimit.ts";
-import { createSession } from "./sessions.ts";
 
-export const LOGIN_TTL_MINUTES = 15;
+/*
+ * Signing in, whichever provider runs (ctx.identity: built-in or Supabase): the rules live here
+ * once (input, limits, safe return paths, user rows); the provider sends the email, checks the
+ * link or code and keeps the session.
+ */
 
 /**
- * The sign-in limits, one home for the built-in and the Supabase routes. "Mailbox" is the
+ * The sign-in limits, one home for the built-in and the Supabase sign-in. "Mailbox" is the
  * address with case and `+tag` folded (mailboxKey), so plus-addresses share one count; "client"
  * is the request's address (deps.clientIp), skipped when unknown.
  *
@@ -130,8 +133,9 @@ export function safeNextPath(next: unknown): string | null {
 }
 
 /**
- * Sends a single-use sign-in link and code. The answer is the same whether or not the email has
- * bought anything, so nobody can probe who is a customer.
+ * Sends a sign-in link and code. The answer is the same whether or not the email has bought
+ * anything, so nobody can probe who is a customer. `minutes`: how long they work, null when the
+ * provider decides.
  */
 export async function requestSignIn({
   ctx,
@@ -139,62 +143,37 @@ export async function requestSignIn({
 }: {
   ctx: Ctx;
   input: { email: unknown; next?: unknown; ip?: string | null };
-}): Promise<{ email: string }> {
+}): Promise<{ email: string; minutes: number | null }> {
   const email = normalizeEmail(
     parseInput(z.object({ email: emailSchema }), { email: input.email }).email,
   );
   await limitSignInRequest(ctx, { email, ip: input.ip ?? null });
-
-  const token = `tgl_${toBase64Url(ctx.crypto.randomBytes(32))}`;
-  const code = sixDigitCode(ctx.crypto.randomBytes(4));
-  const tokenHash = await sha256Hex(ctx, token);
-  const now = ctx.clock.now();
-  await db(ctx)
-    .insertInto("login_tokens")
-    .values({
-      token_hash: tokenHash,
-      code_hash: await sha256Hex(ctx, `${tokenHash}:${code}`),
-      email,
-      next_path: safeNextPath(input.next),
-      expires_at: now + LOGIN_TTL_MINUTES * 60_000,
-      used_at: null,
-      created_at: now,
-    })
-    .execute();
-  const url = `${ctx.settings.publicUrl}/auth/callback?token=${token}`;
-  await ctx.mailer.send({ kind: "sign-in", to: email, url, code, minutes: LOGIN_TTL_MINUTES });
+  const { minutes } = await ctx.identity.sendSignIn({ email, next: safeNextPath(input.next) });
   ctx.log.info("sign-in link sent", { email });
-  return { email };
+  return { email, minutes };
 }
 
 export interface SignedIn {
-  user: User;
-  sessionToken: string;
-  sessionExpiresAt: number;
+  /** Null when the provider keeps the session: its user is known from the next request. */
+  user: User | null;
+  /** The session cookie to set. */
+  cookie: SessionCookie;
   next: string | null;
 }
 
-/** Redeems a sign-in link: works once, within 15 minutes. */
+/**
+ * Redeems a sign-in link (the callback's query): works once. `fragment` when the proof is in the
+ * URL fragment, which only the browser can read (Supabase's default link).
+ */
 export async function completeSignIn({
   ctx,
   input,
 }: {
   ctx: Ctx;
-  input: { token: unknown };
-}): Promise<SignedIn> {
-  if (typeof input.token !== "string" || !/^tgl_[A-Za-z0-9_-]{43}$/.test(input.token))
-    throw linkInvalid();
-  const now = ctx.clock.now();
-  const used = await db(ctx)
-    .updateTable("login_tokens")
-    .set({ used_at: now })
-    .where("token_hash", "=", await sha256Hex(ctx, input.token))
-    .where("used_at", "is", null)
-    .where("expires_at", ">", now)
-    .returning(["email", "next_path"])
-    .executeTakeFirst();
-  if (!used) throw linkInvalid();
-  return startSession(ctx, used.email, used.next_path);
+  input: Record<string, string | undefined>;
+}): Promise<SignedIn | { fragment: string }> {
+  const answer = await ctx.identity.redeemLink(input);
+  return "fragment" in answer ? answer : signedIn(ctx, answer);
 }
 
 /**
@@ -210,38 +189,18 @@ export async function completeSignInWithCode({
 }): Promise<SignedIn> {
   const parsed = parseInput(codeSignInSchema, input);
   const email = normalizeEmail(parsed.email);
-  return withCodeGuessLimit(ctx, { email, ip: input.ip ?? null }, async () => {
-    const now = ctx.clock.now();
-    const pending = await db(ctx)
-      .selectFrom("login_tokens")
-      .selectAll()
-      .where("email", "=", email)
-      .where("used_at", "is", null)
-      .where("expires_at", ">", now)
-      .orderBy("created_at", "desc")
-      .limit(1)
-      .executeTakeFirst();
-    if (!pending) throw gone("That code has expired. Request a new sign-in email.");
-    const expected = await sha256Hex(ctx, `${pending.token_hash}:${parsed.code}`);
-    if (!timingSafeEqual(expected, pending.code_hash))
-      throw invalidInput("That code is not right. Check the latest sign-in email and try again.");
-    const used = await db(ctx)
-      .updateTable("login_tokens")
-      .set({ used_at: now })
-      .where("token_hash", "=", pending.token_hash)
-      .where("used_at", "is", null)
-      .executeTakeFirst();
-    if (Number(used.numUpdatedRows) !== 1)
-      throw gone("That code has already been used. Request a new sign-in email.");
-    return startSession(ctx, email, pending.next_path);
-  });
+  return withCodeGuessLimit(ctx, { email, ip: input.ip ?? null }, async () =>
+    signedIn(ctx, await ctx.identity.redeemCode({ email, code: parsed.code })),
+  );
 }
 
-async function startSession(ctx: Ctx, email: string, next: string | null): Promise<SignedIn> {
-  const user = await findOrCreateUser(ctx, email);
-  const session = await createSession(ctx, user.id);
+/** A proof's session: the provider's own, or ours for the user with the proved address. */
+async function signedIn(ctx: Ctx, proof: SignInProof): Promise<SignedIn> {
+  if ("cookie" in proof) return { user: null, cookie: proof.cookie, next: null };
+  const user = await findOrCreateUser(ctx, proof.email);
+  const cookie = await proof.openSession(user.id);
   ctx.log.info("signed in", { userId: user.id });
-  return { user, sessionToken: session.token, sessionExpiresAt: session.expiresAt, next };
+  return { user, cookie, next: proof.next };
 }
 
 export async function findOrCreateUser(ctx: Ctx, rawEmail: string): Promise<User> {
@@ -257,11 +216,3 @@ export async function findOrCreateUser(ctx: Ctx, rawEmail: string): Promise<User
     .where("email", "=", email)
     .executeTakeFirstOrThrow();
 }
-
-function sixDigitCode(bytes: Uint8Array): string {
-  const n = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0) % 1_000_000;
-  return n.toString().padStart(6, "0");
-}
-
-const linkInvalid = () =>
-  gone("This sign-in link has expired or was already used. Request a new one.");

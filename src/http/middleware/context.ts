@@ -1,22 +1,19 @@
 import type { MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
-import { accessTokenFromCookies } from "../../adapters/auth-supabase/index.ts";
 import { anonymous } from "../../core/context.ts";
 import { timingSafeEqual, toBase64Url } from "../../core/encoding.ts";
-import { AppError, forbidden } from "../../core/errors.ts";
-import { userForExternalIdentity } from "../../core/identity/externalUsers.ts";
-import { userForSession } from "../../core/identity/sessions.ts";
+import { forbidden } from "../../core/errors.ts";
+import { requesters } from "../../core/identity/sessions.ts";
 import type { AppDeps, HonoEnv } from "../env.ts";
 
-export const SESSION_COOKIE = "tg_session";
-
 /**
- * Builds the request's context once: a request id, and the actor from the session cookie or the
- * admin bearer token. Admin rights come from the token, or from a session whose verified email
- * is in ADMIN_EMAILS.
+ * Builds the request's context once: a request id, and the actor from the admin bearer token or
+ * whoever the identity provider says the request's credentials belong to (a session cookie, or a
+ * Supabase token as bearer or cookie). Admin rights come from the token, or from a signed-in
+ * user whose verified email is in ADMIN_EMAILS.
  */
 export function requestContext(deps: AppDeps): MiddlewareHandler<HonoEnv> {
-  const supabaseUsers = externalUserCache();
+  const requests = requesters();
   return async (c, next) => {
     const requestId =
       c.req.header("x-request-id")?.match(/^[\w-]{8,64}$/)?.[0] ??
@@ -29,31 +26,13 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<HonoEnv> {
     const tokenAdmin = Boolean(
       bearer && deps.adminToken && timingSafeEqual(bearer, deps.adminToken),
     );
-    const base = { ...deps, actor: anonymous };
-    let user: { id: string; email: string } | null = null;
-    if (deps.supabase) {
-      const fromCookie = accessTokenFromCookies(getCookie(c), deps.supabase.verifier.cookieName);
-      const token = bearer && !tokenAdmin ? bearer : fromCookie;
-      if (fromCookie) c.set("sessionToken", fromCookie);
-      if (token) {
-        try {
-          user = await supabaseUsers.resolve(base, await deps.supabase.verifier.verify(token));
-        } catch (error) {
-          // A stale cookie just means signed out; a bad bearer token, or Supabase down, is an error.
-          if (token !== fromCookie || (error instanceof AppError && error.code === "unavailable"))
-            throw error;
-        }
-      }
-    } else {
-      const sessionToken = getCookie(c, SESSION_COOKIE);
-      c.set("sessionToken", sessionToken);
-      user = sessionToken ? await userForSession(base, sessionToken) : null;
-    }
-    const admin = tokenAdmin || Boolean(user && deps.settings.adminEmails.includes(user.email));
-    c.set("ctx", {
-      ...deps,
-      actor: { user: user ? { id: user.id, email: user.email } : null, admin },
+    const { user, session } = await requests.whoIs({
+      ctx: { ...deps, actor: anonymous },
+      input: { bearer: (!tokenAdmin && bearer) || null, cookies: getCookie(c) },
     });
+    c.set("sessionToken", session);
+    const admin = tokenAdmin || Boolean(user && deps.settings.adminEmails.includes(user.email));
+    c.set("ctx", { ...deps, actor: { user, admin } });
     await next();
   };
 }
@@ -87,25 +66,5 @@ export function sameOrigin(publicUrl: string): MiddlewareHandler<HonoEnv> {
         );
     }
     await next();
-  };
-}
-
-/** Supabase user id -> our user row, remembered for the process (one lookup per new user). */
-function externalUserCache() {
-  const known = new Map<string, { id: string; email: string }>();
-  return {
-    async resolve(
-      ctx: Parameters<typeof userForExternalIdentity>[0],
-      identity: { id: string; email: string },
-    ) {
-      const key = `${identity.id}:${identity.email}`;
-      let user = known.get(key);
-      if (!user) {
-        user = await userForExternalIdentity(ctx, identity);
-        if (known.size > 10_000) known.clear();
-        known.set(key, user);
-      }
-      return user;
-    },
   };
 }

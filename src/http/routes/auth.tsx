@@ -1,35 +1,36 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
-import { deleteCookie, setCookie } from "hono/cookie";
-import { endSession } from "../../core/identity/sessions.ts";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { signOut } from "../../core/identity/sessions.ts";
 import {
   completeSignIn,
   completeSignInWithCode,
   requestSignIn,
-  type SignedIn,
   safeNextPath,
 } from "../../core/identity/signIn.ts";
-import { SignInPage } from "../../pages/auth.tsx";
+import type { SessionCookie } from "../../core/ports.ts";
+import { SignInPage, SupabaseCallbackPage } from "../../pages/auth.tsx";
 import { isFormPost, readBody } from "../body.ts";
 import type { HonoEnv } from "../env.ts";
-import { SESSION_COOKIE } from "../middleware/context.ts";
 
-/** The sign-in page, the same for built-in and Supabase login. */
-export function signInPage(c: Context<HonoEnv>) {
-  return c.html(
-    <SignInPage
-      shopName={c.get("deps").settings.shopName}
-      next={safeNextPath(c.req.query("next"))}
-      sent={c.req.query("sent") ? (c.req.query("email") ?? "").slice(0, 254) : null}
-    />,
-  );
-}
-
+/**
+ * Sign-in pages and endpoints, the same whichever identity provider runs (built-in or Supabase):
+ * the core applies the rules and asks ctx.identity for the rest; the session lands in the cookie
+ * the provider names.
+ */
 export const auth = new Hono<HonoEnv>()
-  .get("/auth/login", signInPage)
+  .get("/auth/login", (c) =>
+    c.html(
+      <SignInPage
+        shopName={c.get("deps").settings.shopName}
+        next={safeNextPath(c.req.query("next"))}
+        sent={c.req.query("sent") ? (c.req.query("email") ?? "").slice(0, 254) : null}
+      />,
+    ),
+  )
   .post("/auth/login", async (c) => {
     const body = await readBody(c);
-    const { email } = await requestSignIn({
+    const { email, minutes } = await requestSignIn({
       ctx: c.get("ctx"),
       input: { email: body.email, next: body.next, ip: c.get("deps").clientIp(c) },
     });
@@ -39,18 +40,22 @@ export const auth = new Hono<HonoEnv>()
       if (next) query.set("next", next);
       return c.redirect(`/auth/login?${query}`, 303);
     }
-    return c.json(
-      { ok: true, message: `We sent a sign-in link to ${email}. It expires in 15 minutes.` },
-      202,
-    );
+    const expiry = minutes ? ` It expires in ${minutes} minutes.` : "";
+    return c.json({ ok: true, message: `We sent a sign-in link to ${email}.${expiry}` }, 202);
   })
   .get("/auth/callback", async (c) => {
-    const signedIn = await completeSignIn({
-      ctx: c.get("ctx"),
-      input: { token: c.req.query("token") },
-    });
-    startSession(c, signedIn);
     c.header("Referrer-Policy", "no-referrer");
+    const signedIn = await completeSignIn({ ctx: c.get("ctx"), input: c.req.query() });
+    // The link's proof is in the URL fragment, which only the browser sees (Supabase's default).
+    if ("fragment" in signedIn)
+      return c.html(
+        <SupabaseCallbackPage
+          shopName={c.get("deps").settings.shopName}
+          cookieName={signedIn.fragment}
+          secure={isHttps(c)}
+        />,
+      );
+    keepSession(c, signedIn.cookie);
     return c.redirect(signedIn.next ?? "/library", 303);
   })
   .post("/auth/code", async (c) => {
@@ -59,25 +64,29 @@ export const auth = new Hono<HonoEnv>()
       ctx: c.get("ctx"),
       input: { email: body.email, code: body.code, ip: c.get("deps").clientIp(c) },
     });
-    startSession(c, signedIn);
+    keepSession(c, signedIn.cookie);
     if (isFormPost(c))
       return c.redirect(safeNextPath(body.next) ?? signedIn.next ?? "/library", 303);
-    return c.json({ ok: true, user: { id: signedIn.user.id, email: signedIn.user.email } });
+    const { user } = signedIn;
+    return c.json({ ok: true, user: user ? { id: user.id, email: user.email } : undefined });
   })
   .post("/auth/logout", async (c) => {
-    await endSession(c.get("ctx"), c.get("sessionToken"));
-    deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    const cleared = await signOut({ ctx: c.get("ctx"), input: { cookies: getCookie(c) } });
+    for (const name of cleared) deleteCookie(c, name, { path: "/" });
     if (isFormPost(c) || (c.req.header("accept") ?? "").includes("text/html"))
       return c.redirect("/", 303);
     return c.json({ ok: true });
   });
 
-function startSession(c: Context<HonoEnv>, signedIn: SignedIn) {
-  setCookie(c, SESSION_COOKIE, signedIn.sessionToken, {
+const isHttps = (c: Context<HonoEnv>) => c.get("deps").settings.publicUrl.startsWith("https:");
+
+function keepSession(c: Context<HonoEnv>, cookie: SessionCookie) {
+  setCookie(c, cookie.name, cookie.value, {
     path: "/",
     httpOnly: true,
     sameSite: "Lax",
-    secure: c.get("deps").settings.publicUrl.startsWith("https:"),
-    expires: new Date(signedIn.sessionExpiresAt),
+    secure: isHttps(c),
+    maxAge: cookie.maxAgeSeconds,
+    expires: cookie.expiresAt ? new Date(cookie.expiresAt) : undefined,
   });
 }
