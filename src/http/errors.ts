@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError, type ErrorCode } from "../core/errors.ts";
 import { renderErrorPage } from "../pages/errorPage.tsx";
 import type { HonoEnv } from "./env.ts";
+import { pageProps } from "./pageProps.ts";
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   invalid_input: 400,
@@ -25,6 +26,19 @@ const BY_STATUS: Record<number, ErrorCode> = Object.fromEntries(
 /** The one place errors become responses: `{ code, message, requestId }`, or a page for people. */
 export function errorResponse(error: unknown, c: Context<HonoEnv>): Response | Promise<Response> {
   const requestId = c.get("requestId") ?? "";
+  // The page for people: its props read from whatever of the request got set before it failed.
+  const page = (status: ContentfulStatusCode, message: string, code?: string) =>
+    c.html(
+      renderErrorPage({
+        page: pageProps(c),
+        status,
+        message,
+        code,
+        next: c.req.method === "GET" ? c.req.path : "/library",
+        requestId,
+      }),
+      status,
+    );
   let appError: AppError;
   if (error instanceof AppError) appError = error;
   else if (error instanceof HTTPException && error.status < 500) {
@@ -58,12 +72,12 @@ export function errorResponse(error: unknown, c: Context<HonoEnv>): Response | P
       message: "Something went wrong on our side. Please try again.",
       requestId,
     };
-    return wantsHtml(c) ? c.html(errorPage(c, 500, body.message), 500) : c.json(body, 500);
+    return wantsHtml(c) ? page(500, body.message) : c.json(body, 500);
   }
   const status = STATUS[appError.code];
   const retryAfter = appError.details?.retryAfterSeconds;
   if (typeof retryAfter === "number") c.header("Retry-After", String(retryAfter));
-  if (wantsHtml(c)) return c.html(errorPage(c, status, appError.message, appError.code), status);
+  if (wantsHtml(c)) return page(status, appError.message, appError.code);
   return c.json(
     {
       code: appError.code,
@@ -73,20 +87,6 @@ export function errorResponse(error: unknown, c: Context<HonoEnv>): Response | P
     },
     status,
   );
-}
-
-/** The error page's props, read from whatever of the request got set before it failed. */
-function errorPage(c: Context<HonoEnv>, status: number, message: string, code?: string) {
-  const user = c.get("ctx")?.actor.user ?? null;
-  return renderErrorPage({
-    status,
-    message,
-    code,
-    shopName: c.get("deps")?.settings.shopName ?? "Tollgate",
-    signedIn: user ? { email: user.email, admin: c.get("ctx").actor.admin } : null,
-    next: c.req.method === "GET" ? c.req.path : "/library",
-    requestId: c.get("requestId"),
-  });
 }
 
 /** People get pages, programs get JSON: API paths always answer JSON. */

@@ -1,12 +1,15 @@
 import type { Context } from "hono";
 import type { HonoEnv } from "./env.ts";
 
-/** What every page's layout needs: the shop's name and who is signed in. */
+/**
+ * What every page's layout needs: the shop's name and who is signed in. Also for the error page,
+ * which may be shown before the request's context or the app's dependencies were set.
+ */
 export function pageProps(c: Context<HonoEnv>) {
-  const { actor } = c.get("ctx");
+  const actor = c.get("ctx")?.actor;
   return {
-    shopName: c.get("deps").settings.shopName,
-    signedIn: actor.user ? { email: actor.user.email, admin: actor.admin } : null,
+    shopName: c.get("deps")?.settings.shopName ?? "Tollgate",
+    signedIn: actor?.user ? { email: actor.user.email, admin: actor.admin } : null,
   };
 }
 

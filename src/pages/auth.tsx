@@ -1,3 +1,4 @@
+import { Field } from "./field.tsx";
 import { Layout } from "./layout.tsx";
 
 interface Common {
@@ -21,19 +22,19 @@ export function SignInPage(
             <form method="post" action="/auth/code">
               <input type="hidden" name="email" value={props.sent} />
               {nextField}
-              <div class="field">
-                <label for="code">Or enter the 6-digit code from the email</label>
-                <input
-                  id="code"
-                  name="code"
-                  type="text"
-                  inputmode="numeric"
-                  autocomplete="one-time-code"
-                  pattern="[0-9]{6}"
-                  maxlength={6}
-                  required
-                />
-              </div>
+              <Field
+                id="code"
+                label="Or enter the 6-digit code from the email"
+                input={{
+                  name: "code",
+                  type: "text",
+                  inputmode: "numeric",
+                  autocomplete: "one-time-code",
+                  pattern: "[0-9]{6}",
+                  maxlength: 6,
+                  required: true,
+                }}
+              />
               <button type="submit">Sign in with code</button>
             </form>
             <p class="muted" style="margin-top:16px">
@@ -53,10 +54,11 @@ export function SignInPage(
             ) : null}
             <form method="post" action="/auth/login">
               {nextField}
-              <div class="field">
-                <label for="email">Email</label>
-                <input id="email" name="email" type="email" autocomplete="email" required />
-              </div>
+              <Field
+                id="email"
+                label="Email"
+                input={{ name: "email", type: "email", autocomplete: "email", required: true }}
+              />
               <button type="submit">Email me a sign-in link</button>
             </form>
           </>

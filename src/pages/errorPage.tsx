@@ -14,30 +14,26 @@ const TITLES: Record<number, string> = {
   503: "Temporarily unavailable",
 };
 
-export interface ErrorPageProps extends Pick<LayoutProps, "shopName" | "signedIn"> {
+export interface ErrorPageProps {
+  /** The shop's name and who is signed in, as on every page. */
+  page: Pick<LayoutProps, "shopName" | "signedIn">;
   status: number;
   message: string;
   code?: string | undefined;
   /** Where signing in leads back to. */
   next: string;
-  requestId: string | undefined;
+  requestId: string;
 }
 
-export function renderErrorPage({
-  status,
-  message,
-  code,
-  shopName,
-  signedIn,
-  next,
-  requestId,
-}: ErrorPageProps) {
+export function renderErrorPage(props: ErrorPageProps) {
+  const { status, code, next } = props;
+  const title = TITLES[status] ?? "Error";
   return (
-    <Layout title={TITLES[status] ?? "Error"} shopName={shopName} signedIn={signedIn}>
+    <Layout title={title} {...props.page}>
       <div class="card" role="alert">
         <p class="status">{status}</p>
-        <h1>{TITLES[status] ?? "Error"}</h1>
-        <p>{message}</p>
+        <h1>{title}</h1>
+        <p>{props.message}</p>
         {code === "unauthenticated" ? (
           <p>
             <a class="btn" href={`/auth/login?next=${encodeURIComponent(next)}`}>
@@ -49,7 +45,7 @@ export function renderErrorPage({
             <a href="/library">Go to your library</a> or <a href="/">back to the store</a>.
           </p>
         )}
-        <p class="muted">Reference: {requestId}</p>
+        <p class="muted">Reference: {props.requestId}</p>
       </div>
     </Layout>
   );

@@ -1,3 +1,4 @@
+import { Field } from "./field.tsx";
 import { Layout } from "./layout.tsx";
 
 interface Common {
@@ -30,17 +31,17 @@ export function ExpiredTokenPage(
           new link to it.
         </p>
         <form method="post" action={props.action}>
-          <div class="field">
-            <label for="email">Email</label>
-            <input
-              id="email"
-              name="email"
-              type="email"
-              autocomplete="email"
-              maxlength={254}
-              required
-            />
-          </div>
+          <Field
+            id="email"
+            label="Email"
+            input={{
+              name: "email",
+              type: "email",
+              autocomplete: "email",
+              maxlength: 254,
+              required: true,
+            }}
+          />
           <button type="submit">Send me a fresh link</button>
         </form>
         <p class="muted" style="margin:20px 0 0">

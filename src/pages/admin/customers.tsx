@@ -1,10 +1,11 @@
 import type { EntitlementView } from "../../core/access/entitlements.ts";
 import type { Product } from "../../db/schema.ts";
+import { Field } from "../field.tsx";
 import { formatDate, formatPrice } from "../format.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import type { RecentOrder } from "./orders.tsx";
 import { EntitlementStatus, OrderStatus } from "./statuses.tsx";
-import { ActionButton, DataTable, Field, FormError, shortTime } from "./ui.tsx";
+import { ActionButton, DataTable, FormError, shortTime } from "./ui.tsx";
 
 const SOURCES: Record<string, string> = {
   purchase: "purchase",

@@ -1,6 +1,7 @@
+import { Field } from "../field.tsx";
 import { formatDate } from "../format.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { Badge, DataTable, Field } from "./ui.tsx";
+import { Badge, DataTable } from "./ui.tsx";
 
 export interface DownloadRow {
   id: string;

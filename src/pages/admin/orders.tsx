@@ -1,10 +1,11 @@
 import type { Child } from "hono/jsx";
 import type { OrderDetails } from "../../core/orders/orderDetails.ts";
 import type { OrderStatus as Status } from "../../db/schema.ts";
+import { Field } from "../field.tsx";
 import { formatDate, formatPrice } from "../format.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { EntitlementStatus, EventStatus, OrderStatus } from "./statuses.tsx";
-import { ActionButton, Badge, DataTable, Field, FormError, shortTime } from "./ui.tsx";
+import { ActionButton, Badge, DataTable, FormError, shortTime } from "./ui.tsx";
 
 export const ORDER_STATUSES = [
   "paid",

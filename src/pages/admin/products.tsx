@@ -1,7 +1,8 @@
 import type { Asset, Product } from "../../db/schema.ts";
+import { Field } from "../field.tsx";
 import { formatBytes, formatDate, formatPrice } from "../format.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { ActionButton, Badge, DataTable, Field, FormError } from "./ui.tsx";
+import { ActionButton, Badge, DataTable, FormError } from "./ui.tsx";
 
 const KINDS = { one_time: "One-time purchase", subscription: "Subscription", free: "Free" };
 const INTERVALS = ["month", "year", "week", "day"];

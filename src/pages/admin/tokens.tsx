@@ -1,9 +1,10 @@
 import type { TokenRow, TokenStatus } from "../../core/delivery/tokenAdmin.ts";
 import type { Asset, Product } from "../../db/schema.ts";
+import { Field } from "../field.tsx";
 import { formatDate } from "../format.ts";
 import { ProductSelect } from "./customers.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { ActionButton, Badge, DataTable, Field, FormError } from "./ui.tsx";
+import { ActionButton, Badge, DataTable, FormError } from "./ui.tsx";
 
 export interface TokenFormValues {
   email: string;

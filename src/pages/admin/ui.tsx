@@ -1,4 +1,4 @@
-import type { Child, JSX } from "hono/jsx";
+import type { Child } from "hono/jsx";
 
 /** A table that scrolls sideways on a narrow screen instead of hiding columns. */
 export function DataTable(props: {
@@ -33,33 +33,6 @@ export function Badge({
   children: Child;
 }) {
   return <span class={`badge ${tone}`}>{children}</span>;
-}
-
-/**
- * One form field: its label, its control and an optional hint under it. A plain input is given by
- * its attributes (`input`) and is described by the hint; any other control (a select, a textarea)
- * comes as children with `id` set on it.
- */
-export function Field(props: {
-  id: string;
-  label: string;
-  input?: Omit<JSX.IntrinsicElements["input"], "id">;
-  hint?: Child;
-  children?: Child;
-}) {
-  const hintId = props.hint === undefined ? undefined : `${props.id}-help`;
-  return (
-    <div class="field">
-      <label for={props.id}>{props.label}</label>
-      {props.input ? <input id={props.id} {...props.input} aria-describedby={hintId} /> : null}
-      {props.children}
-      {hintId ? (
-        <p id={hintId} class="muted">
-          {props.hint}
-        </p>
-      ) : null}
-    </div>
-  );
 }
 
 /** An error the seller can fix, shown above the form that caused it. */
