@@ -28,7 +28,20 @@ describe.each(dialects)("receipts that never went out, on %s", (dialect) => {
     });
     const { url, orderId } = (await res.json()) as { url: string; orderId: string };
     await payOnHostedPage(url, { email });
+    // The mail lands in the outbox a moment before the order records it as delivered: wait for
+    // both, or a busy machine lets that late write undo what the test sets up next.
     await waitFor(async () => (await receiptsTo(email)) === 1, "the first receipt");
+    await waitFor(
+      async () =>
+        (
+          await h.deps.db
+            .selectFrom("orders")
+            .select("receipt_delivered_at")
+            .where("id", "=", orderId)
+            .executeTakeFirstOrThrow()
+        ).receipt_delivered_at !== null,
+      "the first receipt recorded as delivered",
+    );
     return orderId;
   }
 
