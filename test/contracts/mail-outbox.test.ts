@@ -18,7 +18,10 @@ async function database() {
   return db;
 }
 
-const clock = { now: Date.now };
+// The outbox lists newest first by time; a clock that moves on every call keeps messages sent in
+// the same millisecond in the order they were sent.
+let tick = Date.now();
+const clock = { now: () => ++tick };
 
 mailTransportContract("the outbox (SQLite)", async () => {
   const db = await database();
