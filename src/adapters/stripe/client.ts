@@ -1,4 +1,5 @@
 import Stripe from "stripe";
+import type { StripeApi } from "./api.ts";
 
 export interface StripeClientOptions {
   secretKey: string;
@@ -8,8 +9,12 @@ export interface StripeClientOptions {
   useFetch?: boolean;
 }
 
-/** The official SDK, pointed at Stripe or at a compatible server. */
-export function createStripeClient(opts: StripeClientOptions): Stripe {
+/**
+ * The official SDK, pointed at Stripe or at a compatible server. The Worker build puts
+ * fetchClient.ts in this module's place (same exports, a fraction of the size): see
+ * scripts/build-worker.ts.
+ */
+export function createStripeClient(opts: StripeClientOptions): StripeApi {
   const config: Stripe.StripeConfig = { maxNetworkRetries: 2, timeout: 20_000 };
   if (opts.apiUrl) {
     const url = new URL(opts.apiUrl);
@@ -22,6 +27,6 @@ export function createStripeClient(opts: StripeClientOptions): Stripe {
 }
 
 /** Webhook HMAC through crypto.subtle, for the async check on Workers (no node:crypto there). */
-export function subtleCryptoProvider() {
+export function subtleCryptoProvider(): Stripe.CryptoProvider | undefined {
   return Stripe.createSubtleCryptoProvider();
 }
