@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.ts";
+import { type WriteWatch, watchWrites } from "./watchWrites.ts";
 
 export interface PostgresOptions {
   connectionString: string;
@@ -8,6 +9,8 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
   /** Run in this schema (tests give every suite its own). */
   schema?: string;
+  /** Told of every committed write it cares about (the read cache's invalidation). */
+  watch?: WriteWatch;
 }
 
 const INT8_OID = 20;
@@ -35,5 +38,6 @@ export function openPostgres(opts: PostgresOptions): Kysely<Database> {
   // the same error, and the pool drops the broken client when it is released.
   pool.on("error", () => {});
   pool.on("connect", (client) => client.on("error", () => {}));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const dialect = new PostgresDialect({ pool });
+  return new Kysely<Database>({ dialect: opts.watch ? watchWrites(dialect, opts.watch) : dialect });
 }

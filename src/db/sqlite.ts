@@ -8,19 +8,21 @@ import {
   SqliteDriver,
 } from "kysely";
 import type { Database } from "./schema.ts";
+import { type WriteWatch, watchWrites } from "./watchWrites.ts";
 
 /**
  * SQLite through better-sqlite3. WAL with synchronous=FULL: a webhook answered 2xx is on disk.
  * Write transactions begin IMMEDIATE so two processes (server and CLI) never deadlock upgrading
  * a read lock, and the busy timeout lets them queue instead of failing.
  */
-export function openSqlite(filename: string): Kysely<Database> {
+export function openSqlite(filename: string, opts: { watch?: WriteWatch } = {}): Kysely<Database> {
   const raw = new BetterSqlite3(filename);
   raw.pragma("journal_mode = WAL");
   raw.pragma("synchronous = FULL");
   raw.pragma("foreign_keys = ON");
   raw.pragma("busy_timeout = 5000");
-  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect(withStatementCache(raw)) });
+  const dialect = new ImmediateSqliteDialect(withStatementCache(raw));
+  return new Kysely<Database>({ dialect: opts.watch ? watchWrites(dialect, opts.watch) : dialect });
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {

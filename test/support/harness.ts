@@ -69,10 +69,13 @@ export async function makeHarness(
   const server =
     opts.stripe === true ? serve({ fetch: app.fetch, port: appPort, hostname: "127.0.0.1" }) : null;
 
-  const request = (path: string, init: RequestInit & { cookie?: string } = {}) => {
+  const request = async (path: string, init: RequestInit & { cookie?: string } = {}) => {
     const headers = new Headers(init.headers);
     if (init.cookie) headers.set("cookie", init.cookie);
-    return app.request(new URL(path, PUBLIC_URL).toString(), { ...init, headers });
+    const res = await app.request(new URL(path, PUBLIC_URL).toString(), { ...init, headers });
+    // Download log rows land after the answer; tests read them as soon as it comes.
+    await runtime.settle();
+    return res;
   };
   const admin = (path: string, init: RequestInit & { json?: unknown } = {}) => {
     const headers = new Headers(init.headers);

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Asset, Entitlement, Product } from "../../db/schema.ts";
 import { slugSchema } from "../catalog/schemas.ts";
 import { type Ctx, db } from "../context.ts";
+import { cachedRead } from "../readCache.ts";
 import type { Holder } from "./accessRule.ts";
 
 // Every column of each table: the compiler refuses a column added to the schema but not here.
@@ -64,8 +65,8 @@ export interface DownloadFacts {
 /**
  * Everything a signed-in download is decided on, read in one query: the product by slug, the
  * holder's entitlements to it and the file. One round trip where there were three (DESIGN
- * section 12, docs/performance.md); the rules stay in authorizeDownload. Null when there is no
- * such product. Its join restates the access rule (`holds`, `heldBy` in accessRule.ts) for
+ * section 12, docs/performance.md), kept a second at most (core/readCache.ts); the rules stay in
+ * authorizeDownload. Null when there is no such product. Its join restates the access rule (`holds`, `heldBy` in accessRule.ts) for
  * speed: test/core/access-rule.test.ts proves it picks the same entitlements for every holder.
  */
 export async function downloadFacts(
@@ -75,12 +76,22 @@ export async function downloadFacts(
   const slug = slugSchema.safeParse(input.slug);
   const { userId, email } = input.holder;
   if (!slug.success || (!userId && !email)) return null;
+  const key = `facts:${slug.data}:${input.assetId}:${userId}:${email}`;
+  return cachedRead(ctx, key, () => readFacts(ctx, slug.data, input.assetId, input.holder));
+}
+
+async function readFacts(
+  ctx: Ctx,
+  slug: string,
+  assetId: string,
+  { userId, email }: Holder,
+): Promise<DownloadFacts | null> {
   // A null user id or email matches no row, as in the access rule (`heldBy`).
   const { rows } = await sql<Record<string, unknown>>`
     select ${COLUMNS} from products p
     left join entitlements e on e.product_id = p.id and (e.user_id = ${userId} or e.email = ${email})
-    left join assets a on a.product_id = p.id and a.id = ${input.assetId}
-    where p.slug = ${slug.data}`.execute(db(ctx));
+    left join assets a on a.product_id = p.id and a.id = ${assetId}
+    where p.slug = ${slug}`.execute(db(ctx));
   const [first] = rows;
   if (!first) return null;
   return {

@@ -14,6 +14,7 @@ import {
 import { parseDuration } from "../duration.ts";
 import { toBase64Url } from "../encoding.ts";
 import { forbidden, gone, invalidInput } from "../errors.ts";
+import { cachedRead } from "../readCache.ts";
 
 const PREFIX = "tgd_";
 const TOKEN_SHAPE = /^tgd_[A-Za-z0-9_-]{43}$/;
@@ -148,20 +149,25 @@ export async function inspectToken({
 /** The stored row of a token link, whatever its state; null for an unknown or malformed one. */
 export async function findToken(ctx: Ctx, raw: string): Promise<DeliveryToken | null> {
   if (!TOKEN_SHAPE.test(raw)) return null;
-  const token = await db(ctx)
-    .selectFrom("delivery_tokens")
-    .selectAll()
-    .where("token_hash", "=", await sha256Hex(ctx, raw))
-    .executeTakeFirst();
-  return token ?? null;
+  // An unlimited link's count of uses may be a second old here; it decides nothing.
+  return cachedRead(ctx, `token:${raw}`, async () => {
+    const token = await db(ctx)
+      .selectFrom("delivery_tokens")
+      .selectAll()
+      .where("token_hash", "=", await sha256Hex(ctx, raw))
+      .executeTakeFirst();
+    return token ?? null;
+  });
 }
 
 export function entitlementOf(ctx: Ctx, token: DeliveryToken): Promise<Entitlement> {
-  return db(ctx)
-    .selectFrom("entitlements")
-    .selectAll()
-    .where("id", "=", token.entitlement_id)
-    .executeTakeFirstOrThrow();
+  return cachedRead(ctx, `entitlement:${token.entitlement_id}`, () =>
+    db(ctx)
+      .selectFrom("entitlements")
+      .selectAll()
+      .where("id", "=", token.entitlement_id)
+      .executeTakeFirstOrThrow(),
+  );
 }
 
 /** The entitlement a token link gives, while it is active; else a 403 that says why. */

@@ -36,15 +36,10 @@ export interface DownloadRecord {
   link: string;
 }
 
-/** Logs a download whose first response hands out `taken` bytes of the file; returns its id. */
-export async function recordDownload(
-  ctx: Ctx,
-  record: DownloadRecord,
-  asset: Asset,
-  taken: number,
-): Promise<string> {
+/** The log row of a download whose first response hands out `taken` bytes of the file. */
+function downloadRow(ctx: Ctx, record: DownloadRecord, asset: Asset, taken: number) {
   const now = ctx.clock.now();
-  const row = {
+  return {
     id: newId(ctx, "dl"),
     entitlement_id: record.entitlementId,
     asset_id: record.assetId,
@@ -58,12 +53,25 @@ export async function recordDownload(
     resumable_until: now + RESUME_WINDOW_MS,
     resume_allowance: Math.min(IN_FLIGHT_ALLOWANCE, asset.size),
   };
+}
+
+/** Logs a download whose first response hands out `taken` bytes of the file; returns its id. */
+export async function recordDownload(
+  ctx: Ctx,
+  record: DownloadRecord,
+  asset: Asset,
+  taken: number,
+): Promise<string> {
+  const row = downloadRow(ctx, record, asset, taken);
   await db(ctx).insertInto("downloads").values(row).execute();
   return row.id;
 }
 
-/** A download that also uses up one of its link's limited uses. */
+/** A download through a link, which uses up one of its uses. */
 export interface CountedUse {
+  tokenId: string;
+  /** Whether the link has a limit of uses: each use is then counted before the answer. */
+  limited: boolean;
   /** False when the link has no use left: only a continuation can then be served. */
   available: boolean;
   /** Counts the use in the transaction that logs the download; false when none was left. */
@@ -104,6 +112,13 @@ export async function deliverAndRecord(
   }
   if (continued !== null) return metered(ctx, delivery, continued);
   if (delivery.kind === "unsatisfiable") return delivery;
+  if (delivery.kind === "redirect" && !use?.limited && ctx.downloadLog && !ctx.trx) {
+    // Nothing is decided on this row (a signed URL is never continued): it may land after the
+    // answer, batched (decision 0010). A limited link's use is counted before, below.
+    const row = downloadRow(ctx, record, asset, asset.size);
+    ctx.downloadLog.add({ row, useOf: use?.tokenId ?? null });
+    return delivery;
+  }
   const opened = delivery;
   let outcome: string | Error;
   try {

@@ -34,6 +34,8 @@ export async function downloadWithToken({
       link: `token:${token.id}`,
     },
     {
+      tokenId: token.id,
+      limited: token.max_uses !== null,
       available: token.max_uses === null || token.uses < token.max_uses,
       count: async (tx) => {
         const counted = await db(tx)

@@ -1,0 +1,76 @@
+import type { Ctx } from "./context.ts";
+
+/**
+ * Recent reads of what decides a download (sessions, users, entitlements, products, files and
+ * links), so a buyer downloading again does not cost a database round trip each time. The rule
+ * that keeps it safe (decision 0010): a read is served for at most one second, and any committed
+ * write to those tables in this process forgets everything at once (db/watchWrites.ts sees every
+ * statement). Another process's write is therefore seen within a second: an entry is never older
+ * than one second counted from before its read began. Refunds and revocations cut access as
+ * before; a revoked buyer is never let in for longer than that second on another instance.
+ */
+export interface ReadCache {
+  read<T>(key: string, load: () => Promise<T>): Promise<T>;
+  /** Forgets everything: a write to what decides access has just committed. */
+  forget(): void;
+}
+
+/** The tables whose rows the cache keeps (and whose writes make it forget). */
+export const ACCESS_TABLES = [
+  "sessions",
+  "users",
+  "entitlements",
+  "products",
+  "assets",
+  "delivery_tokens",
+] as const;
+
+const ACCESS_WRITE = new RegExp(
+  `\\b(?:insert\\s+into|update|delete\\s+from)\\s+"?(?:${ACCESS_TABLES.join("|")})\\b`,
+  "i",
+);
+/** The uses of a link without a limit, counted after the answer: a count that decides nothing. */
+const UNLIMITED_USES_COUNTED =
+  /^update "delivery_tokens" set "uses" = "uses" \+ \S+ where "id" = \S+ and "max_uses" is null$/;
+
+/** Whether a statement (its SQL text) changes what the cache keeps. */
+export function changesAccess(sql: string): boolean {
+  return ACCESS_WRITE.test(sql) && !UNLIMITED_USES_COUNTED.test(sql);
+}
+
+const MAX_AGE_MS = 1000;
+const MAX_ENTRIES = 20_000;
+
+/**
+ * The cache, on a monotonic clock. Reads of one key under way together share one load; a failed
+ * load is not kept.
+ */
+export function readCache(now: () => number = () => performance.now()): ReadCache {
+  const entries = new Map<string, { value: Promise<unknown>; since: number }>();
+  return {
+    read<T>(key: string, load: () => Promise<T>): Promise<T> {
+      const at = now();
+      const entry = entries.get(key);
+      if (entry && at - entry.since < MAX_AGE_MS) return entry.value as Promise<T>;
+      if (entries.size >= MAX_ENTRIES) entries.clear();
+      const value = load();
+      entries.set(key, { value, since: at });
+      value.catch(() => {
+        if (entries.get(key)?.value === value) entries.delete(key);
+      });
+      return value;
+    },
+    // A load under way when this runs is dropped with the rest, so what it read is never kept.
+    forget() {
+      entries.clear();
+    },
+  };
+}
+
+/**
+ * A read through the cache, or straight from the database inside a transaction (which must see
+ * its own writes) and where the runtime keeps no cache.
+ */
+export function cachedRead<T>(ctx: Ctx, key: string, load: () => Promise<T>): Promise<T> {
+  return ctx.trx || !ctx.reads ? load() : ctx.reads.read(key, load);
+}
