@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { invalidInput } from "./errors.ts";
 
 /** Parses input with a zod schema; a failure becomes one invalid_input error that names each field. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { revokeAccessOf, revokeEntitlement } from "../../core/access/entitlements.ts";
 import { grantAsSeller } from "../../core/access/grantAsSeller.ts";
 import { getProductForAdmin } from "../../core/catalog/products.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Asset, Product } from "../../db/schema.ts";
 import { contentDisposition } from "../contentDisposition.ts";
 import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.ts";

@@ -5,7 +5,7 @@
  * The upload id is an HMAC-signed token carrying everything the completing call needs, so no
  * table holds pending uploads and a client cannot choose the storage key, product or size.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Asset } from "../../db/schema.ts";
 import { contentDisposition } from "../contentDisposition.ts";
 import { type Ctx, newId, requireAdmin } from "../context.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { getProductForAdmin } from "../catalog/products.ts";
 import { type Ctx, requireAdmin } from "../context.ts";
 import { emailSchema } from "../identity/signIn.ts";

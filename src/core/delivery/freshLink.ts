@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { productById } from "../catalog/products.ts";
 import { type Ctx, db, normalizeEmail, sha256Hex, system } from "../context.ts";
 import { isAppError } from "../errors.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { User } from "../../db/schema.ts";
 import { type Ctx, db, newId, normalizeEmail } from "../context.ts";
 import { isAppError } from "../errors.ts";

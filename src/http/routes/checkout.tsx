@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { claimFree } from "../../core/access/claimFree.ts";
 import { getProduct } from "../../core/catalog/products.ts";
 import { downloadWithCheckout } from "../../core/downloads/downloadWithCheckout.ts";

@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { listEntitlements, revokeEntitlement } from "../../../core/access/entitlements.ts";
 import { grantAsSeller } from "../../../core/access/grantAsSeller.ts";
 import { listProducts } from "../../../core/catalog/products.ts";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { listDownloads } from "../../../core/downloads/listDownloads.ts";
 import { parseInput } from "../../../core/validate.ts";
 import { DownloadsPage } from "../../../pages/admin/downloads.tsx";

@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { listOrders } from "../../../core/orders/listOrders.ts";
 import { orderDetails } from "../../../core/orders/orderDetails.ts";
 import { refundOrder } from "../../../core/orders/refundOrder.ts";

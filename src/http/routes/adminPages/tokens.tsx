@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { listAssets } from "../../../core/catalog/assets.ts";
 import { listProducts } from "../../../core/catalog/products.ts";
 import type { Ctx } from "../../../core/context.ts";

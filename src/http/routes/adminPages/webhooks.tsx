@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { AppError } from "../../../core/errors.ts";
 import { replayEvent } from "../../../core/orders/reconcile.ts";
 import { listWebhookEvents } from "../../../core/orders/webhookEvents.ts";
