@@ -84,6 +84,23 @@ const TRIMS: { why: string; filter: RegExp; contents: (source: string) => string
     contents: () => "module.exports = class Unavailable {};",
   },
   {
+    why: "pgpass reads ~/.pgpass: Workers have no home folder, and Hyperdrive's URL has the password",
+    filter: /[\\/]node_modules[\\/]pgpass[\\/]lib[\\/]index\.js$/,
+    // What pgpass answers when there is no file: no password.
+    contents: () => "module.exports = (_connection, callback) => callback(undefined);",
+  },
+  {
+    why: "Kysely's schema builders (db.schema), with their node transformer, the introspector, the withSchema plugin and db.dynamic: the Worker migrates nothing (npx tollgate migrate does) and uses none of them",
+    filter:
+      /[\\/]kysely[\\/]dist[\\/]esm[\\/](schema[\\/]schema|plugin[\\/]with-schema[\\/]with-schema-plugin|dialect[\\/]postgres[\\/]postgres-introspector|dynamic[\\/]dynamic)\.js$/,
+    contents: (source) => throwingExports(source, "kysely"),
+  },
+  {
+    why: "The migrations' steps: the Worker only asks which are pending (doctor), by name",
+    filter: /[\\/]src[\\/]db[\\/]migrations[\\/][^\\/]+\.ts$/,
+    contents: (source) => throwingExports(source, "migrations"),
+  },
+  {
     why: "Kysely's MERGE builder: Tollgate writes no MERGE (upserts are INSERT ... ON CONFLICT)",
     filter: /[\\/]kysely[\\/]dist[\\/]esm[\\/]query-builder[\\/]merge-query-builder\.js$/,
     contents: (source) => throwingExports(source, "kysely"),
