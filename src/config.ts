@@ -323,6 +323,8 @@ const schema = z.object({
     empty,
     z.string().min(24, "must be at least 24 characters (try: openssl rand -hex 24)").optional(),
   ),
+  HOUSEKEEPING_INTERVAL: duration("10m", 86400),
+  RECONCILE_INTERVAL: duration("1h", 86400),
 });
 
 type Parsed = z.infer<typeof schema>;
@@ -366,6 +368,11 @@ export interface Config {
   sessionSecret?: string;
   adminEmails: string[];
   adminToken?: string;
+  /**
+   * How often `serve` runs its periodic jobs, all processes of the shop together (each pass
+   * runs in one of them: decision 0012).
+   */
+  jobs: { housekeepingMs: number; reconcileMs: number };
 }
 
 export interface S3Access {
@@ -511,6 +518,11 @@ function assemble(v: Parsed): Config {
     ...(v.SESSION_SECRET ? { sessionSecret: v.SESSION_SECRET } : {}),
     adminEmails: v.ADMIN_EMAILS,
     ...(v.ADMIN_TOKEN ? { adminToken: v.ADMIN_TOKEN } : {}),
+    // A zero interval would spin: a second is the shortest.
+    jobs: {
+      housekeepingMs: Math.max(1, v.HOUSEKEEPING_INTERVAL) * 1000,
+      reconcileMs: Math.max(1, v.RECONCILE_INTERVAL) * 1000,
+    },
   };
 }
 

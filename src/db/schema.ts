@@ -18,6 +18,7 @@ export interface Database {
   downloads: DownloadsTable;
   webhook_events: WebhookEventsTable;
   outbox: OutboxTable;
+  job_leases: JobLeasesTable;
 }
 
 export type Db = Kysely<Database>;
@@ -188,3 +189,16 @@ export type Entitlement = Selectable<EntitlementsTable>;
 export type DeliveryToken = Selectable<DeliveryTokensTable>;
 export type Download = Selectable<DownloadsTable>;
 export type NewEntitlement = Insertable<EntitlementsTable>;
+
+/** Who runs a periodic job's next pass (migration 0008, decision 0012). */
+export interface JobLeasesTable {
+  name: string;
+  /** The process that claimed the latest pass. */
+  holder: string;
+  /** Its lease: renewed while the pass runs, set to the end time when it finishes. */
+  locked_until: number;
+  /** No pass starts before this time, whichever process ticks. */
+  next_run_at: number;
+  /** Passes run so far, all processes together. */
+  runs: number;
+}

@@ -1,7 +1,6 @@
 import { serve } from "@hono/node-server";
 import type { Config } from "../config.ts";
-import { sweepExpired } from "../core/maintenance.ts";
-import { resendUndeliveredReceipts } from "../core/orders/receipts.ts";
+import { startBackgroundJobs } from "./backgroundJobs.ts";
 import { isLoopbackAddress } from "./clientAddress.ts";
 import { DEMO_SELLER, seedDemo } from "./demo.ts";
 import { buildNodeRuntime, localStripeUrl } from "./node.ts";
@@ -48,23 +47,18 @@ export async function startServer(config: Config, opts: { demo?: boolean; host?:
     lines.push("");
     console.log(lines.join("\n"));
   });
-  // Housekeeping every 10 minutes (Workers: the Cron Trigger): receipts that never went out
-  // (a crash between a payment's commit and its mail, a mail outage) are sent again, and
-  // expired sessions, sign-in links and old download links are deleted.
-  const sweep = setInterval(() => {
-    const ctx = runtime.systemCtx;
-    resendUndeliveredReceipts({ ctx })
-      .then(() => sweepExpired({ ctx }))
-      .catch((error) => log.error("housekeeping failed", { error: String(error) }));
-  }, 600_000);
-  sweep.unref();
+  // Housekeeping (Workers: the Cron Trigger): expired records deleted, unpaid checkouts
+  // abandoned, missed Stripe events reconciled, unsent receipts sent. Each pass runs in one of
+  // the shop's processes, however many share the database (backgroundJobs.ts, decision 0012).
+  const jobs = startBackgroundJobs(runtime.systemCtx, config);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    clearInterval(sweep);
     log.info("shutting down", { signal });
-    server.close(() => void runtime.close().then(() => process.exit(0)));
+    // A pass under way finishes and gives its lease back before the database closes.
+    const jobsStopped = jobs.stop();
+    server.close(() => void jobsStopped.then(() => runtime.close()).then(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.once("SIGINT", () => stop("SIGINT"));

@@ -49,6 +49,7 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       "delivery_tokens",
       "downloads",
       "entitlements",
+      "job_leases",
       "login_tokens",
       "orders",
       "outbox",

@@ -35,7 +35,7 @@ export interface ServerProcesses {
  * without --demo), each on its own port on 127.0.0.1 and in its own folder, sharing one Postgres
  * database (a fresh schema of TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test),
  * one file store, one SESSION_SECRET and ADMIN_TOKEN, and one local Stripe whose webhooks go to
- * the first process (`webhookTo` picks another). Returns when every process answers /readyz.
+ * the first process (`webhookTo` picks another, `webhookUrl` any address). Returns when every process answers /readyz.
  * `env` is added to (and overrides) the shared environment; `database` reuses a database the test
  * made (and then stop() leaves it to the test to drop).
  */
@@ -46,6 +46,8 @@ export async function startServers(
     database?: TestDatabase;
     /** Index of the process the local Stripe sends its webhooks to (default 0). */
     webhookTo?: number;
+    /** Or any URL: e.g. http://127.0.0.1:9/nowhere, so every webhook is missed. */
+    webhookUrl?: string;
   } = {},
 ): Promise<ServerProcesses> {
   const count = opts.count ?? 2;
@@ -77,7 +79,7 @@ export async function startServers(
     stripe = await startLocalStripe({
       port: 0,
       stateFile: null,
-      webhookUrl: `${urls[opts.webhookTo ?? 0]}/webhooks/stripe`,
+      webhookUrl: opts.webhookUrl ?? `${urls[opts.webhookTo ?? 0]}/webhooks/stripe`,
       webhookSecret: env.STRIPE_WEBHOOK_SECRET as string,
       log: silentLogger,
     });

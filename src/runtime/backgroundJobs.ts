@@ -1,0 +1,76 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Config } from "../config.ts";
+import type { Ctx } from "../core/context.ts";
+import { type JobSchedule, runJobOnce } from "../core/jobs.ts";
+import { sweepExpired } from "../core/maintenance.ts";
+import { resendUndeliveredReceipts } from "../core/orders/receipts.ts";
+import { reconcile } from "../core/orders/reconcile.ts";
+
+/** Reconcile looks back at least this far, as the Worker's Cron Trigger does. */
+const RECONCILE_WINDOW_MS = 6 * 3600_000;
+/** A process ticks at least this often, so a due pass starts soon whichever process is alive. */
+const MAX_TICK_MS = 30_000;
+
+interface Job {
+  schedule: JobSchedule;
+  pass: (ctx: Ctx) => Promise<unknown>;
+}
+
+/**
+ * The lease outlives a stalled event loop on a busy machine (10 s at least) and is taken over
+ * within two minutes of a holder's death, and never later than the job's own interval.
+ */
+const leaseFor = (everyMs: number) => Math.max(10_000, Math.min(everyMs, 120_000));
+
+/**
+ * `serve`'s periodic work (decision 0012). Every process of the shop ticks; each pass of sweep
+ * (expired records, stale checkouts) and reconcile (events a webhook did not bring) runs in the
+ * one process that claims it in job_leases, one interval apart. Receipts are the receipt queue's
+ * (its rows are claimed one by one), so every process drains it on each tick.
+ */
+export function startBackgroundJobs(ctx: Ctx, config: Config): { stop(): Promise<void> } {
+  const holder = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const { housekeepingMs, reconcileMs } = config.jobs;
+  const jobs: Job[] = [
+    {
+      schedule: { name: "sweep", everyMs: housekeepingMs, leaseMs: leaseFor(housekeepingMs) },
+      pass: (ctx) => sweepExpired({ ctx }),
+    },
+    {
+      schedule: { name: "reconcile", everyMs: reconcileMs, leaseMs: leaseFor(reconcileMs) },
+      pass: async (ctx) => {
+        const window = Math.max(RECONCILE_WINDOW_MS, 3 * reconcileMs);
+        const report = await reconcile({ ctx, input: { sinceMs: ctx.clock.now() - window } });
+        if (report.failed.length) throw new Error(`${report.failed.length} event(s) failed`);
+      },
+    },
+  ];
+  const running = new Map<string, Promise<unknown>>();
+  const tick = (name: string, work: () => Promise<unknown>) => {
+    // This process's own previous pass still runs: the lease would refuse anyway, so ask nobody.
+    if (running.has(name)) return;
+    const done = work()
+      .catch((error) => ctx.log.error("background job failed", { job: name, error: String(error) }))
+      .finally(() => running.delete(name));
+    running.set(name, done);
+  };
+  const timers = jobs.map((job) =>
+    setInterval(
+      () =>
+        tick(job.schedule.name, () => runJobOnce(ctx, job.schedule, holder, () => job.pass(ctx))),
+      Math.min(job.schedule.everyMs, MAX_TICK_MS),
+    ),
+  );
+  timers.push(
+    setInterval(() => tick("receipts", () => resendUndeliveredReceipts({ ctx })), housekeepingMs),
+  );
+  for (const timer of timers) timer.unref();
+  return {
+    /** No new pass starts; passes under way finish, so their leases are given back. */
+    async stop() {
+      for (const timer of timers) clearInterval(timer);
+      await Promise.all(running.values());
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ServerProcesses, startServers } from "../support/serverProcesses.ts";
+import { shopClient } from "../support/shop-client.ts";
+import { payOnHostedPage, waitFor } from "../support/stripe.ts";
+
+/**
+ * Two real `tollgate serve` processes on one Postgres, ticking their jobs every second
+ * (decision 0012): every pass of a job runs in one process, never two at once, and each piece of
+ * work (an expired row, a stale checkout, an event no webhook brought) is done once.
+ */
+describe("background jobs with two processes on one Postgres", () => {
+  let servers: ServerProcesses;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    servers = await startServers({
+      count: 2,
+      env: { HOUSEKEEPING_INTERVAL: "1s", RECONCILE_INTERVAL: "1s" },
+      // Every webhook is lost: only reconcile can bring the payments in.
+      webhookUrl: "http://127.0.0.1:9/nowhere",
+    });
+    client = new pg.Client({ connectionString: servers.database.url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.end();
+    await servers?.stop();
+  });
+
+  const lines = (message: string) =>
+    servers
+      .output()
+      .split("\n")
+      .filter((line) => line.includes(` ${message} `) || line.endsWith(` ${message}`));
+  const field = (line: string, name: string) =>
+    Number(new RegExp(` ${name}=(\\d+)`).exec(line)?.[1]);
+  const sum = (message: string, name: string) =>
+    lines(message).reduce((total, line) => total + field(line, name), 0);
+
+  it("deletes each expired row once and abandons a stale checkout once", async () => {
+    const now = Date.now();
+    for (let i = 0; i < 40; i++) {
+      await client.query(
+        `insert into login_tokens (token_hash, code_hash, email, attempts, expires_at, created_at)
+         values ($1, $2, $3, 0, $4, $4)`,
+        [`expired-${i}`, `code-${i}`, `b${i}@example.com`, now - 60_000],
+      );
+    }
+    const shop = shopClient(servers.urls[0] as string, servers.adminToken);
+    await shop.createProduct("stale");
+    const { orderId } = await shop.startCheckout("stale");
+    await client.query("update orders set created_at = $1 where id = $2", [
+      now - 26 * 3600_000,
+      orderId,
+    ]);
+    await waitFor(async () => {
+      const left = await client.query("select count(*)::int as n from login_tokens");
+      const order = await client.query("select status from orders where id = $1", [orderId]);
+      return left.rows[0].n === 0 && order.rows[0].status === "abandoned";
+    }, "the sweep");
+    // Each process reports what it deleted: together exactly what there was.
+    await waitFor(async () => sum("expired records deleted", "loginTokens") === 40, "the report");
+    expect(sum("unpaid checkouts abandoned", "orders")).toBe(1);
+  });
+
+  it("applies each event that no webhook brought once, through reconcile", async () => {
+    const shop = shopClient(servers.urls[1] as string, servers.adminToken);
+    await shop.createProduct("missed");
+    const orders: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const checkout = await shop.startCheckout("missed");
+      expect((await payOnHostedPage(checkout.url, { email: `m${i}@example.com` })).status).toBe(
+        303,
+      );
+      orders.push(checkout.orderId);
+    }
+    await waitFor(async () => {
+      const paid = await client.query(
+        "select count(*)::int as n from orders where id = any($1) and status = 'paid'",
+        [orders],
+      );
+      return paid.rows[0].n === 3;
+    }, "the payments, through reconcile");
+    const grants = await client.query(
+      "select count(*)::int as n from entitlements where source_ref = any($1)",
+      [orders],
+    );
+    expect(grants.rows[0].n).toBe(3);
+    // Every event recorded was applied by exactly one pass, whichever process ran it.
+    const events = await client.query("select count(*)::int as n from webhook_events");
+    await waitFor(
+      async () => sum("reconcile finished", "applied") === events.rows[0].n,
+      "the reconcile reports",
+    );
+    expect(events.rows[0].n).toBeGreaterThanOrEqual(3);
+  });
+
+  it("runs each pass in one process at a time, one interval apart", async () => {
+    // Every process's log, in time order: a job's passes never overlap across processes.
+    const passes = (job: string) => {
+      const events = [...lines("job started"), ...lines("job finished")]
+        .filter((line) => line.includes(` job=${job} `))
+        .map((line) => {
+          const at = /^\[\d+\] (\S+)/.exec(line)?.[1] as string;
+          return { at: Date.parse(at), started: line.includes(" job started ") };
+        })
+        .sort((a, b) => a.at - b.at || Number(a.started) - Number(b.started));
+      let open = 0;
+      let most = 0;
+      for (const event of events) {
+        open += event.started ? 1 : -1;
+        most = Math.max(most, open);
+      }
+      const starts = events.filter((e) => e.started).map((e) => e.at);
+      const gaps = starts.slice(1).map((at, i) => at - (starts[i] as number));
+      return { count: starts.length, most, shortestGap: Math.min(...gaps) };
+    };
+    for (const job of ["sweep", "reconcile"]) {
+      await waitFor(async () => passes(job).count >= 5, `five ${job} passes`);
+      const { count, most, shortestGap } = passes(job);
+      expect(most, `${job} passes at once`).toBe(1);
+      // One second apart by the lease (less the time a busy machine takes to log the start);
+      // two processes each ticking every second would often start within a moment of each other.
+      expect(shortestGap, `${job}: shortest time between two passes`).toBeGreaterThan(500);
+      const row = await client.query("select runs from job_leases where name = $1", [job]);
+      expect(row.rows[0].runs).toBeGreaterThanOrEqual(count);
+    }
+    expect(servers.output()).not.toContain("job lease lost");
+  });
+});
