@@ -90,6 +90,17 @@ const TRIMS: { why: string; filter: RegExp; contents: (source: string) => string
     contents: () => "module.exports = (_connection, callback) => callback(undefined);",
   },
   {
+    why: "pg-types' binary-format parsers: pg asks Postgres for text results, and Tollgate never for binary",
+    filter: /[\\/]node_modules[\\/]pg-types[\\/]lib[\\/]binaryParsers\.js$/,
+    contents: () => "module.exports = { init() {} };",
+  },
+  {
+    why: "The TLS certificate hashes of SCRAM channel binding: pg uses them only with enableChannelBinding, which Tollgate never sets",
+    filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]crypto[\\/]cert-signatures\.js$/,
+    contents: (source) =>
+      throwingExports(source.replace(/^module\.exports = \{([^}]*)\}/m, "export {$1}"), "pg"),
+  },
+  {
     why: "Kysely's schema builders (db.schema), with their node transformer, the introspector, the withSchema plugin and db.dynamic: the Worker migrates nothing (npx tollgate migrate does) and uses none of them",
     filter:
       /[\\/]kysely[\\/]dist[\\/]esm[\\/](schema[\\/]schema|plugin[\\/]with-schema[\\/]with-schema-plugin|dialect[\\/]postgres[\\/]postgres-introspector|dynamic[\\/]dynamic)\.js$/,
@@ -99,6 +110,18 @@ const TRIMS: { why: string; filter: RegExp; contents: (source: string) => string
     why: "The migrations' steps: the Worker only asks which are pending (doctor), by name",
     filter: /[\\/]src[\\/]db[\\/]migrations[\\/][^\\/]+\.ts$/,
     contents: (source) => throwingExports(source, "migrations"),
+  },
+  {
+    why: "Hono's default router is SmartRouter over RegExpRouter and TrieRouter, keeping the first that takes every route; RegExpRouter refuses Tollgate's (/admin/products/new beside /admin/products/:slug), so TrieRouter is what routes on Node too, and routes alone here",
+    filter: /[\\/]hono[\\/]dist[\\/]hono\.js$/,
+    contents: () => `import { HonoBase } from "./hono-base.js";
+import { TrieRouter } from "./router/trie-router/router.js";
+export class Hono extends HonoBase {
+  constructor(options = {}) {
+    super(options);
+    this.router = options.router ?? new TrieRouter();
+  }
+}`,
   },
   {
     why: "Kysely's MERGE builder: Tollgate writes no MERGE (upserts are INSERT ... ON CONFLICT)",
