@@ -4,6 +4,7 @@ import { forbidden, unauthenticated } from "./errors.ts";
 import type {
   Clock,
   Crypto,
+  DownloadLog,
   GroupCommit,
   Identity,
   Logger,
@@ -11,6 +12,7 @@ import type {
   ObjectStore,
   Payments,
 } from "./ports.ts";
+import type { ReadCache } from "./readCache.ts";
 
 /** What the rules need to know of the configuration. */
 export interface Settings {
@@ -43,6 +45,10 @@ export interface Deps {
   log: Logger;
   settings: Settings;
   groupCommit?: GroupCommit;
+  /** Recent reads of what decides access (core/readCache.ts); every read goes to the database without it. */
+  reads?: ReadCache;
+  /** Writes download log rows after the answer, batched (Node); without it, before the answer. */
+  downloadLog?: DownloadLog;
 }
 
 export interface Actor {

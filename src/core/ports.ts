@@ -2,7 +2,8 @@
  * The narrow interfaces the core depends on. Adapters implement them per runtime; nothing here
  * imports a driver, an SDK or a Node module.
  */
-import type { Db, Trx } from "../db/schema.ts";
+import type { Insertable } from "kysely";
+import type { Db, DownloadsTable, Trx } from "../db/schema.ts";
 
 export type { Db, Trx };
 
@@ -273,6 +274,22 @@ export interface Identity {
  */
 export interface GroupCommit {
   run<T>(work: (trx: Trx) => Promise<T>): Promise<T>;
+}
+
+/** A download's log row and, for a link with unlimited uses, its use, to be counted together. */
+export interface LoggedDownload {
+  row: Insertable<DownloadsTable>;
+  /** The id of an unlimited link whose use this was (a limited link's use is counted at once). */
+  useOf: string | null;
+}
+
+/**
+ * Download log rows written after the answer (decision 0010): batched, at most about 100 ms
+ * late; a crash loses only the rows not yet written. Counted uses of limited links, licence
+ * activations and anything that grants or removes access are never written this way.
+ */
+export interface DownloadLog {
+  add(download: LoggedDownload): void;
 }
 
 export interface Logger {

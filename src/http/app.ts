@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import { secureHeaders } from "hono/secure-headers";
 import { notFound } from "../core/errors.ts";
 import type { AppDeps, HonoEnv } from "./env.ts";
 import { errorResponse } from "./errors.ts";
 import { requestContext, sameOrigin } from "./middleware/context.ts";
+import { responseHeaders } from "./middleware/headers.ts";
 import { admin } from "./routes/admin.ts";
 import { adminPages } from "./routes/adminPages/index.ts";
 import { auth } from "./routes/auth.tsx";
@@ -18,28 +18,7 @@ import { stripeWebhooks } from "./webhooks/stripe.ts";
 /** The whole HTTP surface, the same on Node and Workers; `deps` are built once by the runtime. */
 export function createApp(deps: AppDeps): Hono<HonoEnv> {
   const app = new Hono<HonoEnv>();
-  app.use(
-    secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        imgSrc: ["'self'", "data:"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        scriptSrc: ["'self'"],
-        // The seller's browser uploads large files straight to the bucket.
-        connectSrc: [
-          "'self'",
-          ...(deps.store.directUploads ? [deps.store.directUploads.origin] : []),
-        ],
-        frameAncestors: ["'none'"],
-      },
-      crossOriginResourcePolicy: false,
-      // Same-origin requests keep their Origin header (the CSRF check reads it); other sites
-      // get no referrer, so no token in a URL ever leaks to them.
-      referrerPolicy: "same-origin",
-      // Pages that carry a token in their URL set no-referrer themselves; keep it.
-      overwrite: false,
-    }),
-  );
+  app.use(responseHeaders(deps));
   app.use(requestContext(deps));
   app.use(sameOrigin(deps.settings.publicUrl));
   app.route("/", health);

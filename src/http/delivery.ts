@@ -4,14 +4,14 @@ import { type Delivery, etagOf } from "../core/downloads/deliver.ts";
 import type { ClientInfo } from "../core/downloads/deliverAndRecord.ts";
 import type { ObjectBody } from "../core/ports.ts";
 import type { HonoEnv } from "./env.ts";
+import { wholeResponse } from "./middleware/headers.ts";
 
 const NO_STORE = { "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer" };
 
 /** A prepared delivery as an HTTP response: 302 to a signed URL, or the bytes with Range support. */
-export function deliveryResponse(delivery: Delivery): Response {
-  if (delivery.kind === "redirect") {
-    return new Response(null, { status: 302, headers: { Location: delivery.url, ...NO_STORE } });
-  }
+export function deliveryResponse(c: Context<HonoEnv>, delivery: Delivery): Response {
+  if (delivery.kind === "redirect")
+    return wholeResponse(c, 302, { Location: delivery.url, ...NO_STORE });
   if (delivery.kind === "unsatisfiable") return unsatisfiableResponse(delivery.asset.size);
   const { asset } = delivery;
   const meta = { contentType: asset.content_type, filename: asset.filename, etag: etagOf(asset) };

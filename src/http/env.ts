@@ -25,6 +25,8 @@ export interface HonoEnv {
     deps: AppDeps;
     ctx: Ctx;
     requestId: string;
+    /** The headers every answer carries (middleware/headers.ts). */
+    securityHeaders: Record<string, string>;
     /** The session cookie the request rides on, good or not (sameOrigin checks it). */
     sessionToken: string | null;
   };

@@ -13,11 +13,13 @@ import { stripePayments } from "../adapters/stripe/index.ts";
 import { type Config, ConfigError } from "../config.ts";
 import { type Ctx, system } from "../core/context.ts";
 import type { Clock, Logger, MailTransport, ObjectStore, Payments } from "../core/ports.ts";
+import { changesAccess, readCache } from "../core/readCache.ts";
 import { groupCommit } from "../db/groupCommit.ts";
 import { migrateToLatest } from "../db/migrate.ts";
 import { openPostgres } from "../db/postgres.ts";
 import type { Db } from "../db/schema.ts";
 import { openSqlite } from "../db/sqlite.ts";
+import type { WriteWatch } from "../db/watchWrites.ts";
 import { createApp } from "../http/app.ts";
 import type { AppDeps } from "../http/env.ts";
 import { startLocalStripe } from "../local-stripe/index.ts";
@@ -25,6 +27,7 @@ import { isFromThisMachine, nodeClientAddress } from "./clientAddress.ts";
 import { assembleDeps, openWebMailer } from "./deps.ts";
 import { diagnoser } from "./diagnose.ts";
 import { nodeChecks } from "./diagnoseNode.ts";
+import { batchedDownloadLog } from "./downloadLog.ts";
 import { loadOrCreateSecrets } from "./secrets.ts";
 
 export interface NodeRuntime {
@@ -33,6 +36,8 @@ export interface NodeRuntime {
   /** A context that acts as the seller, for the CLI and start-up tasks. */
   systemCtx: Ctx;
   app: ReturnType<typeof createApp>;
+  /** Writes what waits to be written after the answers (the download log), and resolves then. */
+  settle(): Promise<void>;
   /** The local Stripe's API URL, when payments go to it. */
   localStripeUrl: string | null;
   close(): Promise<void>;
@@ -50,8 +55,11 @@ export async function buildNodeRuntime(
   } = {},
 ): Promise<NodeRuntime> {
   const log = opts.log ?? consoleLogger();
-  const db = openDatabase(config);
-  const closers: (() => Promise<void>)[] = [() => db.destroy()];
+  const reads = readCache();
+  const db = openDatabase(config, { matters: changesAccess, changed: reads.forget });
+  const downloadLog = batchedDownloadLog(db, config.database.dialect, log);
+  // Closed in reverse: the waiting download rows are written before the database closes.
+  const closers: (() => Promise<void>)[] = [() => db.destroy(), downloadLog.flush];
   const close = async () => {
     for (const fn of closers.reverse()) await fn().catch(() => {});
   };
@@ -81,6 +89,8 @@ export async function buildNodeRuntime(
       payments,
       log,
       groupCommit: groupCommit(db),
+      reads,
+      downloadLog,
       sessionSecret,
       ...(adminToken ? { adminToken } : {}),
       ...(store instanceof LocalObjectStore ? { localFiles: store } : {}),
@@ -88,7 +98,14 @@ export async function buildNodeRuntime(
       identity: (mailer) =>
         config.auth.kind === "supabase"
           ? supabaseIdentity({ ...config.auth, publicUrl: config.publicUrl, now: clock.now })
-          : builtinIdentity({ db, crypto: nodeCrypto, clock, mailer, publicUrl: config.publicUrl }),
+          : builtinIdentity({
+              db,
+              crypto: nodeCrypto,
+              clock,
+              mailer,
+              publicUrl: config.publicUrl,
+              reads,
+            }),
       clientIp: nodeClientAddress(config.trustProxy),
       fromThisMachine: isFromThisMachine,
       diagnose: diagnoser(config, { db, store }, nodeChecks),
@@ -99,6 +116,7 @@ export async function buildNodeRuntime(
       systemCtx: { ...deps, actor: system },
       app: createApp(appDeps),
       localStripeUrl,
+      settle: downloadLog.flush,
       close,
     };
   } catch (error) {
@@ -107,13 +125,13 @@ export async function buildNodeRuntime(
   }
 }
 
-function openDatabase(config: Config): Db {
+function openDatabase(config: Config, watch: WriteWatch): Db {
   const { url, dialect, poolMax, statementTimeoutMs } = config.database;
   if (dialect === "postgres")
-    return openPostgres({ connectionString: url, poolMax, statementTimeoutMs });
+    return openPostgres({ connectionString: url, poolMax, statementTimeoutMs, watch });
   const filename = url.slice("sqlite:".length);
   if (filename !== ":memory:") mkdirSync(dirname(resolve(filename)), { recursive: true });
-  return openSqlite(filename);
+  return openSqlite(filename, { watch });
 }
 
 /** The folder of the SQLite file, where the embedded shape keeps generated secrets. */

@@ -3,6 +3,7 @@ import type { Asset, Product } from "../../db/schema.ts";
 import { contentDisposition } from "../contentDisposition.ts";
 import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.ts";
 import { gone, notFound } from "../errors.ts";
+import { cachedRead } from "../readCache.ts";
 import { type InputOf, parseInput } from "../validate.ts";
 import { safeContentType, sanitizeFilename } from "./filenames.ts";
 import { getProductForAdmin } from "./products.ts";
@@ -176,12 +177,14 @@ export async function downloadableAsset(
   productId: string,
   assetId: string,
 ): Promise<Asset> {
-  const asset = await db(ctx)
-    .selectFrom("assets")
-    .selectAll()
-    .where("id", "=", assetId)
-    .where("product_id", "=", productId)
-    .executeTakeFirst();
+  const asset = await cachedRead(ctx, `asset:${productId}:${assetId}`, () =>
+    db(ctx)
+      .selectFrom("assets")
+      .selectAll()
+      .where("id", "=", assetId)
+      .where("product_id", "=", productId)
+      .executeTakeFirst(),
+  );
   if (!asset) throw notFound("There is no such file.");
   if (!asset.active) throw fileRetired();
   return asset;

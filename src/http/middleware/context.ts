@@ -20,7 +20,6 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<HonoEnv> {
       toBase64Url(deps.crypto.randomBytes(9));
     c.set("requestId", requestId);
     c.set("deps", deps);
-    c.header("X-Request-Id", requestId);
 
     const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
     const tokenAdmin = Boolean(

@@ -89,5 +89,5 @@ export const checkout = new Hono<HonoEnv>()
         client: clientInfo(c),
       },
     });
-    return deliveryResponse(delivery);
+    return deliveryResponse(c, delivery);
   });

@@ -22,10 +22,11 @@ import { pageProps } from "../pageProps.ts";
 
 export const downloads = new Hono<HonoEnv>()
   .use("/d/*", async (c, next) => {
-    await next();
-    // The token is in the URL: never hand it to another site in a Referer.
+    // The token is in the URL: never hand it to another site in a Referer. Set before the route,
+    // so the pages made from the context carry them and the downloads set their own.
     c.header("Referrer-Policy", "no-referrer");
     c.header("Cache-Control", "private, no-store");
+    await next();
   })
   .get("/download/:slug/:assetId", async (c) => {
     const delivery = await downloadAsUser({
@@ -37,7 +38,7 @@ export const downloads = new Hono<HonoEnv>()
         client: clientInfo(c),
       },
     });
-    return deliveryResponse(delivery);
+    return deliveryResponse(c, delivery);
   })
   .get("/d/:token", async (c) => {
     const token = c.req.param("token");
@@ -103,7 +104,7 @@ export const downloads = new Hono<HonoEnv>()
         client: clientInfo(c),
       },
     });
-    return deliveryResponse(delivery);
+    return deliveryResponse(c, delivery);
   })
   .get("/files/*", async (c) => {
     // Signed URLs of local storage; with S3 or R2 the store serves them itself.
