@@ -1,9 +1,15 @@
 /**
- * Webhook ingestion (issue 7, benchmark 2): distinct checkout.session.completed events, each for
- * its own paid order, signed like Stripe signs them, posted end to end (verify, look the session
- * up on the local Stripe, record, fulfil, commit, mail the receipt) against a route that only inserts the
- * raw body in one durable transaction. The baseline runs before and after the app; its figure is
- * the mean of the two.
+ * Webhook ingestion (issue 7, benchmark 2; issue 14): distinct checkout.session.completed events,
+ * each for its own paid order, signed like Stripe signs them, posted end to end (verify, record,
+ * fulfil, queue the receipt, commit, answer) against a route that only inserts the raw body in one
+ * durable transaction. The baseline runs before and after the app; its figure is the mean of the
+ * two.
+ *
+ * The receipt is sent after the answer, from the queue the payment's transaction wrote (decision
+ * 0011), so the figure counts the ingestion only: the time from the first event posted to the
+ * last one answered. The receipts are mailed meanwhile and after; the run then waits for every
+ * receipt to reach the mail API before it checks them (one per event), and reports how long
+ * after the last answer the last receipt arrived (receiptsDrainedMs, not part of the ratio).
  */
 
 import { writeFileSync } from "node:fs";
@@ -99,9 +105,15 @@ export async function webhookBenchmarks(
     const app = await server.profiled(profileFile(opts, `webhooks-${dialect}`), () =>
       run("/webhooks/stripe"),
     );
+    // The receipts still on their way (queued, sent in the background) arrive before the next
+    // baseline run, which then has the machine to itself as in the first.
+    const answered = Date.now();
+    while (receipts < count && Date.now() - answered < 120_000)
+      await new Promise((r) => setTimeout(r, 20));
+    const receiptsDrainedMs = Date.now() - answered;
     const after = await run("/__bench/webhook");
 
-    // Every event granted its buyer the product and sent the receipt.
+    // Every event granted its buyer the product and sent the receipt, once.
     if (receipts !== count) throw new Error(`${receipts} receipts sent for ${count} events`);
     const last = events[count - 1] as Stripe.CheckoutSessionCompletedEvent;
     const sample = last.data.object.customer_details?.email as string;
@@ -132,7 +144,7 @@ export async function webhookBenchmarks(
         baseline: figure(baseline),
         ratio: app.perSecond / baseline.perSecond,
         goal: 0.5,
-        extra: { events: count },
+        extra: { events: count, receiptsDrainedMs },
       },
     ];
   } finally {

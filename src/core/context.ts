@@ -11,6 +11,7 @@ import type {
   Mailer,
   ObjectStore,
   Payments,
+  ReceiptSender,
 } from "./ports.ts";
 import type { ReadCache } from "./readCache.ts";
 
@@ -45,6 +46,8 @@ export interface Deps {
   log: Logger;
   settings: Settings;
   groupCommit?: GroupCommit;
+  /** Sends queued receipts after the answer (Node); without it, right after their commit. */
+  receiptSender?: ReceiptSender;
   /** Recent reads of what decides access (core/readCache.ts); every read goes to the database without it. */
   reads?: ReadCache;
   /** Writes download log rows after the answer, batched (Node); without it, before the answer. */

@@ -276,6 +276,14 @@ export interface GroupCommit {
   run<T>(work: (trx: Trx) => Promise<T>): Promise<T>;
 }
 
+/**
+ * Sends queued receipts after the answer, in the background (Node; decision 0011). Told when a
+ * commit queued some; without one (Workers), the receipt is sent right after its commit.
+ */
+export interface ReceiptSender {
+  wake(): void;
+}
+
 /** A download's log row and, for a link with unlimited uses, its use, to be counted together. */
 export interface LoggedDownload {
   row: Insertable<DownloadsTable>;
@@ -315,6 +323,12 @@ export interface CheckoutView {
   customerId: string | null;
   /** End of the paid subscription period (ms), when the session started a subscription. */
   subscriptionPeriodEnd: number | null;
+  /**
+   * False when built from an event's copy of the session alone: no line items and no
+   * subscription period yet (fulfilment asks the provider when it needs them). True when the
+   * provider was asked for the whole session.
+   */
+  detailed: boolean;
   /** Null when the provider could not say (a stateless mock): the line-item check is skipped. */
   lineItems:
     | {

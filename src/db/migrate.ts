@@ -5,6 +5,7 @@ import * as m0003 from "./migrations/0003_receipt_delivered.ts";
 import * as m0004 from "./migrations/0004_download_continuations.ts";
 import * as m0005 from "./migrations/0005_receipt_bounces.ts";
 import * as m0006 from "./migrations/0006_clean_bidi_filenames.ts";
+import * as m0007 from "./migrations/0007_receipt_queue.ts";
 import * as m0008 from "./migrations/0008_job_leases.ts";
 import type { Database, Db } from "./schema.ts";
 
@@ -16,6 +17,7 @@ export const migrations: Record<string, Migration> = {
   "0004_download_continuations": m0004,
   "0005_receipt_bounces": m0005,
   "0006_clean_bidi_filenames": m0006,
+  "0007_receipt_queue": m0007,
   "0008_job_leases": m0008,
 };
 

@@ -18,6 +18,7 @@ export interface Database {
   downloads: DownloadsTable;
   webhook_events: WebhookEventsTable;
   outbox: OutboxTable;
+  receipt_queue: ReceiptQueueTable;
   job_leases: JobLeasesTable;
 }
 
@@ -99,7 +100,7 @@ export interface OrdersTable {
   currency: string;
   status: OrderStatus;
   flag: string | null;
-  /** Claimed: the receipt is being (or was) sent. */
+  /** Claimed: the receipt was queued (or is being sent again); released when a try fails. */
   receipt_sent_at: number | null;
   /** The mail left: set after the mailer accepted it. */
   receipt_delivered_at: number | null;
@@ -189,6 +190,21 @@ export type Entitlement = Selectable<EntitlementsTable>;
 export type DeliveryToken = Selectable<DeliveryTokensTable>;
 export type Download = Selectable<DownloadsTable>;
 export type NewEntitlement = Insertable<EntitlementsTable>;
+
+/**
+ * Receipts still to send (migration 0007, decision 0011): written in the payment's transaction,
+ * drained after the answer by a sender that holds each row under a lease.
+ */
+export interface ReceiptQueueTable {
+  order_id: string;
+  /** Not before this time. */
+  due_at: number;
+  /** A sender holds the row until then; null when nobody does. */
+  lease_until: number | null;
+  attempts: number;
+  last_error: string | null;
+  created_at: number;
+}
 
 /** Who runs a periodic job's next pass (migration 0008, decision 0012). */
 export interface JobLeasesTable {

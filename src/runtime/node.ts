@@ -12,6 +12,7 @@ import { nodeSigningCrypto } from "../adapters/storage-s3/node.ts";
 import { stripePayments } from "../adapters/stripe/index.ts";
 import { type Config, ConfigError } from "../config.ts";
 import { type Ctx, system } from "../core/context.ts";
+import { backgroundReceiptSender } from "../core/orders/receipts.ts";
 import type { Clock, Logger, MailTransport, ObjectStore, Payments } from "../core/ports.ts";
 import { changesAccess, readCache } from "../core/readCache.ts";
 import { groupCommit } from "../db/groupCommit.ts";
@@ -73,6 +74,8 @@ export async function buildNodeRuntime(
     const store = openStore(config, sessionSecret, clock.now);
     const mailer = openMailer(config, { db, clock, crypto: nodeCrypto, log });
     closers.push(async () => (mailer as { close?: () => void }).close?.());
+    // Receipts that payments queue are sent after the answer, in the background (decision 0011).
+    const receiptSender = backgroundReceiptSender(log);
     const { payments, localStripeUrl } = await openPayments(
       config,
       localStripeWebhookSecret,
@@ -89,6 +92,7 @@ export async function buildNodeRuntime(
       payments,
       log,
       groupCommit: groupCommit(db),
+      receiptSender,
       reads,
       downloadLog,
       sessionSecret,
@@ -110,6 +114,9 @@ export async function buildNodeRuntime(
       fromThisMachine: isFromThisMachine,
       diagnose: diagnoser(config, { db, store }, nodeChecks),
     });
+    receiptSender.start({ ...deps, actor: system });
+    // Closed first: the receipts under way are sent before the mailer and the database close.
+    closers.push(receiptSender.stop);
     return {
       config,
       deps: appDeps,

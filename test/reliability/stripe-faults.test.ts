@@ -58,11 +58,11 @@ describe.each(dialects)("checkout while Stripe's API is unreachable, on %s", (di
     (await (await h.admin(`/api/admin/entitlements?email=${encodeURIComponent(email)}`)).json())
       .entitlements as { status: string }[];
 
-  it("sync and the success page say 'confirming'; the webhook grants access once Stripe answers again", async () => {
-    const email = `stripe-down-${dialect}@example.com`;
-    const product = await h.createProduct();
-    await h.upload(product.slug, "kit.zip", "kit bytes");
-    const res = await h.request(`/checkout/${product.slug}`, {
+  /** A paid checkout of a new product, and the checkout.session.completed Stripe would send. */
+  async function paidCheckout(email: string, product: Record<string, unknown> = {}) {
+    const created = await h.createProduct(product);
+    await h.upload(created.slug, "kit.zip", "kit bytes");
+    const res = await h.request(`/checkout/${created.slug}`, {
       method: "POST",
       headers: { accept: "application/json" },
     });
@@ -73,6 +73,12 @@ describe.each(dialects)("checkout while Stripe's API is unreachable, on %s", (di
       await sdk.events.list({ type: "checkout.session.completed", limit: 100 })
     ).data.find((e) => (e.data.object as { id: string }).id === sessionId);
     if (!completed) throw new Error("no checkout.session.completed for the session");
+    return { sessionId, completed };
+  }
+
+  it("sync and the success page say 'confirming'; the webhook grants access without asking Stripe", async () => {
+    const email = `stripe-down-${dialect}@example.com`;
+    const { sessionId, completed } = await paidCheckout(email);
 
     proxy.cut();
     try {
@@ -87,24 +93,44 @@ describe.each(dialects)("checkout while Stripe's API is unreachable, on %s", (di
       expect(page).toContain("Confirming your payment...");
       expect(page).not.toContain("kit.zip");
 
-      // The webhook needs the session's line items from Stripe's API: 5xx, nothing written.
-      const early = await deliver(completed);
-      expect(early.status).toBeGreaterThanOrEqual(500);
-      expect(await entitlementsOf(email)).toEqual([]);
-      expect((await sync(sessionId)).status).toBe("pending");
+      // The session in the signed event already matches the pending order (our order and
+      // product, amount, currency): the webhook needs nothing from Stripe's API (decision 0011).
+      const landed = await deliver(completed);
+      expect(landed.status).toBe(200);
+      expect(await landed.json()).toMatchObject({ duplicate: false, outcome: "processed" });
+      expect(await entitlementsOf(email)).toEqual([expect.objectContaining({ status: "active" })]);
     } finally {
       proxy.restore();
     }
 
+    const paid = await sync(sessionId);
+    expect(paid).toMatchObject({ status: "paid", confirmedWithProvider: true });
+    expect(paid.files).toEqual([expect.objectContaining({ filename: "kit.zip" })]);
+    expect(await successPage(sessionId)).toContain("kit.zip");
+    expect((await deliver(completed)).status).toBe(200);
+    expect(await entitlementsOf(email)).toHaveLength(1);
+  });
+
+  it("a webhook that needs Stripe's API (a subscription's period) answers 5xx while it is down, writes nothing, and lands on the retry", async () => {
+    const email = `stripe-down-sub-${dialect}@example.com`;
+    const { completed } = await paidCheckout(email, {
+      kind: "subscription",
+      interval: "month",
+      price: { amount: 900, currency: "usd" },
+    });
+    proxy.cut();
+    try {
+      const early = await deliver(completed);
+      expect(early.status).toBeGreaterThanOrEqual(500);
+      expect(await entitlementsOf(email)).toEqual([]);
+    } finally {
+      proxy.restore();
+    }
     // Stripe retries the webhook; now it lands.
     const landed = await deliver(completed);
     expect(landed.status).toBe(200);
     expect(await landed.json()).toMatchObject({ duplicate: false, outcome: "processed" });
     expect(await entitlementsOf(email)).toEqual([expect.objectContaining({ status: "active" })]);
-    const paid = await sync(sessionId);
-    expect(paid).toMatchObject({ status: "paid", confirmedWithProvider: true });
-    expect(paid.files).toEqual([expect.objectContaining({ filename: "kit.zip" })]);
-    expect(await successPage(sessionId)).toContain("kit.zip");
     expect((await deliver(completed)).status).toBe(200);
     expect(await entitlementsOf(email)).toHaveLength(1);
   });

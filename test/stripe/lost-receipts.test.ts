@@ -5,8 +5,9 @@ import { type Harness, makeHarness } from "../support/harness.ts";
 import { payOnHostedPage, waitFor } from "../support/stripe.ts";
 
 /**
- * A receipt is claimed in the payment's transaction and mailed after it commits. A process that
- * dies in between leaves a claimed, undelivered receipt: the housekeeping run sends it, once.
+ * A receipt is queued in the payment's transaction and mailed after the answer by a sender that
+ * holds the queue row under a 10-minute lease. A process that dies while sending leaves the row
+ * held and the receipt undelivered: once the lease is over, the housekeeping run sends it, once.
  */
 describe.each(dialects)("receipts that never went out, on %s", (dialect) => {
   let h: Harness;
@@ -45,13 +46,27 @@ describe.each(dialects)("receipts that never went out, on %s", (dialect) => {
     return orderId;
   }
 
-  /** What a crash between the commit and the mail leaves: claimed `ago` ms back, not delivered. */
-  const loseReceipt = (orderId: string, ago: number) =>
-    h.deps.db
+  /** What a sender that died `ago` ms after claiming the receipt leaves: the row it held, the
+   * receipt not delivered. */
+  const loseReceipt = async (orderId: string, ago: number) => {
+    const claimedAt = h.clock.now() - ago;
+    await h.deps.db
       .updateTable("orders")
-      .set({ receipt_sent_at: h.clock.now() - ago, receipt_delivered_at: null })
+      .set({ receipt_sent_at: claimedAt, receipt_delivered_at: null })
       .where("id", "=", orderId)
       .execute();
+    await h.deps.db
+      .insertInto("receipt_queue")
+      .values({
+        order_id: orderId,
+        due_at: claimedAt,
+        lease_until: claimedAt + 10 * 60_000,
+        attempts: 1,
+        last_error: null,
+        created_at: claimedAt,
+      })
+      .execute();
+  };
 
   it("sends a lost receipt once, however many housekeeping runs race for it", async () => {
     const orderId = await paidOrder("lost@example.com");

@@ -3,7 +3,7 @@ import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness } from "../support/harness.ts";
-import { payOnHostedPage, signature } from "../support/stripe.ts";
+import { payOnHostedPage, signature, waitFor } from "../support/stripe.ts";
 
 const json = { accept: "application/json", origin: "http://shop.test" };
 
@@ -219,6 +219,12 @@ describe.each(dialects)("Stripe webhooks on %s", (dialect) => {
       expect.objectContaining({ status: "active" }),
     ]);
     expect((await orderRow(orderId)).status).toBe("paid");
+    // The receipt is queued with the payment and sent after the answer: wait for the queue.
+    await waitFor(
+      async () =>
+        (await h.deps.db.selectFrom("receipt_queue").select("order_id").execute()).length === 0,
+      "the receipt queue to drain",
+    );
     const { messages } = await (await h.admin("/api/admin/outbox?to=dup@example.com")).json();
     expect(
       messages.filter((m: { subject: string }) => m.subject.startsWith("Your purchase")),

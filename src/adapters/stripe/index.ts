@@ -31,7 +31,6 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
   const webhookCrypto = opts.runtime === "workers" ? subtleCryptoProvider() : undefined;
 
   const lookups: StripeLookups = {
-    checkout: retrieveCheckout,
     async paymentIntentOfCharge(chargeId) {
       if (!chargeId) return null;
       return idOf((await stripe.charges.retrieve(chargeId)).payment_intent);

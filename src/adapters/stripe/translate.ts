@@ -5,9 +5,12 @@ const ms = (seconds: number | null | undefined) => (seconds ? seconds * 1000 : n
 export const idOf = (value: string | { id: string } | null | undefined) =>
   typeof value === "string" ? value : (value?.id ?? null);
 
-/** The Stripe calls translation needs: fetch what an event only points to. */
+/**
+ * The Stripe calls translation needs: fetch what an event only points to. A Checkout Session's
+ * line items and subscription are not fetched here: fulfilment asks for them (retrieveCheckout)
+ * only when the session the event carries does not already match the pending order.
+ */
 export interface StripeLookups {
-  checkout(sessionId: string): Promise<CheckoutView | null>;
   paymentIntentOfCharge(chargeId: string): Promise<string | null>;
   /** Which order (one-time) or subscription a payment paid for. */
   paymentRef(paymentIntentId: string): Promise<PaymentRef>;
@@ -26,16 +29,9 @@ export async function translateEvent(
     case "checkout.session.completed":
     case "checkout.session.async_payment_succeeded":
     case "checkout.session.async_payment_failed": {
-      // The signed event is the truth about the session; Stripe is asked only for what the event
-      // leaves out (line items, the subscription's period).
-      const session = event.data.object;
-      const details = await lookups.checkout(session.id);
-      const usable = details?.id === session.id && details.currency !== null;
-      const checkout: CheckoutView = {
-        ...checkoutView(session),
-        lineItems: usable ? details.lineItems : null,
-        subscriptionPeriodEnd: usable ? details.subscriptionPeriodEnd : null,
-      };
+      // The signed event is the truth about the session. What it leaves out (line items, the
+      // subscription's period) is asked of Stripe by fulfilment, and only when it needs it.
+      const checkout = checkoutView(event.data.object, false);
       const kind =
         event.type === "checkout.session.completed"
           ? "checkout_completed"
@@ -126,11 +122,15 @@ export async function translateEvent(
   }
 }
 
-/** A Checkout Session (retrieved with line items and subscription expanded) as the rules see it. */
-export function checkoutView(session: Stripe.Checkout.Session): CheckoutView {
+/**
+ * A Checkout Session as the rules see it: retrieved with line items and subscription expanded
+ * (detailed), or an event's copy of it (not detailed: neither is there).
+ */
+export function checkoutView(session: Stripe.Checkout.Session, detailed = true): CheckoutView {
   const subscription = typeof session.subscription === "object" ? session.subscription : null;
   return {
     id: session.id,
+    detailed,
     status: (session.status ?? "open") as CheckoutView["status"],
     paymentStatus: session.payment_status as CheckoutView["paymentStatus"],
     mode: session.mode === "subscription" ? "subscription" : "payment",

@@ -7,7 +7,7 @@ import type { CheckoutView } from "../ports.ts";
 import { limitCheckoutConfirm } from "./checkoutLimits.ts";
 import { fulfil } from "./fulfil.ts";
 import { entitlementRef, findOrder } from "./orderState.ts";
-import { sendReceipt } from "./receipts.ts";
+import { receiptsQueued } from "./receipts.ts";
 
 /** A guest may use the session id from the success URL for this long; then the library. */
 export const GUEST_WINDOW_MS = 24 * 3600 * 1000;
@@ -60,10 +60,10 @@ export async function confirmCheckout({
     (checkout.paymentStatus === "paid" || checkout.paymentStatus === "no_payment_required")
   ) {
     const paid = checkout;
-    const { receiptFor } = await withTransaction(ctx, (tx) =>
+    const { receiptQueued } = await withTransaction(ctx, (tx) =>
       fulfil(tx, { kind: "checkout_completed", checkout: paid }),
     );
-    if (receiptFor) await sendReceipt(ctx, receiptFor);
+    await receiptsQueued(ctx, [receiptQueued]);
     order = await db(ctx)
       .selectFrom("orders")
       .selectAll()

@@ -5,19 +5,26 @@ import { type Ctx, db, normalizeEmail } from "../context.ts";
 import type { CheckoutView, PaymentEvent, PaymentRef } from "../ports.ts";
 import type { EventOutcome } from "./events.ts";
 import { findOrder, setOrderAccess, transition } from "./orderState.ts";
+import { queueReceipt } from "./receipts.ts";
 
 /** Renewal payments can land a little after the period ends; access lasts this much longer. */
 export const RENEWAL_GRACE_MS = 24 * 3600 * 1000;
 
 export interface Fulfilment {
   outcome: EventOutcome;
-  /** Set when this call turned an order paid and claimed its receipt: send it after commit. */
-  receiptFor: string | null;
+  /** Set when this call turned an order paid and queued its receipt: wake the sender after the
+   * commit (receiptsQueued). */
+  receiptQueued: string | null;
+  /**
+   * Set, with nothing written, when the event's copy of the session does not settle it: ask the
+   * provider for the whole session (outside the transaction) and fulfil again with it.
+   */
+  needsCheckoutDetails?: true;
 }
 
-const done = (outcome: EventOutcome, receiptFor: string | null = null): Fulfilment => ({
+const done = (outcome: EventOutcome, receiptQueued: string | null = null): Fulfilment => ({
   outcome,
-  receiptFor,
+  receiptQueued,
 });
 const ignored = (note: string) => done({ status: "ignored", note });
 
@@ -134,6 +141,8 @@ async function onCheckout(
   const product = await productById(ctx, order.product_id);
   const mismatch = checkMatches(order, product, checkout);
   if (mismatch) return flag(ctx, order, mismatch);
+  if (needsDetails(order, product, checkout))
+    return { ...ignored("asking the provider for the session"), needsCheckoutDetails: true };
 
   const email = order.email ?? (checkout.email ? normalizeEmail(checkout.email) : null);
   const details = {
@@ -158,6 +167,26 @@ async function onCheckout(
     return done({ status: "processed", note: "payment failed" });
   }
   return done({ status: "processed", note: "payment pending" });
+}
+
+/**
+ * Whether the provider must be asked for the whole session (line items, the subscription) before
+ * this event can be applied. Not when the event's own copy already matches the pending order it
+ * names (checkMatches passed: our order and product in its metadata, our currency and amount):
+ * a one-time payment for a product without a provider price, whose one line item we created.
+ * A subscription needs its period, a provider price its line item's price id; an order that is
+ * no longer pending is checked in full, as before.
+ */
+function needsDetails(order: Order, product: Product, checkout: CheckoutView): boolean {
+  if (checkout.detailed) return false;
+  const matchesPendingOrder =
+    order.status === "pending" &&
+    checkout.mode === "payment" &&
+    checkout.metadata.order === order.id &&
+    checkout.metadata.product === product.slug &&
+    checkout.amountSubtotal === order.amount &&
+    !product.stripe_price_id;
+  return !matchesPendingOrder;
 }
 
 /** The session must be the one we created: our order, one item, our amount and currency. */
@@ -226,17 +255,9 @@ async function markPaid(ctx: Ctx, order: Order, periodEnd: number | null): Promi
   }
   if (!becamePaid)
     return done({ status: "processed", note: endsAt ? "subscription renewed" : "already paid" });
-  const claimed = await db(ctx)
-    .updateTable("orders")
-    .set({ receipt_sent_at: ctx.clock.now() })
-    .where("id", "=", order.id)
-    .where("receipt_sent_at", "is", null)
-    .executeTakeFirst();
+  const queued = await queueReceipt(ctx, order.id);
   ctx.log.info("order paid", { orderId: order.id, entitlementId: entitlement.id });
-  return done(
-    { status: "processed", note: "paid: access granted" },
-    Number(claimed.numUpdatedRows) === 1 ? order.id : null,
-  );
+  return done({ status: "processed", note: "paid: access granted" }, queued ? order.id : null);
 }
 
 async function onSubscriptionChanged(

@@ -1,9 +1,9 @@
 import { sql } from "kysely";
 import { type Ctx, db, withSharedCommit } from "../context.ts";
-import type { ProviderEvent } from "../ports.ts";
+import type { CheckoutView, PaymentEvent, ProviderEvent } from "../ports.ts";
 import type { EventOutcome } from "./events.ts";
-import { fulfil } from "./fulfil.ts";
-import { sendReceipt } from "./receipts.ts";
+import { type Fulfilment, fulfil } from "./fulfil.ts";
+import { receiptsQueued } from "./receipts.ts";
 
 /** Statuses of an event that is done with: a redelivery changes nothing. */
 const HANDLED = ["processed", "ignored", "flagged"];
@@ -40,50 +40,15 @@ export async function handleProviderEvent({
     // A redelivery of a handled event stops here, before any call to the provider.
     if (!input.force && (await alreadyHandled(ctx, event.id)))
       return { duplicate: true, outcome: null };
-    const paymentEvent = await event.translate();
-    // Its commit may be shared with other events' and downloads' (group commit on Node).
-    const result = await withSharedCommit(ctx, async (tx) => {
-      await db(tx)
-        .insertInto("webhook_events")
-        .values({
-          id: event.id,
-          type: event.type,
-          status: "received",
-          error: null,
-          payload: event.payload,
-          received_at: now,
-          processed_at: null,
-        })
-        .onConflict((oc) => oc.column("id").doNothing())
-        .execute();
-      // The UPDATE locks the row (Postgres) or runs under the write lock (SQLite): a concurrent
-      // copy waits here, then finds the event handled.
-      let claim = db(tx)
-        .updateTable("webhook_events")
-        .set({ status: "processing" })
-        .where("id", "=", event.id);
-      if (!input.force) claim = claim.where("status", "not in", HANDLED);
-      const claimed = await claim.executeTakeFirst();
-      if (Number(claimed.numUpdatedRows) !== 1)
-        return { duplicate: true, outcome: null, receiptFor: null };
-      const fulfilment = paymentEvent
-        ? await fulfil(tx, paymentEvent)
-        : {
-            outcome: { status: "ignored" as const, note: "not an event Tollgate acts on" },
-            receiptFor: null,
-          };
-      await db(tx)
-        .updateTable("webhook_events")
-        .set({
-          status: fulfilment.outcome.status,
-          error: fulfilment.outcome.note ?? null,
-          processed_at: tx.clock.now(),
-        })
-        .where("id", "=", event.id)
-        .execute();
-      return { duplicate: false, ...fulfilment };
-    });
-    if (result.receiptFor) await sendReceipt(ctx, result.receiptFor);
+    let paymentEvent = await event.translate();
+    let result = await apply(ctx, event, paymentEvent, input.force, now);
+    if (result.needsCheckoutDetails && paymentEvent && "checkout" in paymentEvent) {
+      // The event's copy of the session did not settle it: ask the provider for the whole
+      // session, outside any transaction, and apply the event again with it.
+      paymentEvent = { ...paymentEvent, checkout: await withDetails(ctx, paymentEvent.checkout) };
+      result = await apply(ctx, event, paymentEvent, input.force, now);
+    }
+    await receiptsQueued(ctx, [result.receiptQueued]);
     if (!result.duplicate)
       ctx.log.info("payment event handled", { id: event.id, type: event.type, ...result.outcome });
     return { duplicate: result.duplicate, outcome: result.outcome };
@@ -93,6 +58,73 @@ export async function handleProviderEvent({
     await record(ctx, event, "failed", message).catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Records the event and applies it in one transaction, whose commit may be shared with other
+ * events' and downloads' (group commit on Node). When fulfilment needs the whole session first,
+ * nothing but the event's arrival is written.
+ */
+async function apply(
+  ctx: Ctx,
+  event: ProviderEvent,
+  paymentEvent: PaymentEvent | null,
+  force: boolean | undefined,
+  now: number,
+): Promise<
+  | ({ duplicate: false } & Fulfilment)
+  | { duplicate: true; outcome: null; receiptQueued: null; needsCheckoutDetails?: undefined }
+> {
+  return withSharedCommit(ctx, async (tx) => {
+    // One statement records the event and claims it: a new row, or one not handled yet. The
+    // upsert locks the row (Postgres) or runs under the write lock (SQLite): a concurrent copy
+    // waits here, then finds the event handled.
+    const claimed = await db(tx)
+      .insertInto("webhook_events")
+      .values({
+        id: event.id,
+        type: event.type,
+        status: "processing",
+        error: null,
+        payload: event.payload,
+        received_at: now,
+        processed_at: null,
+      })
+      .onConflict((oc) => {
+        const update = oc.column("id").doUpdateSet({ status: "processing" });
+        return force ? update : update.where("webhook_events.status", "not in", HANDLED);
+      })
+      .executeTakeFirst();
+    if (Number(claimed.numInsertedOrUpdatedRows ?? 0) !== 1)
+      return { duplicate: true as const, outcome: null, receiptQueued: null };
+    const fulfilment = paymentEvent
+      ? await fulfil(tx, paymentEvent)
+      : { outcome: IGNORED, receiptQueued: null };
+    const status = fulfilment.needsCheckoutDetails
+      ? { status: "received", error: null, processed_at: null }
+      : {
+          status: fulfilment.outcome.status,
+          error: fulfilment.outcome.note ?? null,
+          processed_at: tx.clock.now(),
+        };
+    await db(tx).updateTable("webhook_events").set(status).where("id", "=", event.id).execute();
+    return { duplicate: false as const, ...fulfilment };
+  });
+}
+
+const IGNORED = { status: "ignored" as const, note: "not an event Tollgate acts on" };
+
+/** The session as the provider has it now: line items and subscription period included. */
+async function withDetails(ctx: Ctx, checkout: CheckoutView): Promise<CheckoutView> {
+  const details = await ctx.payments.retrieveCheckout(checkout.id);
+  // A provider that does not know the session (a stateless mock) leaves the line-item check out.
+  const usable = details?.id === checkout.id && details.currency !== null;
+  return {
+    ...checkout,
+    detailed: true,
+    lineItems: usable ? details.lineItems : null,
+    subscriptionPeriodEnd: usable ? details.subscriptionPeriodEnd : null,
+  };
 }
 
 async function alreadyHandled(ctx: Ctx, id: string): Promise<boolean> {

@@ -1,90 +1,274 @@
+import { PostgresAdapter, sql } from "kysely";
 import type { Order } from "../../db/schema.ts";
-import { productById } from "../catalog/products.ts";
-import { type Ctx, db, system } from "../context.ts";
+import { type Ctx, db, sharedWrite, system } from "../context.ts";
 import { createDownloadToken } from "../delivery/tokens.ts";
-import { isPermanentMailFailure } from "../ports.ts";
-
-/** A claimed receipt not delivered after this long was lost (its process died) or failed. */
-const UNDELIVERED_AFTER_MS = 10 * 60_000;
-/** Undelivered receipts of orders paid longer ago than this are left to the seller. */
-const RETRY_WINDOW_MS = 24 * 3600_000;
-const CREATED_WINDOW_MS = 14 * 24 * 3600_000;
+import { isPermanentMailFailure, type ReceiptSender } from "../ports.ts";
 
 /**
- * The receipt, sent once per paid order (the caller claimed it with receipt_sent_at): the
- * library link and a delivery-token link, never a storage URL. Once the mailer has taken it,
- * receipt_delivered_at says so. When sending fails the claim is released, so the seller can
- * resend it and resendUndeliveredReceipts retries it; unless the recipient's server refused it
- * for good (a permanent MailFailure): then the receipt is recorded as bounced, with the reason,
- * and only the seller sends it again.
+ * Receipts (decision 0011). The payment's transaction queues the receipt (a receipt_queue row,
+ * with receipt_sent_at set on the order), so a webhook answered 2xx always has its receipt on
+ * its way; a sender sends it after the answer: the runtime's background sender on Node, right
+ * after the commit elsewhere. A sender holds each row under a lease while it sends, so two
+ * processes never send one receipt twice, and a row whose sender died is sent once its lease is
+ * over (by the next sender to look: housekeeping every 10 minutes at the latest).
+ */
+
+/** How long a sender may hold a receipt; after that it is taken to have died. */
+const LEASE_MS = 10 * 60_000;
+/** A failed try (the mail server or API was down) waits this long before the next. */
+const RETRY_AFTER_MS = 10 * 60_000;
+/** Undelivered receipts of orders paid longer ago than this are left to the seller. */
+const RETRY_WINDOW_MS = 24 * 3600_000;
+/** Receipts one sender claims at a time. */
+const BATCH = 50;
+/** Mails one sender has under way at once. */
+const CONCURRENT_MAILS = 8;
+
+type Outcome =
+  | { status: "sent"; to: string }
+  | { status: "bounced" | "failed"; reason: string }
+  | { status: "dropped"; reason: string };
+
+/**
+ * The receipt of one paid order: the library link and a delivery-token link, never a storage
+ * URL. Mails it and records on the order what became of it: delivered; bounced (the recipient's
+ * server refused it for good: only the seller sends it again); or failed for now, which releases
+ * the claim (receipt_sent_at) so the seller can resend it. The caller claimed it.
  */
 export async function sendReceipt(ctx: Ctx, orderId: string): Promise<void> {
+  const outcome = await mailReceipt(ctx, orderId);
+  await sharedWrite(ctx, (tx) => recordOutcome(tx, orderId, outcome));
+  logOutcome(ctx, orderId, outcome);
+}
+
+async function mailReceipt(ctx: Ctx, orderId: string): Promise<Outcome> {
   const order = await db(ctx)
-    .selectFrom("orders")
-    .selectAll()
-    .where("id", "=", orderId)
-    .executeTakeFirstOrThrow();
-  const product = await productById(ctx, order.product_id);
-  const email =
-    order.email ??
-    (order.user_id
-      ? (
-          await db(ctx)
-            .selectFrom("users")
-            .select("email")
-            .where("id", "=", order.user_id)
-            .executeTakeFirst()
-        )?.email
-      : undefined);
-  if (!email) return;
+    .selectFrom("orders as o")
+    .innerJoin("products as p", "p.id", "o.product_id")
+    .leftJoin("users as u", "u.id", "o.user_id")
+    .select([
+      "o.id",
+      "o.email",
+      "o.user_id",
+      "o.amount",
+      "o.currency",
+      "o.status",
+      "o.product_id",
+      "p.name as product_name",
+      "u.email as user_email",
+    ])
+    .where("o.id", "=", orderId)
+    .executeTakeFirst();
+  if (!order) return { status: "dropped", reason: "no such order" };
+  const email = order.email ?? order.user_email;
+  if (!email) return { status: "dropped", reason: "no address to send it to" };
   try {
     const link = await createDownloadToken({
       ctx: { ...ctx, actor: system },
-      input: { ...(order.user_id ? { userId: order.user_id } : { email }), productId: product.id },
+      input: {
+        ...(order.user_id ? { userId: order.user_id } : { email }),
+        productId: order.product_id,
+      },
     });
     const files = await db(ctx)
       .selectFrom("assets")
       .select(["filename", "size"])
-      .where("product_id", "=", product.id)
+      .where("product_id", "=", order.product_id)
       .where("active", "=", 1)
       .orderBy("filename")
       .execute();
     await ctx.mailer.send({
       kind: "receipt",
       to: email,
-      productName: product.name,
+      productName: order.product_name,
       orderRef: order.id,
       amount: order.amount,
       currency: order.currency,
       files,
       link,
     });
-    await db(ctx)
-      .updateTable("orders")
-      .set({
-        receipt_delivered_at: ctx.clock.now(),
-        receipt_bounced_at: null,
-        receipt_bounce_reason: null,
-      })
-      .where("id", "=", orderId)
-      .execute();
-    ctx.log.info("receipt sent", { orderId, email });
+    return { status: "sent", to: email };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    const bounced = isPermanentMailFailure(error);
-    await db(ctx)
-      .updateTable("orders")
-      .set({
-        receipt_sent_at: null,
-        ...(bounced
-          ? { receipt_bounced_at: ctx.clock.now(), receipt_bounce_reason: reason.slice(0, 500) }
-          : {}),
-      })
-      .where("id", "=", orderId)
-      .execute();
-    if (bounced) ctx.log.warn("receipt bounced; not retried", { orderId, error: reason });
-    else ctx.log.error("receipt not sent", { orderId, error: reason });
+    return { status: isPermanentMailFailure(error) ? "bounced" : "failed", reason };
   }
+}
+
+async function recordOutcome(ctx: Ctx, orderId: string, outcome: Outcome): Promise<void> {
+  if (outcome.status === "dropped") return;
+  const now = ctx.clock.now();
+  await db(ctx)
+    .updateTable("orders")
+    .set(
+      outcome.status === "sent"
+        ? { receipt_delivered_at: now, receipt_bounced_at: null, receipt_bounce_reason: null }
+        : {
+            receipt_sent_at: null,
+            ...(outcome.status === "bounced"
+              ? { receipt_bounced_at: now, receipt_bounce_reason: outcome.reason.slice(0, 500) }
+              : {}),
+          },
+    )
+    .where("id", "=", orderId)
+    .execute();
+}
+
+function logOutcome(ctx: Ctx, orderId: string, outcome: Outcome): void {
+  if (outcome.status === "sent") ctx.log.info("receipt sent", { orderId, email: outcome.to });
+  else if (outcome.status === "bounced")
+    ctx.log.warn("receipt bounced; not retried", { orderId, error: outcome.reason });
+  else if (outcome.status === "failed")
+    ctx.log.error("receipt not sent", { orderId, error: outcome.reason });
+  else ctx.log.warn("receipt not sent", { orderId, reason: outcome.reason });
+}
+
+/**
+ * Queues the receipt of an order that just became paid, inside the payment's transaction: claims
+ * it on the order (receipt_sent_at, so it is queued once) and adds the queue row. True when this
+ * call queued it; tell the sender after the commit (receiptsQueued).
+ */
+export async function queueReceipt(ctx: Ctx, orderId: string): Promise<boolean> {
+  const now = ctx.clock.now();
+  const claimed = await db(ctx)
+    .updateTable("orders")
+    .set({ receipt_sent_at: now })
+    .where("id", "=", orderId)
+    .where("receipt_sent_at", "is", null)
+    .executeTakeFirst();
+  if (Number(claimed.numUpdatedRows) !== 1) return false;
+  await db(ctx)
+    .insertInto("receipt_queue")
+    .values({
+      order_id: orderId,
+      due_at: now,
+      lease_until: null,
+      attempts: 0,
+      last_error: null,
+      created_at: now,
+    })
+    .onConflict((oc) => oc.column("order_id").doUpdateSet({ due_at: now, lease_until: null }))
+    .execute();
+  return true;
+}
+
+/**
+ * After the commit that queued receipts: the runtime's background sender sends them after the
+ * answer; without one (Workers), they are sent now. Never throws: a receipt that cannot be sent
+ * now stays queued, and housekeeping sends it.
+ */
+export async function receiptsQueued(ctx: Ctx, orderIds: (string | null)[]): Promise<void> {
+  const ids = orderIds.filter((id): id is string => id !== null);
+  if (!ids.length) return;
+  if (ctx.receiptSender) return ctx.receiptSender.wake();
+  await sendQueuedReceipts({ ctx, input: { orderIds: ids } }).catch((error) =>
+    ctx.log.error("receipts not sent; they stay queued", { error: String(error) }),
+  );
+}
+
+/**
+ * Sends queued receipts: those due (or, with `all`, also those waiting after a failed try), or
+ * only the given orders'; never one a live sender holds. Claims a batch under a lease first
+ * (Postgres: FOR UPDATE SKIP LOCKED, so concurrent senders take different rows; SQLite has one
+ * writer), then mails each and settles its row in the commit that records the outcome. Says how
+ * many rows it claimed and how many receipts it tried to mail (a row whose order is no longer
+ * one to send a receipt for is dropped untried).
+ */
+export async function sendQueuedReceipts({
+  ctx,
+  input = {},
+}: {
+  ctx: Ctx;
+  input?: { orderIds?: string[]; all?: boolean; limit?: number };
+}): Promise<{ claimed: number; tried: number }> {
+  const now = ctx.clock.now();
+  const leaseUntil = now + LEASE_MS;
+  const postgres = ctx.db.getExecutor().adapter instanceof PostgresAdapter;
+  const claimed = await sharedWrite(ctx, (tx) =>
+    db(tx)
+      .updateTable("receipt_queue")
+      .set({ lease_until: leaseUntil, attempts: sql<number>`attempts + 1` })
+      .where((eb) =>
+        eb(
+          "order_id",
+          "in",
+          (() => {
+            let due = eb
+              .selectFrom("receipt_queue")
+              .select("order_id")
+              .where((w) => w.or([w("lease_until", "is", null), w("lease_until", "<", now)]));
+            if (input.orderIds) due = due.where("order_id", "in", input.orderIds);
+            if (!input.all) due = due.where("due_at", "<=", now);
+            due = due.orderBy("due_at").limit(input.limit ?? BATCH);
+            return postgres ? due.forUpdate().skipLocked() : due;
+          })(),
+        ),
+      )
+      .where((w) => w.or([w("lease_until", "is", null), w("lease_until", "<", now)]))
+      .returning(["order_id", "attempts"])
+      .execute(),
+  );
+  const queue = [...claimed];
+  let tried = 0;
+  const worker = async () => {
+    for (let row = queue.shift(); row; row = queue.shift())
+      if (await sendClaimed(ctx, row.order_id, leaseUntil)) tried++;
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_MAILS, queue.length) }, worker));
+  return { claimed: claimed.length, tried };
+}
+
+/** One claimed receipt: mailed (true), unless its order is no longer one to send it for; then
+ * settled either way. */
+async function sendClaimed(ctx: Ctx, orderId: string, leaseUntil: number): Promise<boolean> {
+  const order = await db(ctx)
+    .selectFrom("orders")
+    .select(["status", "updated_at", "receipt_delivered_at", "receipt_bounced_at"])
+    .where("id", "=", orderId)
+    .executeTakeFirst();
+  const stale = whyNotSend(ctx, order);
+  const outcome: Outcome = stale
+    ? { status: "dropped", reason: stale }
+    : await mailReceipt(ctx, orderId);
+  // Settled only while this sender still holds it (its lease): one that took too long and lost
+  // it leaves the row to the sender that took it over.
+  await sharedWrite(ctx, async (tx) => {
+    await recordOutcome(tx, orderId, outcome);
+    if (outcome.status === "failed") {
+      await db(tx)
+        .updateTable("receipt_queue")
+        .set({
+          lease_until: null,
+          due_at: tx.clock.now() + RETRY_AFTER_MS,
+          last_error: outcome.reason.slice(0, 500),
+        })
+        .where("order_id", "=", orderId)
+        .where("lease_until", "=", leaseUntil)
+        .execute();
+    } else {
+      await db(tx)
+        .deleteFrom("receipt_queue")
+        .where("order_id", "=", orderId)
+        .where("lease_until", "=", leaseUntil)
+        .execute();
+    }
+  });
+  logOutcome(ctx, orderId, outcome);
+  return outcome.status !== "dropped";
+}
+
+function whyNotSend(
+  ctx: Ctx,
+  order:
+    | Pick<Order, "status" | "updated_at" | "receipt_delivered_at" | "receipt_bounced_at">
+    | undefined,
+): string | null {
+  if (!order) return "no such order";
+  if (order.status !== "paid") return `the order is ${order.status}`;
+  if (order.receipt_bounced_at !== null) return "it bounced";
+  if (order.receipt_delivered_at !== null) return "it was delivered (the seller sent it again)";
+  if (order.updated_at < ctx.clock.now() - RETRY_WINDOW_MS)
+    return "paid over a day ago: left to the seller";
+  return null;
 }
 
 /** What became of an order's receipt, as the seller's pages and GET /api/admin/orders say it. */
@@ -103,47 +287,66 @@ export function receiptState(
 }
 
 /**
- * Sends the receipts of paid orders that never went out: claimed by a process that died before
- * mailing (the claim commits with the payment, the mail follows the commit), or failed and not
- * yet resent; never one that bounced. Each is claimed again first, so several processes never
- * send one twice. Runs with the periodic maintenance; returns how many it tried.
+ * Housekeeping (every 10 minutes on Node, the Cron Trigger on Workers): sends every queued
+ * receipt no live sender holds, including those waiting after a failed try and those whose
+ * sender died (its lease is over); never one that bounced, and orders paid over a day ago are
+ * left to the seller. Safe to run from several processes at once. Returns how many it tried.
  */
 export async function resendUndeliveredReceipts({ ctx }: { ctx: Ctx }): Promise<number> {
-  const now = ctx.clock.now();
-  const due = await db(ctx)
-    .selectFrom("orders")
-    .select(["id", "receipt_sent_at"])
-    .where("status", "=", "paid")
-    .where("receipt_delivered_at", "is", null)
-    // A bounce is final: the seller sees it and decides.
-    .where("receipt_bounced_at", "is", null)
-    // created_at lets the orders_created index narrow the scan; a purchase is paid within days.
-    .where("created_at", ">=", now - CREATED_WINDOW_MS)
-    .where("updated_at", ">=", now - RETRY_WINDOW_MS)
-    .where((eb) => eb.or([eb("email", "is not", null), eb("user_id", "is not", null)]))
-    .where((eb) =>
-      eb.or([
-        eb("receipt_sent_at", "is", null),
-        eb("receipt_sent_at", "<", now - UNDELIVERED_AFTER_MS),
-      ]),
-    )
-    .orderBy("updated_at")
-    .limit(50)
-    .execute();
-  let tried = 0;
-  for (const order of due) {
-    const claimed = await db(ctx)
-      .updateTable("orders")
-      .set({ receipt_sent_at: now })
-      .where("id", "=", order.id)
-      .where("receipt_delivered_at", "is", null)
-      .where("receipt_bounced_at", "is", null)
-      .where("receipt_sent_at", order.receipt_sent_at === null ? "is" : "=", order.receipt_sent_at)
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) continue;
-    ctx.log.warn("receipt not delivered earlier; sending it again", { orderId: order.id });
-    await sendReceipt(ctx, order.id);
-    tried++;
+  let total = 0;
+  for (;;) {
+    const { claimed, tried } = await sendQueuedReceipts({ ctx, input: { all: true } });
+    total += tried;
+    if (claimed < BATCH) return total;
   }
-  return tried;
+}
+
+/**
+ * The Node runtime's background sender: woken after a commit that queued receipts, it drains the
+ * queue (due rows, a batch at a time) until it is empty, one drain at a time in this process.
+ * Other processes run their own; leases keep them apart.
+ */
+export function backgroundReceiptSender(log: Ctx["log"]): ReceiptSender & {
+  start(ctx: Ctx): void;
+  /** Waits for the drain under way, and starts no other. */
+  stop(): Promise<void>;
+} {
+  let ctx: Ctx | null = null;
+  let running: Promise<void> | null = null;
+  let again = false;
+  let stopped = false;
+
+  const drain = async (c: Ctx) => {
+    do {
+      again = false;
+      try {
+        while ((await sendQueuedReceipts({ ctx: c })).claimed > 0 && !stopped) {}
+      } catch (error) {
+        log.error("receipt sender failed; the receipts stay queued", { error: String(error) });
+      }
+    } while (again && !stopped);
+  };
+
+  return {
+    start(c) {
+      ctx = c;
+    },
+    wake() {
+      if (!ctx || stopped) return;
+      if (running) {
+        again = true;
+        return;
+      }
+      const c = ctx;
+      running = new Promise<void>((resolve) => setTimeout(resolve, 0))
+        .then(() => drain(c))
+        .finally(() => {
+          running = null;
+        });
+    },
+    async stop() {
+      stopped = true;
+      await running;
+    },
+  };
 }
