@@ -1,5 +1,5 @@
-import * as z from "zod";
 import { parseDuration, parseSize } from "./core/duration.ts";
+import * as z from "./core/zod.ts";
 
 /**
  * Configuration from environment variables (DESIGN section 10). Parsed once at the edge of each
@@ -17,75 +17,71 @@ export class ConfigError extends Error {
 }
 
 const empty = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
-const optionalText = z.preprocess(empty, z.string().trim().optional());
+/** An environment variable: empty counts as unset. */
+const variable = <T extends z.ZodMiniType>(schema: T) => z.preprocess(empty, schema);
+const trimmed = () => z.string().check(z.trim());
+const optionalText = variable(z.optional(trimmed()));
 
 const duration = (fallback: string, maxSeconds: number) =>
-  z.preprocess(
-    empty,
-    z
-      .string()
-      .default(fallback)
-      .transform((text, ctx) => {
+  variable(
+    z.pipe(
+      z._default(z.string(), fallback),
+      z.transform((text: string, ctx) => {
         const seconds = parseDuration(text);
         if (seconds === null) {
-          ctx.addIssue({
-            code: "custom",
-            message: `must be a duration like 300, 90s, 5m, 24h or 7d (got "${text}")`,
-          });
-          return z.NEVER;
+          return z.refuse(ctx, `must be a duration like 300, 90s, 5m, 24h or 7d (got "${text}")`);
         }
         if (seconds > maxSeconds) {
-          ctx.addIssue({
-            code: "custom",
-            message: `must be at most ${maxSeconds} seconds (got "${text}")`,
-          });
-          return z.NEVER;
+          return z.refuse(ctx, `must be at most ${maxSeconds} seconds (got "${text}")`);
         }
         return seconds;
       }),
+    ),
   );
 
 const positiveInt = (label: string, max = Number.MAX_SAFE_INTEGER) =>
-  z.preprocess(
-    empty,
-    z
-      .string()
-      .trim()
-      .regex(/^\d+$/, `must be a whole number (${label})`)
-      .transform(Number)
-      .refine((n) => n > 0, `must be greater than 0 (${label})`)
-      .refine((n) => n <= max, `must be at most ${max} (${label})`)
-      .optional(),
+  variable(
+    z.optional(
+      z
+        .pipe(
+          trimmed().check(z.regex(/^\d+$/, `must be a whole number (${label})`)),
+          z.transform(Number),
+        )
+        .check(
+          z.refine((n) => n > 0, `must be greater than 0 (${label})`),
+          z.refine((n) => n <= max, `must be at most ${max} (${label})`),
+        ),
+    ),
   );
 
 const url = (protocols: string[], example: string) =>
-  z.preprocess(
-    empty,
-    z
-      .string()
-      .trim()
-      .refine((v) => {
-        try {
-          return protocols.includes(new URL(v).protocol);
-        } catch {
-          return false;
-        }
-      }, `must be a URL like ${example}`)
-      .optional(),
+  variable(
+    z.optional(
+      trimmed().check(
+        z.refine((v) => {
+          try {
+            return protocols.includes(new URL(v).protocol);
+          } catch {
+            return false;
+          }
+        }, `must be a URL like ${example}`),
+      ),
+    ),
   );
 
-const emailList = z.preprocess(
-  empty,
-  z
-    .string()
-    .default("")
-    .transform((v) =>
-      v
-        .split(",")
-        .map((e) => e.trim().toLowerCase())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.email("must be a comma-separated list of email addresses"))),
+const emailList = variable(
+  z.pipe(
+    z.pipe(
+      z._default(z.string(), ""),
+      z.transform((v: string) =>
+        v
+          .split(",")
+          .map((e) => e.trim().toLowerCase())
+          .filter(Boolean),
+      ),
+    ),
+    z.array(z.email("must be a comma-separated list of email addresses")),
+  ),
 );
 
 const SEVEN_DAYS = 7 * 86400;
@@ -134,194 +130,182 @@ function mailKind(url: string): "outbox" | "smtp" | "http" {
 }
 
 const schema = z.object({
-  PORT: z.preprocess(
-    empty,
+  PORT: variable(
     z
-      .string()
-      .trim()
-      .default("8787")
-      .refine((v) => /^\d+$/.test(v), "must be a port number")
-      .transform(Number)
-      .refine((n) => n <= 65535, "must be between 0 and 65535"),
+      .pipe(
+        z
+          ._default(trimmed(), "8787")
+          .check(z.refine((v) => /^\d+$/.test(v), "must be a port number")),
+        z.transform(Number),
+      )
+      .check(z.refine((n) => n <= 65535, "must be between 0 and 65535")),
   ),
   // Loopback unless the operator says otherwise: a fresh `npm start` serves only this machine.
-  HOST: z.preprocess(
-    empty,
-    z
-      .string()
-      .trim()
-      .regex(
-        /^[\w.:-]+$|^\[[\da-f:.]+\]$/i,
-        "must be an address to listen on, like 127.0.0.1, 0.0.0.0 or ::",
-      )
-      .transform((v) => v.replace(/^\[|\]$/g, ""))
-      .default("127.0.0.1"),
+  HOST: variable(
+    z._default(
+      z.pipe(
+        trimmed().check(
+          z.regex(
+            /^[\w.:-]+$|^\[[\da-f:.]+\]$/i,
+            "must be an address to listen on, like 127.0.0.1, 0.0.0.0 or ::",
+          ),
+        ),
+        z.transform((v: string) => v.replace(/^\[|\]$/g, "")),
+      ),
+      "127.0.0.1",
+    ),
   ),
   // Which proxies in front of the shop may name the client (X-Forwarded-For): a hop count, or
   // their addresses and CIDR ranges (also loopback, linklocal, uniquelocal), comma-separated.
-  TRUST_PROXY: z.preprocess(
-    empty,
-    z
-      .string()
-      .trim()
-      .transform((v, ctx) => {
-        const trust = parseTrustProxy(v);
-        if (!trust) {
-          ctx.addIssue({
-            code: "custom",
-            message: `must be a hop count like 1, or proxy addresses like 10.0.0.0/8,loopback (got "${v}")`,
-          });
-          return z.NEVER;
-        }
-        return trust;
-      })
-      .optional(),
+  TRUST_PROXY: variable(
+    z.optional(
+      z.pipe(
+        trimmed(),
+        z.transform((v: string, ctx) => {
+          const trust = parseTrustProxy(v);
+          if (!trust)
+            return z.refuse(
+              ctx,
+              `must be a hop count like 1, or proxy addresses like 10.0.0.0/8,loopback (got "${v}")`,
+            );
+          return trust;
+        }),
+      ),
+    ),
   ),
   // Links are built as PUBLIC_URL + path, so a query or fragment would break every one of them.
-  PUBLIC_URL: url(["http:", "https:"], "https://shop.example.com").refine(
-    (v) => v === undefined || !/[?#]/.test(v),
-    "must not have a ?query or #fragment",
+  PUBLIC_URL: url(["http:", "https:"], "https://shop.example.com").check(
+    z.refine((v) => v === undefined || !/[?#]/.test(v), "must not have a ?query or #fragment"),
   ),
-  DATABASE_URL: z.preprocess(
-    empty,
+  DATABASE_URL: variable(
     z
-      .string()
-      .default("sqlite:./data/tollgate.db")
-      .refine(
-        (v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v),
-        "must be sqlite:<path> or postgres://user:password@host:5432/database",
+      ._default(z.string(), "sqlite:./data/tollgate.db")
+      .check(
+        z.refine(
+          (v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v),
+          "must be sqlite:<path> or postgres://user:password@host:5432/database",
+        ),
       ),
   ),
   DATABASE_POOL_MAX: positiveInt("connections"),
   DATABASE_STATEMENT_TIMEOUT: duration("30s", 3600),
-  STORAGE_URL: z.preprocess(
-    empty,
+  STORAGE_URL: variable(
     z
-      .string()
-      .default("file:./data/files")
-      .refine(
-        (v) => /^file:.+/.test(v) || /^(s3|r2):\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/?$/.test(v),
-        "must be file:<folder> or s3://<bucket> (on Cloudflare Workers: r2://<bucket>)",
+      ._default(z.string(), "file:./data/files")
+      .check(
+        z.refine(
+          (v) => /^file:.+/.test(v) || /^(s3|r2):\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/?$/.test(v),
+          "must be file:<folder> or s3://<bucket> (on Cloudflare Workers: r2://<bucket>)",
+        ),
       ),
   ),
   // The Worker's R2 bucket binding (wrangler.jsonc), used with STORAGE_URL=r2://<bucket>.
-  R2_BINDING: z.preprocess(
-    empty,
-    z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a binding name like FILES")
-      .default("FILES"),
+  R2_BINDING: variable(
+    z._default(
+      trimmed().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a binding name like FILES")),
+      "FILES",
+    ),
   ),
   // Names R2's S3 endpoint, https://<account>.r2.cloudflarestorage.com, when S3_ENDPOINT is unset.
-  R2_ACCOUNT_ID: z.preprocess(
-    empty,
-    z
-      .string()
-      .trim()
-      .regex(/^[a-f0-9]{32}$/, "must be the 32-character Cloudflare account id")
-      .optional(),
+  R2_ACCOUNT_ID: variable(
+    z.optional(
+      trimmed().check(z.regex(/^[a-f0-9]{32}$/, "must be the 32-character Cloudflare account id")),
+    ),
   ),
   S3_ENDPOINT: url(["http:", "https:"], "https://<account>.r2.cloudflarestorage.com"),
   S3_REGION: optionalText,
   S3_ACCESS_KEY_ID: optionalText,
   S3_SECRET_ACCESS_KEY: optionalText,
-  DELIVERY_MODE: z.preprocess(
-    empty,
-    z.enum(["redirect", "proxy"], { message: 'must be "redirect" or "proxy"' }).optional(),
+  DELIVERY_MODE: variable(
+    z.optional(z.enum(["redirect", "proxy"], { message: 'must be "redirect" or "proxy"' })),
   ),
   DOWNLOAD_URL_TTL: duration("300", SEVEN_DAYS),
   DOWNLOAD_TOKEN_TTL: duration("24h", 365 * 86400),
   DOWNLOAD_TOKEN_MAX_USES: positiveInt("uses per link", 1_000_000),
-  MAX_UPLOAD_SIZE: z.preprocess(
-    empty,
-    z
-      .string()
-      .default("5GB")
-      .transform((text, ctx) => {
+  MAX_UPLOAD_SIZE: variable(
+    z.pipe(
+      z._default(z.string(), "5GB"),
+      z.transform((text: string, ctx) => {
         const bytes = parseSize(text);
-        if (bytes === null) {
-          ctx.addIssue({
-            code: "custom",
-            message: `must be a size like 500MB or 5GB (got "${text}")`,
-          });
-          return z.NEVER;
-        }
+        if (bytes === null)
+          return z.refuse(ctx, `must be a size like 500MB or 5GB (got "${text}")`);
         return bytes;
       }),
+    ),
   ),
-  STRIPE_SECRET_KEY: z.preprocess(
-    empty,
-    z
-      .string()
-      .regex(
-        /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/,
-        "must be a Stripe secret key (sk_test_... or sk_live_...)",
-      )
-      .optional(),
+  STRIPE_SECRET_KEY: variable(
+    z.optional(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/,
+            "must be a Stripe secret key (sk_test_... or sk_live_...)",
+          ),
+        ),
+    ),
   ),
-  STRIPE_WEBHOOK_SECRET: z.preprocess(
-    empty,
-    z
-      .string()
-      .regex(/^whsec_[A-Za-z0-9+/=_]+$/, "must be a webhook signing secret (whsec_...)")
-      .optional(),
+  STRIPE_WEBHOOK_SECRET: variable(
+    z.optional(
+      z
+        .string()
+        .check(z.regex(/^whsec_[A-Za-z0-9+/=_]+$/, "must be a webhook signing secret (whsec_...)")),
+    ),
   ),
   STRIPE_API_URL: url(["http:", "https:"], "http://127.0.0.1:12111"),
-  REFUND_REVOKES_ACCESS: z.preprocess(
-    empty,
-    z.enum(["true", "false"], { message: 'must be "true" or "false"' }).default("true"),
+  REFUND_REVOKES_ACCESS: variable(
+    z._default(z.enum(["true", "false"], { message: 'must be "true" or "false"' }), "true"),
   ),
-  AUTH: z.preprocess(
-    empty,
-    z
-      .enum(["builtin", "supabase"], { message: 'must be "builtin" or "supabase"' })
-      .default("builtin"),
+  AUTH: variable(
+    z._default(
+      z.enum(["builtin", "supabase"], { message: 'must be "builtin" or "supabase"' }),
+      "builtin",
+    ),
   ),
   SUPABASE_URL: url(["http:", "https:"], "https://<project>.supabase.co"),
   SUPABASE_ANON_KEY: optionalText,
-  MAIL_URL: z.preprocess(
-    empty,
-    z
-      .string()
-      .trim()
-      .default("outbox:")
-      .superRefine((v, ctx) => {
+  MAIL_URL: variable(
+    z._default(trimmed(), "outbox:").check(
+      z.superRefine((v, ctx) => {
         const problem = mailUrlProblem(v);
         if (problem) ctx.addIssue({ code: "custom", message: problem });
       }),
+    ),
   ),
-  MAIL_FROM: z.preprocess(
-    empty,
-    z
-      .string()
-      .trim()
-      .refine(
-        (v) => FROM_ADDRESS.test(v),
-        "must be an address like shop@example.com or Shop Name <shop@example.com>",
-      )
-      .optional(),
+  MAIL_FROM: variable(
+    z.optional(
+      trimmed().check(
+        z.refine(
+          (v) => FROM_ADDRESS.test(v),
+          "must be an address like shop@example.com or Shop Name <shop@example.com>",
+        ),
+      ),
+    ),
   ),
-  MAIL_API_KEY: z.preprocess(
-    empty,
-    z
-      .string()
-      .trim()
-      .regex(/^[\x21-\x7e]+$/, "must be the mail provider's API key, without spaces")
-      .optional(),
+  MAIL_API_KEY: variable(
+    z.optional(
+      trimmed().check(
+        z.regex(/^[\x21-\x7e]+$/, "must be the mail provider's API key, without spaces"),
+      ),
+    ),
   ),
-  SHOP_NAME: z.preprocess(
-    empty,
-    z.string().max(80, "must be at most 80 characters").default("Tollgate"),
+  SHOP_NAME: variable(
+    z._default(z.string().check(z.maxLength(80, "must be at most 80 characters")), "Tollgate"),
   ),
-  SESSION_SECRET: z.preprocess(
-    empty,
-    z.string().min(32, "must be at least 32 characters (try: openssl rand -hex 32)").optional(),
+  SESSION_SECRET: variable(
+    z.optional(
+      z
+        .string()
+        .check(z.minLength(32, "must be at least 32 characters (try: openssl rand -hex 32)")),
+    ),
   ),
   ADMIN_EMAILS: emailList,
-  ADMIN_TOKEN: z.preprocess(
-    empty,
-    z.string().min(24, "must be at least 24 characters (try: openssl rand -hex 24)").optional(),
+  ADMIN_TOKEN: variable(
+    z.optional(
+      z
+        .string()
+        .check(z.minLength(24, "must be at least 24 characters (try: openssl rand -hex 24)")),
+    ),
   ),
   HOUSEKEEPING_INTERVAL: duration("10m", 86400),
   RECONCILE_INTERVAL: duration("1h", 86400),

@@ -1,9 +1,9 @@
-import * as z from "zod";
 import { invalidInput } from "./errors.ts";
+import * as z from "./zod.ts";
 
 /** Parses input with a zod schema; a failure becomes one invalid_input error that names each field. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
+export function parseInput<S extends z.core.$ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = z.safeParse(schema, input);
   if (result.success) return result.data;
   const fields = result.error.issues.map((i) => ({
     field: i.path.join(".") || "body",
@@ -20,7 +20,10 @@ declare const unparsed: unique symbol;
 export type Unchecked = { readonly [unparsed]: true };
 
 /** What a verb that owns its input schema takes: input of that schema's shape, or Unchecked. */
-export type InputOf<S extends z.ZodType> = z.input<S> | Unchecked;
+export type InputOf<S extends z.core.$ZodType> = z.input<S> | Unchecked;
 
 /** How many rows a list gives: 1 to 1000, 100 when not said; a query's text counts as a number. */
-export const limitSchema = z.coerce.number().int().min(1).max(1000).default(100);
+export const limitSchema = z._default(
+  z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000)),
+  100,
+);

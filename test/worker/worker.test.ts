@@ -120,6 +120,15 @@ describe("the Worker bundle", () => {
   });
 });
 
+describe("what the Worker bundle is made of", () => {
+  it("has zod/mini only: one classic `zod` import brings back ~11 KB gzip (src/core/zod.ts)", async () => {
+    const { metafile } = await workerBundle();
+    const inputs = Object.keys(metafile?.inputs ?? {});
+    expect(inputs.some((path) => /zod[\\/]v4[\\/]mini[\\/]/.test(path))).toBe(true);
+    expect(inputs.filter((path) => /zod[\\/]v4[\\/]classic[\\/]/.test(path))).toEqual([]);
+  });
+});
+
 describe("Stripe in the Worker build", () => {
   it("is the small fetch client, not the SDK (the adapter's calls are typed by api.ts)", async () => {
     const { file } = await workerBundle();

@@ -1,4 +1,3 @@
-import * as z from "zod";
 import { revokeAccessOf, revokeEntitlement } from "../../core/access/entitlements.ts";
 import { grantAsSeller } from "../../core/access/grantAsSeller.ts";
 import { getProductForAdmin } from "../../core/catalog/products.ts";
@@ -7,6 +6,7 @@ import { createDownloadToken } from "../../core/delivery/tokens.ts";
 import { forbidden, invalidInput, isAppError } from "../../core/errors.ts";
 import { emailSchema } from "../../core/identity/signIn.ts";
 import { parseInput } from "../../core/validate.ts";
+import * as z from "../../core/zod.ts";
 import { withRuntime } from "../run.ts";
 
 const parseEmail = (email: string) =>

@@ -1,14 +1,14 @@
-import * as z from "zod";
 import { getProductForAdmin } from "../catalog/products.ts";
 import { type Ctx, normalizeEmail, requireAdmin } from "../context.ts";
 import { emailSchema } from "../identity/signIn.ts";
 import { type InputOf, parseInput } from "../validate.ts";
+import * as z from "../zod.ts";
 import { type EntitlementView, grantAccess } from "./entitlements.ts";
 
 export const sellerGrantSchema = z.object({
   email: emailSchema,
   /** The product's slug. */
-  product: z.string().min(1, "is required"),
+  product: z.string().check(z.minLength(1, "is required")),
 });
 
 /**

@@ -1,10 +1,10 @@
-import * as z from "zod";
 import type { Asset, Product } from "../../db/schema.ts";
 import { contentDisposition } from "../contentDisposition.ts";
 import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.ts";
 import { gone, notFound } from "../errors.ts";
 import { cachedRead } from "../readCache.ts";
 import { type InputOf, parseInput } from "../validate.ts";
+import * as z from "../zod.ts";
 import { safeContentType, sanitizeFilename } from "./filenames.ts";
 import { getProductForAdmin } from "./products.ts";
 
@@ -145,7 +145,7 @@ export async function deliveredFileCounts(ctx: Ctx): Promise<Map<string, number>
   return new Map(rows.map((r) => [r.product_id, Number(r.count)]));
 }
 
-const assetActiveSchema = z.object({ assetId: z.string(), active: z.boolean() }).strict();
+const assetActiveSchema = z.strictObject({ assetId: z.string(), active: z.boolean() });
 
 /** Retires a file (buyers no longer see or download it) or restores it. */
 export async function setAssetActive({

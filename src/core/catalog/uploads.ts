@@ -5,13 +5,14 @@
  * The upload id is an HMAC-signed token carrying everything the completing call needs, so no
  * table holds pending uploads and a client cannot choose the storage key, product or size.
  */
-import * as z from "zod";
+
 import type { Asset } from "../../db/schema.ts";
 import { contentDisposition } from "../contentDisposition.ts";
 import { type Ctx, newId, requireAdmin } from "../context.ts";
 import { timingSafeEqual, toBase64Url } from "../encoding.ts";
 import { invalidInput, tooLarge } from "../errors.ts";
 import { type InputOf, parseInput } from "../validate.ts";
+import * as z from "../zod.ts";
 import { assetStorageKey, findAsset, recordStoredAsset } from "./assets.ts";
 import { safeContentType, sanitizeFilename } from "./filenames.ts";
 import { getProductForAdmin } from "./products.ts";
@@ -24,28 +25,35 @@ const MAX_PARTS = 10_000;
 const TOKEN_PREFIX = "up1.";
 
 export const startUploadSchema = z.object({
-  productSlug: z.string().min(1),
-  filename: z.string({ message: "is required" }).min(1, "is required").max(1000),
+  productSlug: z.string().check(z.minLength(1)),
+  filename: z
+    .string({ message: "is required" })
+    .check(z.minLength(1, "is required"), z.maxLength(1000)),
   size: z
     .number({ message: "must be the file's size in bytes" })
-    .int("must be a whole number of bytes")
-    .min(0, "must be the file's size in bytes")
-    .max(Number.MAX_SAFE_INTEGER),
-  contentType: z.string().max(255).nullable().optional(),
+    .check(
+      z.int("must be a whole number of bytes"),
+      z.minimum(0, "must be the file's size in bytes"),
+      z.maximum(Number.MAX_SAFE_INTEGER),
+    ),
+  contentType: z.optional(z.nullable(z.string().check(z.maxLength(255)))),
 });
 
 export const completeUploadSchema = z.object({
-  productSlug: z.string().min(1),
-  uploadId: z.string({ message: "is required" }).min(1, "is required").max(4096),
-  parts: z
-    .array(
-      z.object({
-        partNumber: z.number().int().min(1).max(MAX_PARTS),
-        etag: z.string().min(1).max(200),
-      }),
-    )
-    .max(MAX_PARTS)
-    .optional(),
+  productSlug: z.string().check(z.minLength(1)),
+  uploadId: z
+    .string({ message: "is required" })
+    .check(z.minLength(1, "is required"), z.maxLength(4096)),
+  parts: z.optional(
+    z
+      .array(
+        z.object({
+          partNumber: z.number().check(z.int(), z.minimum(1), z.maximum(MAX_PARTS)),
+          etag: z.string().check(z.minLength(1), z.maxLength(200)),
+        }),
+      )
+      .check(z.maxLength(MAX_PARTS)),
+  ),
 });
 
 /** What the signed upload id carries. */
@@ -58,9 +66,9 @@ const claimsSchema = z.object({
   f: z.string(),
   t: z.string(),
   /** Declared size in bytes. */
-  s: z.number().int().min(0),
+  s: z.number().check(z.int(), z.minimum(0)),
   /** Multipart: the store's upload id and the part size; null for a single PUT. */
-  m: z.object({ id: z.string(), ps: z.number().int().positive() }).nullable(),
+  m: z.nullable(z.object({ id: z.string(), ps: z.number().check(z.int(), z.positive()) })),
   /** Expiry of the completing call, epoch ms. */
   e: z.number(),
 });

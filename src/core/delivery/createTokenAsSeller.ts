@@ -1,21 +1,23 @@
-import * as z from "zod";
 import { getProductForAdmin } from "../catalog/products.ts";
 import { type Ctx, requireAdmin } from "../context.ts";
 import { emailSchema } from "../identity/signIn.ts";
 import { type InputOf, parseInput } from "../validate.ts";
+import * as z from "../zod.ts";
 import { type CreatedToken, createDownloadToken } from "./tokens.ts";
 
 export const sellerTokenSchema = z
   .object({
-    email: emailSchema.optional(),
-    userId: z.string().min(1).optional(),
+    email: z.optional(emailSchema),
+    userId: z.optional(z.string().check(z.minLength(1))),
     /** The product's slug. */
-    product: z.string().min(1, "is required"),
-    assetId: z.string().min(1).optional(),
-    expiresIn: z.union([z.string(), z.number().int().positive()]).optional(),
-    maxUses: z.number().int().min(1).max(1_000_000).nullable().optional(),
+    product: z.string().check(z.minLength(1, "is required")),
+    assetId: z.optional(z.string().check(z.minLength(1))),
+    expiresIn: z.optional(z.union([z.string(), z.number().check(z.int(), z.positive())])),
+    maxUses: z.optional(z.nullable(z.number().check(z.int(), z.minimum(1), z.maximum(1_000_000)))),
   })
-  .refine((t) => t.email || t.userId, { message: "give an email or a userId", path: ["email"] });
+  .check(
+    z.refine((t) => t.email || t.userId, { message: "give an email or a userId", path: ["email"] }),
+  );
 
 /** The admin API's download link: for an email or a user id, and a product named by its slug. */
 export async function createTokenAsSeller({

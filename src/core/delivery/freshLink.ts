@@ -1,10 +1,10 @@
-import * as z from "zod";
 import { productById } from "../catalog/products.ts";
 import { type Ctx, db, normalizeEmail, sha256Hex, system } from "../context.ts";
 import { isAppError } from "../errors.ts";
 import { hitRateLimit } from "../identity/rateLimit.ts";
 import { emailSchema } from "../identity/signIn.ts";
 import { parseInput } from "../validate.ts";
+import * as z from "../zod.ts";
 import { type CreatedToken, createDownloadToken, entitlementOf, findToken } from "./tokens.ts";
 
 const WINDOW_SECONDS = 60 * 60;

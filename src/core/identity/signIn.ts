@@ -1,9 +1,9 @@
-import * as z from "zod";
 import type { User } from "../../db/schema.ts";
 import { type Ctx, db, newId, normalizeEmail } from "../context.ts";
 import { isAppError } from "../errors.ts";
 import type { SessionCookie, SignInProof } from "../ports.ts";
 import { parseInput } from "../validate.ts";
+import * as z from "../zod.ts";
 import { hitRateLimit, mailboxKey, type RateLimitHit, refundRateLimit } from "./rateLimit.ts";
 
 /*
@@ -109,19 +109,15 @@ export async function withCodeGuessLimit<T>(
   return result;
 }
 
-export const emailSchema = z
-  .string()
-  .trim()
-  .max(254, "is too long")
-  .pipe(z.email("must be an email address"));
+export const emailSchema = z.pipe(
+  z.string().check(z.trim(), z.maxLength(254, "is too long")),
+  z.email("must be an email address"),
+);
 
 /** The 6-digit code from a sign-in email, with the address it was sent to. */
 export const codeSignInSchema = z.object({
   email: emailSchema,
-  code: z
-    .string()
-    .trim()
-    .regex(/^\d{6}$/, "must be the 6-digit code from the email"),
+  code: z.string().check(z.trim(), z.regex(/^\d{6}$/, "must be the 6-digit code from the email")),
 });
 
 /** Only a path on this site, never `//host`, `/\host` or a scheme: no open redirects. */

@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import * as z from "zod";
 import { claimFree } from "../../core/access/claimFree.ts";
 import { getProduct } from "../../core/catalog/products.ts";
 import { downloadWithCheckout } from "../../core/downloads/downloadWithCheckout.ts";
@@ -7,6 +6,7 @@ import { unauthenticated } from "../../core/errors.ts";
 import { confirmCheckout, GUEST_WINDOW_MS } from "../../core/orders/confirmCheckout.ts";
 import { startCheckout } from "../../core/orders/startCheckout.ts";
 import { parseInput } from "../../core/validate.ts";
+import * as z from "../../core/zod.ts";
 import { CheckoutSuccessPage } from "../../pages/checkout.tsx";
 import { readBody } from "../body.ts";
 import { clientInfo, deliveryRequest, deliveryResponse } from "../delivery.ts";
@@ -14,7 +14,9 @@ import type { HonoEnv } from "../env.ts";
 import { pageProps, wantsJson } from "../pageProps.ts";
 import { entitlementJson } from "../serialize.ts";
 
-const syncSchema = z.object({ sessionId: z.string().min(1, "is required").max(300) });
+const syncSchema = z.object({
+  sessionId: z.string().check(z.minLength(1, "is required"), z.maxLength(300)),
+});
 
 export const checkout = new Hono<HonoEnv>()
   .post("/checkout/:slug", async (c) => {

@@ -1,5 +1,4 @@
 import { type Context, Hono } from "hono";
-import * as z from "zod";
 import { listEntitlements, revokeEntitlement } from "../../../core/access/entitlements.ts";
 import { grantAsSeller } from "../../../core/access/grantAsSeller.ts";
 import { listProducts } from "../../../core/catalog/products.ts";
@@ -8,6 +7,7 @@ import { invalidInput, isAppError } from "../../../core/errors.ts";
 import { listOrders } from "../../../core/orders/listOrders.ts";
 import { resendReceipt } from "../../../core/orders/resendReceipt.ts";
 import { parseInput } from "../../../core/validate.ts";
+import * as z from "../../../core/zod.ts";
 import { CustomersPage, type GrantValues } from "../../../pages/admin/customers.tsx";
 import type { HonoEnv } from "../../env.ts";
 import { pageProps } from "../../pageProps.ts";
@@ -22,7 +22,9 @@ const NOTICES = {
 
 const RECENT = 100;
 
-const searchQuery = z.object({ email: z.string().trim().max(254).default("") });
+const searchQuery = z.object({
+  email: z._default(z.string().check(z.trim(), z.maxLength(254)), ""),
+});
 
 export const customerPages = new Hono<HonoEnv>()
   .get("/admin/customers", async (c) => {

@@ -1,14 +1,14 @@
 import { Hono } from "hono";
-import * as z from "zod";
 import { listDownloads } from "../../../core/downloads/listDownloads.ts";
 import { parseInput } from "../../../core/validate.ts";
+import * as z from "../../../core/zod.ts";
 import { DownloadsPage } from "../../../pages/admin/downloads.tsx";
 import type { HonoEnv } from "../../env.ts";
 import { pageProps } from "../../pageProps.ts";
 
 const query = z.object({
-  email: z.string().trim().max(254).default(""),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  email: z._default(z.string().check(z.trim(), z.maxLength(254)), ""),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000)), 100),
 });
 
 export const downloadPages = new Hono<HonoEnv>().get("/admin/downloads", async (c) => {

@@ -1,10 +1,10 @@
 import { type Context, Hono } from "hono";
-import * as z from "zod";
 import { listOrders } from "../../../core/orders/listOrders.ts";
 import { orderDetails } from "../../../core/orders/orderDetails.ts";
 import { refundOrder } from "../../../core/orders/refundOrder.ts";
 import { resendReceipt } from "../../../core/orders/resendReceipt.ts";
 import { parseInput } from "../../../core/validate.ts";
+import * as z from "../../../core/zod.ts";
 import {
   filterQuery,
   ORDER_STATUSES,
@@ -22,12 +22,13 @@ const NOTICES = {
 };
 
 const ordersQuery = z.object({
-  status: z
-    .enum(["", ...ORDER_STATUSES], { error: `must be one of ${ORDER_STATUSES.join(", ")}` })
-    .default(""),
-  email: z.string().trim().max(254).default(""),
-  before: z.string().max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  status: z._default(
+    z.enum(["", ...ORDER_STATUSES], { error: `must be one of ${ORDER_STATUSES.join(", ")}` }),
+    "",
+  ),
+  email: z._default(z.string().check(z.trim(), z.maxLength(254)), ""),
+  before: z.optional(z.string().check(z.maxLength(100))),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(200)), 50),
 });
 
 export const orderPages = new Hono<HonoEnv>()

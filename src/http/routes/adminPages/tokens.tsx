@@ -1,5 +1,4 @@
 import { type Context, Hono } from "hono";
-import * as z from "zod";
 import { listAssets } from "../../../core/catalog/assets.ts";
 import { listProducts } from "../../../core/catalog/products.ts";
 import type { Ctx } from "../../../core/context.ts";
@@ -7,6 +6,7 @@ import { listTokens, revokeToken } from "../../../core/delivery/tokenAdmin.ts";
 import { createDownloadToken } from "../../../core/delivery/tokens.ts";
 import { AppError, invalidInput } from "../../../core/errors.ts";
 import { parseInput } from "../../../core/validate.ts";
+import * as z from "../../../core/zod.ts";
 import {
   type CreatedLink,
   type TokenFormValues,
@@ -20,7 +20,7 @@ import { attempt, noticeFor, readForm, redirectDone } from "./forms.ts";
 const NOTICES = { revoked: "Link revoked: it no longer downloads anything." };
 const RECENT = 100;
 
-const listQuery = z.object({ email: z.string().trim().max(254).default("") });
+const listQuery = z.object({ email: z._default(z.string().check(z.trim(), z.maxLength(254)), "") });
 
 export const tokenPages = new Hono<HonoEnv>()
   .get("/admin/tokens", async (c) => {

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import * as z from "zod";
 import { AppError } from "../../../core/errors.ts";
 import { replayEvent } from "../../../core/orders/reconcile.ts";
 import { listWebhookEvents } from "../../../core/orders/webhookEvents.ts";
 import { parseInput } from "../../../core/validate.ts";
+import * as z from "../../../core/zod.ts";
 import { EVENT_FILTERS, WebhooksPage } from "../../../pages/admin/webhooks.tsx";
 import type { HonoEnv } from "../../env.ts";
 import { pageProps } from "../../pageProps.ts";
@@ -20,11 +20,12 @@ const NOTICES = {
 };
 
 const query = z.object({
-  status: z
-    .enum(["", ...EVENT_FILTERS], { error: "must be failed, flagged, processed or ignored" })
-    .default(""),
-  event: z.string().max(255).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  status: z._default(
+    z.enum(["", ...EVENT_FILTERS], { error: "must be failed, flagged, processed or ignored" }),
+    "",
+  ),
+  event: z.optional(z.string().check(z.maxLength(255))),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000)), 100),
 });
 
 export const webhookPages = new Hono<HonoEnv>()
