@@ -145,23 +145,19 @@ async function onCheckout(
     return { ...ignored("asking the provider for the session"), needsCheckoutDetails: true };
 
   const email = order.email ?? (checkout.email ? normalizeEmail(checkout.email) : null);
-  const details = {
+  const details: SessionDetails = {
     email,
     checkout_session_id: checkout.id,
     payment_intent_id: checkout.paymentIntentId ?? order.payment_intent_id,
     subscription_id: checkout.subscriptionId ?? order.subscription_id,
     customer_id: checkout.customerId ?? order.customer_id,
   };
-  await db(ctx)
-    .updateTable("orders")
-    .set({ ...details, updated_at: ctx.clock.now() })
-    .where("id", "=", order.id)
-    .execute();
-  order = { ...order, ...details };
-
   if (checkout.paymentStatus === "paid" || checkout.paymentStatus === "no_payment_required") {
-    return markPaid(ctx, order, checkout.subscriptionPeriodEnd);
+    // Written with the transition to paid (one statement), or alone when there is none.
+    return markPaid(ctx, order, checkout.subscriptionPeriodEnd, details);
   }
+  await writeDetails(ctx, order.id, details);
+  order = { ...order, ...details };
   if (kind === "checkout_async_failed") {
     await transition(ctx, order, "failed");
     return done({ status: "processed", note: "payment failed" });
@@ -226,10 +222,37 @@ async function flag(ctx: Ctx, order: Order, reason: string): Promise<Fulfilment>
   return done({ status: "flagged", note: reason });
 }
 
-/** Pending -> paid, and the entitlement; again for a paid order only re-asserts (or extends) it. */
-async function markPaid(ctx: Ctx, order: Order, periodEnd: number | null): Promise<Fulfilment> {
+/** What a checkout session tells us about its order: the buyer's email and the provider's ids. */
+type SessionDetails = Pick<
+  Order,
+  "email" | "checkout_session_id" | "payment_intent_id" | "subscription_id" | "customer_id"
+>;
+
+async function writeDetails(ctx: Ctx, orderId: string, details: SessionDetails): Promise<void> {
+  await db(ctx)
+    .updateTable("orders")
+    .set({ ...details, updated_at: ctx.clock.now() })
+    .where("id", "=", orderId)
+    .execute();
+}
+
+/**
+ * Pending -> paid, and the entitlement; again for a paid order only re-asserts (or extends) it.
+ * The transition also claims the receipt (receipt_sent_at; an order becoming paid has never had
+ * one) and writes the session's details when given.
+ */
+async function markPaid(
+  ctx: Ctx,
+  unpaid: Order,
+  periodEnd: number | null,
+  details?: SessionDetails,
+): Promise<Fulfilment> {
+  const order = details ? { ...unpaid, ...details } : unpaid;
+  const claimReceipt = order.receipt_sent_at === null ? { receipt_sent_at: ctx.clock.now() } : {};
+  const becamePaid =
+    !order.flag && (await transition(ctx, order, "paid", { ...details, ...claimReceipt }));
+  if (!becamePaid && details) await writeDetails(ctx, order.id, details);
   if (order.flag) return done({ status: "flagged", note: `order flagged earlier: ${order.flag}` });
-  const becamePaid = await transition(ctx, order, "paid");
   if (!becamePaid && order.status !== "paid")
     return ignored(`order is ${order.status}; not granting`);
   if (!order.email && !order.user_id) return flag(ctx, order, "no email or user to give access to");
@@ -255,7 +278,7 @@ async function markPaid(ctx: Ctx, order: Order, periodEnd: number | null): Promi
   }
   if (!becamePaid)
     return done({ status: "processed", note: endsAt ? "subscription renewed" : "already paid" });
-  const queued = await queueReceipt(ctx, order.id);
+  const queued = order.receipt_sent_at === null && (await queueReceipt(ctx, order.id));
   ctx.log.info("order paid", { orderId: order.id, entitlementId: entitlement.id });
   return done({ status: "processed", note: "paid: access granted" }, queued ? order.id : null);
 }

@@ -1,9 +1,11 @@
-import type { EntitlementStatus, Order, OrderStatus } from "../../db/schema.ts";
+import type { Updateable } from "kysely";
+import type { EntitlementStatus, Order, OrderStatus, OrdersTable } from "../../db/schema.ts";
 import { type Ctx, db } from "../context.ts";
 
 /**
  * Order transitions are monotonic: each names the states it may leave, and the conditional UPDATE
- * makes a late or repeated event a no-op (a refunded order never becomes paid again).
+ * makes a late or repeated event a no-op (a refunded order never becomes paid again). `also` is
+ * written in the same statement, only when the transition happens.
  */
 export const TRANSITIONS: Record<
   "paid" | "failed" | "abandoned" | "refunded" | "disputed" | "won",
@@ -21,11 +23,12 @@ export async function transition(
   ctx: Ctx,
   order: Order,
   name: keyof typeof TRANSITIONS,
+  also: Updateable<OrdersTable> = {},
 ): Promise<boolean> {
   const { to, from } = TRANSITIONS[name];
   let query = db(ctx)
     .updateTable("orders")
-    .set({ status: to, updated_at: ctx.clock.now() })
+    .set({ ...also, status: to, updated_at: ctx.clock.now() })
     .where("id", "=", order.id)
     .where("status", "in", from);
   if (to === "paid") query = query.where("flag", "is", null);

@@ -123,20 +123,13 @@ function logOutcome(ctx: Ctx, orderId: string, outcome: Outcome): void {
 }
 
 /**
- * Queues the receipt of an order that just became paid, inside the payment's transaction: claims
- * it on the order (receipt_sent_at, so it is queued once) and adds the queue row. True when this
- * call queued it; tell the sender after the commit (receiptsQueued).
+ * Queues the receipt of an order that just became paid, inside the payment's transaction, which
+ * claimed it on the order (receipt_sent_at) with the transition: so it is queued once. True when
+ * this call queued it; tell the sender after the commit (receiptsQueued).
  */
 export async function queueReceipt(ctx: Ctx, orderId: string): Promise<boolean> {
   const now = ctx.clock.now();
-  const claimed = await db(ctx)
-    .updateTable("orders")
-    .set({ receipt_sent_at: now })
-    .where("id", "=", orderId)
-    .where("receipt_sent_at", "is", null)
-    .executeTakeFirst();
-  if (Number(claimed.numUpdatedRows) !== 1) return false;
-  await db(ctx)
+  const queued = await db(ctx)
     .insertInto("receipt_queue")
     .values({
       order_id: orderId,
@@ -146,9 +139,9 @@ export async function queueReceipt(ctx: Ctx, orderId: string): Promise<boolean> 
       last_error: null,
       created_at: now,
     })
-    .onConflict((oc) => oc.column("order_id").doUpdateSet({ due_at: now, lease_until: null }))
-    .execute();
-  return true;
+    .onConflict((oc) => oc.column("order_id").doNothing())
+    .executeTakeFirst();
+  return Number(queued.numInsertedOrUpdatedRows ?? 0) === 1;
 }
 
 /**
@@ -302,9 +295,9 @@ export async function resendUndeliveredReceipts({ ctx }: { ctx: Ctx }): Promise<
 }
 
 /**
- * The Node runtime's background sender: woken after a commit that queued receipts, it drains the
- * queue (due rows, a batch at a time) until it is empty, one drain at a time in this process.
- * Other processes run their own; leases keep them apart.
+ * The Node runtime's background sender: woken at start and after each commit that queued
+ * receipts, it drains the queue (due rows, a few at a time) until none is left, one drain at a
+ * time in this process. Other processes run their own; leases keep them apart.
  */
 export function backgroundReceiptSender(log: Ctx["log"]): ReceiptSender & {
   start(ctx: Ctx): void;
@@ -320,7 +313,10 @@ export function backgroundReceiptSender(log: Ctx["log"]): ReceiptSender & {
     do {
       again = false;
       try {
-        while ((await sendQueuedReceipts({ ctx: c })).claimed > 0 && !stopped) {}
+        // A few at a time: a process killed mid-send strands only those under way until their
+        // lease is over.
+        const limit = CONCURRENT_MAILS;
+        while ((await sendQueuedReceipts({ ctx: c, input: { limit } })).claimed > 0 && !stopped) {}
       } catch (error) {
         log.error("receipt sender failed; the receipts stay queued", { error: String(error) });
       }
@@ -330,6 +326,9 @@ export function backgroundReceiptSender(log: Ctx["log"]): ReceiptSender & {
   return {
     start(c) {
       ctx = c;
+      // What an earlier process left queued and nobody holds (it stopped, or was killed before
+      // claiming it) goes out now rather than at the next housekeeping.
+      this.wake();
     },
     wake() {
       if (!ctx || stopped) return;
