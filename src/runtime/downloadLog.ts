@@ -4,11 +4,11 @@ import { relaxedTransaction } from "../db/relaxedCommit.ts";
 import type { Db } from "../db/schema.ts";
 
 /** How long a row may wait for others: the log is at most about this much (plus a write) late. */
-const DELAY_MS = 50;
+const DELAY_MS = 100;
 const MAX_BATCH = 2000;
 
 /**
- * The Node runtime's download log (decision 0010): rows gather for up to 50 ms and are written
+ * The Node runtime's download log (decision 0010): rows gather for up to 100 ms and are written
  * together in one transaction, off the answer's path, with a commit that does not wait for the
  * disk (db/relaxedCommit.ts). A failed write is logged and its rows are
  * lost, as a crash would lose them; `flush` writes what is waiting.

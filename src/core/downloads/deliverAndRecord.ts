@@ -4,7 +4,7 @@
  * the file (deliver.ts), continue an open download or count a new one (continuations.ts), log it.
  */
 import type { Asset } from "../../db/schema.ts";
-import { type Ctx, db, newId, withSharedCommit } from "../context.ts";
+import { type Ctx, db, newTimeOrderedId, withSharedCommit } from "../context.ts";
 import {
   bytesOf,
   continuationBytes,
@@ -40,7 +40,7 @@ export interface DownloadRecord {
 function downloadRow(ctx: Ctx, record: DownloadRecord, asset: Asset, taken: number) {
   const now = ctx.clock.now();
   return {
-    id: newId(ctx, "dl"),
+    id: newTimeOrderedId(ctx, "dl"),
     entitlement_id: record.entitlementId,
     asset_id: record.assetId,
     token_id: record.tokenId ?? null,

@@ -26,6 +26,7 @@ function securityHeaders(deps: AppDeps): Record<string, string> {
 
 /** Answers made whole by `wholeResponse`: the middleware leaves them as they are. */
 const whole = new WeakSet<Response>();
+export const isWhole = (res: Response) => whole.has(res);
 
 /**
  * Adds the security headers and X-Request-Id to every answer after its route; a header the

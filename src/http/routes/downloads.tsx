@@ -18,15 +18,17 @@ import {
 } from "../delivery.ts";
 import type { HonoEnv } from "../env.ts";
 import { wantsHtml } from "../errors.ts";
+import { isWhole } from "../middleware/headers.ts";
 import { pageProps } from "../pageProps.ts";
 
 export const downloads = new Hono<HonoEnv>()
   .use("/d/*", async (c, next) => {
-    // The token is in the URL: never hand it to another site in a Referer. Set before the route,
-    // so the pages made from the context carry them and the downloads set their own.
+    await next();
+    // The token is in the URL: never hand it to another site in a Referer (downloads built
+    // whole carry these already).
+    if (isWhole(c.res)) return;
     c.header("Referrer-Policy", "no-referrer");
     c.header("Cache-Control", "private, no-store");
-    await next();
   })
   .get("/download/:slug/:assetId", async (c) => {
     const delivery = await downloadAsUser({
