@@ -143,7 +143,9 @@ export async function webhookBenchmarks(
         app: figure(app),
         baseline: figure(baseline),
         ratio: app.perSecond / baseline.perSecond,
-        goal: 0.5,
+        // Issue 14: half the bare insert's rate on SQLite, 30% on Postgres (a round trip per
+        // statement there, against the baseline's three).
+        goal: dialect === "sqlite" ? 0.5 : 0.3,
         extra: { events: count, receiptsDrainedMs },
       },
     ];

@@ -19,15 +19,16 @@ const LEASE_MS = 10 * 60_000;
 const RETRY_AFTER_MS = 10 * 60_000;
 /** Undelivered receipts of orders paid longer ago than this are left to the seller. */
 const RETRY_WINDOW_MS = 24 * 3600_000;
-/** Receipts one sender claims at a time. */
-const BATCH = 50;
-/** Mails one sender has under way at once. */
-const CONCURRENT_MAILS = 8;
+/** Receipts the background sender takes at a time: mailed at once, settled in one commit. */
+const SENDER_BATCH = 8;
 
 type Outcome =
   | { status: "sent"; to: string }
   | { status: "bounced" | "failed"; reason: string }
   | { status: "dropped"; reason: string };
+
+/** What a receipt says, and to whom; read for several orders at once. */
+type ReceiptFacts = Awaited<ReturnType<typeof receiptFacts>>[number];
 
 /**
  * The receipt of one paid order: the library link and a delivery-token link, never a storage
@@ -36,13 +37,17 @@ type Outcome =
  * the claim (receipt_sent_at) so the seller can resend it. The caller claimed it.
  */
 export async function sendReceipt(ctx: Ctx, orderId: string): Promise<void> {
-  const outcome = await mailReceipt(ctx, orderId);
-  await sharedWrite(ctx, (tx) => recordOutcome(tx, orderId, outcome));
+  const [outcome = { status: "dropped", reason: "no such order" } as const] = await mailReceipts(
+    ctx,
+    await receiptFacts(ctx, [orderId]),
+  );
+  await sharedWrite(ctx, (tx) => recordOutcomes(tx, [{ orderId, outcome }]));
   logOutcome(ctx, orderId, outcome);
 }
 
-async function mailReceipt(ctx: Ctx, orderId: string): Promise<Outcome> {
-  const order = await db(ctx)
+/** Each order's receipt facts, and what decides whether it is still one to send. */
+function receiptFacts(ctx: Ctx, orderIds: string[]) {
+  return db(ctx)
     .selectFrom("orders as o")
     .innerJoin("products as p", "p.id", "o.product_id")
     .leftJoin("users as u", "u.id", "o.user_id")
@@ -53,64 +58,91 @@ async function mailReceipt(ctx: Ctx, orderId: string): Promise<Outcome> {
       "o.amount",
       "o.currency",
       "o.status",
+      "o.updated_at",
+      "o.receipt_delivered_at",
+      "o.receipt_bounced_at",
       "o.product_id",
       "p.name as product_name",
       "u.email as user_email",
     ])
-    .where("o.id", "=", orderId)
-    .executeTakeFirst();
-  if (!order) return { status: "dropped", reason: "no such order" };
-  const email = order.email ?? order.user_email;
-  if (!email) return { status: "dropped", reason: "no address to send it to" };
-  try {
-    const link = await createDownloadToken({
-      ctx: { ...ctx, actor: system },
-      input: {
-        ...(order.user_id ? { userId: order.user_id } : { email }),
-        productId: order.product_id,
-      },
-    });
-    const files = await db(ctx)
-      .selectFrom("assets")
-      .select(["filename", "size"])
-      .where("product_id", "=", order.product_id)
-      .where("active", "=", 1)
-      .orderBy("filename")
-      .execute();
-    await ctx.mailer.send({
-      kind: "receipt",
-      to: email,
-      productName: order.product_name,
-      orderRef: order.id,
-      amount: order.amount,
-      currency: order.currency,
-      files,
-      link,
-    });
-    return { status: "sent", to: email };
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return { status: isPermanentMailFailure(error) ? "bounced" : "failed", reason };
-  }
+    .where("o.id", "in", orderIds)
+    .execute();
 }
 
-async function recordOutcome(ctx: Ctx, orderId: string, outcome: Outcome): Promise<void> {
-  if (outcome.status === "dropped") return;
-  const now = ctx.clock.now();
-  await db(ctx)
-    .updateTable("orders")
-    .set(
-      outcome.status === "sent"
-        ? { receipt_delivered_at: now, receipt_bounced_at: null, receipt_bounce_reason: null }
-        : {
-            receipt_sent_at: null,
-            ...(outcome.status === "bounced"
-              ? { receipt_bounced_at: now, receipt_bounce_reason: outcome.reason.slice(0, 500) }
-              : {}),
+/**
+ * Mails the receipts of these orders, at once: their links are made in one shared commit and
+ * their products' files read in one query. Outcomes in the orders' order.
+ */
+async function mailReceipts(ctx: Ctx, orders: ReceiptFacts[]): Promise<Outcome[]> {
+  const productIds = [...new Set(orders.map((o) => o.product_id))];
+  const files = productIds.length
+    ? await db(ctx)
+        .selectFrom("assets")
+        .select(["product_id", "filename", "size"])
+        .where("product_id", "in", productIds)
+        .where("active", "=", 1)
+        .orderBy("filename")
+        .execute()
+    : [];
+  return Promise.all(
+    orders.map(async (order): Promise<Outcome> => {
+      const email = order.email ?? order.user_email;
+      if (!email) return { status: "dropped", reason: "no address to send it to" };
+      try {
+        const link = await createDownloadToken({
+          ctx: { ...ctx, actor: system },
+          input: {
+            ...(order.user_id ? { userId: order.user_id } : { email }),
+            productId: order.product_id,
           },
-    )
-    .where("id", "=", orderId)
-    .execute();
+        });
+        await ctx.mailer.send({
+          kind: "receipt",
+          to: email,
+          productName: order.product_name,
+          orderRef: order.id,
+          amount: order.amount,
+          currency: order.currency,
+          files: files
+            .filter((f) => f.product_id === order.product_id)
+            .map(({ filename, size }) => ({ filename, size })),
+          link,
+        });
+        return { status: "sent", to: email };
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        return { status: isPermanentMailFailure(error) ? "bounced" : "failed", reason };
+      }
+    }),
+  );
+}
+
+/** Records on the orders what became of their receipts: the delivered ones in one statement. */
+async function recordOutcomes(
+  ctx: Ctx,
+  results: { orderId: string; outcome: Outcome }[],
+): Promise<void> {
+  const now = ctx.clock.now();
+  const sent = results.filter((r) => r.outcome.status === "sent").map((r) => r.orderId);
+  if (sent.length)
+    await db(ctx)
+      .updateTable("orders")
+      .set({ receipt_delivered_at: now, receipt_bounced_at: null, receipt_bounce_reason: null })
+      .where("id", "in", sent)
+      .execute();
+  for (const { orderId, outcome } of results) {
+    if (outcome.status !== "bounced" && outcome.status !== "failed") continue;
+    await db(ctx)
+      .updateTable("orders")
+      .set({
+        receipt_sent_at: null,
+        ...(outcome.status === "bounced"
+          ? { receipt_bounced_at: now, receipt_bounce_reason: outcome.reason.slice(0, 500) }
+          : {}),
+      })
+      .where("id", "=", orderId)
+      .execute();
+  }
 }
 
 function logOutcome(ctx: Ctx, orderId: string, outcome: Outcome): void {
@@ -191,7 +223,7 @@ export async function sendQueuedReceipts({
               .where((w) => w.or([w("lease_until", "is", null), w("lease_until", "<", now)]));
             if (input.orderIds) due = due.where("order_id", "in", input.orderIds);
             if (!input.all) due = due.where("due_at", "<=", now);
-            due = due.orderBy("due_at").limit(input.limit ?? BATCH);
+            due = due.orderBy("due_at").limit(input.limit ?? SENDER_BATCH);
             return postgres ? due.forUpdate().skipLocked() : due;
           })(),
         ),
@@ -200,33 +232,36 @@ export async function sendQueuedReceipts({
       .returning(["order_id", "attempts"])
       .execute(),
   );
-  const queue = [...claimed];
-  let tried = 0;
-  const worker = async () => {
-    for (let row = queue.shift(); row; row = queue.shift())
-      if (await sendClaimed(ctx, row.order_id, leaseUntil)) tried++;
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENT_MAILS, queue.length) }, worker));
-  return { claimed: claimed.length, tried };
-}
+  if (!claimed.length) return { claimed: 0, tried: 0 };
+  const orderIds = claimed.map((row) => row.order_id);
+  const facts = new Map((await receiptFacts(ctx, orderIds)).map((o) => [o.id, o]));
+  const toSend: ReceiptFacts[] = [];
+  const results: { orderId: string; outcome: Outcome }[] = [];
+  for (const orderId of orderIds) {
+    const order = facts.get(orderId);
+    const stale = whyNotSend(ctx, order);
+    if (stale || !order)
+      results.push({ orderId, outcome: { status: "dropped", reason: stale ?? "" } });
+    else toSend.push(order);
+  }
+  const mailed = await mailReceipts(ctx, toSend);
+  toSend.forEach((order, i) => {
+    results.push({ orderId: order.id, outcome: mailed[i] as Outcome });
+  });
 
-/** One claimed receipt: mailed (true), unless its order is no longer one to send it for; then
- * settled either way. */
-async function sendClaimed(ctx: Ctx, orderId: string, leaseUntil: number): Promise<boolean> {
-  const order = await db(ctx)
-    .selectFrom("orders")
-    .select(["status", "updated_at", "receipt_delivered_at", "receipt_bounced_at"])
-    .where("id", "=", orderId)
-    .executeTakeFirst();
-  const stale = whyNotSend(ctx, order);
-  const outcome: Outcome = stale
-    ? { status: "dropped", reason: stale }
-    : await mailReceipt(ctx, orderId);
-  // Settled only while this sender still holds it (its lease): one that took too long and lost
-  // it leaves the row to the sender that took it over.
+  // Settled in one commit, and only while this sender still holds the rows (its lease): one
+  // that took too long and lost them leaves them to the sender that took them over.
   await sharedWrite(ctx, async (tx) => {
-    await recordOutcome(tx, orderId, outcome);
-    if (outcome.status === "failed") {
+    await recordOutcomes(tx, results);
+    const done = results.filter((r) => r.outcome.status !== "failed").map((r) => r.orderId);
+    if (done.length)
+      await db(tx)
+        .deleteFrom("receipt_queue")
+        .where("order_id", "in", done)
+        .where("lease_until", "=", leaseUntil)
+        .execute();
+    for (const { orderId, outcome } of results) {
+      if (outcome.status !== "failed") continue;
       await db(tx)
         .updateTable("receipt_queue")
         .set({
@@ -237,16 +272,13 @@ async function sendClaimed(ctx: Ctx, orderId: string, leaseUntil: number): Promi
         .where("order_id", "=", orderId)
         .where("lease_until", "=", leaseUntil)
         .execute();
-    } else {
-      await db(tx)
-        .deleteFrom("receipt_queue")
-        .where("order_id", "=", orderId)
-        .where("lease_until", "=", leaseUntil)
-        .execute();
     }
   });
-  logOutcome(ctx, orderId, outcome);
-  return outcome.status !== "dropped";
+  for (const { orderId, outcome } of results) logOutcome(ctx, orderId, outcome);
+  return {
+    claimed: claimed.length,
+    tried: results.filter((r) => r.outcome.status !== "dropped").length,
+  };
 }
 
 function whyNotSend(
@@ -290,7 +322,7 @@ export async function resendUndeliveredReceipts({ ctx }: { ctx: Ctx }): Promise<
   for (;;) {
     const { claimed, tried } = await sendQueuedReceipts({ ctx, input: { all: true } });
     total += tried;
-    if (claimed < BATCH) return total;
+    if (claimed < SENDER_BATCH) return total;
   }
 }
 
@@ -315,7 +347,7 @@ export function backgroundReceiptSender(log: Ctx["log"]): ReceiptSender & {
       try {
         // A few at a time: a process killed mid-send strands only those under way until their
         // lease is over.
-        const limit = CONCURRENT_MAILS;
+        const limit = SENDER_BATCH;
         while ((await sendQueuedReceipts({ ctx: c, input: { limit } })).claimed > 0 && !stopped) {}
       } catch (error) {
         log.error("receipt sender failed; the receipts stay queued", { error: String(error) });
