@@ -78,36 +78,29 @@ async function apply(
   return withSharedCommit(ctx, async (tx) => {
     // One statement records the event and claims it: a new row, or one not handled yet. The
     // upsert locks the row (Postgres) or runs under the write lock (SQLite): a concurrent copy
-    // waits here, then finds the event handled.
-    const claimed = await db(tx)
-      .insertInto("webhook_events")
-      .values({
-        id: event.id,
-        type: event.type,
-        status: "processing",
-        error: null,
-        payload: event.payload,
-        received_at: now,
-        processed_at: null,
-      })
-      .onConflict((oc) => {
-        const update = oc.column("id").doUpdateSet({ status: "processing" });
-        return force ? update : update.where("webhook_events.status", "not in", HANDLED);
-      })
-      .executeTakeFirst();
-    if (Number(claimed.numInsertedOrUpdatedRows ?? 0) !== 1)
+    // waits here, then finds the event handled. The hot statements of this path are written
+    // out in SQL: building them with Kysely cost more than running them (docs/performance.md).
+    const claimed = await sql`insert into webhook_events
+        (id, type, status, error, payload, received_at, processed_at)
+        values (${event.id}, ${event.type}, 'processing', null, ${event.payload}, ${now}, null)
+        on conflict (id) do update set status = 'processing'
+        ${force ? sql`` : sql`where webhook_events.status not in (${sql.join(HANDLED)})`}`.execute(
+      db(tx),
+    );
+    if (Number(claimed.numAffectedRows ?? 0) !== 1)
       return { duplicate: true as const, outcome: null, receiptQueued: null };
     const fulfilment = paymentEvent
       ? await fulfil(tx, paymentEvent)
       : { outcome: IGNORED, receiptQueued: null };
-    const status = fulfilment.needsCheckoutDetails
-      ? { status: "received", error: null, processed_at: null }
+    const { status, error, processedAt } = fulfilment.needsCheckoutDetails
+      ? { status: "received", error: null, processedAt: null }
       : {
           status: fulfilment.outcome.status,
           error: fulfilment.outcome.note ?? null,
-          processed_at: tx.clock.now(),
+          processedAt: tx.clock.now(),
         };
-    await db(tx).updateTable("webhook_events").set(status).where("id", "=", event.id).execute();
+    await sql`update webhook_events set status = ${status}, error = ${error},
+        processed_at = ${processedAt} where id = ${event.id}`.execute(db(tx));
     return { duplicate: false as const, ...fulfilment };
   });
 }
@@ -128,12 +121,10 @@ async function withDetails(ctx: Ctx, checkout: CheckoutView): Promise<CheckoutVi
 }
 
 async function alreadyHandled(ctx: Ctx, id: string): Promise<boolean> {
-  const row = await db(ctx)
-    .selectFrom("webhook_events")
-    .select("status")
-    .where("id", "=", id)
-    .executeTakeFirst();
-  return row !== undefined && HANDLED.includes(row.status);
+  const { rows } = await sql<{
+    status: string;
+  }>`select status from webhook_events where id = ${id}`.execute(db(ctx));
+  return rows[0] !== undefined && HANDLED.includes(rows[0].status);
 }
 
 /** Writes the event's status outside any transaction (failures, ignored livemode). */
