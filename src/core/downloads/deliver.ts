@@ -3,6 +3,7 @@ import type { Ctx } from "../context.ts";
 import { parseRange } from "../delivery/range.ts";
 import { AppError, unavailable } from "../errors.ts";
 import type { ObjectBody } from "../ports.ts";
+import { cachedRead } from "../readCache.ts";
 
 export type Delivery =
   | { kind: "redirect"; url: string; asset: Asset }
@@ -32,11 +33,16 @@ export async function prepareDelivery(
 ): Promise<Delivery> {
   try {
     if (ctx.settings.delivery.mode === "redirect") {
-      const url = await ctx.store.signedUrl(asset.storage_key, {
-        expiresInSeconds: ctx.settings.delivery.urlTtlSeconds,
-        filename: asset.filename,
-        contentType: asset.content_type,
-      });
+      // A URL made in the last second is handed out again (decision 0010): it lives at most a
+      // second less than a new one would, and it opens this file only, to whoever may have it.
+      const ttl = ctx.settings.delivery.urlTtlSeconds;
+      const url = await cachedRead(ctx, `url:${ttl}:${asset.id}:${asset.storage_key}`, () =>
+        ctx.store.signedUrl(asset.storage_key, {
+          expiresInSeconds: ttl,
+          filename: asset.filename,
+          contentType: asset.content_type,
+        }),
+      );
       return { kind: "redirect", url, asset };
     }
     const honourRange = !request.ifRange || request.ifRange === etagOf(asset);
