@@ -1,6 +1,6 @@
+import { sql } from "kysely";
 import type { Order, Product } from "../../db/schema.ts";
 import { grantAccess } from "../access/entitlements.ts";
-import { productById } from "../catalog/products.ts";
 import { type Ctx, db, normalizeEmail } from "../context.ts";
 import type { CheckoutView, PaymentEvent, PaymentRef } from "../ports.ts";
 import type { EventOutcome } from "./events.ts";
@@ -127,18 +127,47 @@ const paymentKeys = (p: PaymentRef) => ({
   subscriptionId: p.subscriptionId,
 });
 
+/** What the session checks need of the order's product. */
+type ProductFacts = Pick<Product, "slug" | "stripe_price_id">;
+
+/**
+ * The order a session is about (by our id in its metadata, else by the session's id, as
+ * findOrder) with its product's slug and price, in one query: the webhook's hot path.
+ */
+async function orderWithProduct(
+  ctx: Ctx,
+  checkout: CheckoutView,
+): Promise<{ order: Order; product: ProductFacts } | undefined> {
+  const by = async (column: "id" | "checkout_session_id", value: string | undefined) => {
+    if (!value) return undefined;
+    const { rows } = await sql<Order & { product_slug: string; product_price_id: string | null }>`
+      select o.*, p.slug as product_slug, p.stripe_price_id as product_price_id
+      from orders o join products p on p.id = o.product_id
+      where ${sql.ref(`o.${column}`)} = ${value} order by o.created_at desc limit 1`.execute(
+      db(ctx),
+    );
+    return rows[0];
+  };
+  const row =
+    (await by("id", checkout.metadata.order)) ?? (await by("checkout_session_id", checkout.id));
+  if (!row) return undefined;
+  const { product_slug, product_price_id, ...order } = row;
+  return { order, product: { slug: product_slug, stripe_price_id: product_price_id } };
+}
+
 async function onCheckout(
   ctx: Ctx,
   kind: PaymentEvent["kind"],
   checkout: CheckoutView,
 ): Promise<Fulfilment> {
-  let order = await findOrder(ctx, { orderId: checkout.metadata.order, sessionId: checkout.id });
-  if (!order)
+  const found = await orderWithProduct(ctx, checkout);
+  if (!found)
     return done({
       status: "flagged",
       note: "no order for this session: it was not started by this shop",
     });
-  const product = await productById(ctx, order.product_id);
+  let { order } = found;
+  const { product } = found;
   const mismatch = checkMatches(order, product, checkout);
   if (mismatch) return flag(ctx, order, mismatch);
   if (needsDetails(order, product, checkout))
@@ -173,7 +202,7 @@ async function onCheckout(
  * A subscription needs its period, a provider price its line item's price id; an order that is
  * no longer pending is checked in full, as before.
  */
-function needsDetails(order: Order, product: Product, checkout: CheckoutView): boolean {
+function needsDetails(order: Order, product: ProductFacts, checkout: CheckoutView): boolean {
   if (checkout.detailed) return false;
   const matchesPendingOrder =
     order.status === "pending" &&
@@ -186,7 +215,7 @@ function needsDetails(order: Order, product: Product, checkout: CheckoutView): b
 }
 
 /** The session must be the one we created: our order, one item, our amount and currency. */
-function checkMatches(order: Order, product: Product, checkout: CheckoutView): string | null {
+function checkMatches(order: Order, product: ProductFacts, checkout: CheckoutView): string | null {
   if (order.checkout_session_id && order.checkout_session_id !== checkout.id)
     return "session is not the order's session";
   if (checkout.metadata.order && checkout.metadata.order !== order.id)
