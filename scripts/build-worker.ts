@@ -128,6 +128,12 @@ export class Hono extends HonoBase {
 }`,
   },
   {
+    why: "Kysely's JSON path builder (eb.jsonPath, ref(col, '->')) and Hono's app.mount() for other frameworks' apps: Tollgate uses neither",
+    filter:
+      /[\\/](kysely[\\/]dist[\\/]esm[\\/]query-builder[\\/]json-path-builder|hono[\\/]dist[\\/]utils[\\/]mount)\.js$/,
+    contents: (source) => throwingExports(source, "kysely/hono"),
+  },
+  {
     why: "Kysely's MERGE builder: Tollgate writes no MERGE (upserts are INSERT ... ON CONFLICT)",
     filter: /[\\/]kysely[\\/]dist[\\/]esm[\\/]query-builder[\\/]merge-query-builder\.js$/,
     contents: (source) => throwingExports(source, "kysely"),
