@@ -422,6 +422,11 @@ export interface ProviderEvent {
   payload: string;
   /** What it means for Tollgate; may ask the provider for details. Null: nothing to do. */
   translate(): Promise<PaymentEvent | null>;
+  /**
+   * True when translate() asks the provider nothing: a redelivery of such an event is found
+   * handled inside its transaction, with no look-up first.
+   */
+  translatesOffline?: boolean;
 }
 
 /** The provider's side of webhooks, replay and reconcile. */

@@ -8,6 +8,7 @@ import {
   idOf,
   type StripeLookups,
   translateEvent,
+  translatesOffline,
 } from "./translate.ts";
 
 export interface StripePaymentsOptions {
@@ -82,6 +83,7 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
     livemode: event.livemode,
     payload,
     translate: () => translateEvent(event, lookups),
+    translatesOffline: translatesOffline(event.type),
   });
 
   return {

@@ -122,6 +122,11 @@ export async function translateEvent(
   }
 }
 
+/** Whether translating an event of this type asks Stripe nothing (only refunds and disputes do). */
+export function translatesOffline(type: string): boolean {
+  return !(type === "charge.refunded" || type.startsWith("charge.dispute."));
+}
+
 /**
  * A Checkout Session as the rules see it: retrieved with line items and subscription expanded
  * (detailed), or an event's copy of it (not detailed: neither is there).

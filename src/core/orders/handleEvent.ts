@@ -37,8 +37,10 @@ export async function handleProviderEvent({
     return { duplicate: false, outcome: { status: "ignored", note: "livemode mismatch" } };
   }
   try {
-    // A redelivery of a handled event stops here, before any call to the provider.
-    if (!input.force && (await alreadyHandled(ctx, event.id)))
+    // A redelivery of a handled event stops here, before any call to the provider. One whose
+    // translation asks the provider nothing is found handled by the claim in apply() instead:
+    // a read fewer (a round trip on Postgres) for every event.
+    if (!input.force && !event.translatesOffline && (await alreadyHandled(ctx, event.id)))
       return { duplicate: true, outcome: null };
     let paymentEvent = await event.translate();
     let result = await apply(ctx, event, paymentEvent, input.force, now);
