@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only downloads,webhooks,streaming] [--database sqlite|postgres]
+ * `npm run bench [-- --quick] [--only downloads,webhooks,streaming,startup] [--database sqlite|postgres]
  * [--profile]`: every
  * benchmark against its baseline, measured in the same run on this machine. Prints a table and
  * writes bench/results/latest.json. `--quick` is the CI smoke check: small sizes, short runs,
@@ -13,6 +13,7 @@ import { downloadBenchmarks } from "./downloads.ts";
 import { startLoadGenerator } from "./processes.ts";
 import { met, type Row, type Skipped, table, writeResults } from "./report.ts";
 import { type Dialect, type Options, postgresUnavailable } from "./setup.ts";
+import { describeStartup, type StartupFigures, startupBenchmark } from "./startup.ts";
 import { streamingBenchmark } from "./streaming.ts";
 import { webhookBenchmarks } from "./webhooks.ts";
 
@@ -57,7 +58,12 @@ const step = async (name: string, database: Dialect, run: () => Promise<Row[]>) 
   console.error(`${name} on ${database}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 };
 
+let startup: StartupFigures | undefined;
 try {
+  if (wanted("startup")) {
+    startup = await startupBenchmark(opts);
+    console.error(describeStartup(startup));
+  }
   for (const database of dialects) {
     for (const storage of [{ kind: "local" as const }, { kind: "s3" as const, server: s3 }]) {
       await step(`downloads-${storage.kind}`, database, () =>
@@ -75,11 +81,18 @@ try {
 
 const seconds = (Date.now() - started) / 1000;
 console.log(`\n${table(rows)}\n`);
+if (startup) console.log(describeStartup(startup));
 for (const s of skipped) console.log(`skipped: ${s.benchmark} on ${s.database}: ${s.reason}`);
 const file = resolve("bench/results/latest.json");
 writeResults(
   file,
-  { quick: opts.quick, startedAt: new Date(started).toISOString(), seconds, loadAverageAtStart },
+  {
+    quick: opts.quick,
+    startedAt: new Date(started).toISOString(),
+    seconds,
+    loadAverageAtStart,
+    ...(startup ? { startup } : {}),
+  },
   rows,
   skipped,
 );

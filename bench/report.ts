@@ -80,7 +80,14 @@ export function table(rows: Row[]): string {
 
 export function writeResults(
   file: string,
-  run: { quick: boolean; startedAt: string; seconds: number; loadAverageAtStart: number },
+  run: {
+    quick: boolean;
+    startedAt: string;
+    seconds: number;
+    loadAverageAtStart: number;
+    /** bench/startup.ts: figures without a baseline or goal. */
+    startup?: object;
+  },
   rows: Row[],
   skipped: Skipped[],
 ) {

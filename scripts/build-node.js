@@ -1,0 +1,106 @@
+// The Node build of the CLI and server (decision 0013): src/cli/main.ts bundled by esbuild into
+// dist/node/tollgate.js, npm packages left as imports. bin/tollgate.js runs it, and rebuilds it
+// first when the sources changed since, so there is still no build step between a change and a
+// run. Plain JavaScript: it runs before anything can compile TypeScript.
+//
+//   node scripts/build-node.js   builds now (npm run build)
+import { createHash } from "node:crypto";
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const OUT_DIR = join(ROOT, "dist", "node");
+export const ENTRY = join(OUT_DIR, "tollgate.js");
+const STAMP = join(OUT_DIR, "stamp");
+
+/**
+ * What the bundle is built from, cheaply: every file under src/ by name, size and modification
+ * time, package.json and tsconfig.json. A few milliseconds for the whole tree, so every start
+ * checks it.
+ */
+export function sourceFingerprint() {
+  const hash = createHash("sha256");
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else {
+        const { size, mtimeMs } = statSync(path);
+        hash.update(`${path}\0${size}\0${mtimeMs}\n`);
+      }
+    }
+  };
+  walk(join(ROOT, "src"));
+  for (const file of ["package.json", "tsconfig.json"]) {
+    const { size, mtimeMs } = statSync(join(ROOT, file));
+    hash.update(`${file}\0${size}\0${mtimeMs}\n`);
+  }
+  return hash.digest("hex");
+}
+
+/** True when dist/node/tollgate.js was built from the sources as they are now. */
+export function isFresh(fingerprint = sourceFingerprint()) {
+  try {
+    return readFileSync(STAMP, "utf8") === fingerprint && statSync(ENTRY).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Bundles the CLI. Each file is written beside its final name and renamed over it, and the stamp
+ * last, so processes starting at the same time never load half a file and at worst build twice.
+ */
+export async function buildNode({ quiet = false } = {}) {
+  const fingerprint = sourceFingerprint();
+  const { build } = await import("esbuild");
+  mkdirSync(OUT_DIR, { recursive: true });
+  const temp = `.tmp-${process.pid}-${Date.now()}`;
+  await build({
+    entryPoints: [join(ROOT, "src/cli/main.ts")],
+    outfile: ENTRY + temp,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    // Dependencies stay imports of node_modules: installed by npm, native ones (better-sqlite3)
+    // included, and shared with anything else that loads them.
+    packages: "external",
+    sourcemap: "linked",
+    sourcesContent: false,
+    legalComments: "none",
+    // The launcher falls back to tsx, which reports a broken source itself.
+    logLevel: quiet ? "silent" : "warning",
+  });
+  // Written by esbuild beside the bundle with the temporary name: point the bundle at the final one.
+  const code = readFileSync(ENTRY + temp, "utf8").replace(
+    `sourceMappingURL=tollgate.js${temp}.map`,
+    "sourceMappingURL=tollgate.js.map",
+  );
+  writeFileSync(ENTRY + temp, code);
+  renameSync(`${ENTRY}${temp}.map`, `${ENTRY}.map`);
+  // The local Stripe reads its fixtures beside its module (new URL("./fixtures.json", import.meta.url)).
+  copyFileSync(join(ROOT, "src/local-stripe/fixtures.json"), join(OUT_DIR, `fixtures.json${temp}`));
+  renameSync(join(OUT_DIR, `fixtures.json${temp}`), join(OUT_DIR, "fixtures.json"));
+  renameSync(ENTRY + temp, ENTRY);
+  writeFileSync(STAMP + temp, fingerprint);
+  renameSync(STAMP + temp, STAMP);
+  return ENTRY;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const started = performance.now();
+  await buildNode();
+  console.log(`built ${ENTRY} in ${Math.round(performance.now() - started)} ms`);
+}
