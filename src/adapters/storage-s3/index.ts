@@ -1,4 +1,3 @@
-import { AwsClient } from "aws4fetch";
 import { contentDisposition } from "../../core/contentDisposition.ts";
 import { AppError, invalidInput, tooLarge } from "../../core/errors.ts";
 import type {
@@ -83,14 +82,13 @@ export class S3Error extends Error {
 
 /**
  * Private files in an S3-compatible bucket (AWS S3, Cloudflare R2, MinIO). Requests are signed
- * with aws4fetch; download URLs with our own presigner (the hot path, DESIGN section 12).
+ * with our own SigV4 headers; download URLs with our own presigner (the hot path, DESIGN section 12).
  * Uploads stream: they are cut into parts as the bytes arrive, so memory stays bounded by the
  * part size, and anything over one part goes multipart.
  */
 export class S3ObjectStore implements ObjectStore {
   readonly kind = "s3";
   readonly presigner: S3Presigner;
-  readonly #client: AwsClient;
   readonly #opts: S3StoreOptions;
   readonly #now: () => number;
   readonly #partSize: number;
@@ -115,14 +113,6 @@ export class S3ObjectStore implements ObjectStore {
       },
       crypto: opts.signingCrypto,
       style: opts.style ?? "path",
-    });
-    this.#client = new AwsClient({
-      accessKeyId: opts.accessKeyId,
-      secretAccessKey: opts.secretAccessKey,
-      ...(opts.sessionToken ? { sessionToken: opts.sessionToken } : {}),
-      service: "s3",
-      region: opts.region,
-      retries: 0, // retried here, where it is known whether a request may be repeated
     });
   }
 
@@ -450,7 +440,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /**
-   * Signs (aws4fetch, header signing) and sends one request. Answers of 429 and 5xx are retried
+   * Signs (header signing, presign.ts) and sends one request. Answers of 429 and 5xx are retried
    * with backoff; a request lost on the way is retried unless it is a POST. A request that got
    * no answer in time is not sent again: the store is hanging, and the caller has waited enough.
    */
@@ -470,14 +460,20 @@ export class S3ObjectStore implements ObjectStore {
         timeoutMs,
       );
       try {
-        const request = await this.#client.sign(url, {
+        // Signed on the real clock, as the store checks it (the presigner's now is for URLs).
+        const headers = await this.presigner.signHeaders(
+          init.method,
+          url,
+          init.headers ?? {},
+          Date.now(),
+        );
+        res = await fetch(url, {
           method: init.method,
-          headers: init.headers ?? {},
+          headers,
           // Never a SharedArrayBuffer view: parts are cut from stream chunks or fresh buffers.
           ...(init.body ? { body: init.body as Uint8Array<ArrayBuffer> } : {}),
           signal: waiting.signal,
         });
-        res = await fetch(request);
       } catch (error) {
         if (last || init.method === "POST" || waiting.signal.aborted)
           throw this.#unreachable(operation, error, timeoutMs);

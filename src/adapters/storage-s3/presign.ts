@@ -79,6 +79,16 @@ export interface PresignedGetOptions {
 export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 const ALGORITHM = "AWS4-HMAC-SHA256";
 const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+/** Headers left out of a header signature: fetch or a proxy may set or change them. */
+const UNSIGNED_HEADERS = new Set([
+  "authorization",
+  "content-type",
+  "content-length",
+  "user-agent",
+  "expect",
+  "range",
+  "connection",
+]);
 
 export class S3Presigner {
   readonly #opts: Required<Omit<PresignerOptions, "credentials">> & {
@@ -184,6 +194,47 @@ export class S3Presigner {
     const signature = toHex(await crypto.hmacSha256(signingKey, stringToSign));
     // The query is sent exactly as it was signed (%20, never +), so no store has to guess.
     return `${this.#base}${encodeKey(request.key)}?${query}&X-Amz-Signature=${signature}`;
+  }
+
+  /**
+   * Header signing (an `Authorization` header) for a request the store answers now: `url` is one
+   * of this presigner's URLs, with any query. Signs host, the date, an unsigned payload, the
+   * session token and the given headers, except those a fetch may set or change itself
+   * (content-type, content-length, range, ...), as aws4fetch did. Answers the headers to send.
+   */
+  async signHeaders(
+    method: string,
+    url: string,
+    given: Record<string, string>,
+    now: number,
+  ): Promise<Record<string, string>> {
+    const { credentials, region, service, crypto } = this.#opts;
+    const datetime = amzDate(now);
+    const date = datetime.slice(0, 8);
+    const scope = `${date}/${region}/${service}/aws4_request`;
+    const target = new URL(url);
+    const send: Record<string, string> = {
+      ...given,
+      "x-amz-date": datetime,
+      "x-amz-content-sha256": UNSIGNED_PAYLOAD,
+    };
+    if (credentials.sessionToken) send["x-amz-security-token"] = credentials.sessionToken;
+    const headers: [string, string][] = [["host", target.host]];
+    for (const [name, value] of Object.entries(send)) {
+      const lower = name.toLowerCase();
+      if (lower !== "host" && !UNSIGNED_HEADERS.has(lower))
+        headers.push([lower, canonicalHeaderValue(value)]);
+    }
+    headers.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const signedHeaders = headers.map(([name]) => name).join(";");
+    const query = canonicalQuery([...target.searchParams]);
+    const canonicalRequest = `${method}\n${target.pathname}\n${query}\n${headers
+      .map(([name, value]) => `${name}:${value}\n`)
+      .join("")}\n${signedHeaders}\n${UNSIGNED_PAYLOAD}`;
+    const stringToSign = `${ALGORITHM}\n${datetime}\n${scope}\n${await crypto.sha256Hex(canonicalRequest)}`;
+    const signature = toHex(await crypto.hmacSha256(await this.#signingKey(date), stringToSign));
+    send.authorization = `${ALGORITHM} Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
+    return send;
   }
 
   /** kSigning = HMAC chain over date, region, service; once per day per presigner. */
