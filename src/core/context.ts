@@ -11,9 +11,9 @@ import type {
   Mailer,
   ObjectStore,
   Payments,
+  ReadCache,
   ReceiptSender,
 } from "./ports.ts";
-import type { ReadCache } from "./readCache.ts";
 
 /** What the rules need to know of the configuration. */
 export interface Settings {

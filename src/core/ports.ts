@@ -284,6 +284,16 @@ export interface ReceiptSender {
   wake(): void;
 }
 
+/**
+ * Recent reads of what decides a download, at most one second old and forgotten on every
+ * committed write to the access tables (core/readCache.ts, decision 0010).
+ */
+export interface ReadCache {
+  read<T>(key: string, load: () => Promise<T>): Promise<T>;
+  /** Forgets everything: a write to what decides access has just committed. */
+  forget(): void;
+}
+
 /** A download's log row and, for a link with unlimited uses, its use, to be counted together. */
 export interface LoggedDownload {
   row: Insertable<DownloadsTable>;

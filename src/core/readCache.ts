@@ -1,4 +1,5 @@
 import type { Ctx } from "./context.ts";
+import type { ReadCache } from "./ports.ts";
 
 /**
  * Recent reads of what decides a download (sessions, users, entitlements, products, files and
@@ -9,11 +10,6 @@ import type { Ctx } from "./context.ts";
  * than one second counted from before its read began. Refunds and revocations cut access as
  * before; a revoked buyer is never let in for longer than that second on another instance.
  */
-export interface ReadCache {
-  read<T>(key: string, load: () => Promise<T>): Promise<T>;
-  /** Forgets everything: a write to what decides access has just committed. */
-  forget(): void;
-}
 
 /** The tables whose rows the cache keeps (and whose writes make it forget). */
 export const ACCESS_TABLES = [

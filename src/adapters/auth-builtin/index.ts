@@ -6,10 +6,10 @@ import type {
   Db,
   Identity,
   Mailer,
+  ReadCache,
   SessionCookie,
   SignInProof,
 } from "../../core/ports.ts";
-import type { ReadCache } from "../../core/readCache.ts";
 
 /** The session cookie of the built-in sign-in. */
 export const SESSION_COOKIE = "tg_session";

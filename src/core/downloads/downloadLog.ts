@@ -35,8 +35,8 @@ const compiled = new Map<unknown, Map<number, string>>();
 function insertSql(trx: Trx, rows: number): string {
   // One per dialect: the adapter's class says which placeholders it writes.
   const key = trx.getExecutor().adapter.constructor;
-  let bySize = compiled.get(key);
-  if (!bySize) compiled.set(key, (bySize = new Map()));
+  const bySize = compiled.get(key) ?? new Map<number, string>();
+  compiled.set(key, bySize);
   let text = bySize.get(rows);
   if (!text) {
     text = trx
