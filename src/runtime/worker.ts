@@ -18,6 +18,7 @@ import { sweepExpired } from "../core/maintenance.ts";
 import { resendUndeliveredReceipts } from "../core/orders/receipts.ts";
 import { reconcile } from "../core/orders/reconcile.ts";
 import type { Crypto, ObjectStore } from "../core/ports.ts";
+import { changesAccess, readCache } from "../core/readCache.ts";
 import { createApp } from "../http/app.ts";
 import { assembleDeps, openWebMailer } from "./deps.ts";
 import { diagnoser } from "./diagnose.ts";
@@ -61,7 +62,13 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
   const log = consoleLogger();
   const crypto = webCrypto();
   const clock = { now: () => Date.now() };
-  const postgres = openWorkerPostgres(config.database.url);
+  // Each isolate keeps its own read cache: its writes are seen at once, other isolates' within a
+  // second (decision 0010).
+  const reads = readCache();
+  const postgres = openWorkerPostgres(config.database.url, {
+    matters: changesAccess,
+    changed: reads.forget,
+  });
   const { db } = postgres;
   const store = openStore(config, env, crypto, clock.now);
   const { secretKey, webhookSecret, apiUrl } = config.stripe;
@@ -81,13 +88,14 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     mailer,
     payments,
     log,
+    reads,
     sessionSecret: config.sessionSecret as string,
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
     // Sign-in: Supabase Auth when AUTH=supabase, otherwise our own links, codes and sessions.
     identity: (mailer) =>
       config.auth.kind === "supabase"
         ? supabaseIdentity({ ...config.auth, publicUrl: config.publicUrl, now: clock.now })
-        : builtinIdentity({ db, crypto, clock, mailer, publicUrl: config.publicUrl }),
+        : builtinIdentity({ db, crypto, clock, mailer, publicUrl: config.publicUrl, reads }),
     clientIp: (c) => c.req.header("cf-connecting-ip") ?? null,
     fromThisMachine: () => false,
     diagnose: diagnoser(config, { db, store }, { stripeOverFetch: true }),

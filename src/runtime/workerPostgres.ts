@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } f
 import pg from "pg";
 import { types } from "../db/postgres.ts";
 import type { Database, Db } from "../db/schema.ts";
+import { type WriteWatch, watchWrites } from "../db/watchWrites.ts";
 
 /**
  * Postgres on Workers, through Hyperdrive. A Worker may not use a socket opened while serving
@@ -19,7 +20,7 @@ export interface WorkerPostgres {
   withConnections<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-export function openWorkerPostgres(connectionString: string): WorkerPostgres {
+export function openWorkerPostgres(connectionString: string, watch?: WriteWatch): WorkerPostgres {
   const scopes = new AsyncLocalStorage<Scope>();
   const open = () => new Scope(connectionString);
   const pool: PostgresPool = {
@@ -42,7 +43,11 @@ export function openWorkerPostgres(connectionString: string): WorkerPostgres {
     async end() {},
   };
   return {
-    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+    db: new Kysely<Database>({
+      dialect: watch
+        ? watchWrites(new PostgresDialect({ pool }), watch)
+        : new PostgresDialect({ pool }),
+    }),
     async withConnections(fn) {
       const scope = open();
       try {
