@@ -2,6 +2,7 @@ import { PostgresAdapter, sql } from "kysely";
 import type { Order } from "../../db/schema.ts";
 import { type Ctx, db, sharedWrite, system } from "../context.ts";
 import { createDownloadToken } from "../delivery/tokens.ts";
+import { isAppError } from "../errors.ts";
 import { isPermanentMailFailure, type ReceiptSender } from "../ports.ts";
 
 /**
@@ -37,10 +38,13 @@ type ReceiptFacts = Awaited<ReturnType<typeof receiptFacts>>[number];
  * the claim (receipt_sent_at) so the seller can resend it. The caller claimed it.
  */
 export async function sendReceipt(ctx: Ctx, orderId: string): Promise<void> {
-  const [outcome = { status: "dropped", reason: "no such order" } as const] = await mailReceipts(
+  const [mailed = { status: "dropped", reason: "no such order" } as const] = await mailReceipts(
     ctx,
     await receiptFacts(ctx, [orderId]),
   );
+  // Asked for by the seller: a receipt that cannot be sent (no access to link to any more) is a
+  // failure they are told of, and the claim is released.
+  const outcome: Outcome = mailed.status === "dropped" ? { ...mailed, status: "failed" } : mailed;
   await sharedWrite(ctx, (tx) => recordOutcomes(tx, [{ orderId, outcome }]));
   logOutcome(ctx, orderId, outcome);
 }
@@ -88,14 +92,22 @@ async function mailReceipts(ctx: Ctx, orders: ReceiptFacts[]): Promise<Outcome[]
     orders.map(async (order): Promise<Outcome> => {
       const email = order.email ?? order.user_email;
       if (!email) return { status: "dropped", reason: "no address to send it to" };
+      let link: Awaited<ReturnType<typeof createDownloadToken>>;
       try {
-        const link = await createDownloadToken({
+        link = await createDownloadToken({
           ctx: { ...ctx, actor: system },
           input: {
             ...(order.user_id ? { userId: order.user_id } : { email }),
             productId: order.product_id,
           },
         });
+      } catch (error) {
+        // The purchase gives no access any more (refunded, revoked since it was queued): there
+        // is nothing to send. Anything else (the database) is a failed try.
+        const reason = error instanceof Error ? error.message : String(error);
+        return { status: isAppError(error) ? "dropped" : "failed", reason };
+      }
+      try {
         await ctx.mailer.send({
           kind: "receipt",
           to: email,
@@ -366,6 +378,8 @@ export function backgroundReceiptSender(log: Ctx["log"]): ReceiptSender & {
         .then(() => drain(c))
         .finally(() => {
           running = null;
+          // Woken after the drain's last look but before it was done: look again.
+          if (again) this.wake();
         });
     },
     async stop() {
