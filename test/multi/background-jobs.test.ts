@@ -131,4 +131,32 @@ describe("background jobs with two processes on one Postgres", () => {
     }
     expect(servers.output()).not.toContain("job lease lost");
   });
+
+  it("waits for a dead holder's lease to lapse, then another process takes the job over", async () => {
+    // As if a process had claimed the sweep and died in the middle of it, its lease 4 s long:
+    // taken only while nobody holds the job, so no live pass straddles the moment.
+    let diedAt = 0;
+    await waitFor(async () => {
+      diedAt = Date.now();
+      const taken = await client.query(
+        `update job_leases set holder = 'dead-host:1:000000', locked_until = $1, next_run_at = $2
+         where name = 'sweep' and locked_until <= $2`,
+        [diedAt + 4000, diedAt],
+      );
+      return taken.rowCount === 1;
+    }, "a moment when nobody runs the sweep");
+    const startsAfter = () =>
+      lines("job started")
+        .filter((line) => line.includes(" job=sweep "))
+        .map((line) => Date.parse(/^\[\d+\] (\S+)/.exec(line)?.[1] as string))
+        .filter((at) => at > diedAt);
+    const [first] = await waitFor(async () => {
+      const starts = startsAfter();
+      return starts.length ? starts : null;
+    }, "a sweep after the dead holder's lease");
+    // None starts until the lease is over (each process's clock is this machine's).
+    expect(first as number).toBeGreaterThanOrEqual(diedAt + 4000);
+    const row = await client.query("select holder from job_leases where name = 'sweep'");
+    expect(row.rows[0].holder).not.toBe("dead-host:1:000000");
+  });
 });
