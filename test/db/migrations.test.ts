@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.ts";
 import { migrateToLatest, migrations, pendingMigrations } from "../../src/db/migrate.ts";
 import { openPostgres } from "../../src/db/postgres.ts";
-import type { Db } from "../../src/db/schema.ts";
+import type { Db, OrdersTable } from "../../src/db/schema.ts";
 import { openSqlite } from "../../src/db/sqlite.ts";
 import { cli } from "../support/cli.ts";
 import { dialects, freshDatabase, type TestDatabase } from "../support/databases.ts";
@@ -55,6 +55,7 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       "outbox",
       "products",
       "rate_limits",
+      "receipt_queue",
       "sessions",
       "users",
       "webhook_events",
@@ -155,6 +156,94 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       { id: "ast_1", filename: "invoicefdp.exe" },
       { id: "ast_2", filename: "plain guide.pdf" },
     ]);
+  });
+
+  it("moves the receipts the previous version left undelivered into the receipt queue", async () => {
+    const database = await freshDatabase(dialect);
+    const db = open(database);
+    cleanup.push(
+      () => database.drop(),
+      () => db.destroy(),
+    );
+    const before = ALL.slice(0, ALL.indexOf("0007_receipt_queue"));
+    const upTo = Object.fromEntries(before.map((name) => [name, migrations[name] as Migration]));
+    const schema =
+      dialect === "postgres"
+        ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]
+            ?.schema
+        : undefined;
+    const { error } = await new Migrator({
+      db,
+      provider: { getMigrations: async () => upTo },
+      ...(schema ? { migrationTableSchema: schema } : {}),
+    }).migrateToLatest();
+    expect(error).toBeUndefined();
+    await db
+      .insertInto("products")
+      .values({
+        id: "prd_1",
+        slug: "kit",
+        name: "Kit",
+        description: "",
+        kind: "one_time",
+        price_amount: 100,
+        currency: "usd",
+        interval: null,
+        stripe_price_id: null,
+        active: 1,
+        created_at: 1,
+        updated_at: 1,
+      })
+      .execute();
+    const now = Date.now();
+    const order = (id: string, changes: Partial<OrdersTable>): OrdersTable => ({
+      id,
+      product_id: "prd_1",
+      checkout_session_id: null,
+      payment_intent_id: null,
+      subscription_id: null,
+      customer_id: null,
+      email: `${id}@example.com`,
+      user_id: null,
+      amount: 100,
+      currency: "usd",
+      status: "paid",
+      flag: null,
+      receipt_sent_at: null,
+      receipt_delivered_at: null,
+      receipt_bounced_at: null,
+      receipt_bounce_reason: null,
+      created_at: now - 3600_000,
+      updated_at: now - 3600_000,
+      ...changes,
+    });
+    await db
+      .insertInto("orders")
+      .values([
+        // Failed and released: sent at once. Claimed by a process that died: after 10 minutes.
+        order("released", {}),
+        order("claimed", { receipt_sent_at: now - 60_000 }),
+        // Delivered, bounced, too old, unpaid: not queued.
+        order("delivered", { receipt_sent_at: now - 60_000, receipt_delivered_at: now - 59_000 }),
+        order("bounced", { receipt_bounced_at: now - 60_000, receipt_bounce_reason: "550" }),
+        order("old", { updated_at: now - 25 * 3600_000 }),
+        order("pending", { status: "pending" }),
+      ])
+      .execute();
+    expect(await migrateToLatest(db, dialect)).toEqual([
+      "0007_receipt_queue",
+      ...ALL.slice(ALL.indexOf("0007_receipt_queue") + 1),
+    ]);
+    const queued = await db
+      .selectFrom("receipt_queue")
+      .select(["order_id", "due_at", "lease_until"])
+      .orderBy("order_id")
+      .execute();
+    expect(queued.map((q) => q.order_id)).toEqual(["claimed", "released"]);
+    const [claimed, released] = queued;
+    expect(claimed?.due_at).toBe(now - 60_000 + 600_000);
+    expect(released?.due_at).toBeGreaterThanOrEqual(now);
+    expect(queued.every((q) => q.lease_until === null)).toBe(true);
   });
 
   it("stores epoch-millisecond times and large sizes as exact numbers", async () => {
