@@ -52,15 +52,19 @@ export async function grantAccess({
         updated_at: now,
       })
       .onConflict((oc) => oc.columns(["product_id", "source", "source_ref"]).doNothing())
+      .returningAll()
       .executeTakeFirst();
-    let changed = Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
-    let row = await db(tx)
-      .selectFrom("entitlements")
-      .selectAll()
-      .where("product_id", "=", input.productId)
-      .where("source", "=", input.source)
-      .where("source_ref", "=", input.sourceRef)
-      .executeTakeFirstOrThrow();
+    // A new grant comes back from the insert; a repeated one (a redelivered event) is read.
+    let changed = inserted !== undefined;
+    let row =
+      inserted ??
+      (await db(tx)
+        .selectFrom("entitlements")
+        .selectAll()
+        .where("product_id", "=", input.productId)
+        .where("source", "=", input.source)
+        .where("source_ref", "=", input.sourceRef)
+        .executeTakeFirstOrThrow());
     if (row.status !== "active" && input.reactivate) {
       const changes = {
         status: "active" as const,
