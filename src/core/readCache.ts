@@ -35,6 +35,12 @@ export function changesAccess(sql: string): boolean {
 }
 
 const MAX_AGE_MS = 1000;
+/**
+ * From this age a read is loaded again in the background while the one kept is still served:
+ * busy keys never expire under their readers, who would otherwise all wait on one load at once
+ * every second (that wait was the downloads' p99).
+ */
+const REFRESH_AGE_MS = 750;
 const MAX_ENTRIES = 20_000;
 
 /**
@@ -42,19 +48,40 @@ const MAX_ENTRIES = 20_000;
  * load is not kept.
  */
 export function readCache(now: () => number = () => performance.now()): ReadCache {
-  const entries = new Map<string, { value: Promise<unknown>; since: number }>();
+  interface Entry {
+    value: Promise<unknown>;
+    since: number;
+    refreshing?: boolean;
+  }
+  const entries = new Map<string, Entry>();
+  /** Loads and keeps `key`; a newer entry or a forget() in the meantime wins over it. */
+  function start(key: string, load: () => Promise<unknown>, at: number, replacing?: Entry) {
+    const entry: Entry = { value: load(), since: at };
+    if (!replacing) entries.set(key, entry);
+    entry.value.then(
+      () => {
+        if (replacing && entries.get(key) === replacing) entries.set(key, entry);
+      },
+      () => {
+        if (entries.get(key) === entry) entries.delete(key);
+        if (replacing) replacing.refreshing = false;
+      },
+    );
+    return entry;
+  }
   return {
     read<T>(key: string, load: () => Promise<T>): Promise<T> {
       const at = now();
-      const entry = entries.get(key);
-      if (entry && at - entry.since < MAX_AGE_MS) return entry.value as Promise<T>;
+      const kept = entries.get(key);
+      if (kept && at - kept.since < MAX_AGE_MS) {
+        if (at - kept.since >= REFRESH_AGE_MS && !kept.refreshing) {
+          kept.refreshing = true;
+          start(key, load, at, kept);
+        }
+        return kept.value as Promise<T>;
+      }
       if (entries.size >= MAX_ENTRIES) entries.clear();
-      const value = load();
-      entries.set(key, { value, since: at });
-      value.catch(() => {
-        if (entries.get(key)?.value === value) entries.delete(key);
-      });
-      return value;
+      return start(key, load, at).value as Promise<T>;
     },
     // A load under way when this runs is dropped with the rest, so what it read is never kept.
     forget() {

@@ -6,6 +6,13 @@ import type { Db } from "../db/schema.ts";
 /** How long a row may wait for others: the log is at most about this much (plus a write) late. */
 const DELAY_MS = 100;
 const MAX_BATCH = 2000;
+/**
+ * Rows per transaction. SQLite writes on the event loop and has one connection: in small
+ * transactions with a turn of the loop between them, answers waiting to go out and reads waiting
+ * for the connection never wait long behind a busy second's log.
+ */
+const ROWS_PER_WRITE = 200;
+const nextTurn = () => new Promise((resume) => setImmediate(resume));
 
 /**
  * The Node runtime's download log (decision 0010): rows gather for up to 100 ms and are written
@@ -30,11 +37,15 @@ export function batchedDownloadLog(
     if (!batch.length) return writing;
     // One write at a time, in order: a batch never overtakes the one before it. Its commit does
     // not wait for the disk: what a crash may lose is these rows, as decided.
-    writing = writing.then(() =>
-      relaxedTransaction(db, dialect, (trx) => writeDownloads(trx, batch)).catch((error) =>
-        log.error("download log rows lost", { rows: batch.length, error: String(error) }),
-      ),
-    );
+    writing = writing.then(async () => {
+      for (let at = 0; at < batch.length; at += ROWS_PER_WRITE) {
+        if (at > 0) await nextTurn();
+        const rows = batch.slice(at, at + ROWS_PER_WRITE);
+        await relaxedTransaction(db, dialect, (trx) => writeDownloads(trx, rows)).catch((error) =>
+          log.error("download log rows lost", { rows: rows.length, error: String(error) }),
+        );
+      }
+    });
     return writing;
   }
 

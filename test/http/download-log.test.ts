@@ -40,7 +40,7 @@ describe.each(dialects)("the download log on %s", (dialect) => {
       .executeTakeFirstOrThrow();
     for (let i = 0; i < 20; i++)
       expect((await direct(`/download/${product.slug}/${asset.id}`, cookie)).status).toBe(302);
-    await waitFor(async () => (await rowsOf(null, user.id)).length === 20);
+    await waitFor(async () => (await rowsOf(null, user.id)).length === 20, "20 log rows");
     const rows = await rowsOf(null, user.id);
     expect(new Set(rows.map((r) => r.id)).size).toBe(20);
     expect(rows.every((r) => r.link === `user:${user.id}`)).toBe(true);
