@@ -117,10 +117,16 @@ export function metered(ctx: Ctx, delivery: Delivery, downloadId: string): Deliv
   const length = bytesOf(delivery);
   const reader = delivery.object.body.getReader();
   let sent = 0;
-  const giveBackUnsent = () =>
-    giveBack(ctx, downloadId, length - sent, sent).catch((error) =>
+  let givenBack = false;
+  // Once only: a cancel while a read is pending also fails that read's pull, and a second give
+  // back would let the resume take the file again.
+  const giveBackUnsent = async () => {
+    if (givenBack) return;
+    givenBack = true;
+    await giveBack(ctx, downloadId, length - sent, sent).catch((error) =>
       ctx.log.warn("could not give back unsent bytes", { downloadId, error: String(error) }),
     );
+  };
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
