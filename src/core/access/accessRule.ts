@@ -1,7 +1,7 @@
 import type { ExpressionBuilder } from "kysely";
 import type { Database, Entitlement } from "../../db/schema.ts";
 import { type Ctx, db, normalizeEmail } from "../context.ts";
-import { forbidden } from "../errors.ts";
+import { type AppError, forbidden, isAppError } from "../errors.ts";
 
 export interface Holder {
   userId: string | null;
@@ -69,10 +69,50 @@ export async function requireAccess(
   productId: string,
 ): Promise<Entitlement> {
   const now = ctx.clock.now();
-  const all = await entitlementsOf(ctx, holder, productId);
-  const active = all.find((e) => isActive(e, now));
-  if (active) return active;
-  throw forbidden(denialReason(all, now));
+  const access = activeOrDenied(await entitlementsOf(ctx, holder, productId), now);
+  if (isAppError(access)) throw access;
+  return access;
+}
+
+/**
+ * requireAccess for several holders and products at once (a batch of receipts' links): their
+ * entitlements to those products read in one query, each ask then taking its own (`holds`) in
+ * the order the database returned them. For each ask, in order: its active entitlement, or the
+ * 403 requireAccess would throw.
+ */
+export async function accessOfEach(
+  ctx: Ctx,
+  asks: { holder: Holder; productId: string }[],
+): Promise<(Entitlement | AppError)[]> {
+  const now = ctx.clock.now();
+  const userIds = [...new Set(asks.flatMap((a) => (a.holder.userId ? [a.holder.userId] : [])))];
+  const emails = [...new Set(asks.flatMap((a) => (a.holder.email ? [a.holder.email] : [])))];
+  const productIds = [...new Set(asks.map((a) => a.productId))];
+  const rows =
+    userIds.length || emails.length
+      ? await db(ctx)
+          .selectFrom("entitlements")
+          .selectAll()
+          .where("product_id", "in", productIds)
+          .where((eb) => {
+            const anyHolder = [];
+            if (userIds.length) anyHolder.push(eb("user_id", "in", userIds));
+            if (emails.length) anyHolder.push(eb("email", "in", emails));
+            return eb.or(anyHolder);
+          })
+          .execute()
+      : [];
+  return asks.map(({ holder, productId }) =>
+    activeOrDenied(
+      rows.filter((e) => e.product_id === productId && holds(holder, e)),
+      now,
+    ),
+  );
+}
+
+/** Of a holder's entitlements to one product: the first active one, or the 403 saying why none is. */
+function activeOrDenied(entitlements: Entitlement[], now: number): Entitlement | AppError {
+  return entitlements.find((e) => isActive(e, now)) ?? forbidden(denialReason(entitlements, now));
 }
 
 export function denialReason(entitlements: Entitlement[], now: number): string {

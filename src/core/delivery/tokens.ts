@@ -1,5 +1,11 @@
 import type { Asset, DeliveryToken, Entitlement, Product } from "../../db/schema.ts";
-import { denialReason, isActive, requireAccess } from "../access/accessRule.ts";
+import {
+  accessOfEach,
+  denialReason,
+  type Holder,
+  isActive,
+  requireAccess,
+} from "../access/accessRule.ts";
 import { downloadableAsset } from "../catalog/assets.ts";
 import { productById } from "../catalog/products.ts";
 import {
@@ -13,7 +19,7 @@ import {
 } from "../context.ts";
 import { parseDuration } from "../duration.ts";
 import { toBase64Url } from "../encoding.ts";
-import { forbidden, gone, invalidInput } from "../errors.ts";
+import { type AppError, forbidden, gone, invalidInput, isAppError } from "../errors.ts";
 import { cachedRead } from "../readCache.ts";
 
 const PREFIX = "tgd_";
@@ -49,8 +55,75 @@ export async function createDownloadToken({
   input: CreateDownloadTokenInput;
 }): Promise<CreatedToken> {
   requireAdmin(ctx);
+  const holder = holderOfLink(input);
+  const terms = linkTerms(ctx, input);
+  const entitlement = await requireAccess(ctx, holder, input.productId);
+  if (input.assetId) {
+    await downloadableAsset(ctx, input.productId, input.assetId);
+  }
+  const [created] = await storeLinks(ctx, [
+    await newLink(ctx, entitlement.id, input.assetId ?? null, terms),
+  ]);
+  return created as CreatedToken;
+}
+
+/**
+ * createDownloadToken for several links to whole products at once (a batch of receipts): their
+ * access read in one query, their rows stored in one statement. For each input, in order: its
+ * link, or the error createDownloadToken would throw for it (no access any more, a bad input). A
+ * failure of the database throws, and then none was made.
+ */
+export async function createDownloadTokens({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: Omit<CreateDownloadTokenInput, "assetId">[];
+}): Promise<(CreatedToken | AppError)[]> {
+  requireAdmin(ctx);
+  type Ask = { holder: Holder; productId: string; terms: LinkTerms };
+  // Each link's holder and terms, or why it cannot have one.
+  const asked = input.map((link): Ask | AppError => {
+    try {
+      return { holder: holderOfLink(link), productId: link.productId, terms: linkTerms(ctx, link) };
+    } catch (error) {
+      if (isAppError(error)) return error;
+      throw error;
+    }
+  });
+  const valid = asked.filter((a): a is Ask => !isAppError(a));
+  const access = valid.length ? await accessOfEach(ctx, valid) : [];
+  const made = await Promise.all(
+    asked.map(async (a): Promise<NewLink | AppError> => {
+      if (isAppError(a)) return a;
+      const entitlement = access[valid.indexOf(a)] as Entitlement | AppError;
+      return isAppError(entitlement) ? entitlement : newLink(ctx, entitlement.id, null, a.terms);
+    }),
+  );
+  const stored = await storeLinks(
+    ctx,
+    made.filter((m): m is NewLink => !isAppError(m)),
+  );
+  return made.map((m) => (isAppError(m) ? m : (stored.shift() as CreatedToken)));
+}
+
+/** Who a link is for: a user id, or an email (normalized); one of them is needed. */
+function holderOfLink(input: { userId?: string; email?: string }): Holder {
   const email = input.email ? normalizeEmail(input.email) : null;
   if (!email && !input.userId) throw invalidInput("A download link needs an email or a user id.");
+  return { userId: input.userId ?? null, email };
+}
+
+/** How long a link lasts (seconds) and how many uses it allows: the shop's defaults when absent. */
+interface LinkTerms {
+  ttl: number;
+  maxUses: number | null;
+}
+
+function linkTerms(
+  ctx: Ctx,
+  input: Pick<CreateDownloadTokenInput, "expiresIn" | "maxUses">,
+): LinkTerms {
   const ttl =
     input.expiresIn === undefined
       ? ctx.settings.delivery.tokenTtlSeconds
@@ -62,38 +135,58 @@ export async function createDownloadToken({
   if (maxUses !== null && (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > 1_000_000)) {
     throw invalidInput("maxUses must be a whole number of at least 1.");
   }
-  const entitlement = await requireAccess(
-    ctx,
-    { userId: input.userId ?? null, email },
-    input.productId,
-  );
-  if (input.assetId) {
-    await downloadableAsset(ctx, input.productId, input.assetId);
-  }
+  return { ttl, maxUses };
+}
+
+/** A link made but not stored yet: the token (given out once) and the row that keeps its hash. */
+interface NewLink {
+  token: string;
+  row: Omit<DeliveryToken, "uses">;
+}
+
+/** The one place a link's row is made: what is stored of it (only the token's hash), and when it ends. */
+async function newLink(
+  ctx: Ctx,
+  entitlementId: string,
+  assetId: string | null,
+  terms: LinkTerms,
+): Promise<NewLink> {
   const token = PREFIX + toBase64Url(ctx.crypto.randomBytes(32));
-  const row = {
-    id: newId(ctx, "tok"),
-    token_hash: await sha256Hex(ctx, token),
-    entitlement_id: entitlement.id,
-    asset_id: input.assetId ?? null,
-    expires_at: ctx.clock.now() + ttl * 1000,
-    max_uses: maxUses,
-    revoked_at: null,
-    created_at: ctx.clock.now(),
-  };
-  await sharedWrite(ctx, (tx) => db(tx).insertInto("delivery_tokens").values(row).execute());
-  ctx.log.info("download link created", {
-    tokenId: row.id,
-    entitlementId: entitlement.id,
-    expiresAt: row.expires_at,
-  });
+  const now = ctx.clock.now();
   return {
-    id: row.id,
     token,
-    url: `${ctx.settings.publicUrl}/d/${token}`,
-    expiresAt: row.expires_at,
-    maxUses,
+    row: {
+      id: newId(ctx, "tok"),
+      token_hash: await sha256Hex(ctx, token),
+      entitlement_id: entitlementId,
+      asset_id: assetId,
+      expires_at: now + terms.ttl * 1000,
+      max_uses: terms.maxUses,
+      revoked_at: null,
+      created_at: now,
+    },
   };
+}
+
+/** Stores new links, all in one statement, and says so for each: as their creator gets them. */
+async function storeLinks(ctx: Ctx, links: NewLink[]): Promise<CreatedToken[]> {
+  if (!links.length) return [];
+  const rows = links.map((l) => l.row);
+  await sharedWrite(ctx, (tx) => db(tx).insertInto("delivery_tokens").values(rows).execute());
+  return links.map(({ token, row }) => {
+    ctx.log.info("download link created", {
+      tokenId: row.id,
+      entitlementId: row.entitlement_id,
+      expiresAt: row.expires_at,
+    });
+    return {
+      id: row.id,
+      token,
+      url: `${ctx.settings.publicUrl}/d/${token}`,
+      expiresAt: row.expires_at,
+      maxUses: row.max_uses,
+    };
+  });
 }
 
 export interface TokenView {

@@ -1,7 +1,7 @@
 import { PostgresAdapter, sql } from "kysely";
 import type { Order } from "../../db/schema.ts";
 import { type Ctx, db, sharedWrite, system } from "../context.ts";
-import { createDownloadToken } from "../delivery/tokens.ts";
+import { type CreatedToken, createDownloadTokens } from "../delivery/tokens.ts";
 import { isAppError } from "../errors.ts";
 import { isPermanentMailFailure, type ReceiptSender } from "../ports.ts";
 
@@ -74,8 +74,9 @@ function receiptFacts(ctx: Ctx, orderIds: string[]) {
 }
 
 /**
- * Mails the receipts of these orders, at once: their links are made in one shared commit and
- * their products' files read in one query. Outcomes in the orders' order.
+ * Mails the receipts of these orders, at once: their products' files read in one query, their
+ * links made together (their access read in one query, stored in one shared commit). Outcomes in
+ * the orders' order.
  */
 async function mailReceipts(ctx: Ctx, orders: ReceiptFacts[]): Promise<Outcome[]> {
   const productIds = [...new Set(orders.map((o) => o.product_id))];
@@ -88,25 +89,34 @@ async function mailReceipts(ctx: Ctx, orders: ReceiptFacts[]): Promise<Outcome[]
         .orderBy("filename")
         .execute()
     : [];
+  const addressed = orders.flatMap((order) => {
+    const email = order.email ?? order.user_email;
+    return email ? [{ order, email }] : [];
+  });
+  let links: (CreatedToken | Error)[];
+  try {
+    links = await createDownloadTokens({
+      ctx: { ...ctx, actor: system },
+      input: addressed.map(({ order, email }) => ({
+        ...(order.user_id ? { userId: order.user_id } : { email }),
+        productId: order.product_id,
+      })),
+    });
+  } catch (error) {
+    // The database: a failed try for each of them.
+    const failure = error instanceof Error ? error : new Error(String(error));
+    links = addressed.map(() => failure);
+  }
+  const linkOf = new Map(addressed.map(({ order }, i) => [order, links[i]]));
   return Promise.all(
     orders.map(async (order): Promise<Outcome> => {
       const email = order.email ?? order.user_email;
       if (!email) return { status: "dropped", reason: "no address to send it to" };
-      let link: Awaited<ReturnType<typeof createDownloadToken>>;
-      try {
-        link = await createDownloadToken({
-          ctx: { ...ctx, actor: system },
-          input: {
-            ...(order.user_id ? { userId: order.user_id } : { email }),
-            productId: order.product_id,
-          },
-        });
-      } catch (error) {
-        // The purchase gives no access any more (refunded, revoked since it was queued): there
-        // is nothing to send. Anything else (the database) is a failed try.
-        const reason = error instanceof Error ? error.message : String(error);
-        return { status: isAppError(error) ? "dropped" : "failed", reason };
-      }
+      const link = linkOf.get(order) as CreatedToken | Error;
+      // The purchase gives no access any more (refunded, revoked since it was queued): there is
+      // nothing to send. Anything else (the database) is a failed try.
+      if (link instanceof Error)
+        return { status: isAppError(link) ? "dropped" : "failed", reason: link.message };
       try {
         await ctx.mailer.send({
           kind: "receipt",
