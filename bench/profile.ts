@@ -19,6 +19,31 @@ const profile = JSON.parse(readFileSync(file, "utf8")) as {
   timeDeltas: number[];
 };
 
+/**
+ * The server runs bundled (bench/processes.ts): esbuild heads each module's code with a
+ * `// path` comment, which names the source file of every line of the bundle.
+ */
+const modulesOf = new Map<string, { line: number; path: string }[]>();
+function sourceOf(url: string, line: number): string {
+  if (!url.endsWith("/server/server.js")) return url;
+  let starts = modulesOf.get(url);
+  if (!starts) {
+    starts = [];
+    const lines = readFileSync(new URL(url), "utf8").split("\n");
+    lines.forEach((text, i) => {
+      const path = /^\/\/ ((?:src|bench|node_modules|scripts)\/\S+)$/.exec(text)?.[1];
+      if (path) starts?.push({ line: i, path });
+    });
+    modulesOf.set(url, starts);
+  }
+  let found = "bundle";
+  for (const start of starts) {
+    if (start.line > line) break;
+    found = start.path;
+  }
+  return `file:///bundle/${found}`;
+}
+
 const selfUs = new Map<number, number>();
 profile.samples.forEach((id, i) => {
   selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
@@ -28,7 +53,8 @@ const byFunction = new Map<string, number>();
 const byPlace = new Map<string, number>();
 for (const node of profile.nodes) {
   const us = selfUs.get(node.id) ?? 0;
-  const { functionName, url, lineNumber } = node.callFrame;
+  const { functionName, lineNumber } = node.callFrame;
+  const url = sourceOf(node.callFrame.url, lineNumber);
   const where = url.replace(/^file:\/\/.*?\/(node_modules|src|bench)\//, "$1/");
   const fn = `${functionName || "(anonymous)"} ${where}:${lineNumber + 1}`;
   byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);

@@ -7,13 +7,14 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { Session } from "node:inspector/promises";
 import { getRequestListener } from "@hono/node-server";
+import { bufferedStdio } from "../src/adapters/log-console/bufferedStdio.ts";
 import { consoleLogger } from "../src/adapters/log-console/index.ts";
 import { parseConfig } from "../src/config.ts";
 import { buildNodeRuntime } from "../src/runtime/node.ts";
 import { baselineApp, pipeFile } from "./baselines.ts";
 
 const config = parseConfig(process.env);
-const runtime = await buildNodeRuntime(config, { log: consoleLogger() });
+const runtime = await buildNodeRuntime(config, { log: consoleLogger({ sink: bufferedStdio() }) });
 const tollgate = getRequestListener(runtime.app.fetch);
 const baseline = getRequestListener((await baselineApp(runtime.deps.db)).fetch);
 const storageRoot = config.storage.kind === "local" ? config.storage.root : null;

@@ -59,6 +59,28 @@ export function isFresh(fingerprint = sourceFingerprint()) {
 }
 
 /**
+ * How Tollgate's Node code is bundled (the CLI here; the benchmark's server, bench/processes.ts,
+ * so it measures what npm start runs).
+ */
+export const nodeBundleOptions = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  // Dependencies are bundled too: resolving and loading the few thousand files of node_modules
+  // one by one was half of the start (0.6 s of 1.1 s to /healthz). Native modules stay imports
+  // of node_modules (better-sqlite3; pg-native, which pg asks for only when told to).
+  external: ["better-sqlite3", "pg-native"],
+  // The bundled CommonJS packages require Node's modules: give the ES module a require.
+  banner: {
+    js: 'import { createRequire as __tollgateRequire } from "node:module"; const require = __tollgateRequire(import.meta.url);',
+  },
+  sourcemap: "linked",
+  sourcesContent: false,
+  legalComments: "none",
+};
+
+/**
  * Bundles the CLI. Each file is written beside its final name and renamed over it, and the stamp
  * last, so processes starting at the same time never load half a file and at worst build twice.
  */
@@ -68,23 +90,9 @@ export async function buildNode({ quiet = false } = {}) {
   mkdirSync(OUT_DIR, { recursive: true });
   const temp = `.tmp-${process.pid}-${Date.now()}`;
   await build({
+    ...nodeBundleOptions,
     entryPoints: [join(ROOT, "src/cli/main.ts")],
     outfile: ENTRY + temp,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    // Dependencies are bundled too: resolving and loading the few thousand files of node_modules
-    // one by one was half of the start (0.6 s of 1.1 s to /healthz). Native modules stay imports
-    // of node_modules (better-sqlite3; pg-native, which pg asks for only when told to).
-    external: ["better-sqlite3", "pg-native"],
-    // The bundled CommonJS packages require Node's modules: give the ES module a require.
-    banner: {
-      js: 'import { createRequire as __tollgateRequire } from "node:module"; const require = __tollgateRequire(import.meta.url);',
-    },
-    sourcemap: "linked",
-    sourcesContent: false,
-    legalComments: "none",
     // The launcher falls back to tsx, which reports a broken source itself.
     logLevel: quiet ? "silent" : "warning",
   });

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { builtinIdentity } from "../adapters/auth-builtin/index.ts";
 import { supabaseIdentity } from "../adapters/auth-supabase/index.ts";
 import { nodeCrypto } from "../adapters/crypto-node/index.ts";
+import { bufferedStdio } from "../adapters/log-console/bufferedStdio.ts";
 import { consoleLogger } from "../adapters/log-console/index.ts";
 import { smtpMailer } from "../adapters/mail-smtp/index.ts";
 import { LocalObjectStore } from "../adapters/storage-local/index.ts";
@@ -55,7 +56,7 @@ export async function buildNodeRuntime(
     localStripe?: { port: number; webhookUrl: string };
   } = {},
 ): Promise<NodeRuntime> {
-  const log = opts.log ?? consoleLogger();
+  const log = opts.log ?? consoleLogger({ sink: bufferedStdio() });
   const reads = readCache();
   const db = openDatabase(config, { matters: changesAccess, changed: reads.forget });
   const downloadLog = batchedDownloadLog(db, config.database.dialect, log);

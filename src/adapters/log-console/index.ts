@@ -1,7 +1,16 @@
 import type { Logger } from "../../core/ports.ts";
 
+/** Where the logger's lines go: standard output, and standard error for errors. */
+export interface LineSink {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const consoleSink: LineSink = { out: (line) => console.log(line), err: (l) => console.error(l) };
+
 /** One readable line per event: time, level, message, key=value fields; multi-line text below. */
-export function consoleLogger(opts: { quiet?: boolean } = {}): Logger {
+export function consoleLogger(opts: { quiet?: boolean; sink?: LineSink } = {}): Logger {
+  const sink = opts.sink ?? consoleSink;
   const write = (level: string, message: string, fields: Record<string, unknown> = {}) => {
     if (opts.quiet && level === "info") return;
     const inline: string[] = [];
@@ -14,7 +23,7 @@ export function consoleLogger(opts: { quiet?: boolean } = {}): Logger {
         );
     }
     const line = [new Date().toISOString(), level.padEnd(5), message, ...inline].join(" ");
-    (level === "error" ? console.error : console.log)([line, ...blocks].join("\n"));
+    (level === "error" ? sink.err : sink.out)([line, ...blocks].join("\n"));
   };
   return {
     info: (m, f) => write("info", m, f),
