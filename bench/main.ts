@@ -4,6 +4,10 @@
  * benchmark against its baseline, measured in the same run on this machine. Prints a table and
  * writes bench/results/latest.json. `--quick` is the CI smoke check: small sizes, short runs,
  * no goals enforced.
+ *
+ * For digging into a figure: BENCH_KEEP=1 keeps the run's folder (the server's logs, the SQLite
+ * files), BENCH_NODE_FLAGS="--trace-gc" starts the server with those Node flags, and
+ * BENCH_PG_OPTIONS=" -c log_statement=all" adds settings to the Postgres sessions.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -76,7 +80,8 @@ try {
 } finally {
   await load.stop();
   await s3.close();
-  rmSync(dir, { recursive: true, force: true });
+  if (process.env.BENCH_KEEP) console.log(`kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }
 
 const seconds = (Date.now() - started) / 1000;

@@ -52,7 +52,7 @@ export async function startBenchServer(
   const log = openSync(opts.logFile, "a");
   const child = fork(SERVER_BUNDLE, [], {
     cwd: ROOT,
-    execArgv: [],
+    execArgv: (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean),
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? ROOT, ...env },
     stdio: ["ignore", log, log, "ipc"],
   });

@@ -37,7 +37,7 @@ export async function freshDatabase(dialect: Dialect, opts: Options): Promise<Da
   const schema = `bench_${randomBytes(5).toString("hex")}`;
   await onPostgres(opts.postgresUrl, `create schema ${schema}`);
   const url = new URL(opts.postgresUrl);
-  url.searchParams.set("options", `-c search_path=${schema}`);
+  url.searchParams.set("options", `-c search_path=${schema}${process.env.BENCH_PG_OPTIONS ?? ""}`);
   return {
     dialect,
     url: url.toString(),

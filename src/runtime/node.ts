@@ -30,6 +30,7 @@ import { assembleDeps, openWebMailer } from "./deps.ts";
 import { diagnoser } from "./diagnose.ts";
 import { nodeChecks } from "./diagnoseNode.ts";
 import { batchedDownloadLog } from "./downloadLog.ts";
+import { yieldWhileBusy } from "./pace.ts";
 import { loadOrCreateSecrets } from "./secrets.ts";
 
 export interface NodeRuntime {
@@ -76,7 +77,7 @@ export async function buildNodeRuntime(
     const mailer = openMailer(config, { db, clock, crypto: nodeCrypto, log });
     closers.push(async () => (mailer as { close?: () => void }).close?.());
     // Receipts that payments queue are sent after the answer, in the background (decision 0011).
-    const receiptSender = backgroundReceiptSender(log);
+    const receiptSender = backgroundReceiptSender(log, { pace: yieldWhileBusy() });
     const { payments, localStripeUrl } = await openPayments(
       config,
       localStripeWebhookSecret,

@@ -7,7 +7,7 @@ import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness } from "../support/harness.ts";
 
 /**
- * The background sender mails a batch of receipts at once (up to 8), their links made together:
+ * The background sender mails a batch of receipts at once (up to 16), their links made together:
  * each buyer's link opens exactly the product that buyer paid for, through an entitlement of
  * theirs that is active; a receipt whose access ended between queueing and sending (refunded,
  * revoked) is dropped without retry and its buyer gets no link.

@@ -21,7 +21,7 @@ const RETRY_AFTER_MS = 10 * 60_000;
 /** Undelivered receipts of orders paid longer ago than this are left to the seller. */
 const RETRY_WINDOW_MS = 24 * 3600_000;
 /** Receipts the background sender takes at a time: mailed at once, settled in one commit. */
-const SENDER_BATCH = 8;
+const SENDER_BATCH = 16;
 
 type Outcome =
   | { status: "sent"; to: string }
@@ -344,9 +344,17 @@ export async function resendUndeliveredReceipts({ ctx }: { ctx: Ctx }): Promise<
 /**
  * The Node runtime's background sender: woken at start and after each commit that queued
  * receipts, it drains the queue (due rows, a few at a time) until none is left, one drain at a
- * time in this process. Other processes run their own; leases keep them apart.
+ * time in this process. Other processes run their own; leases keep them apart. Between batches
+ * it may pause (`pace`), so that a burst of payments is answered before its receipts go out.
  */
-export function backgroundReceiptSender(log: Ctx["log"]): ReceiptSender & {
+export function backgroundReceiptSender(
+  log: Ctx["log"],
+  opts: {
+    /** Waits between two batches, told how long the last one took: the runtime's way to keep
+     * the requests it serves ahead of the receipts they queued (runtime/pace.ts). */
+    pace?: (batchMs: number) => Promise<void>;
+  } = {},
+): ReceiptSender & {
   start(ctx: Ctx): void;
   /** Waits for the drain under way, and starts no other. */
   stop(): Promise<void>;
@@ -360,10 +368,15 @@ export function backgroundReceiptSender(log: Ctx["log"]): ReceiptSender & {
     do {
       again = false;
       try {
-        // A few at a time: a process killed mid-send strands only those under way until their
+        // A batch at a time: a process killed mid-send strands only those under way until their
         // lease is over.
         const limit = SENDER_BATCH;
-        while ((await sendQueuedReceipts({ ctx: c, input: { limit } })).claimed > 0 && !stopped) {}
+        for (;;) {
+          const started = performance.now();
+          const { claimed } = await sendQueuedReceipts({ ctx: c, input: { limit } });
+          if (!claimed || stopped) break;
+          await opts.pace?.(performance.now() - started);
+        }
       } catch (error) {
         log.error("receipt sender failed; the receipts stay queued", { error: String(error) });
       }
