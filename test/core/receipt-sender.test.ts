@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readOutbox } from "../../src/adapters/mail-outbox/index.ts";
 import { silentLogger } from "../../src/adapters/log-console/index.ts";
+import { readOutbox } from "../../src/adapters/mail-outbox/index.ts";
 import { grantAccess } from "../../src/core/access/entitlements.ts";
 import { backgroundReceiptSender } from "../../src/core/orders/receipts.ts";
 import { yieldWhileBusy } from "../../src/runtime/pace.ts";
