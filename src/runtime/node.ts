@@ -59,7 +59,7 @@ export async function buildNodeRuntime(
 ): Promise<NodeRuntime> {
   const log = opts.log ?? consoleLogger({ sink: bufferedStdio() });
   const reads = readCache();
-  const db = openDatabase(config, { matters: changesAccess, changed: reads.forget });
+  const db = openDatabase(config, { matters: changesAccess, changed: reads.forget }, log);
   const downloadLog = batchedDownloadLog(db, config.database.dialect, log);
   // Closed in reverse: the waiting download rows are written before the database closes.
   const closers: (() => Promise<void>)[] = [() => db.destroy(), downloadLog.flush];
@@ -134,13 +134,21 @@ export async function buildNodeRuntime(
   }
 }
 
-function openDatabase(config: Config, watch: WriteWatch): Db {
+function openDatabase(config: Config, watch: WriteWatch, log: Logger): Db {
   const { url, dialect, poolMax, statementTimeoutMs } = config.database;
   if (dialect === "postgres")
     return openPostgres({ connectionString: url, poolMax, statementTimeoutMs, watch });
   const filename = url.slice("sqlite:".length);
   if (filename !== ":memory:") mkdirSync(dirname(resolve(filename)), { recursive: true });
-  return openSqlite(filename, { watch });
+  return openSqlite(filename, {
+    watch,
+    checkpointsOffLoop: {
+      onFailure: (error) =>
+        log.error("background checkpoints stopped; commits checkpoint again", {
+          error: String(error),
+        }),
+    },
+  });
 }
 
 /** The folder of the SQLite file, where the embedded shape keeps generated secrets. */
