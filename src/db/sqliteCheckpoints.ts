@@ -63,6 +63,9 @@ export function checkpointInBackground(
       if (stopping) return exited;
       stopping = true;
       setAutomatic(1000);
+      // Kept alive until its last checkpoint is done, or a process with nothing else to do would
+      // end here and never run what follows the close (a CLI command's exit code).
+      worker.ref();
       worker.postMessage("stop");
       await exited;
     },
