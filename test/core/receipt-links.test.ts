@@ -5,6 +5,7 @@ import { sendQueuedReceipts } from "../../src/core/orders/receipts.ts";
 import type { Logger } from "../../src/core/ports.ts";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness } from "../support/harness.ts";
+import { paidOrderWithQueuedReceipt } from "../support/receipts.ts";
 
 /**
  * The background sender mails a batch of receipts at once (up to 16), their links made together:
@@ -31,55 +32,12 @@ describe.each(dialects)("a batch of receipts' links, on %s", (dialect) => {
     return { ...product, assetId: asset.id, filename };
   };
 
-  /** A paid order whose receipt was queued (as the payment's transaction leaves it), and,
-   * unless `grant` is false, the purchase's entitlement. */
-  const paidOrder = async (
+  const paidOrder = (
     id: string,
     productId: string,
     buyer: { email?: string; userId?: string },
     grant = true,
-  ) => {
-    const now = h.clock.now();
-    await h.deps.db
-      .insertInto("orders")
-      .values({
-        id,
-        product_id: productId,
-        checkout_session_id: `cs_${id}`,
-        payment_intent_id: `pi_${id}`,
-        subscription_id: null,
-        customer_id: null,
-        email: buyer.email ?? null,
-        user_id: buyer.userId ?? null,
-        amount: 1900,
-        currency: "usd",
-        status: "paid",
-        flag: null,
-        receipt_sent_at: now,
-        receipt_delivered_at: null,
-        receipt_bounced_at: null,
-        receipt_bounce_reason: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-    await h.deps.db
-      .insertInto("receipt_queue")
-      .values({
-        order_id: id,
-        due_at: now,
-        lease_until: null,
-        attempts: 0,
-        last_error: null,
-        created_at: now,
-      })
-      .execute();
-    if (!grant) return null;
-    return grantAccess({
-      ctx: h.ctx,
-      input: { productId, owner: buyer, source: "purchase", sourceRef: id },
-    });
-  };
+  ) => paidOrderWithQueuedReceipt(h, id, productId, buyer, grant);
 
   const receiptsTo = (email: string) => readOutbox(h.deps.db, { to: email, limit: 10 });
   const linkIn = (text: string) => /http:\/\/shop\.test\/d\/(tgd_[\w-]+)/.exec(text)?.[1];

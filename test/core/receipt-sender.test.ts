@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/adapters/log-console/index.ts";
 import { readOutbox } from "../../src/adapters/mail-outbox/index.ts";
-import { grantAccess } from "../../src/core/access/entitlements.ts";
 import { backgroundReceiptSender } from "../../src/core/orders/receipts.ts";
 import { yieldWhileBusy } from "../../src/runtime/pace.ts";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness } from "../support/harness.ts";
 import { PATIENCE_MS } from "../support/patience.ts";
+import { paidOrderWithQueuedReceipt } from "../support/receipts.ts";
 
 /**
  * The background sender drains the receipt queue in batches, and between two batches waits for
@@ -24,54 +24,12 @@ describe.each(dialects)("the background receipt sender, on %s", (dialect) => {
   const paidOrders = async (prefix: string, count: number) => {
     const product = await h.createProduct({ name: `Kit ${prefix}` });
     await h.upload(product.slug, `${prefix}.zip`, `bytes of ${prefix}`);
-    const now = h.clock.now();
     const orders = Array.from({ length: count }, (_, i) => ({
       id: `ord_${prefix}_${i}`,
       email: `${prefix}-${i}@example.com`,
     }));
-    await h.deps.db
-      .insertInto("orders")
-      .values(
-        orders.map(({ id, email }) => ({
-          id,
-          product_id: product.id,
-          checkout_session_id: `cs_${id}`,
-          payment_intent_id: `pi_${id}`,
-          subscription_id: null,
-          customer_id: null,
-          email,
-          user_id: null,
-          amount: 1900,
-          currency: "usd",
-          status: "paid",
-          flag: null,
-          receipt_sent_at: now,
-          receipt_delivered_at: null,
-          receipt_bounced_at: null,
-          receipt_bounce_reason: null,
-          created_at: now,
-          updated_at: now,
-        })),
-      )
-      .execute();
     for (const { id, email } of orders)
-      await grantAccess({
-        ctx: h.ctx,
-        input: { productId: product.id, owner: { email }, source: "purchase", sourceRef: id },
-      });
-    await h.deps.db
-      .insertInto("receipt_queue")
-      .values(
-        orders.map(({ id }) => ({
-          order_id: id,
-          due_at: now,
-          lease_until: null,
-          attempts: 0,
-          last_error: null,
-          created_at: now,
-        })),
-      )
-      .execute();
+      await paidOrderWithQueuedReceipt(h, id, product.id, { email });
     return orders;
   };
 
