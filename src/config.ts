@@ -307,6 +307,23 @@ const schema = z.object({
         .check(z.minLength(24, "must be at least 24 characters (try: openssl rand -hex 24)")),
     ),
   ),
+  LICENSE_SIGNING_KEY: variable(
+    z.optional(
+      z.pipe(
+        z.string(),
+        z.transform((v, ctx) => {
+          try {
+            return signingKeys(JSON.parse(v));
+          } catch (error) {
+            return z.refuse(
+              ctx,
+              `must be an Ed25519 private key as a JWK (or a JWK Set whose first key signs): ${(error as Error).message}. Make one with: tollgate license keygen`,
+            );
+          }
+        }),
+      ),
+    ),
+  ),
   HOUSEKEEPING_INTERVAL: duration("10m", 86400),
   RECONCILE_INTERVAL: duration("1h", 86400),
 });
@@ -352,6 +369,8 @@ export interface Config {
   sessionSecret?: string;
   adminEmails: string[];
   adminToken?: string;
+  /** Signs offline licence files (LICENSE_SIGNING_KEY): the first signs, all are published. */
+  licenseSigningKeys?: SigningKey[];
   /**
    * How often `serve` runs its periodic jobs, all processes of the shop together (each pass
    * runs in one of them: decision 0012).
@@ -502,6 +521,7 @@ function assemble(v: Parsed): Config {
     ...(v.SESSION_SECRET ? { sessionSecret: v.SESSION_SECRET } : {}),
     adminEmails: v.ADMIN_EMAILS,
     ...(v.ADMIN_TOKEN ? { adminToken: v.ADMIN_TOKEN } : {}),
+    ...(v.LICENSE_SIGNING_KEY ? { licenseSigningKeys: v.LICENSE_SIGNING_KEY } : {}),
     // A zero interval would spin: a second is the shortest.
     jobs: {
       housekeepingMs: Math.max(1, v.HOUSEKEEPING_INTERVAL) * 1000,
@@ -527,4 +547,38 @@ export function parseTrustProxy(text: string): TrustProxy | null {
 /** The embedded shape (SQLite + local folder) may generate its own secrets into ./data. */
 export function isEmbedded(config: Config): boolean {
   return config.database.dialect === "sqlite" && config.storage.kind === "local";
+}
+
+/** An Ed25519 key as a JWK: `x` the public key, `d` the private one (required of the first). */
+export interface SigningKey {
+  kty: "OKP";
+  crv: "Ed25519";
+  x: string;
+  d?: string;
+  kid?: string;
+}
+
+/** The keys of LICENSE_SIGNING_KEY: one JWK, or a JWK Set; throws what is wrong with them. */
+function signingKeys(value: unknown): SigningKey[] {
+  const list =
+    value && typeof value === "object" && "keys" in value
+      ? (value as { keys: unknown }).keys
+      : [value];
+  if (!Array.isArray(list) || list.length === 0) throw new Error("no key found");
+  return list.map((k, i) => {
+    const key = k as Partial<SigningKey>;
+    const b64url = /^[A-Za-z0-9_-]{43}$/;
+    if (key?.kty !== "OKP" || key.crv !== "Ed25519")
+      throw new Error(`key ${i + 1} is not Ed25519 (kty OKP, crv Ed25519)`);
+    if (!b64url.test(key.x ?? "")) throw new Error(`key ${i + 1} has no public part x`);
+    if (i === 0 && !b64url.test(key.d ?? ""))
+      throw new Error("the first key has no private part d");
+    return {
+      kty: "OKP",
+      crv: "Ed25519",
+      x: key.x as string,
+      ...(key.d ? { d: key.d } : {}),
+      ...(typeof key.kid === "string" && key.kid ? { kid: key.kid } : {}),
+    };
+  });
 }

@@ -7,10 +7,12 @@ import type {
   DownloadLog,
   GroupCommit,
   Identity,
+  LicenseSigner,
   Logger,
   Mailer,
   ObjectStore,
   Payments,
+  RateCounter,
   ReadCache,
   ReceiptSender,
 } from "./ports.ts";
@@ -52,6 +54,10 @@ export interface Deps {
   reads?: ReadCache;
   /** Writes download log rows after the answer, batched (Node); without it, before the answer. */
   downloadLog?: DownloadLog;
+  /** Signs offline licence files; without it they cannot be issued (503). */
+  licenseSigner?: LicenseSigner;
+  /** Per-process counters for the public licence API's rate limits. */
+  counters: RateCounter;
 }
 
 export interface Actor {

@@ -310,6 +310,26 @@ export interface DownloadLog {
   add(download: LoggedDownload): void;
 }
 
+/**
+ * Signs licence files (compact JWS, EdDSA over Ed25519) and publishes the keys that verify them.
+ * The first key signs; every key is published, so files signed before a rotation stay valid.
+ */
+export interface LicenseSigner {
+  /** A compact JWS of these JWT claims, its header naming the signing key (`kid`). */
+  sign(claims: Record<string, unknown>): Promise<string>;
+  /** The public keys, as a JWK Set (`GET /.well-known/jwks.json`). */
+  publicKeys(): Promise<{ keys: Record<string, unknown>[] }>;
+}
+
+/**
+ * Hits counted in fixed windows in this process's memory: the public licence API's limits, which
+ * must cost no database write per request (decision 0013).
+ */
+export interface RateCounter {
+  /** Counts one hit on `key`; the seconds to wait when more than `limit` fell in this window. */
+  hit(key: string, limit: number, windowSeconds: number): number | null;
+}
+
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;

@@ -2,8 +2,8 @@ import type { Ctx } from "./context.ts";
 import type { ReadCache } from "./ports.ts";
 
 /**
- * Recent reads of what decides a download (sessions, users, entitlements, products, files and
- * links), so a buyer downloading again does not cost a database round trip each time. The rule
+ * Recent reads of what decides a download or a licence (sessions, users, entitlements, products,
+ * files, links, licences and their activations), so a buyer downloading again does not cost a database round trip each time. The rule
  * that keeps it safe (decision 0010): a read is served for at most one second, and any committed
  * write to those tables in this process forgets everything at once (db/watchWrites.ts sees every
  * statement). Another process's write is therefore seen within a second: an entry is never older
@@ -19,6 +19,8 @@ export const ACCESS_TABLES = [
   "products",
   "assets",
   "delivery_tokens",
+  "licenses",
+  "license_activations",
 ] as const;
 
 const ACCESS_WRITE = new RegExp(
@@ -29,9 +31,13 @@ const ACCESS_WRITE = new RegExp(
 const UNLIMITED_USES_COUNTED =
   /^update "delivery_tokens" set "uses" = "uses" \+ \S+ where "id" = \S+ and "max_uses" is null$/;
 
+/** A validation moving a machine's last-seen time on: a time that decides nothing. */
+const MACHINE_SEEN =
+  /^update "license_activations" set "last_seen_at" = \S+ where "id" = \S+ and "last_seen_at" < \S+$/;
+
 /** Whether a statement (its SQL text) changes what the cache keeps. */
 export function changesAccess(sql: string): boolean {
-  return ACCESS_WRITE.test(sql) && !UNLIMITED_USES_COUNTED.test(sql);
+  return ACCESS_WRITE.test(sql) && !UNLIMITED_USES_COUNTED.test(sql) && !MACHINE_SEEN.test(sql);
 }
 
 const MAX_AGE_MS = 1000;

@@ -20,6 +20,8 @@ export interface Database {
   outbox: OutboxTable;
   receipt_queue: ReceiptQueueTable;
   job_leases: JobLeasesTable;
+  licenses: LicensesTable;
+  license_activations: LicenseActivationsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -68,6 +70,12 @@ export interface ProductsTable {
   interval: string | null;
   stripe_price_id: string | null;
   active: number;
+  /** Each purchase gets a licence key (migration 0009). */
+  license_enabled: Generated<number>;
+  /** Activations a key allows unless its own limit says otherwise; null: no limit. */
+  license_activation_limit: number | null;
+  /** Keys end when access ends (subscriptions); 0: they never expire. */
+  license_expires_with_access: Generated<number>;
   created_at: number;
   updated_at: number;
 }
@@ -218,3 +226,31 @@ export interface JobLeasesTable {
   /** Passes run so far, all processes together. */
   runs: number;
 }
+
+/** One licence key per entitlement of a product with licences on (migration 0009). */
+export interface LicensesTable {
+  id: string;
+  key: string;
+  entitlement_id: string;
+  product_id: string;
+  /** This customer's own limit, set by the seller; null: the product's. */
+  activation_limit: number | null;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One machine (fingerprint) a licence is activated on. */
+export interface LicenseActivationsTable {
+  id: string;
+  license_id: string;
+  fingerprint: string;
+  label: string | null;
+  ip: string | null;
+  first_seen_at: number;
+  last_seen_at: number;
+}
+
+export type License = Selectable<LicensesTable>;
+export type LicenseActivation = Selectable<LicenseActivationsTable>;

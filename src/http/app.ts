@@ -5,6 +5,7 @@ import { errorResponse } from "./errors.ts";
 import { requestContext, sameOrigin } from "./middleware/context.ts";
 import { responseHeaders } from "./middleware/headers.ts";
 import { admin } from "./routes/admin.ts";
+import { adminLicenses } from "./routes/adminLicenses.ts";
 import { adminPages } from "./routes/adminPages/index.ts";
 import { auth } from "./routes/auth.tsx";
 import { checkout } from "./routes/checkout.tsx";
@@ -12,6 +13,8 @@ import { dev } from "./routes/dev.tsx";
 import { downloads } from "./routes/downloads.tsx";
 import { health } from "./routes/health.ts";
 import { library } from "./routes/library.tsx";
+import { licenses } from "./routes/licenses.ts";
+import { openapi } from "./routes/openapi.ts";
 import { storefront } from "./routes/storefront.tsx";
 import { stripeWebhooks } from "./webhooks/stripe.ts";
 
@@ -29,7 +32,10 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route("/", auth);
   app.route("/", library);
   app.route("/", downloads);
+  app.route("/", openapi);
+  app.route("/", licenses);
   app.route("/", admin);
+  app.route("/", adminLicenses);
   app.route("/", adminPages);
   app.notFound((c) => errorResponse(notFound("There is nothing at this address."), c));
   app.onError((error, c) => errorResponse(error, c));

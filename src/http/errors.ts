@@ -6,7 +6,8 @@ import { renderErrorPage } from "../pages/errorPage.tsx";
 import type { HonoEnv } from "./env.ts";
 import { pageProps } from "./pageProps.ts";
 
-const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+/** Each error code's status: the answers' and the API reference's (openapi/document.ts). */
+export const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   invalid_input: 400,
   unauthenticated: 401,
   forbidden: 403,
@@ -78,12 +79,15 @@ export function errorResponse(error: unknown, c: Context<HonoEnv>): Response | P
   const retryAfter = appError.details?.retryAfterSeconds;
   if (typeof retryAfter === "number") c.header("Retry-After", String(retryAfter));
   if (wantsHtml(c)) return page(status, appError.message, appError.code);
+  // A verb may name its own code and add facts a program acts on (a licence's "activation_limit").
+  const answer = appError.details?.answer as Record<string, unknown> | undefined;
   return c.json(
     {
       code: appError.code,
       message: appError.message,
       requestId,
       ...(appError.details?.fields ? { fields: appError.details.fields } : {}),
+      ...answer,
     },
     status,
   );

@@ -11,6 +11,11 @@ export const productJson = (p: Product) => ({
   interval: p.interval,
   stripePriceId: p.stripe_price_id,
   active: p.active === 1,
+  license: {
+    enabled: p.license_enabled === 1,
+    activationLimit: p.license_activation_limit,
+    expiresWithAccess: p.license_expires_with_access === 1,
+  },
   createdAt: iso(p.created_at),
   updatedAt: iso(p.updated_at),
 });

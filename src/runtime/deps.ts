@@ -1,23 +1,27 @@
 import { sql } from "kysely";
 import { httpMailer } from "../adapters/mail-http/index.ts";
 import { outboxMailer } from "../adapters/mail-outbox/index.ts";
+import { joseLicenseSigner } from "../adapters/signing-jose/index.ts";
 import type { LocalObjectStore } from "../adapters/storage-local/index.ts";
-import type { Config } from "../config.ts";
+import type { Config, SigningKey } from "../config.ts";
 import type { Deps } from "../core/context.ts";
 import { toHex } from "../core/encoding.ts";
 import type { Identity, Mailer, MailTransport, ObjectStore } from "../core/ports.ts";
+import { rateCounter } from "../core/rateCounter.ts";
 import type { Db } from "../db/schema.ts";
 import type { AppDeps } from "../http/env.ts";
 import { renderingMailer } from "../mail/index.ts";
 
 /** What each runtime opens its own way (driver, storage, crypto, ...) before the shared wiring. */
-export interface RuntimeParts extends Omit<Deps, "settings" | "mailer" | "identity"> {
+export interface RuntimeParts extends Omit<Deps, "settings" | "mailer" | "identity" | "counters"> {
   /** Sends rendered mail; the core's Mailer renders in front of it. */
   mailer: MailTransport;
   /** The identity provider config.auth names, given the core's Mailer (the built-in one mails). */
   identity: (mailer: Mailer) => Identity;
   sessionSecret: string;
   adminToken?: string;
+  /** The embedded shape's generated licence signing key, used when config has none. */
+  generatedSigningKey?: SigningKey;
   localFiles?: LocalObjectStore;
   clientIp: AppDeps["clientIp"];
   fromThisMachine: AppDeps["fromThisMachine"];
@@ -37,6 +41,7 @@ export async function assembleDeps(
     fromThisMachine,
     diagnose,
     identity,
+    generatedSigningKey,
     ...core
   } = parts;
   const uploadSecret = toHex(await core.crypto.hmacSha256(sessionSecret, "direct-uploads"));
@@ -51,7 +56,17 @@ export async function assembleDeps(
   };
   // The core says which mail goes with what facts; src/mail words it, the transport sends it.
   const mailer = renderingMailer(core.mailer, settings);
-  const deps: Deps = { ...core, mailer, identity: identity(mailer), settings };
+  const signingKeys = config.licenseSigningKeys ?? [
+    generatedSigningKey ?? (await derivedSigningKey(core.crypto, sessionSecret)),
+  ];
+  const deps: Deps = {
+    ...core,
+    licenseSigner: await joseLicenseSigner(signingKeys),
+    mailer,
+    identity: identity(mailer),
+    settings,
+    counters: rateCounter(),
+  };
   const appDeps: AppDeps = {
     ...deps,
     ...(adminToken ? { adminToken } : {}),
@@ -63,6 +78,21 @@ export async function assembleDeps(
     fromThisMachine,
   };
   return { deps, appDeps };
+}
+
+/**
+ * A licence signing key derived from the session secret, for a shop with neither
+ * LICENSE_SIGNING_KEY nor a data folder to keep a generated one: every process derives the same
+ * key. `doctor` asks for a key of its own, since a new session secret would change it.
+ */
+async function derivedSigningKey(crypto: Deps["crypto"], secret: string): Promise<SigningKey> {
+  const seed = await crypto.hmacSha256(secret, "licence-signing-key");
+  // PKCS #8 of an Ed25519 private key (RFC 8410) is this prefix and the 32-byte seed.
+  const prefix = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04];
+  const pkcs8 = new Uint8Array([...prefix, 0x22, 0x04, 0x20, ...seed]);
+  const key = await globalThis.crypto.subtle.importKey("pkcs8", pkcs8, "Ed25519", true, ["sign"]);
+  const jwk = await globalThis.crypto.subtle.exportKey("jwk", key);
+  return { kty: "OKP", crv: "Ed25519", x: jwk.x as string, d: jwk.d as string };
 }
 
 /** The outbox, or the HTTP mail API; SMTP is the Node runtime's own (it needs sockets). */

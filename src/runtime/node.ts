@@ -11,7 +11,7 @@ import { LocalObjectStore } from "../adapters/storage-local/index.ts";
 import { S3ObjectStore } from "../adapters/storage-s3/index.ts";
 import { nodeSigningCrypto } from "../adapters/storage-s3/node.ts";
 import { stripePayments } from "../adapters/stripe/index.ts";
-import { type Config, ConfigError } from "../config.ts";
+import { type Config, ConfigError, type SigningKey } from "../config.ts";
 import { type Ctx, system } from "../core/context.ts";
 import { backgroundReceiptSender } from "../core/orders/receipts.ts";
 import type { Clock, Logger, MailTransport, ObjectStore, Payments } from "../core/ports.ts";
@@ -71,7 +71,8 @@ export async function buildNodeRuntime(
       const applied = await migrateToLatest(db, config.database.dialect);
       if (applied.length) log.info("database migrated", { applied: applied.join(",") });
     }
-    const { sessionSecret, adminToken, localStripeWebhookSecret } = resolveSecrets(config);
+    const { sessionSecret, adminToken, localStripeWebhookSecret, licenseSigningKey } =
+      resolveSecrets(config);
     const clock = opts.clock ?? { now: () => Date.now() };
     const store = openStore(config, sessionSecret, clock.now);
     const mailer = openMailer(config, { db, clock, crypto: nodeCrypto, log });
@@ -99,6 +100,7 @@ export async function buildNodeRuntime(
       downloadLog,
       sessionSecret,
       ...(adminToken ? { adminToken } : {}),
+      ...(licenseSigningKey ? { generatedSigningKey: licenseSigningKey } : {}),
       ...(store instanceof LocalObjectStore ? { localFiles: store } : {}),
       // Sign-in: Supabase Auth when AUTH=supabase, otherwise our own links, codes and sessions.
       identity: (mailer) =>
@@ -162,6 +164,7 @@ function resolveSecrets(config: Config): {
   sessionSecret: string;
   adminToken?: string;
   localStripeWebhookSecret: string;
+  licenseSigningKey?: SigningKey;
 } {
   const dir = dataDir(config);
   if (dir) {
@@ -170,6 +173,7 @@ function resolveSecrets(config: Config): {
       sessionSecret: config.sessionSecret ?? generated.sessionSecret,
       adminToken: config.adminToken ?? generated.adminToken,
       localStripeWebhookSecret: generated.localStripeWebhookSecret,
+      licenseSigningKey: generated.licenseSigningKey,
     };
   }
   if (!config.sessionSecret) {

@@ -1,12 +1,15 @@
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { SigningKey } from "../config.ts";
 
 export interface EmbeddedSecrets {
   sessionSecret: string;
   adminToken: string;
   /** Signs the local Stripe's webhooks when STRIPE_WEBHOOK_SECRET is not set. */
   localStripeWebhookSecret: string;
+  /** Signs offline licence files when LICENSE_SIGNING_KEY is not set. */
+  licenseSigningKey: SigningKey;
 }
 
 /**
@@ -30,6 +33,7 @@ export function loadOrCreateSecrets(dataDir: string): EmbeddedSecrets {
     adminToken: saved.adminToken ?? `tga_${randomBytes(24).toString("base64url")}`,
     localStripeWebhookSecret:
       saved.localStripeWebhookSecret ?? `whsec_${randomBytes(32).toString("base64")}`,
+    licenseSigningKey: saved.licenseSigningKey ?? newSigningKey(),
   };
   const changed = (Object.keys(secrets) as (keyof EmbeddedSecrets)[]).some(
     (k) => saved[k] !== secrets[k],
@@ -37,4 +41,10 @@ export function loadOrCreateSecrets(dataDir: string): EmbeddedSecrets {
   if (changed)
     writeFileSync(file, `${JSON.stringify({ ...saved, ...secrets }, null, 2)}\n`, { mode: 0o600 });
   return secrets;
+}
+
+/** A new Ed25519 private key as a JWK (`tollgate license keygen` prints one). */
+export function newSigningKey(): SigningKey {
+  const jwk = generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" });
+  return { kty: "OKP", crv: "Ed25519", x: jwk.x as string, d: jwk.d as string };
 }

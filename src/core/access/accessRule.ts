@@ -130,3 +130,14 @@ export function denialReason(entitlements: Entitlement[], now: number): string {
   }
   return "You have not purchased this product.";
 }
+
+export type AccessStatus = "active" | "expired" | "refunded" | "disputed" | "revoked";
+
+/** An entitlement's standing in one word, as the licence API and the customer state say it. */
+export function accessStatus(e: Entitlement, now: number): AccessStatus {
+  if (isActive(e, now)) return "active";
+  if (e.status === "suspended" || e.revoked_reason === "dispute lost") return "disputed";
+  if (e.revoked_reason === "refunded") return "refunded";
+  if (e.status === "revoked" && e.revoked_reason !== "subscription ended") return "revoked";
+  return "expired";
+}

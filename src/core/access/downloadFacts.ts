@@ -17,6 +17,9 @@ const PRODUCT: Record<keyof Product, true> = {
   interval: true,
   stripe_price_id: true,
   active: true,
+  license_enabled: true,
+  license_activation_limit: true,
+  license_expires_with_access: true,
   created_at: true,
   updated_at: true,
 };

@@ -1,6 +1,7 @@
 import type { Entitlement, EntitlementSource } from "../../db/schema.ts";
 import { type Ctx, db, newId, normalizeEmail, requireAdmin, withTransaction } from "../context.ts";
 import { invalidInput, notFound } from "../errors.ts";
+import { issueLicense } from "../licenses/keys.ts";
 import { heldBy, holderOf } from "./accessRule.ts";
 
 export interface Owner {
@@ -21,7 +22,8 @@ export interface GrantAccessInput {
 
 /**
  * The one path that gives access. Idempotent: an entitlement is unique per product, source and
- * source ref, so a retried or concurrent call finds the row the first call made.
+ * source ref, so a retried or concurrent call finds the row the first call made. A new
+ * entitlement of a product with licences on gets its key in the same transaction.
  */
 export async function grantAccess({
   ctx,
@@ -56,6 +58,7 @@ export async function grantAccess({
       .executeTakeFirst();
     // A new grant comes back from the insert; a repeated one (a redelivered event) is read.
     let changed = inserted !== undefined;
+    if (inserted) await issueLicense(tx, inserted);
     let row =
       inserted ??
       (await db(tx)

@@ -145,7 +145,7 @@ export async function deliveredFileCounts(ctx: Ctx): Promise<Map<string, number>
   return new Map(rows.map((r) => [r.product_id, Number(r.count)]));
 }
 
-const assetActiveSchema = z.strictObject({ assetId: z.string(), active: z.boolean() });
+export const assetActiveSchema = z.strictObject({ assetId: z.string(), active: z.boolean() });
 
 /** Retires a file (buyers no longer see or download it) or restores it. */
 export async function setAssetActive({

@@ -1,8 +1,14 @@
 import type { Product } from "../../db/schema.ts";
 import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.ts";
 import { conflict, notFound } from "../errors.ts";
+import { issueMissingLicenses } from "../licenses/keys.ts";
 import { type InputOf, parseInput } from "../validate.ts";
-import { createProductSchema, slugSchema, updateProductSchema } from "./schemas.ts";
+import {
+  createProductSchema,
+  slugSchema,
+  type UpdateProductInput,
+  updateProductSchema,
+} from "./schemas.ts";
 
 export async function createProduct({
   ctx,
@@ -25,6 +31,9 @@ export async function createProduct({
     interval: p.kind === "subscription" ? (p.interval ?? null) : null,
     stripe_price_id: p.stripePriceId ?? null,
     active: p.active ? 1 : 0,
+    license_enabled: p.license?.enabled ? 1 : 0,
+    license_activation_limit: p.license?.activationLimit ?? null,
+    license_expires_with_access: p.license?.expiresWithAccess === false ? 0 : 1,
     created_at: now,
     updated_at: now,
   };
@@ -60,14 +69,36 @@ export async function updateProduct({
     ...(changes.interval && product.kind === "subscription" ? { interval: changes.interval } : {}),
     ...(changes.stripePriceId !== undefined ? { stripe_price_id: changes.stripePriceId } : {}),
     ...(changes.active !== undefined ? { active: changes.active ? 1 : 0 } : {}),
+    ...licenseColumns(changes.license),
     updated_at: ctx.clock.now(),
   };
   if (product.kind === "free" && next.price_amount)
     throw conflict("A free product cannot have a price.");
   if (product.kind !== "free" && next.price_amount === 0)
     throw conflict("A paid product needs a price above 0.");
-  await db(ctx).updateTable("products").set(next).where("id", "=", product.id).execute();
-  return { ...product, ...next };
+  return withTransaction(ctx, async (tx) => {
+    await db(tx).updateTable("products").set(next).where("id", "=", product.id).execute();
+    const updated = { ...product, ...next };
+    if (updated.license_enabled && !product.license_enabled) {
+      const issued = await issueMissingLicenses(tx, product.id);
+      ctx.log.info("licences turned on", { slug: product.slug, keysIssued: issued });
+    }
+    return updated;
+  });
+}
+
+/** The product columns a change of licence settings writes; fields left out stay as they are. */
+function licenseColumns(license: UpdateProductInput["license"]) {
+  if (!license) return {};
+  return {
+    ...(license.enabled !== undefined ? { license_enabled: license.enabled ? 1 : 0 } : {}),
+    ...(license.activationLimit !== undefined
+      ? { license_activation_limit: license.activationLimit }
+      : {}),
+    ...(license.expiresWithAccess !== undefined
+      ? { license_expires_with_access: license.expiresWithAccess ? 1 : 0 }
+      : {}),
+  };
 }
 
 /** Published products, for the storefront; unpublished ones too when an admin asks. */

@@ -1,3 +1,4 @@
+import { licenseSettingsSchema } from "../licenses/schemas.ts";
 import * as z from "../zod.ts";
 
 export const slugSchema = z
@@ -45,6 +46,7 @@ export const createProductSchema = z
       z.string().check(z.regex(/^price_\w+$/, "must be a Stripe price id (price_...)")),
     ),
     active: z._default(z.boolean(), true),
+    license: z.optional(licenseSettingsSchema),
   })
   .check(
     z.superRefine((p, ctx) => {
@@ -91,6 +93,7 @@ export const updateProductSchema = z.partial(
     interval: intervalSchema,
     stripePriceId: z.nullable(z.string().check(z.regex(/^price_\w+$/))),
     active: z.boolean(),
+    license: licenseSettingsSchema,
   }),
 );
 
