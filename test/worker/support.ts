@@ -17,6 +17,7 @@ import { freePort } from "../support/server.ts";
 
 interface WranglerConfig {
   main: string;
+  assets: { directory: string };
   compatibility_date: string;
   compatibility_flags: string[];
   hyperdrive: { binding: string }[];
@@ -62,7 +63,7 @@ export async function startWorker(opts: {
   port?: number;
 }): Promise<RunningWorker> {
   const wrangler = readWrangler();
-  const { file } = await workerBundle();
+  const { file, assets } = await workerBundle();
   quietHyperdriveProxy(opts.databaseUrl);
   const port = opts.port ?? (await freePort());
   const mf = new Miniflare({
@@ -76,6 +77,13 @@ export async function startWorker(opts: {
       wrangler.hyperdrive.map((h) => [h.binding, withPassword(opts.databaseUrl)]),
     ),
     bindings: opts.vars,
+    // The static assets Cloudflare serves before the Worker runs (the API reference), with the
+    // headers of their _headers file, which wrangler reads and Miniflare does not.
+    assets: {
+      directory: assets,
+      routerConfig: { has_user_worker: true },
+      assetConfig: { headers: { version: 2, rules: readHeadersFile(join(assets, "_headers")) } },
+    },
     port,
     host: "127.0.0.1",
   });
@@ -96,6 +104,24 @@ export async function startWorker(opts: {
     bucket: async () => (await mf.getR2Bucket(R2_BINDING)) as unknown as R2Bucket,
     close: () => mf.dispose(),
   };
+}
+
+/** Cloudflare's _headers file as wrangler hands it on: each path's headers to set. */
+function readHeadersFile(file: string): Record<string, { set: Record<string, string> }> {
+  const rules: Record<string, { set: Record<string, string> }> = {};
+  let current: Record<string, string> | null = null;
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (!line.trim() || line.trim().startsWith("#")) continue;
+    if (!/^\s/.test(line)) {
+      current = {};
+      rules[line.trim()] = { set: current };
+      continue;
+    }
+    const colon = line.indexOf(":");
+    if (!current || colon < 0) throw new Error(`${file}: cannot read "${line}"`);
+    current[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  }
+  return rules;
 }
 
 /** Miniflare refuses a Hyperdrive origin without a password; the local Postgres trusts anyone. */

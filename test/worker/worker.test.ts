@@ -4,7 +4,8 @@ import { createServer as createHttpServer, request } from "node:http";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { AwsClient } from "aws4fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUDGET_GZIP_BYTES } from "../../scripts/build-worker.ts";
+import { BUDGET_GZIP_BYTES, withoutApiDocs } from "../../scripts/build-worker.ts";
+import { apiDocumentText } from "../../src/http/openapi/document.ts";
 import type { startLocalStripe } from "../../src/local-stripe/index.ts";
 import { ADMIN_TOKEN, WEBHOOK_SECRET } from "../support/harness.ts";
 import { startS3Server } from "../support/s3-server.ts";
@@ -112,6 +113,7 @@ describe("the Worker bundle", () => {
   it("is what wrangler.jsonc deploys, with the bindings and Cron Trigger the Worker reads", () => {
     const wrangler = readWrangler();
     expect(wrangler.main).toBe("dist/worker/index.js");
+    expect(wrangler.assets.directory).toBe("dist/worker/assets");
     expect(wrangler.compatibility_flags).toContain("nodejs_compat");
     expect(wrangler.hyperdrive.map((h) => h.binding)).toEqual(["HYPERDRIVE"]);
     expect(wrangler.r2_buckets.map((b) => b.binding)).toEqual(["FILES"]);
@@ -126,6 +128,24 @@ describe("what the Worker bundle is made of", () => {
     const inputs = Object.keys(metafile?.inputs ?? {});
     expect(inputs.some((path) => /zod[\\/]v4[\\/]mini[\\/]/.test(path))).toBe(true);
     expect(inputs.filter((path) => /zod[\\/]v4[\\/]classic[\\/]/.test(path))).toEqual([]);
+  });
+});
+
+describe("the API reference in the Worker build", () => {
+  it("is a static asset: neither hono-openapi nor the routes' descriptions are in the code", async () => {
+    const { file, metafile } = await workerBundle();
+    const inputs = Object.keys(metafile?.inputs ?? {});
+    expect(inputs.filter((path) => /hono-openapi|standard-community/.test(path))).toEqual([]);
+    const code = readFileSync(file, "utf8");
+    expect(code).not.toContain("Give a product to an email");
+  });
+
+  it("cuts apiDoc calls past strings and comments, and refuses what it cannot read", () => {
+    const source = `.get("/x", apiDoc({ summary: "a (b", tag: "T", /* ) */ e: [")"] }), handler)`;
+    expect(withoutApiDocs(source, "x.ts")).toBe('.get("/x", handler)');
+    expect(() => withoutApiDocs(".get(apiDoc({ a: 1 / 2 }), h)", "x.ts")).toThrow(/division/);
+    const template = ".get(apiDoc({ a: `$" + "{b}` }), h)";
+    expect(() => withoutApiDocs(template, "x.ts")).toThrow(/template/);
   });
 });
 
@@ -195,6 +215,15 @@ describe("a Worker whose database does not answer", () => {
         expect.objectContaining({ name: "storage", ok: true }),
       ]),
     );
+  });
+
+  it("serves the API reference Node makes, from its static assets, cached and open to any site", async () => {
+    const res = await worker.fetch("/api/openapi.json");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(res.headers.get("cache-control")).toBe("public, max-age=3600");
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await res.json()).toEqual(JSON.parse(await apiDocumentText()));
   });
 
   it("refuses a webhook whose signature does not match before touching anything", async () => {

@@ -2,13 +2,24 @@ import { Hono } from "hono";
 import { getLibrary } from "../../core/access/library.ts";
 import { LibraryPage } from "../../pages/buyer.tsx";
 import type { HonoEnv } from "../env.ts";
+import { apiDoc } from "../openapi/describe.ts";
 import { pageProps } from "../pageProps.ts";
 
 export const library = new Hono<HonoEnv>()
-  .get("/api/me", (c) => {
-    const { actor } = c.get("ctx");
-    return c.json({ user: actor.user, admin: actor.admin });
-  })
+  .get(
+    "/api/me",
+    apiDoc({
+      summary: "Who the credentials belong to",
+      description: "Answers for anyone: `user` is null without a session.",
+      tag: "Buyer",
+      auth: "public",
+      response: "Me",
+    }),
+    (c) => {
+      const { actor } = c.get("ctx");
+      return c.json({ user: actor.user, admin: actor.admin });
+    },
+  )
   .get("/library", async (c) => {
     if (!c.get("ctx").actor.user) return c.redirect("/auth/login?next=%2Flibrary", 303);
     const items = await getLibrary({ ctx: c.get("ctx") });

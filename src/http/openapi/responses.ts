@@ -1,0 +1,181 @@
+/**
+ * The shapes of the API's answers, for the reference: what serialize.ts and the routes build.
+ * Requests are described by the core's own schemas (the ones its verbs parse with); answers have
+ * no schema in the app, so these are written here, strict (no field more or less), and
+ * test/http/openapi.test.ts parses real answers with them: a field added to an answer and not
+ * here fails it. Only openapi/document.ts uses them at run time (never the Worker: decision 0014).
+ */
+import { intervalSchema, productKindSchema } from "../../core/catalog/schemas.ts";
+import * as z from "../../core/zod.ts";
+
+const id = z.string();
+/** A moment, as `toISOString()` writes it. */
+const time = z.iso.datetime();
+const maybe = <T extends z.core.$ZodType>(schema: T) => z.nullable(schema);
+
+const product = z.strictObject({
+  id,
+  slug: z.string(),
+  name: z.string(),
+  description: z.string(),
+  kind: productKindSchema,
+  price: z.strictObject({
+    /** Minor units (cents). */
+    amount: z.number().check(z.int()),
+    currency: z.string(),
+  }),
+  interval: maybe(intervalSchema),
+  stripePriceId: maybe(z.string()),
+  active: z.boolean(),
+  license: z.strictObject({
+    enabled: z.boolean(),
+    activationLimit: maybe(z.number().check(z.int())),
+    expiresWithAccess: z.boolean(),
+  }),
+  createdAt: time,
+  updatedAt: time,
+});
+
+const asset = z.strictObject({
+  id,
+  productId: id,
+  filename: z.string(),
+  size: z.number().check(z.int()),
+  sha256: z.string(),
+  contentType: z.string(),
+  version: z.number().check(z.int()),
+  active: z.boolean(),
+  createdAt: time,
+});
+
+const entitlement = z.strictObject({
+  id,
+  /** Slug and name are given where the answer lists entitlements. */
+  product: z.strictObject({ id, slug: z.optional(z.string()), name: z.optional(z.string()) }),
+  email: maybe(z.string()),
+  userId: maybe(id),
+  source: z.enum(["purchase", "subscription", "grant", "free"]),
+  status: z.enum(["active", "revoked", "suspended"]),
+  startsAt: time,
+  endsAt: maybe(time),
+  revokedReason: maybe(z.string()),
+  createdAt: time,
+});
+
+const order = z.strictObject({
+  id,
+  product: z.string(),
+  status: z.enum(["pending", "paid", "failed", "abandoned", "refunded", "disputed"]),
+  email: maybe(z.string()),
+  userId: maybe(id),
+  amount: z.number().check(z.int()),
+  currency: z.string(),
+  checkoutSessionId: maybe(z.string()),
+  paymentIntentId: maybe(z.string()),
+  subscriptionId: maybe(z.string()),
+  flag: maybe(z.string()),
+  receipt: z.enum(["pending", "sent", "bounced"]),
+  receiptBounce: maybe(z.strictObject({ at: time, reason: z.string() })),
+  createdAt: time,
+  updatedAt: time,
+});
+
+const download = z.strictObject({
+  id,
+  createdAt: time,
+  product: z.string(),
+  assetId: id,
+  filename: z.string(),
+  entitlementId: id,
+  email: maybe(z.string()),
+  userId: maybe(id),
+  via: z.enum(["token", "library"]),
+  tokenId: maybe(id),
+  ip: maybe(z.string()),
+  userAgent: maybe(z.string()),
+});
+
+const webhookEvent = z.strictObject({
+  id,
+  type: z.string(),
+  status: z.string(),
+  error: maybe(z.string()),
+  receivedAt: time,
+  processedAt: maybe(time),
+});
+
+const mail = z.strictObject({
+  to: z.string(),
+  subject: z.string(),
+  text: z.string(),
+  html: maybe(z.string()),
+  createdAt: time,
+});
+
+const upload = z.union([
+  z.strictObject({
+    uploadId: z.string(),
+    method: z.literal("PUT"),
+    url: z.string(),
+    /** Send these headers with the PUT. */
+    headers: z.record(z.string(), z.string()),
+    expiresAt: time,
+  }),
+  z.strictObject({
+    uploadId: z.string(),
+    partSize: z.number().check(z.int()),
+    parts: z.array(
+      z.strictObject({
+        partNumber: z.number().check(z.int()),
+        url: z.string(),
+        size: z.number().check(z.int()),
+      }),
+    ),
+    expiresAt: time,
+  }),
+  z.strictObject({ uploadId: z.null(), method: z.literal("POST"), url: z.string() }),
+]);
+
+/** Each answer, by the name routes give in `apiDoc({ response })` and the document lists. */
+export const responses = {
+  Product: product,
+  Products: z.strictObject({ products: z.array(product) }),
+  ProductWithAssets: z.strictObject({ ...product.shape, assets: z.array(asset) }),
+  Asset: asset,
+  Assets: z.strictObject({ assets: z.array(asset) }),
+  Upload: upload,
+  Entitlement: entitlement,
+  Entitlements: z.strictObject({ entitlements: z.array(entitlement) }),
+  DownloadLink: z.strictObject({ token: z.string(), url: z.string(), expiresAt: time }),
+  Downloads: z.strictObject({ downloads: z.array(download) }),
+  Orders: z.strictObject({ orders: z.array(order) }),
+  WebhookEvents: z.strictObject({ events: z.array(webhookEvent) }),
+  Replay: z.strictObject({
+    id,
+    outcome: maybe(
+      z.strictObject({
+        status: z.enum(["processed", "ignored", "flagged"]),
+        note: z.optional(z.string()),
+      }),
+    ),
+  }),
+  Outbox: z.strictObject({ messages: z.array(mail) }),
+  Me: z.strictObject({
+    user: maybe(z.strictObject({ id, email: z.string() })),
+    admin: z.boolean(),
+  }),
+} satisfies Record<string, z.core.$ZodType>;
+
+export type ResponseName = keyof typeof responses;
+
+/**
+ * Every error's body (src/http/errors.ts): a code a program can act on, a sentence for people,
+ * and the id in the server's log. A verb may add facts of its own (a licence's limit in use).
+ */
+export const errorBody = z.looseObject({
+  code: z.string(),
+  message: z.string(),
+  requestId: z.string(),
+  /** With invalid_input: each field that was refused, and why. */
+  fields: z.optional(z.array(z.strictObject({ field: z.string(), message: z.string() }))),
+});
