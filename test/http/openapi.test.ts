@@ -133,9 +133,7 @@ describe("GET /api/openapi.json", () => {
       const ref = op.responses[String(status)]?.$ref;
       if (!ref) throw new Error(`${method} ${path} does not list ${status}`);
       const name = ref.replace("#/components/responses/", "");
-      return status < 400
-        ? responses[name as ResponseName]
-        : z.extend(errorBody, { code: z.literal(name) });
+      return status < 400 ? responses[name as ResponseName] : errorBody;
     }
 
     /** Calls, then holds the answer to the documented schema of its route and status. */
@@ -243,21 +241,65 @@ describe("GET /api/openapi.json", () => {
       await call("GET", "/api/me", "/api/me", { as: "anonymous" });
     });
 
+    // Runs once the licence routes carry their apiDoc (NOT_YET_DESCRIBED empty).
+    it.skipIf(NOT_YET_DESCRIBED.length > 0)(
+      "for licences, the seller's and the app's",
+      async () => {
+        const buyer = "licensee@example.com";
+        await h.createProduct({
+          slug: "openapi-app",
+          license: { enabled: true, activationLimit: 1 },
+        });
+        await h.grant(buyer, "openapi-app");
+        const list = await call<{ licenses: { id: string; key: string }[] }>(
+          "GET",
+          "/api/admin/licenses",
+          `/api/admin/licenses?email=${buyer}`,
+        );
+        const [{ id, key }] = list.licenses as [{ id: string; key: string }];
+        const v1 = (verb: string, json: unknown, accept = "application/json") =>
+          call("POST", `/api/v1/licenses/${verb}`, `/api/v1/licenses/${verb}`, {
+            as: "anonymous",
+            headers: { "content-type": "application/json", accept },
+            body: JSON.stringify(json),
+          });
+        await v1("activate", { key, fingerprint: "machine-1", label: "Laptop" });
+        await v1("activate", { key, fingerprint: "machine-2" }); // over the limit: 409
+        await v1("validate", { key, fingerprint: "machine-1" });
+        await v1("validate", { key: "NOT-A-KEY" }); // 404
+        await v1("offline", { key, fingerprint: "machine-1" });
+        await v1("deactivate", { key, fingerprint: "machine-1" });
+        await call("GET", "/.well-known/jwks.json", "/.well-known/jwks.json", { as: "anonymous" });
+        const path = "/api/admin/licenses/{id}";
+        await call("GET", path, `/api/admin/licenses/${id}`);
+        await call("PATCH", path, `/api/admin/licenses/${id}`, { json: { activationLimit: 3 } });
+        await call("POST", `${path}/reset`, `/api/admin/licenses/${id}/reset`, { json: {} });
+        await call("POST", `${path}/revoke`, `/api/admin/licenses/${id}/revoke`, { json: {} });
+        const state = "/api/admin/customers/{email}/state";
+        await call("GET", state, `/api/admin/customers/${buyer}/state`);
+        const session = await h.signIn(buyer);
+        await call("GET", "/api/me/state", "/api/me/state", { as: session });
+      },
+    );
+
     it("for refusals: bad input, no credentials, a buyer's session", async () => {
-      const refused = await call<{ fields: unknown[] }>(
+      const refused = await call<{ code: string; fields: unknown[] }>(
         "POST",
         "/api/admin/products",
         "/api/admin/products",
-        {
-          json: { slug: "Not A Slug" },
-        },
+        { json: { slug: "Not A Slug" } },
       );
+      expect(refused.code).toBe("invalid_input");
       expect(refused.fields.length).toBeGreaterThan(0);
-      await call("GET", "/api/admin/orders", "/api/admin/orders?limit=0");
-      await call("GET", "/api/admin/products", "/api/admin/products", { as: "anonymous" });
-      const buyer = await h.signIn("nosy@example.com");
-      await call("GET", "/api/admin/products", "/api/admin/products", { as: buyer });
-      await call("GET", "/api/admin/products/{slug}", "/api/admin/products/nothing-here");
+      const codes = [
+        await call("GET", "/api/admin/orders", "/api/admin/orders?limit=0"),
+        await call("GET", "/api/admin/products", "/api/admin/products", { as: "anonymous" }),
+        await call("GET", "/api/admin/products", "/api/admin/products", {
+          as: await h.signIn("nosy@example.com"),
+        }),
+        await call("GET", "/api/admin/products/{slug}", "/api/admin/products/nothing-here"),
+      ].map((body) => body.code);
+      expect(codes).toEqual(["invalid_input", "unauthenticated", "forbidden", "not_found"]);
     });
   });
 });

@@ -18,7 +18,7 @@ import {
 } from "hono-openapi";
 import { SESSION_COOKIE } from "../../adapters/auth-builtin/index.ts";
 import type { ErrorCode } from "../../core/errors.ts";
-import * as z from "../../core/zod.ts";
+import type * as z from "../../core/zod.ts";
 import { STATUS } from "../errors.ts";
 import { admin } from "../routes/admin.ts";
 import { adminLicenses } from "../routes/adminLicenses.ts";
@@ -99,6 +99,8 @@ export async function apiDocument() {
   return generateSpecs(described, {
     documentation: documentation([...used]),
     defaultValidationErrorResponse: false,
+    // /.well-known/jwks.json is a route, not a file.
+    excludeStaticFile: false,
   });
 }
 
@@ -164,9 +166,9 @@ function documentation(tags: ApiTag[]): GenerateSpecOptions["documentation"] {
     (Object.keys(STATUS) as ErrorCode[]).map((code) => [
       code,
       {
-        description: `${code}: ${ERROR_TEXT[code]}`,
+        description: `\`${code}\` (or a more precise code the call names): ${ERROR_TEXT[code]}`,
         ...(code === "rate_limited" || code === "unavailable" ? { headers: retryAfter } : {}),
-        content: json(z.extend(errorBody, { code: z.literal(code) })),
+        content: json(errorBody),
       },
     ]),
   );

@@ -136,6 +136,74 @@ const upload = z.union([
   z.strictObject({ uploadId: z.null(), method: z.literal("POST"), url: z.string() }),
 ]);
 
+const licenseStatus = z.enum(["active", "expired", "refunded", "disputed", "revoked"]);
+
+/** A machine a key is activated on, as the seller's app sees it. */
+const activation = z.strictObject({
+  id,
+  fingerprint: z.string(),
+  label: maybe(z.string()),
+  firstSeenAt: time,
+  lastSeenAt: time,
+});
+
+/** A licence as the seller's app sees it: no owner, no order. */
+const publicLicense = z.strictObject({
+  product: z.string(),
+  status: licenseStatus,
+  expiresAt: maybe(time),
+  activations: z.number().check(z.int()),
+  activationLimit: maybe(z.number().check(z.int())),
+});
+
+/** A licence as the seller sees it. */
+const license = z.strictObject({
+  id,
+  key: z.string(),
+  product: z.strictObject({ slug: z.string(), name: z.string() }),
+  owner: z.strictObject({ email: maybe(z.string()), userId: maybe(id) }),
+  entitlementId: id,
+  orderId: maybe(id),
+  source: z.enum(["purchase", "subscription", "grant", "free"]),
+  status: licenseStatus,
+  reason: maybe(z.string()),
+  expiresAt: maybe(time),
+  activationLimit: maybe(z.number().check(z.int())),
+  /** The seller set this key's limit (else the product's applies). */
+  ownLimit: z.boolean(),
+  activationCount: z.number().check(z.int()),
+  activations: z.array(z.strictObject({ ...activation.shape, ip: maybe(z.string()) })),
+  createdAt: time,
+  revokedAt: maybe(time),
+});
+
+const customerState = z.strictObject({
+  email: maybe(z.string()),
+  products: z.array(
+    z.strictObject({
+      product: z.string(),
+      name: z.string(),
+      /** Access works now. */
+      owned: z.boolean(),
+      status: licenseStatus,
+      source: z.enum(["purchase", "subscription", "grant", "free"]),
+      startsAt: time,
+      endsAt: maybe(time),
+    }),
+  ),
+  licenses: z.array(
+    z.strictObject({
+      id,
+      key: z.string(),
+      product: z.string(),
+      status: licenseStatus,
+      expiresAt: maybe(time),
+      activations: z.number().check(z.int()),
+      activationLimit: maybe(z.number().check(z.int())),
+    }),
+  ),
+});
+
 /** Each answer, by the name routes give in `apiDoc({ response })` and the document lists. */
 export const responses = {
   Product: product,
@@ -160,6 +228,27 @@ export const responses = {
     ),
   }),
   Outbox: z.strictObject({ messages: z.array(mail) }),
+  License: license,
+  Licenses: z.strictObject({ licenses: z.array(license) }),
+  LicenseReset: z.strictObject({ freed: z.number().check(z.int()), license }),
+  CustomerState: customerState,
+  Activated: z.strictObject({ activation, license: publicLicense }),
+  Validation: z.strictObject({
+    valid: z.boolean(),
+    /** "valid", or why not: "refunded", "disputed", "revoked", "expired", "not_activated". */
+    code: z.enum(["valid", "refunded", "disputed", "revoked", "expired", "not_activated"]),
+    reason: z.optional(z.string()),
+    license: publicLicense,
+    /** This machine's activation, when a fingerprint was given and is activated. */
+    activation: z.optional(activation),
+  }),
+  Deactivated: z.strictObject({ deactivated: z.boolean(), license: publicLicense }),
+  LicenseFile: z.strictObject({
+    /** The compact JWS (EdDSA), to keep as the machine's licence file. */
+    licenseFile: z.string(),
+    expiresAt: time,
+  }),
+  Jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())) }),
   Me: z.strictObject({
     user: maybe(z.strictObject({ id, email: z.string() })),
     admin: z.boolean(),
@@ -173,6 +262,7 @@ export type ResponseName = keyof typeof responses;
  * and the id in the server's log. A verb may add facts of its own (a licence's limit in use).
  */
 export const errorBody = z.looseObject({
+  /** The status's own code, or a more precise one the call names (a licence's "activation_limit"). */
   code: z.string(),
   message: z.string(),
   requestId: z.string(),
