@@ -1,4 +1,6 @@
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
 import { sql } from "kysely";
+import { joseLicenseSigner } from "../adapters/signing-jose/index.ts";
 import { createStripeClient } from "../adapters/stripe/client.ts";
 import { type Config, ConfigError, isEmbedded } from "../config.ts";
 import type { ObjectStore } from "../core/ports.ts";
@@ -16,6 +18,8 @@ export interface PlatformChecks {
   stripeOverFetch?: boolean;
   /** The runtime's own checks, such as where it listens. */
   more?: (config: Config, say: Say) => void;
+  /** The file a licence signing key is generated into when config has none (the data folder). */
+  generatedKeyFile?: (config: Config) => string | null;
 }
 
 /** What was built from the config, or why building it failed. */
@@ -98,6 +102,7 @@ export async function diagnose(
         : "neither ADMIN_TOKEN nor ADMIN_EMAILS is set: nobody can use the admin API",
     );
   }
+  await checkLicenseKey(config, say, platform);
   say(
     "ok",
     "delivery",
@@ -189,6 +194,50 @@ async function checkStripe(config: Config, say: Say, platform: PlatformChecks) {
       ? `webhook signing secret set; Stripe should send events to ${config.publicUrl}/webhooks/stripe`
       : "STRIPE_WEBHOOK_SECRET is missing: webhooks cannot be verified",
   );
+}
+
+/**
+ * The key that signs offline licence files: LICENSE_SIGNING_KEY (signed and verified once here,
+ * as an app would verify), the one generated into the data folder, or else one derived from
+ * SESSION_SECRET, which a new session secret would silently replace.
+ */
+async function checkLicenseKey(config: Config, say: Say, platform: PlatformChecks) {
+  const keys = config.licenseSigningKeys;
+  if (keys) {
+    try {
+      const signer = await joseLicenseSigner(keys);
+      const published = await signer.publicKeys();
+      const now = Math.floor(Date.now() / 1000);
+      const file = await signer.sign({ sub: "doctor", iat: now, exp: now + 60 });
+      await jwtVerify(file, createLocalJWKSet(published as JSONWebKeySet));
+      const count = published.keys.length;
+      say(
+        "ok",
+        "licences",
+        `LICENSE_SIGNING_KEY signs licence files with key ${String(published.keys[0]?.kid)}; ${count} key${count === 1 ? "" : "s"} published at ${config.publicUrl}/.well-known/jwks.json`,
+      );
+    } catch (error) {
+      say(
+        "fail",
+        "licences",
+        `LICENSE_SIGNING_KEY cannot sign licence files that verify: ${describe(error)}. Make a new key with: npx tollgate license keygen`,
+      );
+    }
+    return;
+  }
+  const file = platform.generatedKeyFile?.(config) ?? null;
+  if (file)
+    say(
+      "ok",
+      "licences",
+      `licence files are signed with a key generated in ${file}; keep that file with the database (a new key would make every licence file already issued fail to verify)`,
+    );
+  else
+    say(
+      "warn",
+      "licences",
+      "LICENSE_SIGNING_KEY is not set: licence files are signed with a key derived from SESSION_SECRET, so changing that secret would invalidate every offline licence file already issued. Run npx tollgate license keygen and set LICENSE_SIGNING_KEY to what it prints",
+    );
 }
 
 /** The HTTP mail API is only described: checking its key would mean sending mail. */

@@ -1,10 +1,22 @@
+import { join } from "node:path";
 import { smtpMailer } from "../adapters/mail-smtp/index.ts";
 import type { Config } from "../config.ts";
 import { isLoopbackAddress } from "./clientAddress.ts";
 import { isLocal, type PlatformChecks, type Say } from "./diagnose.ts";
+import { dataDir } from "./secrets.ts";
 
-/** What `doctor` checks on Node beyond the shared checks: the SMTP login, where it listens. */
-export const nodeChecks: PlatformChecks = { smtp: checkSmtp, more: checkNetwork };
+/**
+ * What `doctor` checks on Node beyond the shared checks: the SMTP login, where it listens, and
+ * where a generated licence signing key is kept.
+ */
+export const nodeChecks: PlatformChecks = {
+  smtp: checkSmtp,
+  more: checkNetwork,
+  generatedKeyFile: (config) => {
+    const dir = dataDir(config);
+    return dir ? join(dir, "secrets.json") : null;
+  },
+};
 
 /** Connects and logs in without sending. */
 async function checkSmtp(config: Config): Promise<string> {

@@ -31,7 +31,7 @@ import { diagnoser } from "./diagnose.ts";
 import { nodeChecks } from "./diagnoseNode.ts";
 import { batchedDownloadLog } from "./downloadLog.ts";
 import { yieldWhileBusy } from "./pace.ts";
-import { loadOrCreateSecrets } from "./secrets.ts";
+import { dataDir, loadOrCreateSecrets } from "./secrets.ts";
 
 export interface NodeRuntime {
   config: Config;
@@ -151,13 +151,6 @@ function openDatabase(config: Config, watch: WriteWatch, log: Logger): Db {
         }),
     },
   });
-}
-
-/** The folder of the SQLite file, where the embedded shape keeps generated secrets. */
-function dataDir(config: Config): string | null {
-  if (config.database.dialect !== "sqlite") return null;
-  const filename = config.database.url.slice("sqlite:".length);
-  return filename === ":memory:" ? null : dirname(resolve(filename));
 }
 
 function resolveSecrets(config: Config): {

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import type { SigningKey } from "../config.ts";
+import { dirname, join, resolve } from "node:path";
+import type { Config, SigningKey } from "../config.ts";
 
 export interface EmbeddedSecrets {
   sessionSecret: string;
@@ -10,6 +10,13 @@ export interface EmbeddedSecrets {
   localStripeWebhookSecret: string;
   /** Signs offline licence files when LICENSE_SIGNING_KEY is not set. */
   licenseSigningKey: SigningKey;
+}
+
+/** The folder of the SQLite file, where the embedded shape keeps generated secrets. */
+export function dataDir(config: Config): string | null {
+  if (config.database.dialect !== "sqlite") return null;
+  const filename = config.database.url.slice("sqlite:".length);
+  return filename === ":memory:" ? null : dirname(resolve(filename));
 }
 
 /**

@@ -169,6 +169,27 @@ describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
   });
 
   it("seller pages", async () => {
+    // A licence key with two machines, for the licence pages.
+    const env = t.server.env;
+    const on = ["product", "update", "starter-kit", "--license", "on", "--activation-limit", "3"];
+    expect((await cli(on, env)).code).toBe(0);
+    expect((await cli(["grant", "licensee@example.com", "starter-kit"], env)).code).toBe(0);
+    const listed = await cli(["license", "list", "--email", "licensee@example.com", "--json"], env);
+    const [license] = JSON.parse(listed.stdout).licenses as { id: string; key: string }[];
+    for (const [fingerprint, label] of [
+      ["c9f0f895fb98ab9159f51fd0297e236d-workstation", "Studio workstation (macOS 15)"],
+      ["45c48cce2e2d7fbdea1afc51c7c6ad26", ""],
+    ])
+      expect(
+        (
+          await fetch(`${t.server.url}/api/v1/licenses/activate`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ key: license?.key, fingerprint, ...(label ? { label } : {}) }),
+          })
+        ).status,
+      ).toBe(200);
+
     const context = await t.browser.newContext({ viewport: { width: 375, height: 740 } });
     const page = await context.newPage();
     page.setDefaultTimeout(PATIENCE_MS);
@@ -181,6 +202,9 @@ describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
       ["admin-product", "/admin/products/starter-kit"],
       ["admin-orders", "/admin/orders"],
       ["admin-customers", "/admin/customers"],
+      ["admin-customer", "/admin/customers?email=licensee%40example.com"],
+      ["admin-licenses", "/admin/licenses"],
+      ["admin-license", `/admin/licenses/${license?.id}`],
       ["admin-tokens", "/admin/tokens"],
       ["admin-downloads", "/admin/downloads"],
       ["admin-webhooks", "/admin/webhooks"],

@@ -16,7 +16,7 @@ import { PATIENCE_MS } from "../support/patience.ts";
 const ROOT = resolve(import.meta.dirname, "../..");
 const PUBLIC_URL = "http://localhost:9999";
 const TOLLGATE_VARS =
-  /^(PORT|PUBLIC_URL|DATABASE_.*|STORAGE_URL|S3_.*|DELIVERY_MODE|DOWNLOAD_.*|MAX_UPLOAD_SIZE|STRIPE_.*|AUTH|SUPABASE_.*|MAIL_.*|SHOP_NAME|SESSION_SECRET|ADMIN_.*|TOLLGATE_.*)$/;
+  /^(PORT|PUBLIC_URL|DATABASE_.*|STORAGE_URL|S3_.*|DELIVERY_MODE|DOWNLOAD_.*|MAX_UPLOAD_SIZE|STRIPE_.*|AUTH|SUPABASE_.*|MAIL_.*|SHOP_NAME|SESSION_SECRET|ADMIN_.*|LICENSE_.*|TOLLGATE_.*)$/;
 
 interface Run {
   code: number | null;
@@ -107,6 +107,7 @@ describe("tollgate --help", () => {
       "grant",
       "revoke",
       "token",
+      "license",
       "doctor",
     ])
       expect(root?.stdout).toMatch(new RegExp(`^\\s+${name}\\b`, "m"));
@@ -319,6 +320,10 @@ describe("a shop run from the CLI", () => {
     expect(good.stdout).toMatch(/✓ database .*reachable and up to date/);
     expect(good.stdout).toMatch(/✓ storage .*reachable and writable/);
     expect(good.stdout).toContain("No problems found.");
+    // The embedded shop signs licence files with the key it generated beside its database.
+    expect(good.stdout).toContain(
+      `✓ licences  licence files are signed with a key generated in ${join(shop, "secrets.json")}`,
+    );
 
     expect(badTtl.code).toBe(1);
     expect(badTtl.stdout).toMatch(/✗ config\s+DOWNLOAD_URL_TTL must be a duration .*"abc"/);
@@ -326,6 +331,10 @@ describe("a shop run from the CLI", () => {
     expect(noDatabase.code).toBe(1);
     expect(noDatabase.stdout).toMatch(/✗ database\s+DATABASE_URL postgres:\/\/.*not reachable/);
     expect(noDatabase.stdout).toMatch(/problem\(s\) found/);
+    // On Postgres without LICENSE_SIGNING_KEY the key comes from SESSION_SECRET: a warning.
+    expect(noDatabase.stdout).toMatch(
+      /^! licences {2}LICENSE_SIGNING_KEY is not set: .*derived from SESSION_SECRET, so changing that secret would invalidate every offline licence file .*npx tollgate license keygen and set LICENSE_SIGNING_KEY/m,
+    );
 
     expect(serve.code).not.toBe(0);
     expect(serve.code).not.toBeNull(); // exited by itself, not killed by the timeout

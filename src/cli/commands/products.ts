@@ -1,8 +1,19 @@
-import { createProduct, listProducts } from "../../core/catalog/products.ts";
+import {
+  createProduct,
+  getProductForAdmin,
+  listProducts,
+  updateProduct,
+} from "../../core/catalog/products.ts";
 import { formatPrice } from "../../pages/format.ts";
 import { withRuntime } from "../run.ts";
+import {
+  type LicenseOptions,
+  licenseInput,
+  licenseSettingsText,
+  requireSomeChange,
+} from "./licenseOptions.ts";
 
-interface ProductAddOptions {
+interface ProductAddOptions extends LicenseOptions {
   slug: string;
   name: string;
   description: string;
@@ -27,13 +38,55 @@ export function productAdd(opts: ProductAddOptions) {
           : {}),
         ...(opts.interval ? { interval: opts.interval } : {}),
         active: !opts.unpublished,
+        ...licenseInput(opts),
       },
     });
     console.log(
       `Created ${product.slug}: ${product.name} (${product.kind}, ${priceText(product.price_amount, product.currency, product.kind)})`,
     );
+    if (product.license_enabled) console.log(licenseSettingsText(product));
     console.log(`Product page: ${config.publicUrl}/p/${product.slug}`);
     console.log(`Next: npx tollgate asset add ${product.slug} ./path/to/file.zip`);
+  });
+}
+
+interface ProductUpdateOptions extends LicenseOptions {
+  name?: string;
+  description?: string;
+  price?: number;
+}
+
+/** Changes what is given and leaves the rest; the price keeps the product's currency. */
+export function productUpdate(slug: string, opts: ProductUpdateOptions) {
+  const changes = {
+    ...(opts.name !== undefined ? { name: opts.name } : {}),
+    ...(opts.description !== undefined ? { description: opts.description } : {}),
+    ...licenseInput(opts),
+  };
+  requireSomeChange({ ...changes, ...(opts.price !== undefined ? { price: opts.price } : {}) });
+  return withRuntime(async ({ systemCtx: ctx }) => {
+    const current = await getProductForAdmin({ ctx, input: { slug } });
+    const product = await updateProduct({
+      ctx,
+      input: {
+        slug: current.slug,
+        changes: {
+          ...changes,
+          ...(opts.price !== undefined
+            ? { price: { amount: opts.price, currency: current.currency } }
+            : {}),
+        },
+      },
+    });
+    console.log(
+      `Updated ${product.slug}: ${product.name} (${product.kind}, ${priceText(product.price_amount, product.currency, product.kind)})`,
+    );
+    console.log(licenseSettingsText(product));
+    if (product.license_enabled && !current.license_enabled)
+      console.log(
+        "Everyone who owns it now has a key, and each new purchase comes with one. See them with: npx tollgate license list --product " +
+          product.slug,
+      );
   });
 }
 

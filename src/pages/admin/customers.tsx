@@ -1,8 +1,10 @@
 import type { EntitlementView } from "../../core/access/entitlements.ts";
+import type { SellerLicense } from "../../core/licenses/sellerLicenses.ts";
 import type { Product } from "../../db/schema.ts";
 import { Field } from "../field.tsx";
 import { formatDate, formatPrice } from "../format.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
+import { LicenseTable } from "./licenses.tsx";
 import type { RecentOrder } from "./orders.tsx";
 import { EntitlementStatus, OrderStatus } from "./statuses.tsx";
 import { ActionButton, DataTable, FormError, shortTime } from "./ui.tsx";
@@ -27,6 +29,8 @@ export function CustomersPage(
     entitlements: EntitlementView[];
     /** The searched customer's orders (none for the recent list). */
     orders: RecentOrder[];
+    /** The searched customer's licence keys (none for the recent list). */
+    licenses: SellerLicense[];
     grant: GrantValues;
     /** What went wrong with the grant form. */
     error?: string | null;
@@ -91,7 +95,7 @@ export function CustomersPage(
 
       {props.email ? (
         <>
-          <h2>Orders by {props.email}</h2>
+          <h2 style="overflow-wrap:anywhere">Orders by {props.email}</h2>
           <DataTable
             caption={`Orders by ${props.email}`}
             head={["Date", "Product", "Amount", "Status", ""]}
@@ -119,7 +123,18 @@ export function CustomersPage(
               </tr>
             ))}
           </DataTable>
-          <h2>Access held by {props.email}</h2>
+          {props.licenses.length ? (
+            <>
+              <h2 style="overflow-wrap:anywhere">Licence keys of {props.email}</h2>
+              <LicenseTable
+                caption={`Licence keys of ${props.email}`}
+                licenses={props.licenses}
+                empty=""
+                showOwner={false}
+              />
+            </>
+          ) : null}
+          <h2 style="overflow-wrap:anywhere">Access held by {props.email}</h2>
         </>
       ) : (
         <h2>Recent access, by customer</h2>

@@ -6,6 +6,7 @@ export type AdminSection =
   | "products"
   | "orders"
   | "customers"
+  | "licenses"
   | "tokens"
   | "downloads"
   | "webhooks"
@@ -16,6 +17,7 @@ const SECTIONS: { id: AdminSection; label: string; href: string }[] = [
   { id: "products", label: "Products", href: "/admin/products" },
   { id: "orders", label: "Orders", href: "/admin/orders" },
   { id: "customers", label: "Customers", href: "/admin/customers" },
+  { id: "licenses", label: "Licences", href: "/admin/licenses" },
   { id: "tokens", label: "Links", href: "/admin/tokens" },
   { id: "downloads", label: "Downloads", href: "/admin/downloads" },
   { id: "webhooks", label: "Webhooks", href: "/admin/webhooks" },

@@ -74,12 +74,21 @@ export function NewProductPage(
   );
 }
 
+/** The licence settings form as typed: an empty limit is no limit. */
+export interface LicenseFormValues {
+  enabled: boolean;
+  activationLimit: string;
+  expires: "with-access" | "never";
+}
+
 export function EditProductPage(
   props: AdminPageProps & {
     product: Product;
     assets: Asset[];
     values: ProductFormValues;
     error?: string | null;
+    license: LicenseFormValues;
+    licenseError?: string | null;
     maxUploadBytes: number;
   },
 ) {
@@ -126,7 +135,83 @@ export function EditProductPage(
           <button type="submit">Save changes</button>
         </form>
       </section>
+
+      <LicenseSettings product={p} values={props.license} error={props.licenseError} />
     </AdminLayout>
+  );
+}
+
+/** Whether buyers get licence keys, on how many machines, and whether keys end with access. */
+function LicenseSettings({
+  product,
+  values,
+  error,
+}: {
+  product: Product;
+  values: LicenseFormValues;
+  error: string | null | undefined;
+}) {
+  const on = product.license_enabled === 1;
+  return (
+    <section class="card" aria-labelledby="license-keys">
+      <div class="actions" style="justify-content:space-between">
+        <h2 id="license-keys" style="margin:0">
+          Licence keys {on ? <Badge tone="ok">on</Badge> : <Badge tone="muted">off</Badge>}
+        </h2>
+        {on ? (
+          <a href={`/admin/licenses?product=${encodeURIComponent(product.slug)}`}>
+            See this product's keys
+          </a>
+        ) : null}
+      </div>
+      <p class="muted" style="margin-top:10px">
+        With keys on, every purchase (and every access you give) comes with a licence key, shown in
+        the receipt and the buyer's library. Your app activates the key on a machine, checks it, or
+        fetches a signed licence file to check it offline (Tollgate's docs/licensing.md shows how).
+      </p>
+      <form method="post" action={`/admin/products/${product.slug}/license`}>
+        <FormError message={error} />
+        <div class="field">
+          <label>
+            <input type="checkbox" name="enabled" value="true" checked={values.enabled} /> Give each
+            buyer a licence key
+          </label>
+          <p class="muted" style="margin:0">
+            Turning keys on also gives one to everyone who owns the product now. Turning them off
+            issues no new keys; keys already issued keep working.
+          </p>
+        </div>
+        <Field
+          id="license-limit"
+          label="Activation limit"
+          input={{
+            name: "activationLimit",
+            type: "number",
+            inputmode: "numeric",
+            min: 1,
+            max: 100000,
+            value: values.activationLimit,
+            placeholder: "no limit",
+          }}
+          hint="How many machines one key may be active on at once. Empty: no limit. You can raise or lower it for one customer on their key's page."
+        />
+        <Field
+          id="license-expires"
+          label="Keys expire"
+          hint="With access: a subscription's key stops when the subscription ends. Never: it keeps working after. Either way, a refund, a dispute or access you revoke stops the key at once."
+        >
+          <select id="license-expires" name="expires" aria-describedby="license-expires-help">
+            <option value="with-access" selected={values.expires === "with-access"}>
+              With the buyer's access
+            </option>
+            <option value="never" selected={values.expires === "never"}>
+              Never
+            </option>
+          </select>
+        </Field>
+        <button type="submit">Save licence settings</button>
+      </form>
+    </section>
   );
 }
 

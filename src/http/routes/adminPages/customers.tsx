@@ -4,6 +4,7 @@ import { grantAsSeller } from "../../../core/access/grantAsSeller.ts";
 import { listProducts } from "../../../core/catalog/products.ts";
 import { normalizeEmail } from "../../../core/context.ts";
 import { invalidInput, isAppError } from "../../../core/errors.ts";
+import { listLicenses } from "../../../core/licenses/sellerLicenses.ts";
 import { listOrders } from "../../../core/orders/listOrders.ts";
 import { resendReceipt } from "../../../core/orders/resendReceipt.ts";
 import { parseInput } from "../../../core/validate.ts";
@@ -92,10 +93,11 @@ async function customersPage(
 ) {
   const ctx = c.get("ctx");
   const email = view.email ? normalizeEmail(view.email) : "";
-  const [products, entitlements, orders] = await Promise.all([
+  const [products, entitlements, orders, licenses] = await Promise.all([
     listProducts({ ctx, input: { includeUnpublished: true } }),
     listEntitlements({ ctx, input: email ? { email } : { limit: RECENT } }),
     email ? listOrders({ ctx, input: { email, limit: 50 } }) : [],
+    email ? listLicenses({ ctx, input: { email, limit: 100 } }) : [],
   ]);
   return c.html(
     <CustomersPage
@@ -105,6 +107,7 @@ async function customersPage(
       products={products}
       entitlements={entitlements}
       orders={orders}
+      licenses={licenses}
       grant={view.grant}
       error={view.error ?? null}
       actionError={view.actionError ?? null}

@@ -4,6 +4,7 @@ import type { HonoEnv } from "../../env.ts";
 import { customerPages } from "./customers.tsx";
 import { dashboardPages } from "./dashboard.tsx";
 import { downloadPages } from "./downloads.tsx";
+import { licensePages } from "./licenses.tsx";
 import { orderPages } from "./orders.tsx";
 import { productPages } from "./products.tsx";
 import { settingsPages } from "./settings.tsx";
@@ -37,6 +38,7 @@ export const adminPages = new Hono<HonoEnv>()
   .route("/", productPages)
   .route("/", orderPages)
   .route("/", customerPages)
+  .route("/", licensePages)
   .route("/", tokenPages)
   .route("/", downloadPages)
   .route("/", webhookPages)

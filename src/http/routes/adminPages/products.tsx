@@ -16,6 +16,7 @@ import { invalidInput, notFound } from "../../../core/errors.ts";
 import type { Product } from "../../../db/schema.ts";
 import {
   EditProductPage,
+  type LicenseFormValues,
   NewProductPage,
   type ProductFormValues,
   ProductsPage,
@@ -36,6 +37,10 @@ const NOTICES = {
   uploaded: "File uploaded. Buyers of this product get it from now on.",
   retired: "File retired: buyers no longer see or download it.",
   restored: "File restored: buyers see it again.",
+  "license-saved": "Licence settings saved.",
+  "license-on":
+    "Licence keys on: every purchase comes with a key, and everyone who owns the product now has one.",
+  "license-off": "Licence keys off: new purchases get no key; keys already issued keep working.",
 };
 
 const NEW_PRODUCT: ProductFormValues = {
@@ -131,6 +136,40 @@ export const productPages = new Hono<HonoEnv>()
     if (!saved.ok) return editPage(c, product, values, saved.message, 400);
     return redirectDone(c, `/admin/products/${product.slug}`, "saved");
   })
+  .post("/admin/products/:slug/license", async (c) => {
+    const ctx = c.get("ctx");
+    const product = await getProductForAdmin({ ctx, input: { slug: c.req.param("slug") } });
+    const form = await readForm(c);
+    const license: LicenseFormValues = {
+      enabled: form.enabled === "true",
+      activationLimit: form.activationLimit ?? "",
+      expires: form.expires === "never" ? "never" : "with-access",
+    };
+    const saved = await attempt(() =>
+      updateProduct({
+        ctx,
+        input: {
+          slug: product.slug,
+          changes: {
+            license: {
+              enabled: license.enabled,
+              activationLimit: parseActivationLimit(license.activationLimit),
+              expiresWithAccess: license.expires === "with-access",
+            },
+          },
+        },
+      }),
+    );
+    if (!saved.ok)
+      return editPage(c, product, formValues(product), null, 400, {
+        values: license,
+        error: saved.message,
+      });
+    const was = product.license_enabled === 1;
+    const done =
+      license.enabled === was ? "license-saved" : license.enabled ? "license-on" : "license-off";
+    return redirectDone(c, `/admin/products/${product.slug}`, done);
+  })
   .post("/admin/products/:slug/publish", async (c) => {
     const published = (await readForm(c)).published === "true";
     const product = await updateProduct({
@@ -159,17 +198,20 @@ async function editPage(
   values: ProductFormValues,
   error: string | null,
   status: 200 | 400,
+  rejectedLicense?: { values: LicenseFormValues; error: string },
 ) {
   const ctx = c.get("ctx");
   const assets = await listAssets(ctx, product.id, { activeOnly: false });
   return c.html(
     <EditProductPage
       {...pageProps(c)}
-      notice={error ? null : noticeFor(c, NOTICES)}
+      notice={error || rejectedLicense ? null : noticeFor(c, NOTICES)}
       product={product}
       assets={assets}
       values={values}
       error={error}
+      license={rejectedLicense?.values ?? licenseValues(product)}
+      licenseError={rejectedLicense?.error ?? null}
       maxUploadBytes={ctx.settings.maxUploadBytes}
     />,
     status,
@@ -188,6 +230,26 @@ function formValues(p: Product): ProductFormValues {
     stripePriceId: p.stripe_price_id ?? "",
     published: p.active === 1,
   };
+}
+
+function licenseValues(p: Product): LicenseFormValues {
+  return {
+    enabled: p.license_enabled === 1,
+    activationLimit: p.license_activation_limit === null ? "" : String(p.license_activation_limit),
+    expires: p.license_expires_with_access === 1 ? "with-access" : "never",
+  };
+}
+
+/** Empty means no limit; otherwise a whole number of machines. */
+function parseActivationLimit(text: string): number | null {
+  const typed = text.trim();
+  if (!typed) return null;
+  const limit = Number(typed);
+  if (!/^\d+$/.test(typed) || limit < 1 || limit > 100_000)
+    throw invalidInput(
+      "Activation limit: a whole number of machines from 1 to 100000, or empty for no limit.",
+    );
+  return limit;
 }
 
 /** The typed price as the product schema's minor units; a free product has none. */
