@@ -1,4 +1,3 @@
-import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
 import { sql } from "kysely";
 import { joseLicenseSigner } from "../adapters/signing-jose/index.ts";
 import { createStripeClient } from "../adapters/stripe/client.ts";
@@ -197,9 +196,10 @@ async function checkStripe(config: Config, say: Say, platform: PlatformChecks) {
 }
 
 /**
- * The key that signs offline licence files: LICENSE_SIGNING_KEY (signed and verified once here,
- * as an app would verify), the one generated into the data folder, or else one derived from
- * SESSION_SECRET, which a new session secret would silently replace.
+ * The key that signs offline licence files: LICENSE_SIGNING_KEY (imported and used to sign once
+ * here: a private part that does not match its public part fails to import), the one generated
+ * into the data folder, or else one derived from SESSION_SECRET, which a new session secret would
+ * silently replace.
  */
 async function checkLicenseKey(config: Config, say: Say, platform: PlatformChecks) {
   const keys = config.licenseSigningKeys;
@@ -207,9 +207,7 @@ async function checkLicenseKey(config: Config, say: Say, platform: PlatformCheck
     try {
       const signer = await joseLicenseSigner(keys);
       const published = await signer.publicKeys();
-      const now = Math.floor(Date.now() / 1000);
-      const file = await signer.sign({ sub: "doctor", iat: now, exp: now + 60 });
-      await jwtVerify(file, createLocalJWKSet(published as JSONWebKeySet));
+      await signer.sign({ sub: "doctor" });
       const count = published.keys.length;
       say(
         "ok",
@@ -220,7 +218,7 @@ async function checkLicenseKey(config: Config, say: Say, platform: PlatformCheck
       say(
         "fail",
         "licences",
-        `LICENSE_SIGNING_KEY cannot sign licence files that verify: ${describe(error)}. Make a new key with: npx tollgate license keygen`,
+        `LICENSE_SIGNING_KEY cannot sign licence files: ${describe(error)}. Make a new key with: npx tollgate license keygen`,
       );
     }
     return;
