@@ -149,6 +149,8 @@ export type Mail =
       /** The product's files, by name; none yet when the seller is still preparing them. */
       files: { filename: string; size: number }[];
       link: MailLink;
+      /** The licence key the purchase came with, when its product has licences on. */
+      licenseKey?: string | null;
     }
   | {
       /** A new link asked for from an expired or spent one. */
@@ -323,7 +325,7 @@ export interface LicenseSigner {
 
 /**
  * Hits counted in fixed windows in this process's memory: the public licence API's limits, which
- * must cost no database write per request (decision 0013).
+ * must cost no database write per request (decision 0015).
  */
 export interface RateCounter {
   /** Counts one hit on `key`; the seconds to wait when more than `limit` fell in this window. */

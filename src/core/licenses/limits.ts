@@ -5,7 +5,7 @@ import { rateLimited } from "../errors.ts";
  * The public licence API's limits, per minute: one client (an address) well under 300, one key
  * at least 60, so an app's normal use (a check at start and now and then) is never refused while
  * a script guessing keys or a leaked key spread over many machines is. Counted in this process's
- * memory (decision 0013): no database write per request.
+ * memory (decision 0015): no database write per request.
  */
 export const LICENSE_LIMITS = { perClient: 120, perKey: 120, windowSeconds: 60 } as const;
 

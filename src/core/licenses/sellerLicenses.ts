@@ -9,7 +9,7 @@ import * as z from "../zod.ts";
 import { activationsOf, type LicenseFacts, licenseState, loadLicenses } from "./licenseState.ts";
 import { resetSchema, setLimitSchema } from "./schemas.ts";
 
-const listSchema = z.object({
+export const listSchema = z.object({
   email: z.optional(z.string().check(z.trim(), z.maxLength(320))),
   product: z.optional(z.string().check(z.trim(), z.maxLength(64))),
   limit: limitSchema,
