@@ -17,7 +17,7 @@ export const DEFAULT_OUTFILE = join(ROOT, "dist/worker/index.js");
  * isolate starts quickly and the next features (licences, releases, outgoing webhooks) fit
  * (issue 14; docs/deploy-cloudflare.md keeps the figures). Above it, the build fails.
  */
-export const BUDGET_GZIP_BYTES = 150 * 1024;
+export const BUDGET_GZIP_BYTES = 170 * 1024;
 
 /**
  * Node's modules stay imports, as `node:x`, for workerd's nodejs_compat to provide; pg asks for
