@@ -12,9 +12,10 @@ export type MailOf<K extends Mail["kind"]> = Extract<Mail, { kind: K }>;
 const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
 const TEXT = "#1b1f24";
 const MUTED = "#5b6570";
-const BRAND = "#1f4fd1";
+export const BRAND = "#1f4fd1";
 const LINE = "#e3e6ea";
 const PAGE = "#f5f6f8";
+const MONO = "ui-monospace,Menlo,Consolas,'Courier New',monospace";
 
 /** A paragraph of the mail's body; a plain string is escaped. */
 export type Paragraph = string | SafeHtml;
@@ -94,6 +95,13 @@ export function detailsTable(
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 16px">
 ${rows.map(([label, value]) => html`<tr>${cell(label, "left", 400, true)}${cell(value, "right", 600, !opts.keepValuesOnOneLine)}</tr>`)}
 </table>`;
+}
+
+/** A code the reader copies (a licence key): a heading, the code in large monospace, a note. */
+export function codeBlock(heading: string, code: string, note: Paragraph): SafeHtml {
+  return html`<h2 style="margin:8px 0 4px;font-family:${FONT};font-size:15px;line-height:22px;font-weight:700;color:${TEXT}">${heading}</h2>
+<p style="margin:0 0 6px;padding:10px 12px;background:${PAGE};border:1px solid ${LINE};border-radius:6px;font-family:${MONO};font-size:17px;line-height:24px;font-weight:700;letter-spacing:1px;color:${TEXT};word-break:break-all">${code}</p>
+<p style="margin:0 0 16px;font-family:${FONT};font-size:14px;line-height:21px;color:${MUTED}">${note}</p>`;
 }
 
 /** "until 2025-01-02 10:00 UTC for up to 5 downloads": how long a download link works. */

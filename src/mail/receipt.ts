@@ -1,12 +1,16 @@
 import type { MailMessage } from "../core/ports.ts";
 import { formatBytes, formatPrice } from "../pages/format.ts";
+import { html } from "./html.ts";
 import {
+  BRAND,
+  codeBlock,
   detailsTable,
   downloadLines,
   KEEP_PRIVATE,
   layoutEmail,
   libraryLines,
   libraryParagraph,
+  libraryUrl,
   linkValidity,
   type MailOf,
   type Shop,
@@ -19,6 +23,10 @@ export function receiptMail(mail: MailOf<"receipt">, shop: Shop): MailMessage {
   const { shopName } = shop;
   const { productName, files } = mail;
   const paid = formatPrice(mail.amount, mail.currency);
+  const key = mail.licenseKey ?? null;
+  const keepPrivate = key
+    ? "Keep this email private: the download link and the licence key work for anyone who has them."
+    : KEEP_PRIVATE;
   const why = `You got this email because you bought ${productName} from ${shopName} with ${mail.to}.`;
   return {
     to: mail.to,
@@ -30,6 +38,13 @@ export function receiptMail(mail: MailOf<"receipt">, shop: Shop): MailMessage {
       `Amount paid:     ${paid}`,
       `Order reference: ${mail.orderRef}`,
       "",
+      ...(key
+        ? [
+            `Your licence key: ${key}`,
+            `See or free the machines it is activated on in your library: ${libraryUrl(shop)}`,
+            "",
+          ]
+        : []),
       files.length ? "What is in it:" : PREPARING,
       ...files.map((f) => `  - ${f.filename} (${formatBytes(f.size)})`),
       "",
@@ -37,7 +52,7 @@ export function receiptMail(mail: MailOf<"receipt">, shop: Shop): MailMessage {
       "",
       ...libraryLines(shop, mail.to),
       "",
-      KEEP_PRIVATE,
+      keepPrivate,
       "",
       "--",
       why,
@@ -52,6 +67,15 @@ export function receiptMail(mail: MailOf<"receipt">, shop: Shop): MailMessage {
       ],
       button: { label: "Download your files", url: mail.link.url },
       details: [
+        ...(key
+          ? [
+              codeBlock(
+                "Your licence key",
+                key,
+                html`See or free the machines it is activated on in <a href="${libraryUrl(shop)}" style="color:${BRAND}">your library</a>.`,
+              ),
+            ]
+          : []),
         detailsTable("Your order", [
           ["Product", productName],
           ["Amount paid", paid],
@@ -67,11 +91,7 @@ export function receiptMail(mail: MailOf<"receipt">, shop: Shop): MailMessage {
             ]
           : []),
       ],
-      closing: [
-        ...(files.length ? [] : [PREPARING]),
-        libraryParagraph(shop, mail.to),
-        KEEP_PRIVATE,
-      ],
+      closing: [...(files.length ? [] : [PREPARING]), libraryParagraph(shop, mail.to), keepPrivate],
       footer: why,
     }),
   };

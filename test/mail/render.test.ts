@@ -220,6 +220,33 @@ describe("the shop's mails, rendered (src/mail)", () => {
     }
   });
 
+  it("a receipt with a licence key shows it in both parts, with where to free its machines", () => {
+    const key = "ABCDE-FGHJK-MNPQR-STVWX-YZ012";
+    const mail = renderMail({ ...receipt, licenseKey: key }, shop);
+    const text = mail.text.split("\n");
+    const at = text.indexOf(`Your licence key: ${key}`);
+    // After the order, before the files, and said once.
+    expect(at).toBeGreaterThan(text.indexOf("Order reference: ord_123"));
+    expect(at).toBeLessThan(text.indexOf("What is in it:"));
+    expect(text[at + 1]).toBe(
+      "See or free the machines it is activated on in your library: http://shop.test/library",
+    );
+    expect(mail.text.split(key)).toHaveLength(2);
+    expect(mail.text).toContain("the download link and the licence key work for anyone");
+    expectWellFormed(mail, [link.url]);
+    expect(visible(mail.html)).toContain(
+      `Your licence key ${key} See or free the machines it is activated on in your library . Your order`,
+    );
+    expect(mail.html).toMatch(new RegExp(`font-family:ui-monospace[^>]*>${key}</p>`));
+    expect(hrefs(mail.html).filter((h) => h === "http://shop.test/library")).toHaveLength(2);
+    // No key (a product without licences, or null): the receipt is as before.
+    for (const licenseKey of [undefined, null]) {
+      const plain = renderMail({ ...receipt, licenseKey }, shop);
+      expect(plain).toEqual(renderMail(receipt, shop));
+      expect(plain.text).not.toContain("licence");
+    }
+  });
+
   it("the sign-in mail escapes the shop's name and carries the link and the code in both parts", () => {
     const mail = renderMail(signIn, { ...shop, shopName: NASTY });
     expect(mail.subject).toBe(`Your sign-in link for ${NASTY}`);

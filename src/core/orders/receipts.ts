@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql } from "kysely";
-import type { Order } from "../../db/schema.ts";
+import type { EntitlementSource, Order } from "../../db/schema.ts";
 import { type Ctx, db, sharedWrite, system } from "../context.ts";
 import { type CreatedToken, createDownloadTokens } from "../delivery/tokens.ts";
 import { isAppError } from "../errors.ts";
@@ -49,12 +49,33 @@ export async function sendReceipt(ctx: Ctx, orderId: string): Promise<void> {
   logOutcome(ctx, orderId, outcome);
 }
 
-/** Each order's receipt facts, and what decides whether it is still one to send. */
+/**
+ * Each order's receipt facts, and what decides whether it is still one to send. Its licence key
+ * comes in the same query: the key of the entitlement the order granted (entitlementRef: the
+ * subscription's, or the purchase's), found through that entitlement's unique index.
+ */
 function receiptFacts(ctx: Ctx, orderIds: string[]) {
   return db(ctx)
     .selectFrom("orders as o")
     .innerJoin("products as p", "p.id", "o.product_id")
     .leftJoin("users as u", "u.id", "o.user_id")
+    .leftJoin("entitlements as e", (join) =>
+      join
+        .onRef("e.product_id", "=", "o.product_id")
+        .on(
+          "e.source",
+          "=",
+          sql<EntitlementSource>`case when ${sql.ref("o.subscription_id")} is null then 'purchase' else 'subscription' end`,
+        )
+        .on(
+          "e.source_ref",
+          "=",
+          sql<string>`coalesce(${sql.ref("o.subscription_id")}, ${sql.ref("o.id")})`,
+        ),
+    )
+    .leftJoin("licenses as l", (join) =>
+      join.onRef("l.entitlement_id", "=", "e.id").on("l.revoked_at", "is", null),
+    )
     .select([
       "o.id",
       "o.email",
@@ -68,6 +89,7 @@ function receiptFacts(ctx: Ctx, orderIds: string[]) {
       "o.product_id",
       "p.name as product_name",
       "u.email as user_email",
+      "l.key as license_key",
     ])
     .where("o.id", "in", orderIds)
     .execute();
@@ -129,6 +151,7 @@ async function mailReceipts(ctx: Ctx, orders: ReceiptFacts[]): Promise<Outcome[]
             .filter((f) => f.product_id === order.product_id)
             .map(({ filename, size }) => ({ filename, size })),
           link,
+          licenseKey: order.license_key,
         });
         return { status: "sent", to: email };
       } catch (error) {
