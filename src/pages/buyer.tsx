@@ -1,4 +1,5 @@
 import type { LibraryItem } from "../core/access/library.ts";
+import type { BuyerLicense } from "../core/licenses/buyerLicenses.ts";
 import type { Asset, Product } from "../db/schema.ts";
 import { formatBytes, formatDate, formatPrice } from "./format.ts";
 import { Layout } from "./layout.tsx";
@@ -81,10 +82,31 @@ export function ProductPage(
   );
 }
 
-export function LibraryPage(props: Common & { items: LibraryItem[] }) {
+export function LibraryPage(
+  props: Common & {
+    items: LibraryItem[];
+    /** The buyer's licence keys (each shown with its product, or under "Other licence keys"). */
+    licenses?: BuyerLicense[];
+    /** An activation was just freed (?freed=1). */
+    freed?: boolean;
+  },
+) {
+  const licenses = props.licenses ?? [];
+  const owned = new Set(props.items.map((item) => item.product.slug));
+  const others = licenses.filter((l) => !owned.has(l.product.slug));
   return (
-    <Layout title="Your library" shopName={props.shopName} signedIn={props.signedIn}>
+    <Layout
+      title="Your library"
+      shopName={props.shopName}
+      signedIn={props.signedIn}
+      scripts={licenses.length ? ["/assets/library.js"] : []}
+    >
       <h1>Your library</h1>
+      {props.freed ? (
+        <p class="notice ok" role="status" id="licences">
+          Machine deactivated: its activation is free for another machine.
+        </p>
+      ) : null}
       <p class="muted">
         Everything you own with {props.signedIn?.email}. Downloads use private links that expire in
         minutes.
@@ -107,11 +129,123 @@ export function LibraryPage(props: Common & { items: LibraryItem[] }) {
               <p class="muted">Access until {formatDate(item.entitlement.endsAt)}</p>
             ) : null}
             <FileList files={item.files} />
+            {licenses
+              .filter((l) => l.product.slug === item.product.slug)
+              .map((l) => (
+                <LicenseBlock license={l} heading="Licence key" />
+              ))}
           </section>
         ))
       )}
+      {others.length ? (
+        <section aria-labelledby="other-licences">
+          <h2 id="other-licences">Other licence keys</h2>
+          <p class="muted">Keys of purchases that no longer give you the files.</p>
+          {others.map((l) => (
+            <div class="card">
+              <LicenseBlock license={l} heading={`${l.product.name}: licence key`} />
+            </div>
+          ))}
+        </section>
+      ) : null}
     </Layout>
   );
+}
+
+const STATUS_LABEL: Record<BuyerLicense["status"], [string, "ok" | "warn" | "bad"]> = {
+  active: ["Active", "ok"],
+  expired: ["Expired", "warn"],
+  refunded: ["Refunded", "bad"],
+  disputed: ["Disputed", "bad"],
+  revoked: ["Revoked", "bad"],
+};
+
+/**
+ * One licence key: the key as text anyone can select (and a Copy button once the script is
+ * there), its standing, and, while it works, the machines it is activated on, each with a
+ * Deactivate button the buyer uses after a reinstall or on a machine they no longer have.
+ */
+function LicenseBlock({ license: l, heading }: { license: BuyerLicense; heading: string }) {
+  const [label, tone] = STATUS_LABEL[l.status];
+  const keyId = `key-${l.id}`;
+  const active = l.status === "active";
+  const used = l.activations.length;
+  return (
+    <div class="licence" id={`licence-${l.id}`}>
+      <h3>
+        {heading} <span class={`badge ${tone}`}>{label}</span>
+      </h3>
+      <div class="licence-key">
+        <code id={keyId} class={active ? undefined : "ended"}>
+          {l.key}
+        </code>
+        <button
+          type="button"
+          class="secondary small"
+          data-copy-key={keyId}
+          aria-label={`Copy the licence key for ${l.product.name}`}
+          hidden
+        >
+          Copy
+        </button>
+      </div>
+      {active ? (
+        <>
+          <p class="muted">
+            {l.activationLimit === null
+              ? `Activated on ${machines(used)} (no limit).`
+              : `Activated on ${used} of ${machines(l.activationLimit)}.`}
+            {l.expiresAt ? ` Works until ${formatDate(l.expiresAt)}.` : ""}
+          </p>
+          {used ? (
+            <ul
+              class="files activations"
+              aria-label={`Machines using the key for ${l.product.name}`}
+            >
+              {l.activations.map((a) => (
+                <li>
+                  <span>
+                    <span class="name">{a.label ?? a.fingerprint}</span>
+                    <br />
+                    {a.label ? (
+                      <>
+                        <span class="muted fingerprint">{a.fingerprint}</span>
+                        <br />
+                      </>
+                    ) : null}
+                    <span class="muted">
+                      Activated <Time iso={a.firstSeenAt} /> · last seen <Time iso={a.lastSeenAt} />
+                    </span>
+                  </span>
+                  <form
+                    method="post"
+                    action={`/library/licenses/${encodeURIComponent(l.id)}/activations/${encodeURIComponent(a.id)}/free`}
+                  >
+                    <button type="submit" class="secondary small">
+                      Deactivate<span class="sr-only"> {a.label ?? a.fingerprint}</span>
+                    </button>
+                  </form>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p class="muted">Not activated on any machine yet: enter the key in the app.</p>
+          )}
+        </>
+      ) : (
+        <p class="notice bad">
+          {l.reason ?? "This licence key does not work."} Apps cannot activate or validate it now.
+        </p>
+      )}
+    </div>
+  );
+}
+
+const machines = (n: number) => `${n} machine${n === 1 ? "" : "s"}`;
+
+function Time({ iso }: { iso: string | null }) {
+  if (!iso) return <>never</>;
+  return <time datetime={iso}>{formatDate(Date.parse(iso))}</time>;
 }
 
 export function FileList(props: {

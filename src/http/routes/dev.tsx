@@ -6,6 +6,7 @@ import { OutboxPage } from "../../pages/outbox.tsx";
 import { adminJs } from "../../pages/static/adminJs.ts";
 import { checkoutStatusJs } from "../../pages/static/checkoutStatus.ts";
 import { appCss } from "../../pages/static/css.ts";
+import { libraryJs } from "../../pages/static/libraryJs.ts";
 import { supabaseCallbackJs } from "../../pages/static/supabaseCallback.ts";
 import type { HonoEnv } from "../env.ts";
 import { pageProps } from "../pageProps.ts";
@@ -17,6 +18,7 @@ const ASSETS: Record<string, { body: string; type: string }> = {
   "app.css": { body: appCss, type: "text/css; charset=utf-8" },
   "admin.js": { body: adminJs, type: JS },
   "checkout.js": { body: checkoutStatusJs, type: JS },
+  "library.js": { body: libraryJs, type: JS },
   "supabase-callback.js": { body: supabaseCallbackJs, type: JS },
 };
 

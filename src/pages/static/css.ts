@@ -70,4 +70,9 @@ table.facts th{width:11rem;color:var(--muted);font-size:.9rem}table.facts td{ove
 .inline-form{display:flex;gap:6px;align-items:center;margin:0}.inline-form input[type=text]{width:12rem;min-height:36px;padding:6px 10px}
 .actions a[aria-current=page]{font-weight:700;color:var(--text);text-decoration:none}
 input.copy{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9rem;max-width:100%}
+.licence{margin:20px 0 0;padding:16px 0 0;border-top:1px solid var(--line)}.card>.licence:first-child{margin:0;padding:0;border:0}
+.licence h3{font-size:1.05rem;margin:0 0 8px;display:flex;gap:8px;align-items:center;flex-wrap:wrap}
+.licence-key{display:flex;gap:8px;align-items:center;flex-wrap:wrap;margin:0 0 10px}
+.licence-key code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:1rem;padding:8px 10px;letter-spacing:.02em;user-select:all;-webkit-user-select:all}.licence-key code.ended{color:var(--muted)}
+.activations .fingerprint{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem;word-break:break-all}.activations form{margin:0}
 `;
