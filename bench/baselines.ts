@@ -20,19 +20,23 @@ export async function baselineApp(db: Db): Promise<Hono> {
   await sql`create table bench_raw_events (id varchar(64) primary key, body text not null, received_at bigint not null)`.execute(
     db,
   );
-  return new Hono()
-    .get("/__bench/redirect", (c) => c.redirect(SIGNED_URL, 302))
-    .post("/__bench/webhook", async (c) => {
-      const body = await c.req.text();
-      await db
-        .transaction()
-        .execute((trx) =>
-          sql`insert into bench_raw_events (id, body, received_at) values (${randomUUID()}, ${body}, ${Date.now()})`.execute(
-            trx,
-          ),
-        );
-      return c.json({ received: true });
-    });
+  return (
+    new Hono()
+      .get("/__bench/redirect", (c) => c.redirect(SIGNED_URL, 302))
+      // What any JSON call costs before the app does anything: the body read, parsed and echoed.
+      .post("/__bench/echo", async (c) => c.json(await c.req.json()))
+      .post("/__bench/webhook", async (c) => {
+        const body = await c.req.text();
+        await db
+          .transaction()
+          .execute((trx) =>
+            sql`insert into bench_raw_events (id, body, received_at) values (${randomUUID()}, ${body}, ${Date.now()})`.execute(
+              trx,
+            ),
+          );
+        return c.json({ received: true });
+      })
+  );
 }
 
 /** `/__bench/pipe/<storage key>`: the stored file as Node would send it, 1 MiB at a time. */

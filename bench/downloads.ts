@@ -5,7 +5,7 @@
  */
 import type { LoadResult } from "./load.ts";
 import type { LoadGenerator } from "./processes.ts";
-import type { Row } from "./report.ts";
+import { figure, median, type Row } from "./report.ts";
 import {
   type Dialect,
   freshDatabase,
@@ -91,16 +91,4 @@ export async function downloadBenchmarks(
     await server.stop();
     await database.drop();
   }
-}
-
-const figure = (r: LoadResult) => ({
-  value: r.perSecond,
-  unit: "req/s" as const,
-  p50Ms: r.p50Ms,
-  p99Ms: r.p99Ms,
-});
-
-function median(results: LoadResult[]): LoadResult {
-  const sorted = [...results].sort((a, b) => a.perSecond - b.perSecond);
-  return sorted[Math.floor(sorted.length / 2)] as LoadResult;
 }

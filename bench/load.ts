@@ -12,6 +12,8 @@ export type LoadJob =
       kind: "requests";
       url: string;
       headers?: Record<string, string>;
+      /** POST with this body (JSON); GET without. */
+      body?: string;
       connections: number;
       seconds: number;
     }
@@ -61,6 +63,7 @@ async function requests(job: Extract<LoadJob, { kind: "requests" }>): Promise<Lo
   return cannon({
     url: job.url,
     headers: job.headers ?? {},
+    ...(job.body === undefined ? {} : { method: "POST" as const, body: job.body }),
     connections: job.connections,
     duration: job.seconds,
   });

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only downloads,webhooks,streaming,startup] [--database sqlite|postgres]
+ * `npm run bench [-- --quick] [--only downloads,webhooks,licenses,streaming,startup] [--database sqlite|postgres]
  * [--profile]`: every
  * benchmark against its baseline, measured in the same run on this machine. Prints a table and
  * writes bench/results/latest.json. `--quick` is the CI smoke check: small sizes, short runs,
@@ -14,6 +14,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startS3Server } from "../test/support/s3-server.ts";
 import { downloadBenchmarks } from "./downloads.ts";
+import { licenseBenchmarks } from "./licenses.ts";
 import { startLoadGenerator } from "./processes.ts";
 import { met, type Row, type Skipped, table, writeResults } from "./report.ts";
 import { type Dialect, type Options, postgresUnavailable } from "./setup.ts";
@@ -75,6 +76,7 @@ try {
       );
     }
     await step("webhooks", database, () => webhookBenchmarks(database, load, opts));
+    await step("licenses", database, () => licenseBenchmarks(database, load, opts));
   }
   await step("streaming", "sqlite", async () => [await streamingBenchmark(load, opts)]);
 } finally {

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname } from "node:path";
+import type { LoadResult } from "./load.ts";
 
 export interface Figure {
   /** Requests or events per second, or MB/s for streaming. */
@@ -100,4 +101,18 @@ export function writeResults(
     loadAverageAtEnd: loadavg()[0],
   };
   writeFileSync(file, `${JSON.stringify({ ...run, machine, rows, skipped }, null, 2)}\n`);
+}
+
+/** A run of requests as a figure of the table. */
+export const figure = (r: LoadResult) => ({
+  value: r.perSecond,
+  unit: "req/s" as const,
+  p50Ms: r.p50Ms,
+  p99Ms: r.p99Ms,
+});
+
+/** The round in the middle by requests a second: a noisy round on either side does not count. */
+export function median(results: LoadResult[]): LoadResult {
+  const sorted = [...results].sort((a, b) => a.perSecond - b.perSecond);
+  return sorted[Math.floor(sorted.length / 2)] as LoadResult;
 }

@@ -307,6 +307,17 @@ const schema = z.object({
         .check(z.minLength(24, "must be at least 24 characters (try: openssl rand -hex 24)")),
     ),
   ),
+  LICENSE_RATE_LIMIT: variable(
+    z._default(
+      z.coerce
+        .number()
+        .check(
+          z.int("must be a whole number of requests a minute"),
+          z.minimum(60, "must be at least 60 a minute, or an app's normal use could be refused"),
+        ),
+      120,
+    ),
+  ),
   LICENSE_SIGNING_KEY: variable(
     z.optional(
       z.pipe(
@@ -369,6 +380,8 @@ export interface Config {
   sessionSecret?: string;
   adminEmails: string[];
   adminToken?: string;
+  /** Requests a minute the public licence API takes from one client, and for one key. */
+  licenseRateLimit: number;
   /** Signs offline licence files (LICENSE_SIGNING_KEY): the first signs, all are published. */
   licenseSigningKeys?: SigningKey[];
   /**
@@ -521,6 +534,7 @@ function assemble(v: Parsed): Config {
     ...(v.SESSION_SECRET ? { sessionSecret: v.SESSION_SECRET } : {}),
     adminEmails: v.ADMIN_EMAILS,
     ...(v.ADMIN_TOKEN ? { adminToken: v.ADMIN_TOKEN } : {}),
+    licenseRateLimit: v.LICENSE_RATE_LIMIT,
     ...(v.LICENSE_SIGNING_KEY ? { licenseSigningKeys: v.LICENSE_SIGNING_KEY } : {}),
     // A zero interval would spin: a second is the shortest.
     jobs: {

@@ -33,6 +33,8 @@ export interface Settings {
   adminEmails: string[];
   /** A full refund takes access away (the default), or leaves it as a goodwill gesture. */
   refundRevokesAccess: boolean;
+  /** Requests a minute the public licence API takes from one client, and for one key. */
+  licenseRateLimit: number;
 }
 
 /** Built once per process (Node) or isolate (Workers) and shared by every request. */

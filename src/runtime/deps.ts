@@ -53,6 +53,7 @@ export async function assembleDeps(
     uploadSecret,
     adminEmails: config.adminEmails,
     refundRevokesAccess: config.refundRevokesAccess,
+    licenseRateLimit: config.licenseRateLimit,
   };
   // The core says which mail goes with what facts; src/mail words it, the transport sends it.
   const mailer = renderingMailer(core.mailer, settings);

@@ -1,0 +1,107 @@
+/**
+ * Licence validation (issue 15): `POST /api/v1/licenses/validate` with a key and an activated
+ * fingerprint, as a seller's app sends it at start, against the bare Hono 302 in the same server.
+ * The rate limits count as always, set high enough (LICENSE_RATE_LIMIT) that the one address
+ * the load comes from is not refused. Rounds alternate; each figure is the median round.
+ */
+import type { LoadResult } from "./load.ts";
+import type { LoadGenerator } from "./processes.ts";
+import { figure, median, type Row } from "./report.ts";
+import {
+  type Dialect,
+  freshDatabase,
+  type Options,
+  profileFile,
+  shopEnv,
+  startShop,
+} from "./setup.ts";
+
+const CONNECTIONS = 64;
+const GOAL = 0.3;
+
+export async function licenseBenchmarks(
+  dialect: Dialect,
+  load: LoadGenerator,
+  opts: Options,
+): Promise<Row[]> {
+  const database = await freshDatabase(dialect, opts);
+  const env = shopEnv(database, { kind: "local" }, opts, { LICENSE_RATE_LIMIT: "100000000" });
+  const label = `licenses-${dialect}`;
+  const { server, shop } = await startShop(label, env, opts);
+  try {
+    await shop.expect("/api/admin/products", 201, {
+      method: "POST",
+      json: {
+        slug: "app",
+        name: "Bench app",
+        price: { amount: 1900, currency: "usd" },
+        license: { enabled: true, activationLimit: 3 },
+      },
+    });
+    await shop.grant("buyer@bench.test", "app");
+    const { licenses } = await shop.expect<{ licenses: { key: string }[] }>(
+      "/api/admin/licenses?email=buyer%40bench.test",
+      200,
+    );
+    const key = licenses[0]?.key;
+    const json = { "content-type": "application/json" };
+    await shop.expect("/api/v1/licenses/activate", 200, {
+      method: "POST",
+      json: { key, fingerprint: "bench-machine" },
+    });
+    const body = JSON.stringify({ key, fingerprint: "bench-machine" });
+    const targets = {
+      bare: { url: `${server.url}/__bench/redirect`, headers: {} },
+      echo: { url: `${server.url}/__bench/echo`, headers: json, body },
+      validate: {
+        url: `${server.url}/api/v1/licenses/validate`,
+        headers: json,
+        body,
+      },
+    };
+    const check = await fetch(targets.validate.url, { method: "POST", ...targets.validate });
+    const answer = (await check.json()) as { valid?: boolean };
+    if (!answer.valid) throw new Error(`validate: ${check.status} ${JSON.stringify(answer)}`);
+
+    const seconds = opts.quick ? 0.5 : 5;
+    const rounds = opts.quick ? 1 : 3;
+    const runs: Record<keyof typeof targets, LoadResult[]> = { bare: [], echo: [], validate: [] };
+    for (const target of Object.values(targets))
+      await load.requests({ ...target, connections: CONNECTIONS, seconds: opts.quick ? 0.3 : 2 });
+    for (let round = 0; round < rounds; round++) {
+      for (const name of Object.keys(targets) as (keyof typeof targets)[]) {
+        const profile =
+          round === 0 && name !== "bare" ? profileFile(opts, `${label}-${name}`) : null;
+        const result = await server.profiled(profile, () =>
+          load.requests({ ...targets[name], connections: CONNECTIONS, seconds }),
+        );
+        const expected = name === "bare" ? "302" : "200";
+        const other = Object.keys(result.statuses).filter((s) => s !== expected);
+        if (other.length || result.errors)
+          throw new Error(`${name}: ${JSON.stringify(result.statuses)}, ${result.errors} errors`);
+        runs[name].push(result);
+      }
+    }
+    const bare = median(runs.bare);
+    const app = median(runs.validate);
+    return [
+      {
+        benchmark: "licence validate",
+        database: dialect,
+        storage: "-",
+        app: figure(app),
+        baseline: figure(bare),
+        ratio: app.perSecond / bare.perSecond,
+        goal: GOAL,
+        // The JSON echo tells how much of the gap is Node taking a POST body at all.
+        extra: {
+          connections: CONNECTIONS,
+          "JSON echo req/s": Math.round(median(runs.echo).perSecond),
+        },
+      },
+    ];
+  } finally {
+    await server.stop();
+    await database.drop();
+  }
+}
