@@ -169,6 +169,9 @@ describe.each(dialects)("licence keys on %s", (dialect) => {
     expect(refused.body.inUse).toHaveLength(3);
     expect(refused.body.message).toMatch(/3 of 3 machines/);
     expect((await getLicense(id)).activationCount).toBe(3);
+    // The seller finds it by the key a buyer pastes, in any case.
+    const byKey = await h.admin(`/api/admin/licenses?key=${encodeURIComponent(key.toLowerCase())}`);
+    expect((await byKey.json()).licenses.map((l: { id: string }) => l.id)).toEqual([id]);
 
     // The seller raises this one customer's limit; a fourth machine gets in.
     const raised = await h.admin(`/api/admin/licenses/${id}`, {

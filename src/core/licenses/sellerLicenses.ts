@@ -7,15 +7,17 @@ import { notFound } from "../errors.ts";
 import { type InputOf, limitSchema, parseInput } from "../validate.ts";
 import * as z from "../zod.ts";
 import { activationsOf, type LicenseFacts, licenseState, loadLicenses } from "./licenseState.ts";
-import { resetSchema, setLimitSchema } from "./schemas.ts";
+import { licenseKeySchema, resetSchema, setLimitSchema } from "./schemas.ts";
 
 export const listSchema = z.object({
   email: z.optional(z.string().check(z.trim(), z.maxLength(320))),
   product: z.optional(z.string().check(z.trim(), z.maxLength(64))),
+  /** The key a buyer pasted into a support mail, in any case or spacing. */
+  key: z.optional(licenseKeySchema),
   limit: limitSchema,
 });
 
-/** Every key (of one buyer or product, when asked), newest first, with its activations. */
+/** Every key (of one buyer, product or key, when asked), newest first, with its activations. */
 export async function listLicenses({
   ctx,
   input,
@@ -24,7 +26,7 @@ export async function listLicenses({
   input: InputOf<typeof listSchema>;
 }): Promise<SellerLicense[]> {
   requireAdmin(ctx);
-  const { email, product, limit } = parseInput(listSchema, input);
+  const { email, product, key, limit } = parseInput(listSchema, input);
   let query = db(ctx)
     .selectFrom("licenses")
     .innerJoin("entitlements", "entitlements.id", "licenses.entitlement_id")
@@ -32,6 +34,7 @@ export async function listLicenses({
     .orderBy("licenses.created_at", "desc")
     .limit(limit);
   if (email) query = query.where(heldBy(await holderOf(ctx, email)));
+  if (key) query = query.where("licenses.key", "=", key);
   if (product) {
     const found = await findProductBySlug(ctx, product);
     if (!found) return [];
