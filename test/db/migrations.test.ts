@@ -50,6 +50,8 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       "downloads",
       "entitlements",
       "job_leases",
+      "license_activations",
+      "licenses",
       "login_tokens",
       "orders",
       "outbox",
