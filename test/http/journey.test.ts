@@ -26,6 +26,7 @@ describe.each(dialects)("the seller-to-buyer journey on %s", (dialect) => {
       {
         product: { slug: product.slug, name: "Pro Kit" },
         accessEndsAt: null,
+        license: null,
         files: [
           expect.objectContaining({ id: asset.id, filename: "pro-kit.zip", size: content.length }),
         ],
