@@ -1,10 +1,11 @@
 import type { Context } from "hono";
 import { invalidInput, tooLarge } from "../core/errors.ts";
+import type { HonoEnv } from "./env.ts";
 
 export const JSON_LIMIT = 64 * 1024;
 
 /** The request body as JSON, or as a form: a clear 400 for malformed input, 413 past 64 KB. */
-export async function readBody(c: Context): Promise<Record<string, unknown>> {
+export async function readBody(c: Context<HonoEnv>): Promise<Record<string, unknown>> {
   const type = c.req.header("content-type") ?? "";
   const text = await readText(c, JSON_LIMIT);
   if (/^application\/x-www-form-urlencoded/i.test(type)) {
@@ -22,7 +23,7 @@ export async function readBody(c: Context): Promise<Record<string, unknown>> {
 }
 
 /** Reads at most `limit` bytes as UTF-8; stops reading (and answers 413) as soon as more arrive. */
-export async function readText(c: Context, limit: number): Promise<string> {
+export async function readText(c: Context<HonoEnv>, limit: number): Promise<string> {
   const bytes = await readBytes(c, limit);
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
@@ -31,9 +32,15 @@ export async function readText(c: Context, limit: number): Promise<string> {
   }
 }
 
-async function readBytes(c: Context, limit: number): Promise<Uint8Array> {
+async function readBytes(c: Context<HonoEnv>, limit: number): Promise<Uint8Array> {
   const tooBig = () => tooLarge(`The request body is larger than ${Math.round(limit / 1024)} KB.`);
   if (Number(c.req.header("content-length") ?? "0") > limit) throw tooBig();
+  const raw = c.get("deps").readRawBody?.(c, limit);
+  if (raw) {
+    const bytes = await raw;
+    if (!bytes) throw tooBig();
+    return bytes;
+  }
   const body = c.req.raw.body;
   if (!body) return new Uint8Array(0);
   const reader = body.getReader();
@@ -58,6 +65,6 @@ async function readBytes(c: Context, limit: number): Promise<Uint8Array> {
   return bytes;
 }
 
-export function isFormPost(c: Context): boolean {
+export function isFormPost(c: Context<HonoEnv>): boolean {
   return /^application\/x-www-form-urlencoded/i.test(c.req.header("content-type") ?? "");
 }

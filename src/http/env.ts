@@ -16,6 +16,11 @@ export interface AppDeps extends Deps {
   clientIp: (c: Context) => string | null;
   /** Whether the request comes from the machine the shop runs on (never true on Workers). */
   fromThisMachine: (c: Context) => boolean;
+  /**
+   * Reads the request body (at most `limit` bytes, null past it) without a Web Request, where the
+   * runtime can (Node); undefined leaves it to `Request.body`.
+   */
+  readRawBody?: (c: Context, limit: number) => Promise<Uint8Array | null> | undefined;
   /** What `tollgate doctor` checks, for the settings page; absent where the runtime cannot. */
   diagnose?: () => Promise<Diagnosis>;
 }

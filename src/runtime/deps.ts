@@ -26,6 +26,7 @@ export interface RuntimeParts extends Omit<Deps, "settings" | "mailer" | "identi
   clientIp: AppDeps["clientIp"];
   fromThisMachine: AppDeps["fromThisMachine"];
   diagnose?: AppDeps["diagnose"];
+  readRawBody?: AppDeps["readRawBody"];
 }
 
 /** The core's and the app's dependencies from the config and one runtime's adapters. */
@@ -40,6 +41,7 @@ export async function assembleDeps(
     clientIp,
     fromThisMachine,
     diagnose,
+    readRawBody,
     identity,
     generatedSigningKey,
     ...core
@@ -73,6 +75,7 @@ export async function assembleDeps(
     ...(adminToken ? { adminToken } : {}),
     ...(localFiles ? { localFiles } : {}),
     ...(diagnose ? { diagnose } : {}),
+    ...(readRawBody ? { readRawBody } : {}),
     ready: () => readiness(core.db, core.store),
     devOutbox: config.mail.kind === "outbox",
     clientIp,

@@ -30,6 +30,7 @@ import { assembleDeps, openWebMailer } from "./deps.ts";
 import { diagnoser } from "./diagnose.ts";
 import { nodeChecks } from "./diagnoseNode.ts";
 import { batchedDownloadLog } from "./downloadLog.ts";
+import { readNodeBody } from "./nodeBody.ts";
 import { yieldWhileBusy } from "./pace.ts";
 import { dataDir, loadOrCreateSecrets } from "./secrets.ts";
 
@@ -116,6 +117,7 @@ export async function buildNodeRuntime(
             }),
       clientIp: nodeClientAddress(config.trustProxy),
       fromThisMachine: isFromThisMachine,
+      readRawBody: readNodeBody,
       diagnose: diagnoser(config, { db, store }, nodeChecks),
     });
     receiptSender.start({ ...deps, actor: system });

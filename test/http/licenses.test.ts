@@ -393,6 +393,24 @@ describe.each(dialects)("licence keys on %s", (dialect) => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
 
+    // Over HTTP, as a browser app sees it: the header on answers and on errors alike, with the
+    // security headers every answer carries.
+    const unknown = await app("validate", { key: "NOT-A-KEY" });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("access-control-allow-origin")).toBe("*");
+    const { key: someKey } = await grantedKey();
+    const known = await app("validate", { key: someKey });
+    expect(known.status).toBe(200);
+    expect(known.headers.get("access-control-allow-origin")).toBe("*");
+    expect(known.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(known.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(known.headers.get("x-request-id")).toBeTruthy();
+    // A body past 64 KB is refused as it arrives, and the server goes on answering.
+    const huge = await app("validate", { key: someKey, fingerprint: "x".repeat(100_000) });
+    expect(huge.status).toBe(413);
+    expect((await huge.json()).message).toMatch(/larger than 64 KB/);
+    expect((await app("validate", { key: someKey })).status).toBe(200);
+
     const { buyer, product, key } = await grantedKey({ enabled: true, activationLimit: 5 });
     const seller = await h.admin(`/api/admin/customers/${encodeURIComponent(buyer)}/state`);
     expect(seller.status).toBe(200);
