@@ -5,12 +5,12 @@
  */
 import type { LoadResult } from "./load.ts";
 import type { LoadGenerator } from "./processes.ts";
-import { figure, median, type Row } from "./report.ts";
+import { figure, type Row } from "./report.ts";
+import { alternatingRounds } from "./rounds.ts";
 import {
   type Dialect,
   freshDatabase,
   type Options,
-  profileFile,
   type Storage,
   shopEnv,
   startShop,
@@ -52,25 +52,16 @@ export async function downloadBenchmarks(
       if (res.status !== 302) throw new Error(`${name}: expected 302, got ${res.status}`);
     }
 
-    const seconds = opts.quick ? 0.5 : 5;
-    const rounds = opts.quick ? 1 : 3;
-    const runs: Record<keyof typeof targets, LoadResult[]> = { bare: [], signedIn: [], token: [] };
-    for (const target of Object.values(targets))
-      await load.requests({ ...target, connections: CONNECTIONS, seconds: opts.quick ? 0.3 : 2 });
-    for (let round = 0; round < rounds; round++) {
-      for (const name of Object.keys(targets) as (keyof typeof targets)[]) {
-        const profile =
-          round === 0 && name !== "bare" ? profileFile(opts, `${label}-${name}`) : null;
-        const result = await server.profiled(profile, () =>
-          load.requests({ ...targets[name], connections: CONNECTIONS, seconds }),
-        );
-        const other = Object.keys(result.statuses).filter((s) => s !== "302");
-        if (other.length || result.errors)
-          throw new Error(`${name}: ${JSON.stringify(result.statuses)}, ${result.errors} errors`);
-        runs[name].push(result);
-      }
-    }
-    const bare = median(runs.bare);
+    const results = await alternatingRounds(
+      { label, server, load, opts },
+      {
+        bare: { ...targets.bare, status: "302" },
+        signedIn: { ...targets.signedIn, status: "302" },
+        token: { ...targets.token, status: "302" },
+      },
+      CONNECTIONS,
+    );
+    const bare = results.bare;
     const goals = GOALS[dialect];
     const row = (benchmark: string, app: LoadResult, goal: number): Row => ({
       benchmark,
@@ -84,8 +75,8 @@ export async function downloadBenchmarks(
       checks: { p99: app.p99Ms <= goals.p99Ms },
     });
     return [
-      row("download, signed in", median(runs.signedIn), goals.signedIn),
-      row("download, token link", median(runs.token), goals.token),
+      row("download, signed in", results.signedIn, goals.signedIn),
+      row("download, token link", results.token, goals.token),
     ];
   } finally {
     await server.stop();

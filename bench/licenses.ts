@@ -4,17 +4,10 @@
  * The rate limits count as always, set high enough (LICENSE_RATE_LIMIT) that the one address
  * the load comes from is not refused. Rounds alternate; each figure is the median round.
  */
-import type { LoadResult } from "./load.ts";
 import type { LoadGenerator } from "./processes.ts";
-import { figure, median, type Row } from "./report.ts";
-import {
-  type Dialect,
-  freshDatabase,
-  type Options,
-  profileFile,
-  shopEnv,
-  startShop,
-} from "./setup.ts";
+import { figure, type Row } from "./report.ts";
+import { alternatingRounds } from "./rounds.ts";
+import { type Dialect, freshDatabase, type Options, shopEnv, startShop } from "./setup.ts";
 
 const CONNECTIONS = 64;
 const GOAL = 0.3;
@@ -63,27 +56,17 @@ export async function licenseBenchmarks(
     const answer = (await check.json()) as { valid?: boolean };
     if (!answer.valid) throw new Error(`validate: ${check.status} ${JSON.stringify(answer)}`);
 
-    const seconds = opts.quick ? 0.5 : 5;
-    const rounds = opts.quick ? 1 : 3;
-    const runs: Record<keyof typeof targets, LoadResult[]> = { bare: [], echo: [], validate: [] };
-    for (const target of Object.values(targets))
-      await load.requests({ ...target, connections: CONNECTIONS, seconds: opts.quick ? 0.3 : 2 });
-    for (let round = 0; round < rounds; round++) {
-      for (const name of Object.keys(targets) as (keyof typeof targets)[]) {
-        const profile =
-          round === 0 && name !== "bare" ? profileFile(opts, `${label}-${name}`) : null;
-        const result = await server.profiled(profile, () =>
-          load.requests({ ...targets[name], connections: CONNECTIONS, seconds }),
-        );
-        const expected = name === "bare" ? "302" : "200";
-        const other = Object.keys(result.statuses).filter((s) => s !== expected);
-        if (other.length || result.errors)
-          throw new Error(`${name}: ${JSON.stringify(result.statuses)}, ${result.errors} errors`);
-        runs[name].push(result);
-      }
-    }
-    const bare = median(runs.bare);
-    const app = median(runs.validate);
+    const results = await alternatingRounds(
+      { label, server, load, opts },
+      {
+        bare: { ...targets.bare, status: "302" },
+        echo: { ...targets.echo, status: "200" },
+        validate: { ...targets.validate, status: "200" },
+      },
+      CONNECTIONS,
+    );
+    const bare = results.bare;
+    const app = results.validate;
     return [
       {
         benchmark: "licence validate",
@@ -96,7 +79,7 @@ export async function licenseBenchmarks(
         // The JSON echo tells how much of the gap is Node taking a POST body at all.
         extra: {
           connections: CONNECTIONS,
-          "JSON echo req/s": Math.round(median(runs.echo).perSecond),
+          "JSON echo req/s": Math.round(results.echo.perSecond),
         },
       },
     ];

@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/profile.ts FILE.cpuprofile [N]`: where a server's CPU time went, from the
  * profile `npm run bench -- --profile` writes (node --cpu-prof): the top functions by self time,
- * and self time summed per package or source folder.
+ * self time summed per package or source folder, and time with callees by function.
  */
 import { readFileSync } from "node:fs";
 
@@ -9,6 +9,7 @@ interface Node {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 const [file, top = "25"] = process.argv.slice(2);
@@ -64,6 +65,27 @@ for (const node of profile.nodes) {
     (where.startsWith("node:") ? "node internals" : functionName || "(native)");
   byPlace.set(place, (byPlace.get(place) ?? 0) + us);
 }
+// Time with callees: each sample counts once for every distinct function on its stack.
+const parentOf = new Map<number, number>();
+for (const node of profile.nodes)
+  for (const child of node.children ?? []) parentOf.set(child, node.id);
+const nodeById = new Map(profile.nodes.map((node) => [node.id, node]));
+const nameOf = (node: Node) => {
+  const where = sourceOf(node.callFrame.url, node.callFrame.lineNumber).replace(
+    /^file:\/\/.*?\/(node_modules|src|bench)\//,
+    "$1/",
+  );
+  return `${node.callFrame.functionName || "(anonymous)"} ${where}:${node.callFrame.lineNumber + 1}`;
+};
+const withCallees = new Map<string, number>();
+for (const [id, us] of selfUs) {
+  const seen = new Set<string>();
+  for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+    const node = nodeById.get(at);
+    if (node) seen.add(nameOf(node));
+  }
+  for (const name of seen) withCallees.set(name, (withCallees.get(name) ?? 0) + us);
+}
 const print = (title: string, map: Map<string, number>) => {
   console.log(`\n${title}`);
   for (const [name, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, Number(top)))
@@ -72,3 +94,4 @@ const print = (title: string, map: Map<string, number>) => {
 console.log(`${(total / 1e6).toFixed(1)} s sampled`);
 print("self time by function", byFunction);
 print("self time by package or folder", byPlace);
+print("time with callees, by function", withCallees);
