@@ -173,6 +173,12 @@ describe.each(dialects)("seller licence pages on %s", (dialect) => {
     const customer = await page("/admin/customers?email=payer%40example.com");
     expect(textOf(customer.html)).toContain("Licence keys of payer@example.com");
     expect(customer.html).toContain(`href="/admin/licenses/${bought?.id}"`);
+
+    // So does the order page: the seller answering "where is my key" starts from the order.
+    const order = await page(`/admin/orders/${started.orderId}`);
+    expect(textOf(order.html)).toContain("Licence key");
+    expect(order.html).toContain(`href="/admin/licenses/${bought?.id}"`);
+    expect(textOf(order.html)).toContain(bought?.key);
   });
 
   it("shows a key's machines, sets the customer's limit, frees machines and revokes the key", async () => {

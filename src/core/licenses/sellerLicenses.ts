@@ -44,6 +44,13 @@ export async function listLicenses({
   return withDetails(ctx, await loadLicenses(ctx, { entitlementIds: ids }));
 }
 
+/** The keys an order's access carries, for the order page. */
+export async function licensesOfEntitlements(ctx: Ctx, entitlementIds: string[]) {
+  requireAdmin(ctx);
+  if (!entitlementIds.length) return [];
+  return withDetails(ctx, await loadLicenses(ctx, { entitlementIds }));
+}
+
 export async function getLicense({ ctx, input }: { ctx: Ctx; input: { id: string } }) {
   requireAdmin(ctx);
   const [license] = await withDetails(ctx, [await findLicense(ctx, input.id)]);

@@ -1,9 +1,11 @@
 import type { Child } from "hono/jsx";
+import type { SellerLicense } from "../../core/licenses/sellerLicenses.ts";
 import type { OrderDetails } from "../../core/orders/orderDetails.ts";
 import type { OrderStatus as Status } from "../../db/schema.ts";
 import { Field } from "../field.tsx";
 import { formatDate, formatPrice } from "../format.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
+import { LicenseTable } from "./licenses.tsx";
 import { EntitlementStatus, EventStatus, OrderStatus } from "./statuses.tsx";
 import { ActionButton, Badge, DataTable, FormError, shortTime } from "./ui.tsx";
 
@@ -99,7 +101,12 @@ export function filterQuery(filters: OrderFilters, extra: Record<string, string>
 }
 
 export function OrderPage(
-  props: AdminPageProps & { details: OrderDetails; error?: string | null },
+  props: AdminPageProps & {
+    details: OrderDetails;
+    /** The licence keys this order's access carries. */
+    licenses: SellerLicense[];
+    error?: string | null;
+  },
 ) {
   const { order, product, entitlements, events, userEmail, receipt } = props.details;
   const amount = formatPrice(order.amount, order.currency);
@@ -235,6 +242,18 @@ export function OrderPage(
           </tr>
         ))}
       </DataTable>
+
+      {props.licenses.length ? (
+        <>
+          <h2>Licence key</h2>
+          <LicenseTable
+            caption="Licence keys from this order"
+            licenses={props.licenses}
+            empty=""
+            showOwner={false}
+          />
+        </>
+      ) : null}
 
       <h2>Stripe events</h2>
       <DataTable

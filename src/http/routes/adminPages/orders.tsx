@@ -1,4 +1,5 @@
 import { type Context, Hono } from "hono";
+import { licensesOfEntitlements } from "../../../core/licenses/sellerLicenses.ts";
 import { listOrders } from "../../../core/orders/listOrders.ts";
 import { orderDetails } from "../../../core/orders/orderDetails.ts";
 import { refundOrder } from "../../../core/orders/refundOrder.ts";
@@ -75,10 +76,16 @@ export const orderPages = new Hono<HonoEnv>()
   });
 
 async function orderPage(c: Context<HonoEnv>, orderId: string, error: string | null) {
-  const details = await orderDetails({ ctx: c.get("ctx"), input: { orderId } });
+  const ctx = c.get("ctx");
+  const details = await orderDetails({ ctx, input: { orderId } });
+  const licenses = await licensesOfEntitlements(
+    ctx,
+    details.entitlements.map((e) => e.id),
+  );
   return c.html(
     <OrderPage
       {...pageProps(c)}
+      licenses={licenses}
       notice={error ? null : noticeFor(c, NOTICES)}
       details={details}
       error={error}
