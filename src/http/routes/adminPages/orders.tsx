@@ -22,6 +22,15 @@ const NOTICES = {
   "receipt-sent": "Receipt sent again, with a fresh download link.",
 };
 
+/** Once Stripe has confirmed the refund, the page says so rather than asking for a reload. */
+const noticesFor = (status: string) =>
+  status === "refunded"
+    ? {
+        ...NOTICES,
+        "refund-requested": "Refunded: Stripe has confirmed it.",
+      }
+    : NOTICES;
+
 const ordersQuery = z.object({
   status: z._default(
     z.enum(["", ...ORDER_STATUSES], { error: `must be one of ${ORDER_STATUSES.join(", ")}` }),
@@ -86,7 +95,7 @@ async function orderPage(c: Context<HonoEnv>, orderId: string, error: string | n
     <OrderPage
       {...pageProps(c)}
       licenses={licenses}
-      notice={error ? null : noticeFor(c, NOTICES)}
+      notice={error ? null : noticeFor(c, noticesFor(details.order.status))}
       details={details}
       error={error}
     />,
