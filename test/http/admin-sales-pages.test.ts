@@ -234,6 +234,11 @@ describe.each(dialects)("seller sales pages on %s", (dialect) => {
     const after = textOf((await page(`/admin/orders/${bought.orderId}`)).html);
     expect(after).toContain("Refunded in Stripe.");
     expect(after).toContain("charge.refunded");
+    // The Links page no longer shows the refunded buyer's receipt link as working.
+    const links = await page(`/admin/tokens?email=${encodeURIComponent(email)}`);
+    const table = textOf(/<table[\s\S]*?<\/table>/.exec(links.html)?.[0] ?? "");
+    expect(table).toContain("refunded");
+    expect(table).not.toMatch(/\bactive\b/);
     const reloaded = textOf((await page(location)).html);
     expect(reloaded).toContain("Refunded: Stripe has confirmed it.");
     expect(reloaded).not.toContain("Reload to see");

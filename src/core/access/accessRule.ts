@@ -58,7 +58,10 @@ export async function entitlementsOf(
   return query.execute();
 }
 
-export function isActive(e: Entitlement, now: number): boolean {
+export function isActive(
+  e: Pick<Entitlement, "status" | "starts_at" | "ends_at">,
+  now: number,
+): boolean {
   return e.status === "active" && e.starts_at <= now && (e.ends_at === null || e.ends_at > now);
 }
 
@@ -134,7 +137,10 @@ export function denialReason(entitlements: Entitlement[], now: number): string {
 export type AccessStatus = "active" | "expired" | "refunded" | "disputed" | "revoked";
 
 /** An entitlement's standing in one word, as the licence API and the customer state say it. */
-export function accessStatus(e: Entitlement, now: number): AccessStatus {
+export function accessStatus(
+  e: Pick<Entitlement, "status" | "starts_at" | "ends_at" | "revoked_reason">,
+  now: number,
+): AccessStatus {
   if (isActive(e, now)) return "active";
   if (e.status === "suspended" || e.revoked_reason === "dispute lost") return "disputed";
   if (e.revoked_reason === "refunded") return "refunded";

@@ -1,8 +1,18 @@
-import type { DeliveryToken } from "../../db/schema.ts";
+import type { DeliveryToken, Entitlement } from "../../db/schema.ts";
+import { type AccessStatus, accessStatus } from "../access/accessRule.ts";
 import { type Ctx, db, normalizeEmail, requireAdmin } from "../context.ts";
 import { notFound } from "../errors.ts";
 
-export type TokenStatus = "active" | "expired" | "used_up" | "revoked";
+/**
+ * A link works only while the access behind it does: past its own revocation, expiry and uses,
+ * a link shows its access's standing (refunded, disputed, revoked, expired), as downloads apply it.
+ */
+export type TokenStatus =
+  | "active"
+  | "expired"
+  | "used_up"
+  | "revoked"
+  | `access_${Exclude<AccessStatus, "active">}`;
 
 export interface TokenRow {
   id: string;
@@ -22,9 +32,12 @@ export interface TokenRow {
 /** Why a link does or does not work any more; the first reason wins. */
 export function tokenStatus(
   t: Pick<DeliveryToken, "revoked_at" | "expires_at" | "uses" | "max_uses">,
+  access: Pick<Entitlement, "status" | "starts_at" | "ends_at" | "revoked_reason">,
   now: number,
 ): TokenStatus {
   if (t.revoked_at !== null) return "revoked";
+  const standing = accessStatus(access, now);
+  if (standing !== "active") return `access_${standing}`;
   if (t.expires_at <= now) return "expired";
   if (t.max_uses !== null && t.uses >= t.max_uses) return "used_up";
   return "active";
@@ -57,6 +70,10 @@ export async function listTokens({
       "e.email",
       "u.email as user_email",
       "a.filename",
+      "e.status",
+      "e.starts_at",
+      "e.ends_at",
+      "e.revoked_reason",
     ]);
   if (input.email) {
     const email = normalizeEmail(input.email);
@@ -78,7 +95,7 @@ export async function listTokens({
     expiresAt: t.expires_at,
     uses: t.uses,
     maxUses: t.max_uses,
-    status: tokenStatus(t, now),
+    status: tokenStatus(t, t, now),
   }));
 }
 

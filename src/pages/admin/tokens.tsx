@@ -28,6 +28,10 @@ const STATUS: Record<TokenStatus, { label: string; tone: "ok" | "warn" | "bad" |
   expired: { label: "expired", tone: "muted" },
   used_up: { label: "used up", tone: "warn" },
   revoked: { label: "revoked", tone: "bad" },
+  access_refunded: { label: "refunded", tone: "bad" },
+  access_disputed: { label: "disputed", tone: "bad" },
+  access_revoked: { label: "access revoked", tone: "bad" },
+  access_expired: { label: "access ended", tone: "muted" },
 };
 
 export function TokensPage(
