@@ -1,4 +1,4 @@
-import type { LibraryItem } from "../core/access/library.ts";
+import type { EndedPurchase, LibraryItem } from "../core/access/library.ts";
 import type { BuyerLicense } from "../core/licenses/buyerLicenses.ts";
 import type { Asset, Product } from "../db/schema.ts";
 import { formatBytes, formatDate, formatPrice } from "./format.ts";
@@ -85,6 +85,8 @@ export function ProductPage(
 export function LibraryPage(
   props: Common & {
     items: LibraryItem[];
+    /** Purchases that no longer give their files, with the reason. */
+    ended?: EndedPurchase[];
     /** The buyer's licence keys (each shown with its product, or under "Other licence keys"). */
     licenses?: BuyerLicense[];
     /** An activation was just freed (?freed=1). */
@@ -113,7 +115,11 @@ export function LibraryPage(
       </p>
       {props.items.length === 0 ? (
         <div class="card">
-          <p>You do not own any products yet.</p>
+          <p>
+            {props.ended?.length
+              ? "None of your purchases gives you files right now."
+              : "You do not own any products yet."}
+          </p>
           <p class="muted">
             Bought something with another email? Sign out and sign in with that email.{" "}
             <a href="/">Browse the store</a>.
@@ -137,6 +143,25 @@ export function LibraryPage(
           </section>
         ))
       )}
+      {props.ended?.length ? (
+        <section aria-labelledby="ended">
+          <h2 id="ended">Purchases that ended</h2>
+          {props.ended.map((p) => (
+            <div class="card">
+              <h3 style="margin-top:0">{p.product.name}</h3>
+              <p>
+                <span class={`badge ${p.status === "expired" ? "warn" : "bad"}`}>
+                  {ENDED_LABEL[p.status]}
+                </span>{" "}
+                {p.reason}
+              </p>
+              <p class="muted">
+                <a href={`/p/${p.product.slug}`}>See {p.product.name} in the store</a>
+              </p>
+            </div>
+          ))}
+        </section>
+      ) : null}
       {others.length ? (
         <section aria-labelledby="other-licences">
           <h2 id="other-licences">Other licence keys</h2>
@@ -151,6 +176,13 @@ export function LibraryPage(
     </Layout>
   );
 }
+
+const ENDED_LABEL: Record<EndedPurchase["status"], string> = {
+  refunded: "Refunded",
+  disputed: "Disputed",
+  revoked: "Revoked",
+  expired: "Ended",
+};
 
 const STATUS_LABEL: Record<BuyerLicense["status"], [string, "ok" | "warn" | "bad"]> = {
   active: ["Active", "ok"],

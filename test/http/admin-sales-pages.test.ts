@@ -239,6 +239,14 @@ describe.each(dialects)("seller sales pages on %s", (dialect) => {
     const table = textOf(/<table[\s\S]*?<\/table>/.exec(links.html)?.[0] ?? "");
     expect(table).toContain("refunded");
     expect(table).not.toMatch(/\bactive\b/);
+    // The buyer's library says what happened rather than going quiet.
+    const buyerCookie = await h.signIn(email);
+    const library = textOf(
+      await (await h.request("/library", { headers: html, cookie: buyerCookie })).text(),
+    );
+    expect(library).toContain("Purchases that ended");
+    expect(library).toContain(`${product.name} Refunded This purchase was refunded`);
+    expect(library).toContain("None of your purchases gives you files right now.");
     const reloaded = textOf((await page(location)).html);
     expect(reloaded).toContain("Refunded: Stripe has confirmed it.");
     expect(reloaded).not.toContain("Reload to see");

@@ -24,12 +24,13 @@ export const library = new Hono<HonoEnv>()
   .get("/library", async (c) => {
     if (!c.get("ctx").actor.user) return c.redirect("/auth/login?next=%2Flibrary", 303);
     const ctx = c.get("ctx");
-    const items = await getLibrary({ ctx });
+    const { items, ended } = await getLibrary({ ctx });
     const licenses = await myLicenses({ ctx });
     return c.html(
       <LibraryPage
         {...pageProps(c)}
         items={items}
+        ended={ended}
         licenses={licenses}
         freed={c.req.query("freed") === "1"}
       />,
@@ -37,7 +38,7 @@ export const library = new Hono<HonoEnv>()
   })
   .get("/api/library", async (c) => {
     const ctx = c.get("ctx");
-    const items = await getLibrary({ ctx });
+    const { items } = await getLibrary({ ctx });
     const licenses = await myLicenses({ ctx });
     return c.json({
       items: items.map((item) => ({
