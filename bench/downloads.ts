@@ -43,24 +43,20 @@ export async function downloadBenchmarks(
     const token = await shop.token(BUYER, "kit");
 
     const targets = {
-      bare: { url: `${server.url}/__bench/redirect`, headers: {} },
-      signedIn: { url: `${server.url}/download/kit/${asset.id}`, headers: { cookie } },
-      token: { url: `${server.url}/d/${token}/${asset.id}`, headers: {} },
+      bare: { url: `${server.url}/__bench/redirect`, headers: {}, status: "302" },
+      signedIn: {
+        url: `${server.url}/download/kit/${asset.id}`,
+        headers: { cookie },
+        status: "302",
+      },
+      token: { url: `${server.url}/d/${token}/${asset.id}`, headers: {}, status: "302" },
     };
     for (const [name, target] of Object.entries(targets)) {
       const res = await fetch(target.url, { headers: target.headers, redirect: "manual" });
       if (res.status !== 302) throw new Error(`${name}: expected 302, got ${res.status}`);
     }
 
-    const results = await alternatingRounds(
-      { label, server, load, opts },
-      {
-        bare: { ...targets.bare, status: "302" },
-        signedIn: { ...targets.signedIn, status: "302" },
-        token: { ...targets.token, status: "302" },
-      },
-      CONNECTIONS,
-    );
+    const results = await alternatingRounds({ label, server, load, opts }, targets, CONNECTIONS);
     const bare = results.bare;
     const goals = GOALS[dialect];
     const row = (benchmark: string, app: LoadResult, goal: number): Row => ({

@@ -44,27 +44,20 @@ export async function licenseBenchmarks(
     });
     const body = JSON.stringify({ key, fingerprint: "bench-machine" });
     const targets = {
-      bare: { url: `${server.url}/__bench/redirect`, headers: {} },
-      echo: { url: `${server.url}/__bench/echo`, headers: json, body },
+      bare: { url: `${server.url}/__bench/redirect`, headers: {}, status: "302" },
+      echo: { url: `${server.url}/__bench/echo`, headers: json, body, status: "200" },
       validate: {
         url: `${server.url}/api/v1/licenses/validate`,
         headers: json,
         body,
+        status: "200",
       },
     };
-    const check = await fetch(targets.validate.url, { method: "POST", ...targets.validate });
+    const check = await fetch(targets.validate.url, { method: "POST", headers: json, body });
     const answer = (await check.json()) as { valid?: boolean };
     if (!answer.valid) throw new Error(`validate: ${check.status} ${JSON.stringify(answer)}`);
 
-    const results = await alternatingRounds(
-      { label, server, load, opts },
-      {
-        bare: { ...targets.bare, status: "302" },
-        echo: { ...targets.echo, status: "200" },
-        validate: { ...targets.validate, status: "200" },
-      },
-      CONNECTIONS,
-    );
+    const results = await alternatingRounds({ label, server, load, opts }, targets, CONNECTIONS);
     const bare = results.bare;
     const app = results.validate;
     return [

@@ -1,4 +1,4 @@
-import type { Entitlement } from "../../db/schema.ts";
+import type { Entitlement, Product } from "../../db/schema.ts";
 import { type Ctx, db, requireUser } from "../context.ts";
 import {
   type AccessStatus,
@@ -41,47 +41,48 @@ export async function getLibrary({
 }): Promise<{ items: LibraryItem[]; ended: EndedPurchase[] }> {
   const user = requireUser(ctx);
   const now = ctx.clock.now();
-  const byProduct = new Map<string, Entitlement>();
-  const endedByProduct = new Map<string, Entitlement[]>();
   const all = await entitlementsOf(ctx, { userId: user.id, email: user.email });
+  const byProduct = new Map<string, Entitlement>();
   for (const e of all) {
     if (isActive(e, now) && !byProduct.has(e.product_id)) byProduct.set(e.product_id, e);
   }
-  for (const e of all) {
-    if (byProduct.has(e.product_id)) continue;
-    endedByProduct.set(e.product_id, [...(endedByProduct.get(e.product_id) ?? []), e]);
-  }
-  const ended = await endedPurchases(ctx, endedByProduct, now);
-  if (byProduct.size === 0) return { items: [], ended };
+  const ended = all.filter((e) => !byProduct.has(e.product_id));
+  if (all.length === 0) return { items: [], ended: [] };
   const productIds = [...byProduct.keys()];
+  const owned = productIds.length > 0;
   const [products, assets, downloads] = await Promise.all([
     db(ctx)
       .selectFrom("products")
       .selectAll()
-      .where("id", "in", productIds)
+      .where("id", "in", [...new Set(all.map((e) => e.product_id))])
       .orderBy("name")
       .execute(),
-    db(ctx)
-      .selectFrom("assets")
-      .selectAll()
-      .where("product_id", "in", productIds)
-      .where("active", "=", 1)
-      .orderBy("filename")
-      .execute(),
-    db(ctx)
-      .selectFrom("downloads")
-      .select(["asset_id", (eb) => eb.fn.max("created_at").as("last")])
-      .where(
-        "entitlement_id",
-        "in",
-        [...byProduct.values()].map((e) => e.id),
-      )
-      .groupBy("asset_id")
-      .execute(),
+    owned
+      ? db(ctx)
+          .selectFrom("assets")
+          .selectAll()
+          .where("product_id", "in", productIds)
+          .where("active", "=", 1)
+          .orderBy("filename")
+          .execute()
+      : [],
+    owned
+      ? db(ctx)
+          .selectFrom("downloads")
+          .select(["asset_id", (eb) => eb.fn.max("created_at").as("last")])
+          .where(
+            "entitlement_id",
+            "in",
+            [...byProduct.values()].map((e) => e.id),
+          )
+          .groupBy("asset_id")
+          .execute()
+      : [],
   ]);
   const lastDownload = new Map(downloads.map((d) => [d.asset_id, Number(d.last)]));
-  const items = products.map((p) => {
-    const e = byProduct.get(p.id) as Entitlement;
+  const items = products.flatMap((p) => {
+    const e = byProduct.get(p.id);
+    if (!e) return [];
     return {
       product: { slug: p.slug, name: p.name, description: p.description, kind: p.kind },
       entitlement: { id: e.id, source: e.source, endsAt: e.ends_at },
@@ -98,27 +99,24 @@ export async function getLibrary({
         })),
     };
   });
-  return { items, ended };
+  return { items, ended: endedPurchases(products, ended, now) };
 }
 
-async function endedPurchases(
-  ctx: Ctx,
-  byProduct: Map<string, Entitlement[]>,
+/** The order a product's ended purchases are told in: the first standing found wins. */
+const ENDED_FIRST: EndedPurchase["status"][] = ["disputed", "refunded", "revoked", "expired"];
+
+function endedPurchases(
+  products: Pick<Product, "id" | "slug" | "name">[],
+  ended: Entitlement[],
   now: number,
-): Promise<EndedPurchase[]> {
-  if (byProduct.size === 0) return [];
-  const products = await db(ctx)
-    .selectFrom("products")
-    .select(["id", "slug", "name"])
-    .where("id", "in", [...byProduct.keys()])
-    .orderBy("name")
-    .execute();
-  return products.map((p) => {
-    const entitlements = byProduct.get(p.id) ?? [];
-    const latest = entitlements.reduce((a, b) => (b.updated_at > a.updated_at ? b : a));
+): EndedPurchase[] {
+  return products.flatMap((p) => {
+    const entitlements = ended.filter((e) => e.product_id === p.id);
+    if (!entitlements.length) return [];
+    const standings = new Set(entitlements.map((e) => accessStatus(e, now)));
     return {
       product: { slug: p.slug, name: p.name },
-      status: accessStatus(latest, now) as EndedPurchase["status"],
+      status: ENDED_FIRST.find((s) => standings.has(s)) ?? "expired",
       reason: denialReason(entitlements, now),
     };
   });

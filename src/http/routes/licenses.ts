@@ -20,16 +20,16 @@ import { apiDoc } from "../openapi/describe.ts";
 import { iso } from "../serialize.ts";
 
 /**
- * The licence API the seller's app calls from buyers' machines: no secret, open to any origin
- * (an app's web view or a site checking a key), rate-limited per client and per key.
- */
-/**
  * Hono's cors() sets its header on `c.res` before the route runs, which makes Hono copy the
  * route's answer into a new Response afterwards: a tenth of each validate's time. It answers the
  * preflight here; the answers carry the header themselves (`answer`), errors get it after.
  */
 const preflight = cors({ origin: "*", allowMethods: ["POST", "OPTIONS"], maxAge: 86_400 });
 
+/**
+ * The licence API the seller's app calls from buyers' machines: no secret, open to any origin
+ * (an app's web view or a site checking a key), rate-limited per client and per key.
+ */
 export const licenses = new Hono<HonoEnv>()
   .use("/api/v1/*", async (c, next) => {
     if (c.req.method === "OPTIONS") return preflight(c, next);
