@@ -6,19 +6,32 @@ interface Common {
 }
 
 export function SignInPage(
-  props: Common & { next: string | null; sent: string | null; error?: string },
+  props: Common & {
+    next: string | null;
+    sent: string | null;
+    error?: string;
+    /** What the person typed, kept in the field when it was refused. */
+    email?: string;
+  },
 ) {
   const nextField = props.next ? <input type="hidden" name="next" value={props.next} /> : null;
+  const error = props.error ? (
+    <p class="notice bad" role="alert">
+      {props.error}
+    </p>
+  ) : null;
   return (
     <Layout title="Sign in" shopName={props.shopName}>
       <div class="card" style="max-width:520px">
         {props.sent ? (
           <>
             <h1>Check your email</h1>
-            <p class="notice ok" role="status">
-              We sent a sign-in link to <strong>{props.sent}</strong>. It works once and expires in
-              15 minutes.
-            </p>
+            {error ?? (
+              <p class="notice ok" role="status">
+                We sent a sign-in link to <strong>{props.sent}</strong>. It works once and expires
+                in 15 minutes.
+              </p>
+            )}
             <form method="post" action="/auth/code">
               <input type="hidden" name="email" value={props.sent} />
               {nextField}
@@ -37,9 +50,14 @@ export function SignInPage(
               />
               <button type="submit">Sign in with code</button>
             </form>
-            <p class="muted" style="margin-top:16px">
-              Wrong address? <a href="/auth/login">Use another email</a>.
-            </p>
+            <form method="post" action="/auth/login" class="actions" style="margin-top:16px">
+              <input type="hidden" name="email" value={props.sent} />
+              {nextField}
+              <button type="submit" class="secondary small">
+                Send a new link and code
+              </button>
+              <a href="/auth/login">Use another email</a>
+            </form>
           </>
         ) : (
           <>
@@ -47,17 +65,19 @@ export function SignInPage(
             <p class="muted">
               Enter the email you used to buy. We will send you a sign-in link; no password needed.
             </p>
-            {props.error ? (
-              <p class="notice bad" role="alert">
-                {props.error}
-              </p>
-            ) : null}
+            {error}
             <form method="post" action="/auth/login">
               {nextField}
               <Field
                 id="email"
                 label="Email"
-                input={{ name: "email", type: "email", autocomplete: "email", required: true }}
+                input={{
+                  name: "email",
+                  type: "email",
+                  autocomplete: "email",
+                  required: true,
+                  value: props.email,
+                }}
               />
               <button type="submit">Email me a sign-in link</button>
             </form>

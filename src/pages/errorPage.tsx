@@ -20,32 +20,70 @@ export interface ErrorPageProps {
   status: number;
   message: string;
   code?: string | undefined;
+  /** The page that failed, when it was a GET a person can simply try again. */
+  retry: string | null;
   /** Where signing in leads back to. */
   next: string;
+  /** The product the failed request was about, when its path names one (`/download/{slug}/...`). */
+  productSlug: string | null;
   requestId: string;
 }
 
+interface Step {
+  href: string;
+  label: string;
+}
+
+/**
+ * What a person can do next, best first: every error page offers a way on from where it stands,
+ * and the links never depend on what exists (a 403 and a 404 for a product path offer the same).
+ */
+function nextSteps(props: ErrorPageProps): Step[] {
+  const { code, status, retry, next, productSlug } = props;
+  const signIn = { href: `/auth/login?next=${encodeURIComponent(next)}`, label: "Sign in" };
+  const library = { href: "/library", label: "Go to your library" };
+  const store = { href: "/", label: "Back to the store" };
+  const product = productSlug
+    ? { href: `/p/${productSlug}`, label: "See the product and buy it" }
+    : null;
+  const again = retry ? { href: retry, label: "Try again" } : null;
+  const steps: (Step | null)[] =
+    code === "unauthenticated"
+      ? [signIn, store]
+      : code === "forbidden" || code === "not_found"
+        ? [product, library, store]
+        : code === "gone"
+          ? [{ href: "/auth/login?next=/library", label: "Sign in for a fresh link" }, store]
+          : code === "rate_limited" || status >= 500
+            ? [again, store]
+            : [again, library, store];
+  return steps.filter((step): step is Step => step !== null);
+}
+
 export function renderErrorPage(props: ErrorPageProps) {
-  const { status, code, next } = props;
-  const title = TITLES[status] ?? "Error";
+  const title = TITLES[props.status] ?? "Something went wrong";
+  const [first, ...rest] = nextSteps(props);
   return (
     <Layout title={title} {...props.page}>
-      <div class="card" role="alert">
-        <p class="status">{status}</p>
+      <div class="card" role="alert" style="max-width:560px">
         <h1>{title}</h1>
         <p>{props.message}</p>
-        {code === "unauthenticated" ? (
-          <p>
-            <a class="btn" href={`/auth/login?next=${encodeURIComponent(next)}`}>
-              Sign in
+        <p class="actions">
+          {first ? (
+            <a class="btn" href={first.href}>
+              {first.label}
             </a>
-          </p>
-        ) : (
-          <p>
-            <a href="/library">Go to your library</a> or <a href="/">back to the store</a>.
-          </p>
-        )}
-        <p class="muted">Reference: {props.requestId}</p>
+          ) : null}
+          {rest.map((step) => (
+            <a class="btn secondary" href={step.href}>
+              {step.label}
+            </a>
+          ))}
+        </p>
+        <p class="muted">
+          Error {props.status}. If you write to the shop about it, mention reference{" "}
+          <code>{props.requestId}</code>.
+        </p>
       </div>
     </Layout>
   );

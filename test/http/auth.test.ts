@@ -289,6 +289,51 @@ describe.each(dialects)("built-in sign-in on %s", (dialect) => {
     expect(page).toContain("Check your email");
   });
 
+  it("a person's failed step comes back as the form with the reason: a wrong code keeps the address, a bad address keeps what was typed, a spent link offers a new one", async () => {
+    const form = (path: string, body: string) =>
+      h.request(path, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          origin: "http://shop.test",
+        },
+        body,
+      });
+    await h.request("/auth/login", json({ email: "typo@example.com" }));
+    const code = codeIn((await h.lastMailTo("typo@example.com")).text);
+
+    const wrong = await form(
+      "/auth/code",
+      `email=typo%40example.com&code=${wrongFor(code)}&next=%2Flibrary`,
+    );
+    expect(wrong.status).toBe(400);
+    const wrongPage = await wrong.text();
+    expect(wrongPage).toContain("That code is not right");
+    expect(wrongPage).toContain('name="code"');
+    expect(wrongPage).toContain('value="typo@example.com"');
+    expect(wrongPage).toContain('value="/library"');
+    expect(wrongPage).toContain("Send a new link and code");
+    // The right code still works after the wrong one: the form is the way on.
+    const right = await form("/auth/code", `email=typo%40example.com&code=${code}`);
+    expect(right.status).toBe(303);
+
+    const badAddress = await form("/auth/login", "email=not-an-address");
+    expect(badAddress.status).toBe(400);
+    const badPage = await badAddress.text();
+    expect(badPage).toContain("must be an email address");
+    expect(badPage).toContain('value="not-an-address"');
+    expect(badPage).toContain("Email me a sign-in link");
+
+    const spent = await h.request("/auth/callback?token=nonsense", {
+      headers: { accept: "text/html" },
+    });
+    expect(spent.status).toBe(410);
+    const spentPage = await spent.text();
+    expect(spentPage).toContain("expired or was already used");
+    expect(spentPage).toContain('action="/auth/login"');
+    expect(spent.headers.get("set-cookie")).toBeNull();
+  });
+
   it("never redirects off-site after sign-in", async () => {
     for (const next of [
       "//evil.example",

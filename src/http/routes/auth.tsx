@@ -9,9 +9,11 @@ import {
   safeNextPath,
 } from "../../core/identity/signIn.ts";
 import type { SessionCookie } from "../../core/ports.ts";
+import { AppError } from "../../core/errors.ts";
 import { SignInPage, SupabaseCallbackPage } from "../../pages/auth.tsx";
 import { isFormPost, readBody } from "../body.ts";
 import type { HonoEnv } from "../env.ts";
+import { STATUS, wantsHtml } from "../errors.ts";
 
 /**
  * Sign-in pages and endpoints, the same whichever identity provider runs (built-in or Supabase):
@@ -30,10 +32,16 @@ export const auth = new Hono<HonoEnv>()
   )
   .post("/auth/login", async (c) => {
     const body = await readBody(c);
-    const { email, minutes } = await requestSignIn({
-      ctx: c.get("ctx"),
-      input: { email: body.email, next: body.next, ip: c.get("deps").clientIp(c) },
-    });
+    const requested = await orSignInAgain(
+      c,
+      { next: body.next, sent: null, email: body.email },
+      requestSignIn({
+        ctx: c.get("ctx"),
+        input: { email: body.email, next: body.next, ip: c.get("deps").clientIp(c) },
+      }),
+    );
+    if (requested instanceof Response) return requested;
+    const { email, minutes } = requested;
     if (isFormPost(c)) {
       const query = new URLSearchParams({ sent: "1", email });
       const next = safeNextPath(body.next);
@@ -45,7 +53,12 @@ export const auth = new Hono<HonoEnv>()
   })
   .get("/auth/callback", async (c) => {
     c.header("Referrer-Policy", "no-referrer");
-    const signedIn = await completeSignIn({ ctx: c.get("ctx"), input: c.req.query() });
+    const signedIn = await orSignInAgain(
+      c,
+      { next: null, sent: null },
+      completeSignIn({ ctx: c.get("ctx"), input: c.req.query() }),
+    );
+    if (signedIn instanceof Response) return signedIn;
     // The link's proof is in the URL fragment, which only the browser sees (Supabase's default).
     if ("fragment" in signedIn)
       return c.html(
@@ -60,10 +73,15 @@ export const auth = new Hono<HonoEnv>()
   })
   .post("/auth/code", async (c) => {
     const body = await readBody(c);
-    const signedIn = await completeSignInWithCode({
-      ctx: c.get("ctx"),
-      input: { email: body.email, code: body.code, ip: c.get("deps").clientIp(c) },
-    });
+    const signedIn = await orSignInAgain(
+      c,
+      { next: body.next, sent: typeof body.email === "string" ? body.email : null },
+      completeSignInWithCode({
+        ctx: c.get("ctx"),
+        input: { email: body.email, code: body.code, ip: c.get("deps").clientIp(c) },
+      }),
+    );
+    if (signedIn instanceof Response) return signedIn;
     keepSession(c, signedIn.cookie);
     if (isFormPost(c))
       return c.redirect(safeNextPath(body.next) ?? signedIn.next ?? "/library", 303);
@@ -77,6 +95,36 @@ export const auth = new Hono<HonoEnv>()
       return c.redirect("/", 303);
     return c.json({ ok: true });
   });
+
+/**
+ * A person whose sign-in step failed (a mistyped address or code, a spent link, too many tries)
+ * gets the form back with the reason and the status, so the next try is on the same page; the
+ * code form keeps the address. Programs get the usual error answer.
+ */
+async function orSignInAgain<T>(
+  c: Context<HonoEnv>,
+  form: { next: unknown; sent: string | null; email?: unknown },
+  attempt: Promise<T>,
+): Promise<T | Response> {
+  try {
+    return await attempt;
+  } catch (error) {
+    const person = c.req.method === "GET" ? wantsHtml(c) : isFormPost(c);
+    if (!(error instanceof AppError) || !person) throw error;
+    const retryAfter = error.details?.retryAfterSeconds;
+    if (typeof retryAfter === "number") c.header("Retry-After", String(retryAfter));
+    return c.html(
+      <SignInPage
+        shopName={c.get("deps").settings.shopName}
+        next={safeNextPath(form.next)}
+        sent={form.sent?.trim().slice(0, 254) || null}
+        error={error.message}
+        email={typeof form.email === "string" ? form.email.slice(0, 254) : undefined}
+      />,
+      STATUS[error.code],
+    );
+  }
+}
 
 const isHttps = (c: Context<HonoEnv>) => c.get("deps").settings.publicUrl.startsWith("https:");
 

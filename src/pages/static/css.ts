@@ -37,7 +37,6 @@ th{font-size:.85rem;color:var(--muted);font-weight:600}
 .notice.ok{border-color:var(--ok);background:#ecf8f0}
 .notice.warn{border-color:var(--warn);background:#fff6e5}
 .notice.bad{border-color:var(--bad);background:#fdeeee}
-.status{font-size:3rem;font-weight:800;color:var(--muted);margin:0}
 pre{white-space:pre-wrap;word-break:break-word;background:#f0f2f5;padding:12px;border-radius:6px;font-size:.9rem}
 footer.site{max-width:960px;margin:0 auto;padding:0 16px 32px;color:var(--muted);font-size:.9rem}
 @media (max-width:600px){h1{font-size:1.45rem}.card{padding:16px}table:not(.wide) th:nth-child(n+4),table:not(.wide) td:nth-child(n+4){display:none}}
