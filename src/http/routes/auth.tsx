@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { AppError } from "../../core/errors.ts";
 import { signOut } from "../../core/identity/sessions.ts";
 import {
   completeSignIn,
@@ -9,7 +10,6 @@ import {
   safeNextPath,
 } from "../../core/identity/signIn.ts";
 import type { SessionCookie } from "../../core/ports.ts";
-import { AppError } from "../../core/errors.ts";
 import { SignInPage, SupabaseCallbackPage } from "../../pages/auth.tsx";
 import { isFormPost, readBody } from "../body.ts";
 import type { HonoEnv } from "../env.ts";
