@@ -28,8 +28,11 @@ export interface Settings {
     tokenMaxUses: number | null;
   };
   maxUploadBytes: number;
-  /** Signs the tokens of direct uploads (derived from the session secret, never stored). */
-  uploadSecret: string;
+  /**
+   * Signs the shop's stateless tokens, each kind under its own prefix: direct uploads, free
+   * claims (derived from the session secret, never stored).
+   */
+  linkSecret: string;
   adminEmails: string[];
   /** A full refund takes access away (the default), or leaves it as a goodwill gesture. */
   refundRevokesAccess: boolean;

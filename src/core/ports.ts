@@ -158,6 +158,15 @@ export type Mail =
       to: string;
       productName: string;
       link: MailLink;
+    }
+  | {
+      /** Proves the address that asked for a free product; opening it leads to the files. */
+      kind: "free-claim";
+      to: string;
+      productName: string;
+      url: string;
+      /** How long the link works. */
+      hours: number;
     };
 
 /** The core's side of mail: it says that a mail goes, and with what facts. */

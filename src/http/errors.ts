@@ -37,7 +37,8 @@ export function errorResponse(error: unknown, c: Context<HonoEnv>): Response | P
         code,
         retry: c.req.method === "GET" ? c.req.url.slice(new URL(c.req.url).origin.length) : null,
         next: c.req.method === "GET" ? c.req.path : "/library",
-        productSlug: /^\/download\/([a-z0-9][a-z0-9-]*)\//.exec(c.req.path)?.[1] ?? null,
+        productSlug:
+          /^\/(?:download|claim)\/([a-z0-9][a-z0-9-]*)(?:\/|$)/.exec(c.req.path)?.[1] ?? null,
         requestId,
       }),
       status,

@@ -7,9 +7,12 @@ import type { HonoEnv } from "./env.ts";
  */
 export function pageProps(c: Context<HonoEnv>) {
   const actor = c.get("ctx")?.actor;
+  const deps = c.get("deps");
   return {
-    shopName: c.get("deps")?.settings.shopName ?? "Tollgate",
+    shopName: deps?.settings.shopName ?? "Tollgate",
     signedIn: actor?.user ? { email: actor.user.email, admin: actor.admin } : null,
+    /** Mail goes to the outbox and this visitor may read it (pages that say "check your email"). */
+    devOutbox: !!deps?.devOutbox && deps.fromThisMachine(c),
   };
 }
 

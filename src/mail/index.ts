@@ -4,6 +4,7 @@
  * a transport sends the result.
  */
 import type { Mail, Mailer, MailMessage, MailTransport } from "../core/ports.ts";
+import { freeClaimMail } from "./freeClaim.ts";
 import { freshLinkMail } from "./freshLink.ts";
 import type { Shop } from "./layout.ts";
 import { receiptMail } from "./receipt.ts";
@@ -20,6 +21,8 @@ export function renderMail(mail: Mail, shop: Shop): MailMessage {
       return receiptMail(mail, shop);
     case "fresh-link":
       return freshLinkMail(mail, shop);
+    case "free-claim":
+      return freeClaimMail(mail, shop);
   }
 }
 

@@ -1,8 +1,10 @@
 import { Field } from "./field.tsx";
 import { Layout } from "./layout.tsx";
+import { OutboxHint } from "./outboxHint.tsx";
 
 interface Common {
   shopName: string;
+  devOutbox?: boolean;
 }
 
 export function SignInPage(
@@ -32,6 +34,7 @@ export function SignInPage(
                 in 15 minutes.
               </p>
             )}
+            <OutboxHint show={props.devOutbox} />
             <form method="post" action="/auth/code">
               <input type="hidden" name="email" value={props.sent} />
               {nextField}

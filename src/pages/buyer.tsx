@@ -1,12 +1,15 @@
 import type { EndedPurchase, LibraryItem } from "../core/access/library.ts";
 import type { BuyerLicense } from "../core/licenses/buyerLicenses.ts";
 import type { Asset, Product } from "../db/schema.ts";
+import { Field } from "./field.tsx";
 import { formatBytes, formatDate, formatPrice } from "./format.ts";
 import { Layout } from "./layout.tsx";
+import { OutboxHint } from "./outboxHint.tsx";
 
 interface Common {
   shopName: string;
   signedIn: { email: string; admin: boolean } | null;
+  devOutbox?: boolean;
 }
 
 export function priceLabel(p: Product): string {
@@ -39,7 +42,18 @@ export function StorefrontPage(props: Common & { products: Product[] }) {
 }
 
 export function ProductPage(
-  props: Common & { product: Product; assets: Asset[]; owned: boolean; cancelled?: boolean },
+  props: Common & {
+    product: Product;
+    assets: Asset[];
+    owned: boolean;
+    cancelled?: boolean;
+    /** The address a free claim link was just mailed to. */
+    claimSentTo?: string | null;
+    /** Why a free claim was refused (a bad address, too many requests). */
+    claimError?: string | null;
+    /** What was typed, kept in the field after a refusal. */
+    claimEmail?: string;
+  },
 ) {
   const p = props.product;
   return (
@@ -49,6 +63,13 @@ export function ProductPage(
           Checkout cancelled: nothing was charged. You can buy whenever you are ready.
         </p>
       ) : null}
+      {props.claimSentTo ? (
+        <p class="notice ok" role="status">
+          Check your email: we sent a link to <strong>{props.claimSentTo}</strong>. Open it to get{" "}
+          {p.name}.
+        </p>
+      ) : null}
+      {props.claimSentTo ? <OutboxHint show={props.devOutbox} /> : null}
       <article class="card">
         <h1>{p.name}</h1>
         <p class="price">{priceLabel(p)}</p>
@@ -71,6 +92,12 @@ export function ProductPage(
             <a class="btn" href="/library">
               You own this: go to your library
             </a>
+          ) : p.kind === "free" && !props.signedIn ? (
+            <FreeClaimForm
+              slug={p.slug}
+              error={props.claimError ?? null}
+              email={props.claimEmail}
+            />
           ) : (
             <form method="post" action={`/checkout/${p.slug}`}>
               <button type="submit">{p.kind === "free" ? "Get it free" : "Buy now"}</button>
@@ -78,6 +105,51 @@ export function ProductPage(
           )}
         </div>
       </article>
+    </Layout>
+  );
+}
+
+/** A free product for someone not signed in: an address, and the files come by mail. */
+function FreeClaimForm(props: { slug: string; error: string | null; email?: string | undefined }) {
+  return (
+    <form method="post" action={`/checkout/${props.slug}`}>
+      {props.error ? (
+        <p class="notice bad" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+      <Field
+        id="claim-email"
+        label="Your email"
+        hint="We email you a link to the files. It also keeps them in your library."
+        input={{
+          name: "email",
+          type: "email",
+          autocomplete: "email",
+          maxlength: 254,
+          required: true,
+          value: props.email,
+        }}
+      />
+      <button type="submit">Email me the files</button>
+    </form>
+  );
+}
+
+/** The page a claim link opens: one click to confirm, so a mail scanner's visit claims nothing. */
+export function ClaimPage(props: Common & { productName: string; email: string; action: string }) {
+  return (
+    <Layout title={`Get ${props.productName}`} shopName={props.shopName} signedIn={props.signedIn}>
+      <section class="card" style="max-width:560px" aria-labelledby="claim-title">
+        <h1 id="claim-title">Get {props.productName}</h1>
+        <p>
+          Your address <strong>{props.email}</strong> is confirmed. Click below for your files; they
+          stay in your library whenever you sign in with this address.
+        </p>
+        <form method="post" action={props.action}>
+          <button type="submit">Get my files</button>
+        </form>
+      </section>
     </Layout>
   );
 }

@@ -2,10 +2,12 @@ import { raw } from "hono/html";
 import type { CheckoutConfirmation } from "../core/orders/confirmCheckout.ts";
 import { FileList } from "./buyer.tsx";
 import { Layout } from "./layout.tsx";
+import { OutboxHint } from "./outboxHint.tsx";
 
 interface Props {
   shopName: string;
   signedIn: { email: string; admin: boolean } | null;
+  devOutbox?: boolean;
   confirmation: CheckoutConfirmation;
   sessionId: string;
   /** How long the receipt's download link works. */
@@ -62,7 +64,7 @@ export function CheckoutSuccessPage(props: Props) {
   );
 }
 
-function Paid({ confirmation, signedIn, linkTtlSeconds, guestWindowMs }: Props) {
+function Paid({ confirmation, signedIn, linkTtlSeconds, guestWindowMs, devOutbox }: Props) {
   const { product, order, files } = confirmation;
   const email = order.email ?? signedIn?.email ?? null;
   return (
@@ -96,6 +98,7 @@ function Paid({ confirmation, signedIn, linkTtlSeconds, guestWindowMs }: Props) 
           )}
         </li>
       </ul>
+      {email ? <OutboxHint show={devOutbox} /> : null}
     </>
   );
 }

@@ -24,7 +24,7 @@ export interface ErrorPageProps {
   retry: string | null;
   /** Where signing in leads back to. */
   next: string;
-  /** The product the failed request was about, when its path names one (`/download/{slug}/...`). */
+  /** The product the failed request was about, when its path names one (`/download/{slug}/...`, `/claim/{slug}`). */
   productSlug: string | null;
   requestId: string;
 }
@@ -44,7 +44,10 @@ function nextSteps(props: ErrorPageProps): Step[] {
   const library = { href: "/library", label: "Go to your library" };
   const store = { href: "/", label: "Back to the store" };
   const product = productSlug
-    ? { href: `/p/${productSlug}`, label: "See the product and buy it" }
+    ? {
+        href: `/p/${productSlug}`,
+        label: code === "forbidden" ? "See the product and buy it" : "Go to the product's page",
+      }
     : null;
   const again = retry ? { href: retry, label: "Try again" } : null;
   const steps: (Step | null)[] =
@@ -53,7 +56,11 @@ function nextSteps(props: ErrorPageProps): Step[] {
       : code === "forbidden" || code === "not_found"
         ? [product, library, store]
         : code === "gone"
-          ? [{ href: "/auth/login?next=/library", label: "Sign in for a fresh link" }, store]
+          ? [
+              product,
+              { href: "/auth/login?next=/library", label: "Sign in for a fresh link" },
+              store,
+            ]
           : code === "rate_limited" || status >= 500
             ? [again, store]
             : [again, library, store];

@@ -1,9 +1,11 @@
 import { Field } from "./field.tsx";
 import { Layout } from "./layout.tsx";
+import { OutboxHint } from "./outboxHint.tsx";
 
 interface Common {
   shopName: string;
   signedIn: { email: string; admin: boolean } | null;
+  devOutbox?: boolean;
 }
 
 const HEADINGS = {
@@ -63,6 +65,7 @@ export function FreshLinkSentPage(props: Common & { email: string; linkTtlSecond
           If <strong>{props.email}</strong> has access, a fresh link is on its way to it. Links
           expire after {formatTtl(props.linkTtlSeconds)}.
         </p>
+        <OutboxHint show={props.devOutbox} />
         <p class="muted">
           Nothing after a few minutes? Look in your spam folder, and make sure you used the address
           you bought with.

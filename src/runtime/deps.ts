@@ -46,13 +46,14 @@ export async function assembleDeps(
     generatedSigningKey,
     ...core
   } = parts;
-  const uploadSecret = toHex(await core.crypto.hmacSha256(sessionSecret, "direct-uploads"));
+  // Derived under its first use's name, so tokens signed before the rename stay good.
+  const linkSecret = toHex(await core.crypto.hmacSha256(sessionSecret, "direct-uploads"));
   const settings: Deps["settings"] = {
     publicUrl: config.publicUrl,
     shopName: config.shopName,
     delivery: config.delivery,
     maxUploadBytes: config.maxUploadBytes,
-    uploadSecret,
+    linkSecret,
     adminEmails: config.adminEmails,
     refundRevokesAccess: config.refundRevokesAccess,
     licenseRateLimit: config.licenseRateLimit,

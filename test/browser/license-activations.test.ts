@@ -1,31 +1,11 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
+import { accessibilityViolations } from "../support/axe.ts";
 import { CHROMIUM, screenshot, signInFromOutbox, useServerAndBrowser } from "../support/browser.ts";
 import { PATIENCE_MS } from "../support/patience.ts";
 
 const ADMIN_TOKEN = "licence-browser-admin-token-0123456789";
 const BUYER = "reinstall@example.com";
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-/** axe-core's WCAG 2 A and AA checks on the page as shown (as test/browser/every-page does). */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  return page.evaluate(async () => {
-    const { axe } = window as unknown as {
-      axe: {
-        run: (...args: unknown[]) => Promise<{
-          violations: { id: string; help: string; nodes: { target: string[] }[] }[];
-        }>;
-      };
-    };
-    const result = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21aa"] });
-    return result.violations.map(
-      (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`,
-    );
-  });
-}
 
 /** The page fits its width, and the key is whole, on one line, inside the screen. */
 async function layoutFacts(page: Page, key: string) {

@@ -18,7 +18,7 @@ async function fromOutbox(page: Page, baseUrl: string, to: string, pattern: RegE
   try {
     await outbox.goto(`${baseUrl}/dev/outbox`);
     const mail = outbox.locator("article", { hasText: `To ${to}` }).first();
-    return (await mail.locator("pre").innerText()).match(pattern)?.[0];
+    return ((await mail.locator("pre").textContent()) ?? "").match(pattern)?.[0];
   } finally {
     await outbox.close();
   }

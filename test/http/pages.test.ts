@@ -78,6 +78,108 @@ describe.each(dialects)("pages and free products on %s", (dialect) => {
     expect(await download.text()).toBe("%PDF-1.4 guide");
   });
 
+  it("a free product is claimed with just an email: the mailed link proves the address and one click hands over the files", async () => {
+    const product = await h.createProduct({ kind: "free", name: "Free Kit", price: undefined });
+    await h.upload(product.slug, "kit.zip", "kit bytes");
+    const form = (body: string, path = `/checkout/${product.slug}`) =>
+      h.request(path, {
+        method: "POST",
+        headers: {
+          ...html,
+          "content-type": "application/x-www-form-urlencoded",
+          origin: "http://shop.test",
+        },
+        body,
+      });
+    const entitlementsOf = async (email: string) =>
+      (await (await h.admin(`/api/admin/entitlements?email=${email}`)).json()).entitlements;
+
+    const page = await (await h.request(`/p/${product.slug}`, { headers: html })).text();
+    expect(page).toContain("Email me the files");
+
+    const refused = await form("email=not-an-address");
+    expect(refused.status).toBe(400);
+    const refusedPage = await refused.text();
+    expect(refusedPage).toContain("must be an email address");
+    expect(refusedPage).toContain('value="not-an-address"');
+
+    const asked = await form("email=Taker%40Example.com");
+    expect(asked.status).toBe(303);
+    const sentPage = await (
+      await h.request(asked.headers.get("location") as string, { headers: html })
+    ).text();
+    expect(sentPage).toContain("Check your email");
+    expect(sentPage).toContain("taker@example.com");
+    // Nothing is granted until the mailed link is used.
+    expect(await entitlementsOf("taker@example.com")).toHaveLength(0);
+
+    const mail = await h.lastMailTo("taker@example.com");
+    expect(mail.subject).toBe("Your free copy of Free Kit");
+    const link = new URL(/https?:\/\/\S+\/claim\/\S+/.exec(mail.text)?.[0] as string);
+    const path = `${link.pathname}${link.search}`;
+
+    // Opening it (as a mail scanner would) claims nothing; the one click does.
+    const opened = await h.request(path, { headers: html });
+    expect(opened.status).toBe(200);
+    expect(opened.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(await opened.text()).toContain("Get my files");
+    expect(await entitlementsOf("taker@example.com")).toHaveLength(0);
+
+    const claimed = await form("", path);
+    expect(claimed.status).toBe(303);
+    const files = await (
+      await h.request(new URL(claimed.headers.get("location") as string).pathname, {
+        headers: html,
+      })
+    ).text();
+    expect(files).toContain("kit.zip");
+    expect(await form("", path).then((r) => r.status)).toBe(303);
+    const entitlements = await entitlementsOf("taker@example.com");
+    expect(entitlements).toHaveLength(1);
+    expect(entitlements[0]).toMatchObject({ source: "free", status: "active" });
+
+    // Signing in later with the address finds it in the library.
+    const cookie = await h.signIn("taker@example.com");
+    const library = await (await h.request("/library", { cookie, headers: html })).text();
+    expect(library).toContain("Free Kit");
+
+    // A tampered, foreign or expired link gets one answer, and grants nothing.
+    const tampered = path.replace("taker%40example.com", "thief%40example.com");
+    const otherProduct = await h.createProduct({ kind: "free", name: "Other", price: undefined });
+    const foreign = path.replace(`/claim/${product.slug}`, `/claim/${otherProduct.slug}`);
+    for (const bad of [tampered, foreign, `/claim/${product.slug}`, "/claim/no-such-thing?sig=x"]) {
+      const res = await form("", bad);
+      expect(res.status, bad).toBe(410);
+      expect(await res.text()).toContain("This link has expired or is not valid");
+    }
+    h.clock.advance(25 * 3_600_000);
+    expect((await h.request(path, { headers: html })).status).toBe(410);
+    expect(await entitlementsOf("thief@example.com")).toHaveLength(0);
+  });
+
+  it("claim mails are limited per inbox, and a program asking without an address is told to sign in", async () => {
+    const product = await h.createProduct({ kind: "free", name: "Limited", price: undefined });
+    const ask = (email: string) =>
+      h.request(`/checkout/${product.slug}`, {
+        method: "POST",
+        headers: {
+          accept: "application/json",
+          "content-type": "application/json",
+          origin: "http://shop.test",
+        },
+        body: JSON.stringify({ email }),
+      });
+    for (let i = 0; i < 5; i++) expect((await ask("busy@example.com")).status).toBe(202);
+    const limited = await ask("busy@example.com");
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toMatch(/^\d+$/);
+    const noAddress = await h.request(`/checkout/${product.slug}`, {
+      method: "POST",
+      headers: { accept: "application/json" },
+    });
+    expect(noAddress.status).toBe(401);
+  });
+
   it("a paid product cannot be claimed for free", async () => {
     const product = await h.createProduct();
     const cookie = await h.signIn("cheap@example.com");

@@ -42,7 +42,7 @@ export async function signInFromOutbox(page: Page, baseUrl: string, email: strin
   await page.getByText("Check your email").waitFor();
   const outbox = await page.context().newPage();
   await outbox.goto(`${baseUrl}/dev/outbox`);
-  const text = await outbox.locator("pre").first().innerText();
+  const text = (await outbox.locator("pre").first().textContent()) ?? "";
   await outbox.close();
   const link = text.match(/http\S+\/auth\/callback\?token=\S+/)?.[0];
   if (!link) throw new Error(`no sign-in link for ${email} in the outbox`);

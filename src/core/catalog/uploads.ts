@@ -269,7 +269,7 @@ const overLimit = (ctx: Ctx) =>
 
 async function mac(ctx: Ctx, payload: string): Promise<string> {
   return toBase64Url(
-    await ctx.crypto.hmacSha256(ctx.settings.uploadSecret, `${TOKEN_PREFIX}${payload}`),
+    await ctx.crypto.hmacSha256(ctx.settings.linkSecret, `${TOKEN_PREFIX}${payload}`),
   );
 }
 

@@ -14,6 +14,7 @@ import { SignInPage, SupabaseCallbackPage } from "../../pages/auth.tsx";
 import { isFormPost, readBody } from "../body.ts";
 import type { HonoEnv } from "../env.ts";
 import { STATUS, wantsHtml } from "../errors.ts";
+import { pageProps } from "../pageProps.ts";
 
 /**
  * Sign-in pages and endpoints, the same whichever identity provider runs (built-in or Supabase):
@@ -24,7 +25,7 @@ export const auth = new Hono<HonoEnv>()
   .get("/auth/login", (c) =>
     c.html(
       <SignInPage
-        shopName={c.get("deps").settings.shopName}
+        {...pageProps(c)}
         next={safeNextPath(c.req.query("next"))}
         sent={c.req.query("sent") ? (c.req.query("email") ?? "").slice(0, 254) : null}
       />,
@@ -115,7 +116,7 @@ async function orSignInAgain<T>(
     if (typeof retryAfter === "number") c.header("Retry-After", String(retryAfter));
     return c.html(
       <SignInPage
-        shopName={c.get("deps").settings.shopName}
+        {...pageProps(c)}
         next={safeNextPath(form.next)}
         sent={form.sent?.trim().slice(0, 254) || null}
         error={error.message}

@@ -1,16 +1,24 @@
 import { Hono } from "hono";
-import { claimFree } from "../../core/access/claimFree.ts";
+import {
+  claimFree,
+  completeFreeClaim,
+  readFreeClaim,
+  requestFreeClaim,
+} from "../../core/access/claimFree.ts";
 import { getProduct } from "../../core/catalog/products.ts";
+import { viewProduct } from "../../core/catalog/viewProduct.ts";
 import { downloadWithCheckout } from "../../core/downloads/downloadWithCheckout.ts";
-import { unauthenticated } from "../../core/errors.ts";
+import { AppError, unauthenticated } from "../../core/errors.ts";
 import { confirmCheckout, GUEST_WINDOW_MS } from "../../core/orders/confirmCheckout.ts";
 import { startCheckout } from "../../core/orders/startCheckout.ts";
 import { parseInput } from "../../core/validate.ts";
 import * as z from "../../core/zod.ts";
+import { ClaimPage, ProductPage } from "../../pages/buyer.tsx";
 import { CheckoutSuccessPage } from "../../pages/checkout.tsx";
-import { readBody } from "../body.ts";
+import { isFormPost, readBody } from "../body.ts";
 import { clientInfo, deliveryRequest, deliveryResponse } from "../delivery.ts";
 import type { HonoEnv } from "../env.ts";
+import { STATUS } from "../errors.ts";
 import { pageProps, wantsJson } from "../pageProps.ts";
 import { entitlementJson } from "../serialize.ts";
 
@@ -24,13 +32,47 @@ export const checkout = new Hono<HonoEnv>()
     const slug = c.req.param("slug");
     const product = await getProduct({ ctx, input: { slug } });
     if (product.kind === "free") {
-      if (!ctx.actor.user) {
-        if (wantsJson(c)) throw unauthenticated("Sign in to get this free product.");
+      if (ctx.actor.user) {
+        const entitlement = await claimFree({ ctx, input: { slug } });
+        if (wantsJson(c)) return c.json({ entitlement: entitlementJson(entitlement) }, 201);
+        return c.redirect("/library", 303);
+      }
+      const body = await readBody(c);
+      if (body.email === undefined) {
+        if (wantsJson(c))
+          throw unauthenticated("Sign in, or give your email, to get this free product.");
         return c.redirect(`/auth/login?next=${encodeURIComponent(`/p/${product.slug}`)}`, 303);
       }
-      const entitlement = await claimFree({ ctx, input: { slug } });
-      if (wantsJson(c)) return c.json({ entitlement: entitlementJson(entitlement) }, 201);
-      return c.redirect("/library", 303);
+      const sent = await requestFreeClaim({
+        ctx,
+        input: { slug, email: body.email, ip: c.get("deps").clientIp(c) },
+      }).catch(async (error) => {
+        // A person gets the product's page back with the reason and what they typed.
+        if (!(error instanceof AppError) || !isFormPost(c)) throw error;
+        const view = await viewProduct({ ctx, input: { slug } });
+        if (typeof error.details?.retryAfterSeconds === "number")
+          c.header("Retry-After", String(error.details.retryAfterSeconds));
+        return c.html(
+          <ProductPage
+            {...pageProps(c)}
+            {...view}
+            claimError={error.message}
+            claimEmail={String(body.email).slice(0, 254)}
+          />,
+          STATUS[error.code],
+        );
+      });
+      if (sent instanceof Response) return sent;
+      if (wantsJson(c))
+        return c.json(
+          {
+            ok: true,
+            message: `We sent a link to ${sent.email}. It works for ${sent.hours} hours.`,
+          },
+          202,
+        );
+      const query = new URLSearchParams({ claim: "sent", email: sent.email });
+      return c.redirect(`/p/${product.slug}?${query}`, 303);
     }
     const started = await startCheckout({
       ctx,
@@ -42,6 +84,32 @@ export const checkout = new Hono<HonoEnv>()
         201,
       );
     return c.redirect(started.url, 303);
+  })
+  .get("/claim/:slug", async (c) => {
+    c.header("Referrer-Policy", "no-referrer");
+    const { claim, product } = await readFreeClaim({
+      ctx: c.get("ctx"),
+      input: { slug: c.req.param("slug"), query: c.req.query() },
+    });
+    const query = new URL(c.req.url).search;
+    return c.html(
+      <ClaimPage
+        {...pageProps(c)}
+        productName={product.name}
+        email={claim.email}
+        action={`/claim/${product.slug}${query}`}
+      />,
+    );
+  })
+  .post("/claim/:slug", async (c) => {
+    c.header("Referrer-Policy", "no-referrer");
+    const { entitlement, link } = await completeFreeClaim({
+      ctx: c.get("ctx"),
+      input: { slug: c.req.param("slug"), query: c.req.query() },
+    });
+    if (wantsJson(c))
+      return c.json({ entitlement: entitlementJson(entitlement), url: link.url }, 201);
+    return c.redirect(link.url, 303);
   })
   .get("/checkout/success", async (c) => {
     const sessionId = c.req.query("session_id") ?? "";

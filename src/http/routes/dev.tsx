@@ -7,6 +7,7 @@ import { adminJs } from "../../pages/static/adminJs.ts";
 import { checkoutStatusJs } from "../../pages/static/checkoutStatus.ts";
 import { appCss } from "../../pages/static/css.ts";
 import { libraryJs } from "../../pages/static/libraryJs.ts";
+import { localTimesJs } from "../../pages/static/localTimesJs.ts";
 import { supabaseCallbackJs } from "../../pages/static/supabaseCallback.ts";
 import type { HonoEnv } from "../env.ts";
 import { pageProps } from "../pageProps.ts";
@@ -19,6 +20,7 @@ const ASSETS: Record<string, { body: string; type: string }> = {
   "admin.js": { body: adminJs, type: JS },
   "checkout.js": { body: checkoutStatusJs, type: JS },
   "library.js": { body: libraryJs, type: JS },
+  "local-times.js": { body: localTimesJs, type: JS },
   "supabase-callback.js": { body: supabaseCallbackJs, type: JS },
 };
 

@@ -13,5 +13,9 @@ export const storefront = new Hono<HonoEnv>()
   .get("/p/:slug", async (c) => {
     const view = await viewProduct({ ctx: c.get("ctx"), input: { slug: c.req.param("slug") } });
     const cancelled = c.req.query("checkout") === "cancelled";
-    return c.html(<ProductPage {...pageProps(c)} {...view} cancelled={cancelled} />);
+    const claimSentTo =
+      c.req.query("claim") === "sent" ? (c.req.query("email") ?? "").slice(0, 254) || null : null;
+    return c.html(
+      <ProductPage {...pageProps(c)} {...view} cancelled={cancelled} claimSentTo={claimSentTo} />,
+    );
   });

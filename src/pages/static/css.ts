@@ -74,4 +74,5 @@ input.copy{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9rem;max
 .licence-key{display:flex;gap:8px;align-items:center;flex-wrap:wrap;margin:0 0 10px}
 .licence-key code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:1rem;padding:8px 10px;letter-spacing:.02em;user-select:all;-webkit-user-select:all}.licence-key code.ended{color:var(--muted)}
 .activations .fingerprint{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem;word-break:break-all}.activations form{margin:0}
+.mail iframe{display:block;width:100%;height:520px;border:1px solid var(--line);border-radius:8px;background:#fff}.mail details{margin-top:12px}
 `;
