@@ -36,6 +36,11 @@ export interface Settings {
   adminEmails: string[];
   /** A full refund takes access away (the default), or leaves it as a goodwill gesture. */
   refundRevokesAccess: boolean;
+  /**
+   * Offline licence files are signed with a key the shop keeps (LICENSE_SIGNING_KEY, or one made
+   * and stored for the embedded shop), not one derived from SESSION_SECRET.
+   */
+  licenseSigningKeyKept: boolean;
   /** Requests a minute the public licence API takes from one client, and for one key. */
   licenseRateLimit: number;
 }

@@ -11,6 +11,8 @@ export const productJson = (p: Product) => ({
   interval: p.interval,
   stripePriceId: p.stripe_price_id,
   active: p.active === 1,
+  /** Published by the seller: on sale once it has an active file. */
+  published: p.active === 1,
   license: {
     enabled: p.license_enabled === 1,
     activationLimit: p.license_activation_limit,

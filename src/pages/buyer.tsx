@@ -163,6 +163,8 @@ export function LibraryPage(
     licenses?: BuyerLicense[];
     /** An activation was just freed (?freed=1). */
     freed?: boolean;
+    /** The seller's preview of one product as its owner sees it: where to go back to. */
+    previewOf?: { editUrl: string };
   },
 ) {
   const licenses = props.licenses ?? [];
@@ -175,6 +177,12 @@ export function LibraryPage(
       signedIn={props.signedIn}
       scripts={licenses.length ? ["/assets/library.js"] : []}
     >
+      {props.previewOf ? (
+        <p class="notice warn" role="status">
+          Preview: this is what a buyer who owns this product sees in their library.{" "}
+          <a href={props.previewOf.editUrl}>Back to the product</a>
+        </p>
+      ) : null}
       <h1>Your library</h1>
       {props.freed ? (
         <p class="notice ok" role="status" id="licences">

@@ -57,6 +57,7 @@ export async function assembleDeps(
     adminEmails: config.adminEmails,
     refundRevokesAccess: config.refundRevokesAccess,
     licenseRateLimit: config.licenseRateLimit,
+    licenseSigningKeyKept: !!config.licenseSigningKeys || !!generatedSigningKey,
   };
   // The core says which mail goes with what facts; src/mail words it, the transport sends it.
   const mailer = renderingMailer(core.mailer, settings);

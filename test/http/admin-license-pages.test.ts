@@ -66,7 +66,7 @@ describe.each(dialects)("seller licence pages on %s", (dialect) => {
     });
 
   it("turns licence keys on from the product page, with a limit and no expiry, and refuses a bad limit", async () => {
-    const product = await h.createProduct({ name: "Plugin Pro" });
+    const product = await h.productOnSale({ name: "Plugin Pro" });
     await h.grant("early@example.com", product.slug);
     const before = await page(`/admin/products/${product.slug}`);
     expect(textOf(before.html)).toContain("Licence keys off");
@@ -130,11 +130,11 @@ describe.each(dialects)("seller licence pages on %s", (dialect) => {
   });
 
   it("lists keys with owner, order, status and activations, and finds them by email and product", async () => {
-    const product = await h.createProduct({
+    const product = await h.productOnSale({
       name: "Theme Kit",
       license: { enabled: true, activationLimit: 3 },
     });
-    const other = await h.createProduct({ name: "Other App", license: { enabled: true } });
+    const other = await h.productOnSale({ name: "Other App", license: { enabled: true } });
     const res = await h.request(`/checkout/${product.slug}`, {
       method: "POST",
       headers: { accept: "application/json", origin: PUBLIC_URL },
@@ -182,7 +182,7 @@ describe.each(dialects)("seller licence pages on %s", (dialect) => {
   });
 
   it("shows a key's machines, sets the customer's limit, frees machines and revokes the key", async () => {
-    const product = await h.createProduct({
+    const product = await h.productOnSale({
       name: "Desktop App",
       license: { enabled: true, activationLimit: 2 },
     });
@@ -251,7 +251,7 @@ describe.each(dialects)("seller licence pages on %s", (dialect) => {
   });
 
   it("refuses a licence form posted from another site", async () => {
-    const product = await h.createProduct({ license: { enabled: true } });
+    const product = await h.productOnSale({ license: { enabled: true } });
     await h.grant("csrf@example.com", product.slug);
     const [granted] = await keysOf("csrf@example.com");
     const res = await h.request(`/admin/licenses/${granted?.id}/revoke`, {

@@ -76,7 +76,7 @@ describe.each(dialects)("seller pages on %s", (dialect) => {
     const page = await (
       await h.request("/admin/products/icon-pack?done=created", { headers: html, cookie: owner })
     ).text();
-    expect(page).toContain("Product created.");
+    expect(page).toContain("Product created as a draft.");
     expect(page).toContain('value="24.50"');
     expect(page).toContain("No files yet");
 
@@ -91,6 +91,7 @@ describe.each(dialects)("seller pages on %s", (dialect) => {
       price: { amount: 3000, currency: "eur" },
     });
 
+    await h.upload("icon-pack", "icons.zip", "icons");
     const published = await h.request(
       "/admin/products/icon-pack/publish",
       form(owner, { published: "true" }),
@@ -128,7 +129,7 @@ describe.each(dialects)("seller pages on %s", (dialect) => {
   );
 
   it("refuses a duplicate slug in words and keeps the typed values", async () => {
-    const { slug } = await h.createProduct();
+    const { slug } = await h.productOnSale();
     const res = await h.request(
       "/admin/products",
       form(owner, { name: "Again", slug, kind: "one_time", price: "9", currency: "usd" }),
@@ -141,7 +142,7 @@ describe.each(dialects)("seller pages on %s", (dialect) => {
 
   it("retires and restores a file, and only the product's own files", async () => {
     const { product, asset } = await h.ownedProduct("files@example.com");
-    const other = await h.createProduct();
+    const other = await h.productOnSale();
     const retired = await h.request(
       `/admin/products/${product.slug}/files/${asset.id}`,
       form(owner, { active: "false" }),
@@ -199,7 +200,7 @@ describe.each(dialects)("the dashboard's figures on %s", (dialect) => {
   afterAll(() => h.close());
 
   it("counts a paid sale and its revenue on today's bar, and lists the order", async () => {
-    const product = await h.createProduct({ price: { amount: 2450, currency: "eur" } });
+    const product = await h.productOnSale({ price: { amount: 2450, currency: "eur" } });
     const res = await h.request(`/checkout/${product.slug}`, {
       method: "POST",
       headers: { accept: "application/json" },

@@ -85,7 +85,7 @@ describe.each(dialects)("seller sales pages on %s", (dialect) => {
     h = await makeHarness(dialect, {}, { stripe: true });
     owner = await h.signIn("owner@shop.test");
     buyer = await h.signIn("buyer@example.com");
-    product = await h.createProduct({
+    product = await h.productOnSale({
       name: "Sales Kit",
       price: { amount: 2500, currency: "usd" },
     });
@@ -257,7 +257,7 @@ describe.each(dialects)("seller sales pages on %s", (dialect) => {
   });
 
   it("sends the seller to Stripe's dashboard to refund a subscription", async () => {
-    const monthly = await h.createProduct({
+    const monthly = await h.productOnSale({
       name: "Monthly Kit",
       kind: "subscription",
       interval: "month",
@@ -381,7 +381,7 @@ describe.each(dialects)("seller sales pages on %s", (dialect) => {
       maxUses: "0",
     });
     expect(badUses.status).toBe(400);
-    const otherProduct = await h.createProduct({ name: "Other Kit" });
+    const otherProduct = await h.productOnSale({ name: "Other Kit" });
     const otherFile = await h.upload(otherProduct.slug, "other.zip", "other");
     const wrongFile = await post("/admin/tokens", {
       email: saleEmail,
@@ -555,7 +555,7 @@ describe.each(dialects)("a refund Stripe refuses, on %s", (dialect) => {
 
   it("says why in plain words and leaves the order paid", async () => {
     const owner = await h.signIn("owner@shop.test");
-    const product = await h.createProduct({ name: "Refused Kit" });
+    const product = await h.productOnSale({ name: "Refused Kit" });
     const bought = await buy(h, product.slug, uniqueEmail("refused"));
     const url = new URL(h.runtime.localStripeUrl as string);
     const stripe = new Stripe("sk_test_local", {

@@ -31,7 +31,7 @@ describe.each(dialects)("pages and free products on %s", (dialect) => {
   });
 
   it("coming back from a cancelled checkout says nothing was charged", async () => {
-    const product = await h.createProduct();
+    const product = await h.productOnSale();
     const page = await (
       await h.request(`/p/${product.slug}?checkout=cancelled`, { headers: html })
     ).text();
@@ -158,7 +158,7 @@ describe.each(dialects)("pages and free products on %s", (dialect) => {
   });
 
   it("claim mails are limited per inbox, and a program asking without an address is told to sign in", async () => {
-    const product = await h.createProduct({ kind: "free", name: "Limited", price: undefined });
+    const product = await h.productOnSale({ kind: "free", name: "Limited", price: undefined });
     const ask = (email: string) =>
       h.request(`/checkout/${product.slug}`, {
         method: "POST",
@@ -181,7 +181,7 @@ describe.each(dialects)("pages and free products on %s", (dialect) => {
   });
 
   it("a paid product cannot be claimed for free", async () => {
-    const product = await h.createProduct();
+    const product = await h.productOnSale();
     const cookie = await h.signIn("cheap@example.com");
     const res = await h.request(`/checkout/${product.slug}`, {
       method: "POST",

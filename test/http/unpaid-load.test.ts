@@ -51,7 +51,7 @@ describe.each(dialects)("unpaid load on %s", (dialect) => {
     );
 
   it("one client posting checkouts over and over is refused with 429 long before 100 a minute; others, and the seller, are not", async () => {
-    const product = await h.createProduct();
+    const product = await h.productOnSale();
     const before = await orderCount();
     const statuses: number[] = [];
     for (let i = 0; i < 100; i++) {
@@ -135,7 +135,7 @@ describe.each(dialects)("unpaid load on %s", (dialect) => {
 
   it("a real buyer whose page polls while the payment is confirmed, and who reloads it again and again, is never refused", async () => {
     const buyer = "192.0.2.30";
-    const product = await h.createProduct({ name: "Slow Kit" });
+    const product = await h.productOnSale({ name: "Slow Kit" });
     await h.upload(product.slug, "slow-kit.zip", "slow bytes");
     const started = await buy(buyer, product.slug);
     const { url, sessionId } = (await started.json()) as { url: string; sessionId: string };
@@ -186,7 +186,7 @@ describe.each(dialects)("unpaid load on %s", (dialect) => {
 
   it("a checkout nobody paid leaves the seller's pending orders once it can no longer be paid; a late payment still counts", async () => {
     const ip = "192.0.2.40";
-    const product = await h.createProduct();
+    const product = await h.productOnSale();
     await h.upload(product.slug, "kit.zip", "kit bytes");
     const start = async () =>
       (await (await buy(ip, product.slug)).json()) as {

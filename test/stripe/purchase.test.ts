@@ -47,7 +47,7 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
   }
 
   it("a guest pays with 4242, lands on the success page with the files, gets one receipt, and finds it after signing in", async () => {
-    const product = await h.createProduct({
+    const product = await h.productOnSale({
       name: "Guest Kit",
       price: { amount: 2500, currency: "usd" },
     });
@@ -116,7 +116,7 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
   });
 
   it("a declined card shows a clear message and grants nothing", async () => {
-    const product = await h.createProduct();
+    const product = await h.productOnSale();
     const started = await startCheckout(product.slug);
     const declined = await payOnHostedPage(started.url, {
       card: "4000 0000 0000 0002",
@@ -130,7 +130,7 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
   });
 
   it("an async payment is pending until it succeeds, then grants", async () => {
-    const product = await h.createProduct();
+    const product = await h.productOnSale();
     const started = await startCheckout(product.slug);
     const res = await payOnHostedPage(started.url, {
       method: "bank_transfer",
@@ -152,7 +152,7 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
   });
 
   it("an async payment that fails marks the order failed and grants nothing", async () => {
-    const product = await h.createProduct();
+    const product = await h.productOnSale();
     const started = await startCheckout(product.slug);
     await payOnHostedPage(started.url, {
       method: "bank_transfer_fail",
@@ -182,7 +182,7 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
   });
 
   it("a signed-in buyer's order carries their user id; another signed-in user cannot use the session id", async () => {
-    const product = await h.createProduct();
+    const product = await h.productOnSale();
     await h.upload(product.slug, "a.txt", "a");
     const cookie = await h.signIn("member@example.com");
     const started = await startCheckout(product.slug, cookie);
@@ -257,7 +257,7 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
   });
 
   it("a subscription grants access until the period ends, renews, and ends when cancelled", async () => {
-    const product = await h.createProduct({
+    const product = await h.productOnSale({
       kind: "subscription",
       interval: "month",
       price: { amount: 900, currency: "usd" },
@@ -295,7 +295,7 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
   });
 
   it("refunding a subscription's payment revokes its access", async () => {
-    const product = await h.createProduct({
+    const product = await h.productOnSale({
       kind: "subscription",
       interval: "month",
       price: { amount: 500, currency: "usd" },
@@ -321,7 +321,7 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
   });
 
   it("cancelling at the period end keeps access until then", async () => {
-    const product = await h.createProduct({
+    const product = await h.productOnSale({
       kind: "subscription",
       interval: "year",
       price: { amount: 9900, currency: "usd" },
@@ -342,7 +342,7 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
   });
 
   it("an expired checkout abandons the order and the success page says so", async () => {
-    const product = await h.createProduct();
+    const product = await h.productOnSale();
     const started = await startCheckout(product.slug);
     await trigger(`/sessions/${started.sessionId}/expire`);
     await waitFor(async () => (await order(started.orderId)).status === "abandoned", "the expiry");
@@ -354,7 +354,7 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
   });
 
   async function buy(email: string) {
-    const product = await h.createProduct();
+    const product = await h.productOnSale();
     const asset = await h.upload(product.slug, "kit.zip", "bytes");
     const started = await startCheckout(product.slug);
     await payOnHostedPage(started.url, { email });

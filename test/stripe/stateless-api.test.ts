@@ -58,7 +58,7 @@ describe("with a stateless Stripe mock", () => {
     (await (await h.admin(`/api/admin/entitlements?email=${email}`)).json()).entitlements;
 
   it("checkouts that get the same session id back all start, and a paid event grants its own order", async () => {
-    const product = await h.createProduct({ price: { amount: 1900, currency: "usd" } });
+    const product = await h.productOnSale({ price: { amount: 1900, currency: "usd" } });
     const first = await (
       await h.request(`/checkout/${product.slug}`, { method: "POST", headers: json })
     ).json();
@@ -90,7 +90,7 @@ describe("with a stateless Stripe mock", () => {
   });
 
   it("an event whose currency or amount differs from the order grants nothing and flags the order", async () => {
-    const product = await h.createProduct({ price: { amount: 1900, currency: "usd" } });
+    const product = await h.productOnSale({ price: { amount: 1900, currency: "usd" } });
     const started = await (
       await h.request(`/checkout/${product.slug}`, { method: "POST", headers: json })
     ).json();

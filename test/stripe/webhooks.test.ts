@@ -46,7 +46,7 @@ describe.each(dialects)("Stripe webhooks on %s", (dialect) => {
 
   /** Starts a checkout in the app and pays it on the local page; no event reaches the app. */
   async function paidSession(email: string, extra: Record<string, unknown> = {}) {
-    const product = await h.createProduct(extra);
+    const product = await h.productOnSale(extra);
     await h.upload(product.slug, "kit.zip", "kit");
     const res = await h.request(`/checkout/${product.slug}`, { method: "POST", headers: json });
     const started = (await res.json()) as { url: string; sessionId: string; orderId: string };
@@ -250,7 +250,7 @@ describe.each(dialects)("Stripe webhooks on %s", (dialect) => {
   });
 
   it("a session whose line items or currency differ from the order grants nothing and is flagged", async () => {
-    const product = await h.createProduct({ price: { amount: 1900, currency: "usd" } });
+    const product = await h.productOnSale({ price: { amount: 1900, currency: "usd" } });
     const res = await h.request(`/checkout/${product.slug}`, { method: "POST", headers: json });
     const { orderId } = (await res.json()) as { orderId: string };
     const cheap = await stripe.checkout.sessions.create({

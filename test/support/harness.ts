@@ -131,6 +131,13 @@ export async function makeHarness(
     return (await res.json()) as { id: string; slug: string; name: string };
   }
 
+  /** A product on sale: created, with one small file (a product without files is not on sale). */
+  async function productOnSale(input: Record<string, unknown> = {}) {
+    const product = await createProduct(input);
+    await upload(product.slug, "readme.txt", "read me");
+    return product;
+  }
+
   async function upload(
     slug: string,
     filename: string,
@@ -186,6 +193,7 @@ export async function makeHarness(
     lastMailTo,
     signIn,
     createProduct,
+    productOnSale,
     upload,
     grant,
     token,

@@ -1,4 +1,5 @@
-import type { Product } from "../../db/schema.ts";
+import type { ExpressionBuilder } from "kysely";
+import type { Database, Product } from "../../db/schema.ts";
 import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.ts";
 import { conflict, notFound } from "../errors.ts";
 import { issueMissingLicenses } from "../licenses/keys.ts";
@@ -30,7 +31,7 @@ export async function createProduct({
     currency: p.price?.currency ?? "usd",
     interval: p.kind === "subscription" ? (p.interval ?? null) : null,
     stripe_price_id: p.stripePriceId ?? null,
-    active: p.active ? 1 : 0,
+    active: (p.published ?? p.active) ? 1 : 0,
     license_enabled: p.license?.enabled ? 1 : 0,
     license_activation_limit: p.license?.activationLimit ?? null,
     license_expires_with_access: p.license?.expiresWithAccess === false ? 0 : 1,
@@ -68,7 +69,9 @@ export async function updateProduct({
       : {}),
     ...(changes.interval && product.kind === "subscription" ? { interval: changes.interval } : {}),
     ...(changes.stripePriceId !== undefined ? { stripe_price_id: changes.stripePriceId } : {}),
-    ...(changes.active !== undefined ? { active: changes.active ? 1 : 0 } : {}),
+    ...((changes.published ?? changes.active) !== undefined
+      ? { active: (changes.published ?? changes.active) ? 1 : 0 }
+      : {}),
     ...licenseColumns(changes.license),
     updated_at: ctx.clock.now(),
   };
@@ -101,7 +104,25 @@ function licenseColumns(license: UpdateProductInput["license"]) {
   };
 }
 
-/** Published products, for the storefront; unpublished ones too when an admin asks. */
+/**
+ * The rule of what is on sale: a product is on sale when the seller published it (`active`) and
+ * it can be delivered, that is it has at least one active file (its price is checked when it is
+ * written). So a product created through the API without `"published": false` goes on sale by
+ * itself with its first file, and one whose last file is retired leaves the store.
+ */
+const onSale = (eb: ExpressionBuilder<Database, "products">) =>
+  eb.and([
+    eb("products.active", "=", 1),
+    eb.exists(
+      eb
+        .selectFrom("assets")
+        .select("assets.id")
+        .whereRef("assets.product_id", "=", "products.id")
+        .where("assets.active", "=", 1),
+    ),
+  ]);
+
+/** Products on sale, for the storefront; every product when an admin asks. */
 export async function listProducts({
   ctx,
   input = {},
@@ -110,11 +131,11 @@ export async function listProducts({
   input?: { includeUnpublished?: boolean };
 }): Promise<Product[]> {
   let query = db(ctx).selectFrom("products").selectAll().orderBy("created_at", "asc").orderBy("id");
-  if (!(input.includeUnpublished && ctx.actor.admin)) query = query.where("active", "=", 1);
+  if (!(input.includeUnpublished && ctx.actor.admin)) query = query.where(onSale);
   return query.execute();
 }
 
-/** A published product by slug; unknown and unpublished look the same to buyers. */
+/** A product on sale by slug (any product for an admin); the rest look unknown to buyers. */
 export async function getProduct({
   ctx,
   input,
@@ -122,8 +143,12 @@ export async function getProduct({
   ctx: Ctx;
   input: { slug: string };
 }): Promise<Product> {
-  const product = await findProductBySlug(ctx, input.slug);
-  if (!product || (!product.active && !ctx.actor.admin)) throw productNotFound();
+  const parsed = slugSchema.safeParse(input.slug);
+  if (!parsed.success) throw productNotFound();
+  let query = db(ctx).selectFrom("products").selectAll().where("slug", "=", parsed.data);
+  if (!ctx.actor.admin) query = query.where(onSale);
+  const product = await query.executeTakeFirst();
+  if (!product) throw productNotFound();
   return product;
 }
 

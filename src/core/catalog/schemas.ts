@@ -46,6 +46,8 @@ export const createProductSchema = z
       z.string().check(z.regex(/^price_\w+$/, "must be a Stripe price id (price_...)")),
     ),
     active: z._default(z.boolean(), true),
+    /** The same as `active`, by the name the seller's pages use; it wins when both are given. */
+    published: z.optional(z.boolean()),
     license: z.optional(licenseSettingsSchema),
   })
   .check(
@@ -93,6 +95,7 @@ export const updateProductSchema = z.partial(
     interval: intervalSchema,
     stripePriceId: z.nullable(z.string().check(z.regex(/^price_\w+$/))),
     active: z.boolean(),
+    published: z.boolean(),
     license: licenseSettingsSchema,
   }),
 );

@@ -27,6 +27,8 @@ const product = z.strictObject({
   interval: maybe(intervalSchema),
   stripePriceId: maybe(z.string()),
   active: z.boolean(),
+  /** The same as `active`: published by the seller, on sale once it has an active file. */
+  published: z.boolean(),
   license: z.strictObject({
     enabled: z.boolean(),
     activationLimit: maybe(z.number().check(z.int())),

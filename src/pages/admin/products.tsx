@@ -1,3 +1,4 @@
+import type { ReadinessCheck } from "../../core/catalog/publish.ts";
 import type { Asset, Product } from "../../db/schema.ts";
 import { Field } from "../field.tsx";
 import { formatBytes, formatDate, formatPrice } from "../format.ts";
@@ -90,9 +91,14 @@ export function EditProductPage(
     license: LicenseFormValues;
     licenseError?: string | null;
     maxUploadBytes: number;
+    /** What the product needs to be deliverable, each checked. */
+    readiness: ReadinessCheck[];
+    /** Why publishing was just refused. */
+    publishError?: string | null;
   },
 ) {
   const p = props.product;
+  const ready = props.readiness.every((check) => check.ok);
   return (
     <AdminLayout {...props} title={p.name} section="products">
       <p>
@@ -103,9 +109,14 @@ export function EditProductPage(
           {p.name} <PublishedBadge product={p} />
         </h1>
         <div class="actions">
-          <a class="btn secondary small" href={`/p/${p.slug}`}>
-            View in store
+          <a class="btn secondary small" href={`/admin/products/${p.slug}/preview`}>
+            Preview as a buyer
           </a>
+          {p.active && ready ? (
+            <a class="btn secondary small" href={`/p/${p.slug}`}>
+              View in store
+            </a>
+          ) : null}
           <ActionButton
             action={`/admin/products/${p.slug}/publish`}
             fields={{ published: p.active ? "false" : "true" }}
@@ -116,6 +127,9 @@ export function EditProductPage(
           />
         </div>
       </div>
+
+      {props.publishError ? <FormError message={props.publishError} /> : null}
+      {p.active && ready ? null : <Readiness checks={props.readiness} published={p.active === 1} />}
 
       <section class="card" aria-labelledby="files">
         <h2 id="files" style="margin-top:0">
@@ -138,6 +152,39 @@ export function EditProductPage(
 
       <LicenseSettings product={p} values={props.license} error={props.licenseError} />
     </AdminLayout>
+  );
+}
+
+/**
+ * What stands between the product and the store, each thing with its fix: shown on a draft, and
+ * on a published product that cannot be delivered (its last file retired).
+ */
+function Readiness({ checks, published }: { checks: ReadinessCheck[]; published: boolean }) {
+  const missing = checks.filter((check) => !check.ok).length;
+  return (
+    <section class="card" aria-labelledby="readiness">
+      <h2 id="readiness" style="margin-top:0">
+        {published ? "Published, but not on sale" : "Ready to sell?"}
+      </h2>
+      <p class="muted">
+        {missing
+          ? published
+            ? "Buyers cannot see or buy it until this is done:"
+            : "Publishing needs these first:"
+          : "Everything is in place: publish it to put it in the store."}
+      </p>
+      <ul style="list-style:none;padding:0;margin:0">
+        {checks.map((check) => (
+          <li style="margin:6px 0">
+            <span aria-hidden="true" class={`badge ${check.ok ? "ok" : "bad"}`}>
+              {check.ok ? "✓" : "✗"}
+            </span>{" "}
+            {check.label}
+            {check.ok ? <span class="sr-only"> (done)</span> : <> — {check.fix}</>}
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
@@ -373,14 +420,6 @@ function ProductFields({ values, isNew }: { values: ProductFormValues; isNew: bo
           Set it to sell a price you manage in Stripe; otherwise Checkout uses the price above.
         </p>
       </details>
-      {isNew ? (
-        <div class="field">
-          <label>
-            <input type="checkbox" name="published" value="true" checked={values.published} />{" "}
-            Publish now (shown in the store)
-          </label>
-        </div>
-      ) : null}
     </>
   );
 }

@@ -1,4 +1,5 @@
 import { type Context, Hono } from "hono";
+import type { LibraryItem } from "../../../core/access/library.ts";
 import {
   deliveredFileCounts,
   findAsset,
@@ -11,7 +12,9 @@ import {
   listProducts,
   updateProduct,
 } from "../../../core/catalog/products.ts";
+import { productReadiness, publishProduct } from "../../../core/catalog/publish.ts";
 import type { CreateProductInput } from "../../../core/catalog/schemas.ts";
+import { downloadAsSeller } from "../../../core/downloads/downloadAsSeller.ts";
 import { invalidInput, notFound } from "../../../core/errors.ts";
 import type { Product } from "../../../db/schema.ts";
 import {
@@ -21,7 +24,9 @@ import {
   type ProductFormValues,
   ProductsPage,
 } from "../../../pages/admin/products.tsx";
+import { LibraryPage } from "../../../pages/buyer.tsx";
 import { fromMinorUnits, toMinorUnits } from "../../../pages/format.ts";
+import { deliveryRequest, deliveryResponse } from "../../delivery.ts";
 import type { HonoEnv } from "../../env.ts";
 import { pageProps } from "../../pageProps.ts";
 import { attempt, noticeFor, readForm, redirectDone } from "./forms.ts";
@@ -30,7 +35,7 @@ import { attempt, noticeFor, readForm, redirectDone } from "./forms.ts";
 type Interval = NonNullable<CreateProductInput["interval"]>;
 
 const NOTICES = {
-  created: "Product created. Upload its files below, then publish it when it is ready.",
+  created: "Product created as a draft. Upload its files below, then publish it when it is ready.",
   saved: "Changes saved.",
   published: "Published: the product is in the store.",
   unpublished: "Unpublished: it is gone from the store; people who own it keep their files.",
@@ -52,7 +57,7 @@ const NEW_PRODUCT: ProductFormValues = {
   currency: "usd",
   interval: "month",
   stripePriceId: "",
-  published: true,
+  published: false,
 };
 
 export const productPages = new Hono<HonoEnv>()
@@ -75,11 +80,7 @@ export const productPages = new Hono<HonoEnv>()
   )
   .post("/admin/products", async (c) => {
     const form = await readForm(c);
-    const values: ProductFormValues = {
-      ...NEW_PRODUCT,
-      ...form,
-      published: form.published === "true",
-    };
+    const values: ProductFormValues = { ...NEW_PRODUCT, ...form, published: false };
     const created = await attempt(() =>
       createProduct({
         ctx: c.get("ctx"),
@@ -91,7 +92,8 @@ export const productPages = new Hono<HonoEnv>()
           ...priceInput(values),
           ...(values.kind === "subscription" ? { interval: values.interval as Interval } : {}),
           ...(values.stripePriceId.trim() ? { stripePriceId: values.stripePriceId.trim() } : {}),
-          active: values.published,
+          // A draft until the seller publishes it, which checks it can be delivered.
+          active: false,
         },
       }),
     );
@@ -171,16 +173,55 @@ export const productPages = new Hono<HonoEnv>()
     return redirectDone(c, `/admin/products/${product.slug}`, done);
   })
   .post("/admin/products/:slug/publish", async (c) => {
+    const ctx = c.get("ctx");
+    const slug = c.req.param("slug");
     const published = (await readForm(c)).published === "true";
-    const product = await updateProduct({
-      ctx: c.get("ctx"),
-      input: { slug: c.req.param("slug"), changes: { active: published } },
-    });
+    const done = await attempt(() =>
+      published
+        ? publishProduct({ ctx, input: { slug } })
+        : updateProduct({ ctx, input: { slug, changes: { active: false } } }),
+    );
+    if (!done.ok) {
+      const product = await getProductForAdmin({ ctx, input: { slug } });
+      return editPage(c, product, formValues(product), null, 409, undefined, done.message);
+    }
     return redirectDone(
       c,
-      `/admin/products/${product.slug}`,
+      `/admin/products/${done.value.slug}`,
       published ? "published" : "unpublished",
     );
+  })
+  .get("/admin/products/:slug/preview", async (c) => {
+    const ctx = c.get("ctx");
+    const product = await getProductForAdmin({ ctx, input: { slug: c.req.param("slug") } });
+    const files = await listAssets(ctx, product.id, { activeOnly: true });
+    const item: LibraryItem = {
+      product,
+      entitlement: { id: "preview", source: "purchase", endsAt: null },
+      files: files.map((a) => ({
+        ...a,
+        downloadUrl: `/admin/products/${product.slug}/files/${a.id}`,
+        lastDownloadedAt: null,
+      })),
+    };
+    return c.html(
+      <LibraryPage
+        {...pageProps(c)}
+        items={[item]}
+        previewOf={{ editUrl: `/admin/products/${product.slug}` }}
+      />,
+    );
+  })
+  .get("/admin/products/:slug/files/:assetId", async (c) => {
+    const delivery = await downloadAsSeller({
+      ctx: c.get("ctx"),
+      input: {
+        slug: c.req.param("slug"),
+        assetId: c.req.param("assetId"),
+        request: deliveryRequest(c),
+      },
+    });
+    return deliveryResponse(c, delivery);
   })
   .post("/admin/products/:slug/files/:assetId", async (c) => {
     const ctx = c.get("ctx");
@@ -197,17 +238,23 @@ async function editPage(
   product: Product,
   values: ProductFormValues,
   error: string | null,
-  status: 200 | 400,
+  status: 200 | 400 | 409,
   rejectedLicense?: { values: LicenseFormValues; error: string },
+  publishError?: string,
 ) {
   const ctx = c.get("ctx");
-  const assets = await listAssets(ctx, product.id, { activeOnly: false });
+  const [assets, readiness] = await Promise.all([
+    listAssets(ctx, product.id, { activeOnly: false }),
+    productReadiness(ctx, product),
+  ]);
   return c.html(
     <EditProductPage
       {...pageProps(c)}
-      notice={error || rejectedLicense ? null : noticeFor(c, NOTICES)}
+      notice={error || rejectedLicense || publishError ? null : noticeFor(c, NOTICES)}
       product={product}
       assets={assets}
+      readiness={readiness}
+      publishError={publishError ?? null}
       values={values}
       error={error}
       license={rejectedLicense?.values ?? licenseValues(product)}
