@@ -88,13 +88,18 @@ describe.skipIf(!CHROMIUM)("a seller in a real browser", () => {
     await screenshot(page, "admin-new-product");
     await page.keyboard.press("Enter");
     await page.waitForURL(`${t.server.url}/admin/products/font-bundle?done=created`);
-    await page.getByText("Product created.").waitFor();
+    await page.getByText("Product created as a draft.").waitFor();
+    // A draft with nothing to deliver cannot be published, and the page says why.
+    await page.getByRole("button", { name: "Publish", exact: true }).click();
+    await page.getByText("at least one file to deliver is missing").waitFor();
 
     const v1 = Buffer.alloc(256 * 1024, "1");
     const first = await upload(page, "fonts.zip", v1);
     expect(first.values.at(-1)).toBe(100);
     expect(first.texts.some((t) => t.startsWith("Uploading fonts.zip"))).toBe(true);
-    // Created published; unpublishing asks first, and a dismissed question changes nothing.
+    await page.getByRole("button", { name: "Publish", exact: true }).click();
+    await page.getByText("Published: the product is in the store.").waitFor();
+    // Unpublishing asks first, and a dismissed question changes nothing.
     page.once("dialog", (dialog) => void dialog.dismiss());
     await page.getByRole("button", { name: "Unpublish" }).click();
     await page.getByRole("button", { name: "Unpublish" }).waitFor();
