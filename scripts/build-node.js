@@ -1,7 +1,7 @@
 // The Node build of the CLI and server (decision 0013): src/cli/main.ts and its dependencies
-// bundled by esbuild into dist/node/tollgate.js, native modules left as imports. bin/tollgate.js runs it, and rebuilds it
-// first when the sources changed since, so there is still no build step between a change and a
-// run. Plain JavaScript: it runs before anything can compile TypeScript.
+// bundled by esbuild into dist/node/tollgate.js and actions.js, native modules left as imports.
+// bin/tollgate.js runs it, and rebuilds it first when the sources changed since, so there is
+// still no build step between a change and a run. Plain JavaScript: it runs before anything can compile TypeScript.
 //
 //   node scripts/build-node.js   builds now (npm run build)
 import { createHash } from "node:crypto";
@@ -11,10 +11,11 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -81,34 +82,53 @@ export const nodeBundleOptions = {
 };
 
 /**
- * Bundles the CLI. Each file is written beside its final name and renamed over it, and the stamp
- * last, so processes starting at the same time never load half a file and at worst build twice.
+ * The CLI is two bundles: tollgate.js, the front (commander, every command's options, help and
+ * examples), and actions.js, what the commands do (the server, the database, the adapters), which
+ * the front imports only once a command runs. `--help` and `--version` then start in the time it
+ * takes Node to start, instead of compiling the whole shop (0.15 s against 0.3-0.4 s).
+ */
+const ACTIONS = join(ROOT, "src/cli/actions.ts");
+const actionsApart = {
+  name: "actions-apart",
+  setup(build) {
+    build.onResolve({ filter: /actions\.ts$/ }, (args) =>
+      args.kind === "dynamic-import" && resolve(args.resolveDir, args.path) === ACTIONS
+        ? { path: "./actions.js", external: true }
+        : undefined,
+    );
+  },
+};
+
+/**
+ * Bundles the CLI. The files are written to a folder beside dist/node (at the same depth, so the
+ * source maps' relative paths hold) and renamed into it, the stamp last: processes starting at
+ * the same time never load half a file, and at worst build twice.
  */
 export async function buildNode({ quiet = false } = {}) {
   const fingerprint = sourceFingerprint();
   const { build } = await import("esbuild");
+  const temp = `${OUT_DIR}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(OUT_DIR, { recursive: true });
-  const temp = `.tmp-${process.pid}-${Date.now()}`;
-  await build({
-    ...nodeBundleOptions,
-    entryPoints: [join(ROOT, "src/cli/main.ts")],
-    outfile: ENTRY + temp,
-    // The launcher falls back to tsx, which reports a broken source itself.
-    logLevel: quiet ? "silent" : "warning",
-  });
-  // Written by esbuild beside the bundle with the temporary name: point the bundle at the final one.
-  const code = readFileSync(ENTRY + temp, "utf8").replace(
-    `sourceMappingURL=tollgate.js${temp}.map`,
-    "sourceMappingURL=tollgate.js.map",
-  );
-  writeFileSync(ENTRY + temp, code);
-  renameSync(`${ENTRY}${temp}.map`, `${ENTRY}.map`);
-  // The local Stripe reads its fixtures beside its module (new URL("./fixtures.json", import.meta.url)).
-  copyFileSync(join(ROOT, "src/local-stripe/fixtures.json"), join(OUT_DIR, `fixtures.json${temp}`));
-  renameSync(join(OUT_DIR, `fixtures.json${temp}`), join(OUT_DIR, "fixtures.json"));
-  renameSync(ENTRY + temp, ENTRY);
-  writeFileSync(STAMP + temp, fingerprint);
-  renameSync(STAMP + temp, STAMP);
+  try {
+    await build({
+      ...nodeBundleOptions,
+      entryPoints: { tollgate: join(ROOT, "src/cli/main.ts"), actions: ACTIONS },
+      outdir: temp,
+      plugins: [actionsApart],
+      // The launcher falls back to tsx, which reports a broken source itself.
+      logLevel: quiet ? "silent" : "warning",
+    });
+    // The local Stripe reads its fixtures beside its module (new URL("./fixtures.json", import.meta.url)).
+    copyFileSync(join(ROOT, "src/local-stripe/fixtures.json"), join(temp, "fixtures.json"));
+    // The front last: a process that starts with it finds the actions it was built with.
+    for (const file of ["fixtures.json", "actions.js.map", "actions.js", "tollgate.js.map"])
+      renameSync(join(temp, file), join(OUT_DIR, file));
+    renameSync(join(temp, "tollgate.js"), ENTRY);
+    writeFileSync(join(temp, "stamp"), fingerprint);
+    renameSync(join(temp, "stamp"), STAMP);
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
   return ENTRY;
 }
 

@@ -1,27 +1,22 @@
 import { Command, InvalidArgumentError } from "commander";
-import { migrateToLatest } from "../db/migrate.ts";
-import { startServer } from "../runtime/serve.ts";
-import { grant, revoke, token } from "./commands/access.ts";
-import { assetAdd } from "./commands/assets.ts";
-import { doctor } from "./commands/doctor.ts";
+import pkg from "../../package.json" with { type: "json" };
 import { activationLimitOption, expiresOption, onOff } from "./commands/licenseOptions.ts";
-import {
-  licenseKeygen,
-  licenseLimit,
-  licenseList,
-  licenseReset,
-  licenseRevoke,
-  licenseShow,
-} from "./commands/licenses.ts";
 import { localStripeCommand } from "./commands/localStripe.ts";
-import {
-  eventsCommand,
-  ordersCommand,
-  reconcileCommand,
-  replayCommand,
-} from "./commands/orders.ts";
-import { productAdd, productList, productUpdate } from "./commands/products.ts";
-import { loadConfig, reportFailure, withRuntime } from "./run.ts";
+import { reportFailure } from "./failure.ts";
+
+type Actions = typeof import("./actions.ts");
+
+/** A command's action, loaded only when that command runs (actions.ts, a bundle of its own). */
+function lazy<K extends keyof Actions>(name: K) {
+  return async (...args: unknown[]) => {
+    const action = (await import("./actions.ts"))[name] as (...args: unknown[]) => unknown;
+    await action(...args);
+  };
+}
+
+/** "Examples:" after a command's help, one `$ tollgate ...` line each. */
+const examples = (...lines: string[]) =>
+  `\nExample${lines.length > 1 ? "s" : ""}:\n${lines.map((line) => `  $ tollgate ${line}`).join("\n")}`;
 
 const int = (value: string) => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number");
@@ -33,7 +28,24 @@ const program = new Command()
   .description(
     "Sell digital files and deliver them safely. Reads the same environment variables as the server.",
   )
-  .showHelpAfterError();
+  .version(pkg.version, "-V, --version", "print the version")
+  .showHelpAfterError()
+  .addHelpText(
+    "after",
+    `
+Examples:
+  $ tollgate serve --demo                 # the shop at http://localhost:8787, with a demo product
+  $ PORT=4000 tollgate serve              # the shop on port 4000, its local Stripe on 4001
+  $ tollgate product add --slug my-kit --name "My kit" --price 1900
+  $ tollgate asset add my-kit ./my-kit.zip
+  $ tollgate token buyer@example.com my-kit --expires 24h
+  $ tollgate orders                       # with the cs_/pi_ ids local-stripe refund takes
+
+Ports: the shop listens on PORT (8787); without STRIPE_SECRET_KEY, the local Stripe listens on
+PORT+1. While \`tollgate serve\` runs it notes its address in serve.json in the data folder (beside
+the SQLite database), so commands in another terminal print links to it and find its local
+Stripe without PORT exported; PORT, PUBLIC_URL and STRIPE_API_URL, when set, win.`,
+  );
 
 program
   .command("serve")
@@ -43,27 +55,27 @@ program
     "--host <host>",
     "address to listen on (default: HOST, or 127.0.0.1: this machine only; 0.0.0.0 for every network)",
   )
-  .action(async (opts: { demo?: boolean; host?: string }) => {
-    await startServer(loadConfig(), {
-      demo: Boolean(opts.demo),
-      ...(opts.host ? { host: opts.host } : {}),
-    });
-  });
+  .addHelpText(
+    "after",
+    `
+The shop listens on PORT (default 8787). Without STRIPE_SECRET_KEY, payments go to a local Stripe
+started beside it on PORT+1 (8788). If either port is taken, serve says which and stops.
+
+Examples:
+  $ tollgate serve --demo
+  $ PORT=4000 tollgate serve        # the shop on 4000, the local Stripe on 4001
+  $ tollgate serve --host 0.0.0.0   # reachable from other machines`,
+  )
+  .action(lazy("serve"));
 
 program
   .command("migrate")
   .description("bring the database schema up to date (safe to run from several processes)")
-  .action(() =>
-    withRuntime(
-      async (rt) => {
-        const applied = await migrateToLatest(rt.deps.db, rt.config.database.dialect);
-        console.log(
-          applied.length ? `Applied: ${applied.join(", ")}` : "The database is up to date.",
-        );
-      },
-      { migrate: false },
-    ),
-  );
+  .addHelpText(
+    "after",
+    examples("migrate", "migrate   # with DATABASE_URL=postgres://... exported"),
+  )
+  .action(lazy("migrate"));
 
 /** The licence options that `product add` and `product update` share. */
 const withLicenseOptions = (command: Command) =>
@@ -80,7 +92,13 @@ const withLicenseOptions = (command: Command) =>
       expiresOption,
     );
 
-const product = program.command("product").description("create, change and list products");
+const product = program
+  .command("product")
+  .description("create, change and list products")
+  .addHelpText(
+    "after",
+    examples('product add --slug my-kit --name "My kit" --price 1900', "product list"),
+  );
 withLicenseOptions(
   product
     .command("add")
@@ -101,7 +119,7 @@ Examples:
   $ tollgate product add --slug my-kit --name "My kit" --price 1900
   $ tollgate product add --slug my-app --name "My app" --price 4900 --license on --activation-limit 3`,
   )
-  .action(productAdd);
+  .action(lazy("productAdd"));
 withLicenseOptions(
   product
     .command("update <slug>")
@@ -119,12 +137,20 @@ Examples:
   $ tollgate product update my-app --license off     # no new keys; issued keys keep working
   $ tollgate product update my-kit --price 2400`,
   )
-  .action(productUpdate);
-product.command("list").description("list every product").action(productList);
+  .action(lazy("productUpdate"));
+product
+  .command("list")
+  .description("list every product")
+  .addHelpText("after", examples("product list"))
+  .action(lazy("productList"));
 
 const license = program
   .command("license")
-  .description("see and manage licence keys: list, show, limit, reset, revoke, keygen");
+  .description("see and manage licence keys: list, show, limit, reset, revoke, keygen")
+  .addHelpText(
+    "after",
+    examples("license list --email buyer@example.com", "license reset lic_0123456789abcdef"),
+  );
 license
   .command("list")
   .description("list licence keys, newest first, with owner, status and activations")
@@ -139,7 +165,7 @@ Examples:
   $ tollgate license list --email buyer@example.com
   $ tollgate license list --product my-app --json`,
   )
-  .action(licenseList);
+  .action(lazy("licenseList"));
 license
   .command("show <id>")
   .description("show one key: owner, order, status, limit and every activation")
@@ -150,7 +176,7 @@ license
 Example:
   $ tollgate license show lic_0123456789abcdef`,
   )
-  .action(licenseShow);
+  .action(lazy("licenseShow"));
 license
   .command("limit <id> <n|none>")
   .description(
@@ -166,7 +192,7 @@ Examples:
   $ tollgate license limit lic_0123456789abcdef 5
   $ tollgate license limit lic_0123456789abcdef none`,
   )
-  .action(licenseLimit);
+  .action(lazy("licenseLimit"));
 license
   .command("reset <id>")
   .description("free the key's activations (all of them, or one with --activation)")
@@ -179,7 +205,7 @@ Examples:
   $ tollgate license reset lic_0123456789abcdef
   $ tollgate license reset lic_0123456789abcdef --activation old-laptop-fingerprint`,
   )
-  .action(licenseReset);
+  .action(lazy("licenseReset"));
 license
   .command("revoke <id>")
   .description("stop a key for good on every machine (the customer's downloads are not affected)")
@@ -191,7 +217,7 @@ license
 Example:
   $ tollgate license revoke lic_0123456789abcdef --reason "shared publicly"`,
   )
-  .action(licenseRevoke);
+  .action(lazy("licenseRevoke"));
 license
   .command("keygen")
   .description("print a new Ed25519 private key (JWK) for LICENSE_SIGNING_KEY")
@@ -201,21 +227,30 @@ license
 Example:
   $ LICENSE_SIGNING_KEY="$(tollgate license keygen)"   # then keep it in your secret store`,
   )
-  .action(licenseKeygen);
+  .action(lazy("licenseKeygen"));
 
 program
   .command("asset")
   .description("manage a product's files")
+  .addHelpText("after", examples("asset add my-kit ./my-kit.zip"))
   .command("add <slug> <file>")
   .description("upload a file to a product (shows progress and the sha256)")
   .option("--content-type <type>", "override the guessed content type")
   .option("--name <filename>", "the file name buyers see (default: the file's own name)")
-  .action(assetAdd);
+  .addHelpText(
+    "after",
+    examples(
+      "asset add my-kit ./my-kit.zip          # a new version if my-kit.zip is there already",
+      "asset add my-kit ./build/v2.zip --name my-kit.zip",
+    ),
+  )
+  .action(lazy("assetAdd"));
 
 program
   .command("grant <email> <slug>")
   .description("give an email access to a product")
-  .action(grant);
+  .addHelpText("after", examples("grant buyer@example.com my-kit"))
+  .action(lazy("grant"));
 
 program
   .command("revoke [email] [slug]")
@@ -224,7 +259,14 @@ program
   )
   .option("--id <entitlementId>", "revoke this one entitlement")
   .option("--reason <text>", "why, for the log and the buyer's message")
-  .action(revoke);
+  .addHelpText(
+    "after",
+    examples(
+      'revoke buyer@example.com my-kit --reason "chargeback"',
+      "revoke --id ent_0123456789abcdef",
+    ),
+  )
+  .action(lazy("revoke"));
 
 program
   .command("token <email> <slug>")
@@ -232,7 +274,14 @@ program
   .option("--expires <duration>", "how long it works: 90m, 24h, 7d")
   .option("--max-uses <n>", "how many downloads it allows", int)
   .option("--asset <assetId>", "only this file")
-  .action(token);
+  .addHelpText(
+    "after",
+    `
+The link points at the shop: PUBLIC_URL, else http://localhost:PORT, else the address of the
+\`tollgate serve\` running on this data folder.
+${examples("token buyer@example.com my-kit", "token buyer@example.com my-kit --expires 7d --max-uses 3")}`,
+  )
+  .action(lazy("token"));
 
 program
   .command("reconcile")
@@ -240,29 +289,48 @@ program
     "fetch payment events from Stripe and apply the ones that were missed (safe to repeat)",
   )
   .option("--since <duration>", "how far back: 6h, 3d", "3d")
-  .action(reconcileCommand);
+  .addHelpText("after", examples("reconcile", "reconcile --since 6h"))
+  .action(lazy("reconcileCommand"));
 
 program
   .command("orders")
-  .description("list recent orders")
+  .description("list recent orders, with the Stripe ids (cs_..., pi_... or sub_...) to act on")
   .option("--limit <n>", "how many", int, 50)
-  .action(ordersCommand);
+  .option("--json", "print the orders as JSON, as GET /api/admin/orders answers")
+  .addHelpText(
+    "after",
+    examples(
+      "orders --limit 10",
+      "orders --json",
+      "local-stripe refund pi_...   # refund an order paid through the local Stripe",
+    ),
+  )
+  .action(lazy("ordersCommand"));
 
 program
   .command("events")
   .description("list recent payment events and how each was handled")
   .option("--limit <n>", "how many", int, 50)
-  .action(eventsCommand);
+  .addHelpText("after", examples("events --limit 20"))
+  .action(lazy("eventsCommand"));
 
 program
   .command("replay <eventId>")
   .description("apply a recorded payment event again through the same path")
-  .action(replayCommand);
+  .addHelpText(
+    "after",
+    examples("replay evt_0123456789abcdef   # an id that `tollgate events` lists"),
+  )
+  .action(lazy("replayCommand"));
 
 program
   .command("doctor")
   .description("check configuration, database, storage, payments and mail, and say what is wrong")
-  .action(doctor);
+  .addHelpText(
+    "after",
+    examples("doctor", "doctor   # with the production environment exported, before deploying"),
+  )
+  .action(lazy("doctor"));
 
 program.addCommand(localStripeCommand());
 

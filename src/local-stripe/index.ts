@@ -113,13 +113,12 @@ export async function startLocalStripe(
     const listening = serve({ fetch: local.app.fetch, port: opts.port, hostname: host }, () =>
       resolve(listening),
     );
-    listening.once("error", (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === "EADDRINUSE"
-          ? new Error(`Port ${opts.port} on ${host} is in use: is another local Stripe running?`)
-          : error,
-      ),
-    );
+    listening.once("error", (error: NodeJS.ErrnoException) => {
+      // Keeps its code, so `tollgate serve` can say which of its two ports is taken.
+      if (error.code === "EADDRINUSE")
+        error.message = `port ${opts.port} on ${host} is already in use: is another local Stripe running? Stop it, or choose another port with --port.`;
+      reject(error);
+    });
   });
   const { port } = server.address() as AddressInfo;
   const clientHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;

@@ -9,8 +9,8 @@ import { PATIENCE_MS } from "../support/patience.ts";
 
 /**
  * The `tollgate` CLI as a user runs it: `node bin/tollgate.js ...` in its own process, against a
- * SQLite file and a files folder in a temp dir. Each start costs about a second (tsx), so the
- * steps share one shop and independent commands run side by side.
+ * SQLite file and a files folder in a temp dir. Each start costs a few tenths of a second, so
+ * the steps share one shop and independent commands run side by side.
  */
 
 const ROOT = resolve(import.meta.dirname, "../..");

@@ -9,6 +9,9 @@ import { parseInput } from "../../core/validate.ts";
 import * as z from "../../core/zod.ts";
 import { withRuntime } from "../run.ts";
 
+/** What these commands print is passed on to buyers: say when its address is a guess. */
+const LINKS = { printsLinks: true };
+
 const parseEmail = (email: string) =>
   normalizeEmail(parseInput(z.object({ email: emailSchema }), { email }).email);
 
@@ -19,7 +22,7 @@ export function grant(email: string, slug: string) {
     console.log(
       `They can sign in at ${config.publicUrl}/auth/login with that email and download it from their library.`,
     );
-  });
+  }, LINKS);
 }
 
 export function revoke(
@@ -77,5 +80,5 @@ export function token(
     console.log(
       `Expires ${new Date(created.expiresAt).toISOString()}${opts.maxUses ? `, ${opts.maxUses} download(s)` : ""}.`,
     );
-  });
+  }, LINKS);
 }

@@ -29,12 +29,14 @@ export function reconcileCommand(opts: { since: string }) {
   });
 }
 
-export function ordersCommand(opts: { limit: number }) {
+export function ordersCommand(opts: { limit: number; json?: boolean }) {
   return withRuntime(async ({ systemCtx }) => {
     const orders = await listOrders({ ctx: systemCtx, input: { limit: opts.limit } });
+    if (opts.json) return console.log(JSON.stringify({ orders }, null, 2));
     if (!orders.length) return console.log("No orders yet.");
+    // The Stripe ids last, long as they are: `local-stripe refund` takes the PAYMENT or CHECKOUT one.
     printTable(
-      ["ORDER", "CREATED", "PRODUCT", "STATUS", "AMOUNT", "EMAIL", "FLAG"],
+      ["ORDER", "CREATED", "PRODUCT", "STATUS", "AMOUNT", "EMAIL", "FLAG", "PAYMENT", "CHECKOUT"],
       orders.map((o) => [
         o.id,
         (o.createdAt ?? "").slice(0, 16),
@@ -43,6 +45,8 @@ export function ordersCommand(opts: { limit: number }) {
         formatPrice(o.amount, o.currency),
         o.email ?? "",
         o.flag ?? "",
+        o.paymentIntentId ?? o.subscriptionId ?? "",
+        o.checkoutSessionId ?? "",
       ]),
     );
   });

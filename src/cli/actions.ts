@@ -1,0 +1,22 @@
+// Every command's action, which main.ts loads only once a command runs: `--help`, `--version`
+// and a mistyped option never evaluate the server, and the bundle keeps them in one chunk.
+export { grant, revoke, token } from "./commands/access.ts";
+export { assetAdd } from "./commands/assets.ts";
+export { doctor } from "./commands/doctor.ts";
+export {
+  licenseKeygen,
+  licenseLimit,
+  licenseList,
+  licenseReset,
+  licenseRevoke,
+  licenseShow,
+} from "./commands/licenses.ts";
+export { localStripeCall, localStripeServe } from "./commands/localStripeActions.ts";
+export {
+  eventsCommand,
+  ordersCommand,
+  reconcileCommand,
+  replayCommand,
+} from "./commands/orders.ts";
+export { productAdd, productList, productUpdate } from "./commands/products.ts";
+export { migrate, serve } from "./commands/server.ts";
