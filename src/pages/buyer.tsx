@@ -211,6 +211,13 @@ export function LibraryPage(
             <h2 id={`p-${item.product.slug}`} style="margin-top:0">
               {item.product.name}
             </h2>
+            {item.order ? (
+              <p class="muted">
+                Ordered {formatDate(item.order.orderedAt)} ·{" "}
+                {formatPrice(item.order.amount, item.order.currency)} · order{" "}
+                <code>{item.order.id}</code>
+              </p>
+            ) : null}
             {item.entitlement.endsAt ? (
               <p class="muted">Access until {formatDate(item.entitlement.endsAt)}</p>
             ) : null}
@@ -365,6 +372,8 @@ export function FileList(props: {
     filename: string;
     size: number;
     version?: number;
+    /** Shown so a buyer can check the file they saved is the one the seller published. */
+    sha256?: string;
     downloadUrl: string;
     lastDownloadedAt?: number | null;
   }[];
@@ -383,6 +392,12 @@ export function FileList(props: {
               {f.version && f.version > 1 ? ` · version ${f.version}` : ""}
               {f.lastDownloadedAt ? ` · last downloaded ${formatDate(f.lastDownloadedAt)}` : ""}
             </span>
+            {f.sha256 ? (
+              <details class="checksum">
+                <summary class="muted">SHA-256</summary>
+                <code>{f.sha256}</code>
+              </details>
+            ) : null}
           </span>
           <a class="btn" href={f.downloadUrl} aria-label={`Download ${f.filename}`}>
             Download

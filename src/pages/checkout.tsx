@@ -1,6 +1,7 @@
 import { raw } from "hono/html";
 import type { CheckoutConfirmation } from "../core/orders/confirmCheckout.ts";
 import { FileList } from "./buyer.tsx";
+import { formatDate, formatPrice } from "./format.ts";
 import { Layout } from "./layout.tsx";
 import { OutboxHint } from "./outboxHint.tsx";
 
@@ -73,6 +74,10 @@ function Paid({ confirmation, signedIn, linkTtlSeconds, guestWindowMs, devOutbox
         Payment received. Your files are ready.
       </p>
       <h1>{product.name}</h1>
+      <p class="muted">
+        Ordered {formatDate(order.created_at)} · {formatPrice(order.amount, order.currency)} · order{" "}
+        <code>{order.id}</code>
+      </p>
       <FileList files={files} />
       <h2>What happens next</h2>
       <ul>

@@ -68,6 +68,8 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
     const html = await page.text();
     expect(html).toContain("Payment received. Your files are ready.");
     expect(html).toContain("guest-kit.zip");
+    // The buyer's record of the order: its price and reference, and each file's checksum.
+    expect(html).toContain(`$25.00 · order <code>${started.orderId}</code>`);
 
     const confirmation = await sync(started.sessionId);
     expect(confirmation).toMatchObject({
@@ -101,6 +103,15 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
     expect(library.items.map((i: { product: { slug: string } }) => i.product.slug)).toContain(
       product.slug,
     );
+    const libraryPage = await (
+      await h.request("/library", { cookie, headers: { accept: "text/html" } })
+    ).text();
+    expect(libraryPage).toMatch(
+      new RegExp(
+        `Ordered \\d{4}-\\d\\d-\\d\\d [\\d:]+ UTC · \\$25\\.00 · order <code>${started.orderId}</code>`,
+      ),
+    );
+    expect(libraryPage).toContain(`<code>${asset.sha256}</code>`);
 
     // A day later the session id alone no longer opens the purchase, nor names its buyer.
     h.clock.advance(25 * 3600_000);

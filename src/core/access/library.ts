@@ -11,6 +11,8 @@ import {
 export interface LibraryItem {
   product: { slug: string; name: string; description: string; kind: string };
   entitlement: { id: string; source: string; endsAt: number | null };
+  /** The paid order behind the access (a subscription's latest), when it came from one. */
+  order?: { id: string; orderedAt: number; amount: number; currency: string } | null;
   files: {
     id: string;
     filename: string;
@@ -50,7 +52,7 @@ export async function getLibrary({
   if (all.length === 0) return { items: [], ended: [] };
   const productIds = [...byProduct.keys()];
   const owned = productIds.length > 0;
-  const [products, assets, downloads] = await Promise.all([
+  const [products, assets, downloads, orders] = await Promise.all([
     db(ctx)
       .selectFrom("products")
       .selectAll()
@@ -78,6 +80,7 @@ export async function getLibrary({
           .groupBy("asset_id")
           .execute()
       : [],
+    owned ? ordersBehind(ctx, [...byProduct.values()]) : new Map<string, LibraryItem["order"]>(),
   ]);
   const lastDownload = new Map(downloads.map((d) => [d.asset_id, Number(d.last)]));
   const items = products.flatMap((p) => {
@@ -86,6 +89,7 @@ export async function getLibrary({
     return {
       product: { slug: p.slug, name: p.name, description: p.description, kind: p.kind },
       entitlement: { id: e.id, source: e.source, endsAt: e.ends_at },
+      order: orders.get(e.id) ?? null,
       files: assets
         .filter((a) => a.product_id === p.id)
         .map((a) => ({
@@ -100,6 +104,61 @@ export async function getLibrary({
     };
   });
   return { items, ended: endedPurchases(products, ended, now) };
+}
+
+/**
+ * Each entitlement's order, for the buyer's record of it: the purchase's order, or the latest paid
+ * order of the subscription (its renewals are orders too). One query for all of them.
+ */
+async function ordersBehind(
+  ctx: Ctx,
+  entitlements: Entitlement[],
+): Promise<Map<string, LibraryItem["order"]>> {
+  const purchases = entitlements.filter((e) => e.source === "purchase");
+  const subscriptions = entitlements.filter((e) => e.source === "subscription");
+  if (!purchases.length && !subscriptions.length) return new Map();
+  const rows = await db(ctx)
+    .selectFrom("orders")
+    .select(["id", "subscription_id", "amount", "currency", "created_at", "updated_at"])
+    .where("status", "in", ["paid", "refunded", "disputed"])
+    .where((eb) =>
+      eb.or([
+        ...(purchases.length
+          ? [
+              eb(
+                "id",
+                "in",
+                purchases.map((e) => e.source_ref),
+              ),
+            ]
+          : []),
+        ...(subscriptions.length
+          ? [
+              eb(
+                "subscription_id",
+                "in",
+                subscriptions.map((e) => e.source_ref),
+              ),
+            ]
+          : []),
+      ]),
+    )
+    .orderBy("created_at", "desc")
+    .execute();
+  const found = new Map<string, LibraryItem["order"]>();
+  for (const e of entitlements) {
+    const row = rows.find((o) =>
+      e.source === "purchase" ? o.id === e.source_ref : o.subscription_id === e.source_ref,
+    );
+    if (row)
+      found.set(e.id, {
+        id: row.id,
+        orderedAt: Number(row.created_at),
+        amount: row.amount,
+        currency: row.currency,
+      });
+  }
+  return found;
 }
 
 /** The order a product's ended purchases are told in: the first standing found wins. */
