@@ -160,6 +160,18 @@ export type Mail =
       link: MailLink;
     }
   | {
+      /** The seller refunded the order (Stripe confirmed it). */
+      kind: "refund";
+      to: string;
+      productName: string;
+      orderRef: string;
+      /** Minor units, as the order recorded it. */
+      amount: number;
+      currency: string;
+      /** Whether the buyer keeps the files (the shop's refund setting). */
+      accessKept: boolean;
+    }
+  | {
       /** Proves the address that asked for a free product; opening it leads to the files. */
       kind: "free-claim";
       to: string;

@@ -8,6 +8,7 @@ import * as m0006 from "./migrations/0006_clean_bidi_filenames.ts";
 import * as m0007 from "./migrations/0007_receipt_queue.ts";
 import * as m0008 from "./migrations/0008_job_leases.ts";
 import * as m0009 from "./migrations/0009_licenses.ts";
+import * as m0010 from "./migrations/0010_refund_notices.ts";
 import type { Database, Db } from "./schema.ts";
 
 // Imported statically so the Workers bundle carries them too.
@@ -21,6 +22,7 @@ export const migrations: Record<string, Migration> = {
   "0007_receipt_queue": m0007,
   "0008_job_leases": m0008,
   "0009_licenses": m0009,
+  "0010_refund_notices": m0010,
 };
 
 const PG_MIGRATION_LOCK = 7_413_100; // any constant; shared by every Tollgate process

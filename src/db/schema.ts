@@ -200,11 +200,14 @@ export type Download = Selectable<DownloadsTable>;
 export type NewEntitlement = Insertable<EntitlementsTable>;
 
 /**
- * Receipts still to send (migration 0007, decision 0011): written in the payment's transaction,
- * drained after the answer by a sender that holds each row under a lease.
+ * An order's mail still to send (migration 0007, decision 0011): written in the transaction of the
+ * change it tells of (the payment, the refund), drained after the answer by a sender that holds
+ * each row under a lease.
  */
 export interface ReceiptQueueTable {
   order_id: string;
+  /** Which mail (migration 0010): the receipt, or the refund notice. */
+  kind: Generated<OrderMailKind>;
   /** Not before this time. */
   due_at: number;
   /** A sender holds the row until then; null when nobody does. */
@@ -213,6 +216,8 @@ export interface ReceiptQueueTable {
   last_error: string | null;
   created_at: number;
 }
+
+export type OrderMailKind = "receipt" | "refund";
 
 /** Who runs a periodic job's next pass (migration 0008, decision 0012). */
 export interface JobLeasesTable {

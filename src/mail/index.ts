@@ -8,6 +8,7 @@ import { freeClaimMail } from "./freeClaim.ts";
 import { freshLinkMail } from "./freshLink.ts";
 import type { Shop } from "./layout.ts";
 import { receiptMail } from "./receipt.ts";
+import { refundMail } from "./refund.ts";
 import { signInMail } from "./signIn.ts";
 
 export type { Shop };
@@ -23,6 +24,8 @@ export function renderMail(mail: Mail, shop: Shop): MailMessage {
       return freshLinkMail(mail, shop);
     case "free-claim":
       return freeClaimMail(mail, shop);
+    case "refund":
+      return refundMail(mail, shop);
   }
 }
 

@@ -136,7 +136,7 @@ describe.each(dialects)("checkout while Stripe's API is unreachable, on %s", (di
   });
 
   it("a Stripe that takes the connection and never answers: the page still answers, as 'confirming'", async () => {
-    const product = await h.createProduct();
+    const product = await h.productOnSale();
     const res = await h.request(`/checkout/${product.slug}`, {
       method: "POST",
       headers: { accept: "application/json" },

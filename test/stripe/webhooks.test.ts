@@ -249,6 +249,39 @@ describe.each(dialects)("Stripe webhooks on %s", (dialect) => {
     expect(await entitlementsOf("early-refund@example.com")).toEqual([]);
   });
 
+  it("a refunded buyer gets one refund mail, however often Stripe delivers the event", async () => {
+    const email = "refunded@example.com";
+    const { completed, sessionId, orderId } = await paidSession(email);
+    expect((await post(completed)).status).toBe(200);
+    const session = await stripe.checkout.sessions.retrieve(sessionId);
+    await stripe.refunds.create({ payment_intent: session.payment_intent as string });
+    const refunded = (
+      await eventsFor(
+        (e) =>
+          e.type === "charge.refunded" &&
+          JSON.stringify(e.data.object).includes(session.payment_intent as string),
+      )
+    )[0];
+    const body = JSON.stringify(refunded);
+    expect((await post(body)).status).toBe(200);
+    // A redelivery, and the same refund under another event id (Stripe retries, replays).
+    expect((await post(body)).status).toBe(200);
+    const again = JSON.stringify({ ...refunded, id: `${refunded?.id}_again` });
+    expect((await post(again)).status).toBe(200);
+    await waitFor(
+      async () =>
+        (await h.deps.db.selectFrom("receipt_queue").select("order_id").execute()).length === 0,
+      "the mail queue to drain",
+    );
+    const { messages } = await (await h.admin(`/api/admin/outbox?to=${email}`)).json();
+    const notices = messages.filter((m: { subject: string }) => m.subject.startsWith("Refunded"));
+    expect(notices).toHaveLength(1);
+    expect(notices[0].subject).toBe("Refunded: Kit");
+    expect(notices[0].text).toContain(`Order reference: ${orderId}`);
+    expect(notices[0].text).toContain("Amount refunded: $19.00");
+    expect(notices[0].text).toContain("no longer work");
+  });
+
   it("a session whose line items or currency differ from the order grants nothing and is flagged", async () => {
     const product = await h.productOnSale({ price: { amount: 1900, currency: "usd" } });
     const res = await h.request(`/checkout/${product.slug}`, { method: "POST", headers: json });

@@ -5,15 +5,15 @@ import { type Ctx, db, normalizeEmail } from "../context.ts";
 import type { CheckoutView, PaymentEvent, PaymentRef } from "../ports.ts";
 import type { EventOutcome } from "./events.ts";
 import { findOrder, setOrderAccess, transition } from "./orderState.ts";
-import { queueReceipt } from "./receipts.ts";
+import { queueReceipt, queueRefundNotice } from "./receipts.ts";
 
 /** Renewal payments can land a little after the period ends; access lasts this much longer. */
 export const RENEWAL_GRACE_MS = 24 * 3600 * 1000;
 
 export interface Fulfilment {
   outcome: EventOutcome;
-  /** Set when this call turned an order paid and queued its receipt: wake the sender after the
-   * commit (receiptsQueued). */
+  /** Set when this call queued an order's mail (its receipt when it became paid, its refund
+   * notice when it became refunded): wake the sender after the commit (receiptsQueued). */
   receiptQueued: string | null;
   /**
    * Set, with nothing written, when the event's copy of the session does not settle it: ask the
@@ -90,13 +90,16 @@ export async function fulfil(ctx: Ctx, event: PaymentEvent): Promise<Fulfilment>
       const order = await findOrder(ctx, paymentKeys(event));
       if (!order) return ignored("no order for this payment");
       if (!event.full) return ignored("partial refund: access unchanged");
-      await transition(ctx, order, "refunded");
+      // The buyer hears of it once: the notice is queued by the transition that happens once.
+      const becameRefunded = await transition(ctx, order, "refunded");
+      if (becameRefunded) await queueRefundNotice(ctx, order.id);
+      const notify = becameRefunded ? order.id : null;
       if (!ctx.settings.refundRevokesAccess)
-        return done({ status: "processed", note: "refunded; access kept by setting" });
+        return done({ status: "processed", note: "refunded; access kept by setting" }, notify);
       await setOrderAccess(ctx, order, "revoked", ["active", "suspended"], {
         revokedReason: "refunded",
       });
-      return done({ status: "processed", note: "refunded: access revoked" });
+      return done({ status: "processed", note: "refunded: access revoked" }, notify);
     }
     case "dispute_opened": {
       const order = await findOrder(ctx, paymentKeys(event));

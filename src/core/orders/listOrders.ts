@@ -1,4 +1,5 @@
-import type { Order, OrderStatus } from "../../db/schema.ts";
+import type { ExpressionBuilder } from "kysely";
+import type { Database, Order, OrderStatus, OrdersTable } from "../../db/schema.ts";
 import { type Ctx, db, normalizeEmail, requireAdmin } from "../context.ts";
 import { isoTime as iso } from "../encoding.ts";
 import { limitSchema, parseInput } from "../validate.ts";
@@ -14,19 +15,68 @@ export interface ListOrdersInput {
   before?: string;
   /** "bounced": only orders whose receipt bounced, the latest bounce first. */
   receipt?: "bounced";
+  /**
+   * "completed": leave out checkouts that were started and never completed (still open, or
+   * abandoned); "unfinished": only those. They carry no payment and, for a guest, no customer.
+   */
+  checkout?: "completed" | "unfinished";
 }
 
 /** Orders, newest first. Orders are written by checkout and the Stripe webhooks. */
-export async function listOrders({ ctx, input }: { ctx: Ctx; input: ListOrdersInput }) {
+export async function listOrders(args: { ctx: Ctx; input: ListOrdersInput }) {
+  return (await orderRows(args)).map(summary);
+}
+
+/** For the seller's pages: listOrders, each order naming its product too. */
+export async function listOrdersWithNames(args: { ctx: Ctx; input: ListOrdersInput }) {
+  return (await orderRows(args)).map((o) => ({ ...summary(o), productName: o.product_name }));
+}
+
+/**
+ * How many checkouts were started and not completed (open or abandoned) since `sinceMs`, for
+ * the orders page's note on what its default list leaves out.
+ */
+export async function countUnfinishedCheckouts({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { sinceMs: number; email?: string };
+}): Promise<number> {
+  requireAdmin(ctx);
+  let query = db(ctx)
+    .selectFrom("orders as o")
+    .select((eb) => eb.fn.countAll<number>().as("count"))
+    .where("o.created_at", ">=", input.sinceMs)
+    .where((eb) => eb.or(unfinished(eb)));
+  if (input.email) query = query.where("o.email", "=", normalizeEmail(input.email));
+  return Number((await query.executeTakeFirstOrThrow()).count);
+}
+
+/** Never completed: abandoned, or pending with nothing the provider's completion brings. */
+function unfinished(eb: ExpressionBuilder<Database & { o: OrdersTable }, "o">) {
+  return [
+    eb("o.status", "=", "abandoned"),
+    eb.and([
+      eb("o.status", "=", "pending"),
+      eb("o.payment_intent_id", "is", null),
+      eb("o.subscription_id", "is", null),
+    ]),
+  ];
+}
+
+async function orderRows({ ctx, input }: { ctx: Ctx; input: ListOrdersInput }) {
   requireAdmin(ctx);
   const limit = parseInput(limitSchema, input.limit);
   let query = db(ctx)
     .selectFrom("orders as o")
     .innerJoin("products as p", "p.id", "o.product_id")
     .selectAll("o")
-    .select("p.slug as product_slug");
+    .select(["p.slug as product_slug", "p.name as product_name"]);
   if (input.status) query = query.where("o.status", "=", input.status);
   if (input.email) query = query.where("o.email", "=", normalizeEmail(input.email));
+  if (input.checkout === "unfinished") query = query.where((eb) => eb.or(unfinished(eb)));
+  if (input.checkout === "completed") query = query.where((eb) => eb.not(eb.or(unfinished(eb))));
   if (input.receipt === "bounced") {
     const bounces = await query
       .where("o.receipt_bounced_at", "is not", null)
@@ -34,7 +84,7 @@ export async function listOrders({ ctx, input }: { ctx: Ctx; input: ListOrdersIn
       .orderBy("o.id", "desc")
       .limit(limit)
       .execute();
-    return bounces.map(summary).filter((o) => o.receipt === "bounced");
+    return bounces.filter((o) => receiptState(o) === "bounced");
   }
   if (input.before) {
     const cursor = await db(ctx)
@@ -50,12 +100,7 @@ export async function listOrders({ ctx, input }: { ctx: Ctx; input: ListOrdersIn
         ]),
       );
   }
-  const rows = await query
-    .orderBy("o.created_at", "desc")
-    .orderBy("o.id", "desc")
-    .limit(limit)
-    .execute();
-  return rows.map(summary);
+  return query.orderBy("o.created_at", "desc").orderBy("o.id", "desc").limit(limit).execute();
 }
 
 type OrderRow = Order & { product_slug: string };

@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql } from "kysely";
-import type { EntitlementSource, Order } from "../../db/schema.ts";
+import type { EntitlementSource, Order, OrderMailKind } from "../../db/schema.ts";
 import { type Ctx, db, sharedWrite, system } from "../context.ts";
 import { type CreatedToken, createDownloadTokens } from "../delivery/tokens.ts";
 import { isAppError } from "../errors.ts";
@@ -190,13 +190,73 @@ async function recordOutcomes(
   }
 }
 
-function logOutcome(ctx: Ctx, orderId: string, outcome: Outcome): void {
-  if (outcome.status === "sent") ctx.log.info("receipt sent", { orderId, email: outcome.to });
+function logOutcome(
+  ctx: Ctx,
+  orderId: string,
+  outcome: Outcome,
+  kind: OrderMailKind = "receipt",
+): void {
+  const mail = kind === "refund" ? "refund notice" : "receipt";
+  if (outcome.status === "sent") ctx.log.info(`${mail} sent`, { orderId, email: outcome.to });
   else if (outcome.status === "bounced")
-    ctx.log.warn("receipt bounced; not retried", { orderId, error: outcome.reason });
+    ctx.log.warn(`${mail} bounced; not retried`, { orderId, error: outcome.reason });
   else if (outcome.status === "failed")
-    ctx.log.error("receipt not sent", { orderId, error: outcome.reason });
-  else ctx.log.warn("receipt not sent", { orderId, reason: outcome.reason });
+    ctx.log.error(`${mail} not sent`, { orderId, error: outcome.reason });
+  else ctx.log.warn(`${mail} not sent`, { orderId, reason: outcome.reason });
+}
+
+/**
+ * Queues the refund notice of an order that just became refunded, in the refund's transaction (the
+ * transition happens once, so it is queued once). It takes the place of a receipt still queued:
+ * a refunded order's receipt is not sent any more. Tell the sender after the commit.
+ */
+export async function queueRefundNotice(ctx: Ctx, orderId: string): Promise<void> {
+  const now = ctx.clock.now();
+  await db(ctx)
+    .insertInto("receipt_queue")
+    .values({
+      order_id: orderId,
+      kind: "refund",
+      due_at: now,
+      lease_until: null,
+      attempts: 0,
+      last_error: null,
+      created_at: now,
+    })
+    .onConflict((oc) =>
+      oc.column("order_id").doUpdateSet({
+        kind: "refund",
+        due_at: now,
+        lease_until: null,
+        attempts: 0,
+        last_error: null,
+      }),
+    )
+    .execute();
+}
+
+const whyNoRefundNotice = (order: Pick<Order, "status"> | undefined): string | null =>
+  !order ? "no such order" : order.status === "refunded" ? null : `the order is ${order.status}`;
+
+/** Tells the buyer their money is on its way back, and whether they keep the files. */
+async function mailRefundNotice(ctx: Ctx, order: ReceiptFacts): Promise<Outcome> {
+  const email = order.email ?? order.user_email;
+  if (!email) return { status: "dropped", reason: "no address to send it to" };
+  try {
+    await ctx.mailer.send({
+      kind: "refund",
+      to: email,
+      productName: order.product_name,
+      orderRef: order.id,
+      amount: order.amount,
+      currency: order.currency,
+      accessKept: !ctx.settings.refundRevokesAccess,
+    });
+    return { status: "sent", to: email };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { status: isPermanentMailFailure(error) ? "bounced" : "failed", reason };
+  }
 }
 
 /**
@@ -267,30 +327,40 @@ export async function sendQueuedReceipts({
         ),
       )
       .where((w) => w.or([w("lease_until", "is", null), w("lease_until", "<", now)]))
-      .returning(["order_id", "attempts"])
+      .returning(["order_id", "attempts", "kind"])
       .execute(),
   );
   if (!claimed.length) return { claimed: 0, tried: 0 };
   const orderIds = claimed.map((row) => row.order_id);
   const facts = new Map((await receiptFacts(ctx, orderIds)).map((o) => [o.id, o]));
-  const toSend: ReceiptFacts[] = [];
-  const results: { orderId: string; outcome: Outcome }[] = [];
-  for (const orderId of orderIds) {
+  const receipts: ReceiptFacts[] = [];
+  const refunds: ReceiptFacts[] = [];
+  const results: { orderId: string; kind: OrderMailKind; outcome: Outcome }[] = [];
+  for (const { order_id: orderId, kind } of claimed) {
     const order = facts.get(orderId);
-    const stale = whyNotSend(ctx, order);
+    const stale = kind === "refund" ? whyNoRefundNotice(order) : whyNotSend(ctx, order);
     if (stale || !order)
-      results.push({ orderId, outcome: { status: "dropped", reason: stale ?? "" } });
-    else toSend.push(order);
+      results.push({ orderId, kind, outcome: { status: "dropped", reason: stale ?? "" } });
+    else (kind === "refund" ? refunds : receipts).push(order);
   }
-  const mailed = await mailReceipts(ctx, toSend);
-  toSend.forEach((order, i) => {
-    results.push({ orderId: order.id, outcome: mailed[i] as Outcome });
+  const [mailedReceipts, mailedRefunds] = await Promise.all([
+    mailReceipts(ctx, receipts),
+    Promise.all(refunds.map((order) => mailRefundNotice(ctx, order))),
+  ]);
+  receipts.forEach((order, i) => {
+    results.push({ orderId: order.id, kind: "receipt", outcome: mailedReceipts[i] as Outcome });
+  });
+  refunds.forEach((order, i) => {
+    results.push({ orderId: order.id, kind: "refund", outcome: mailedRefunds[i] as Outcome });
   });
 
   // Settled in one commit, and only while this sender still holds the rows (its lease): one
   // that took too long and lost them leaves them to the sender that took them over.
   await sharedWrite(ctx, async (tx) => {
-    await recordOutcomes(tx, results);
+    await recordOutcomes(
+      tx,
+      results.filter((r) => r.kind === "receipt"),
+    );
     const done = results.filter((r) => r.outcome.status !== "failed").map((r) => r.orderId);
     if (done.length)
       await db(tx)
@@ -312,7 +382,7 @@ export async function sendQueuedReceipts({
         .execute();
     }
   });
-  for (const { orderId, outcome } of results) logOutcome(ctx, orderId, outcome);
+  for (const { orderId, kind, outcome } of results) logOutcome(ctx, orderId, outcome, kind);
   return {
     claimed: claimed.length,
     tried: results.filter((r) => r.outcome.status !== "dropped").length,
