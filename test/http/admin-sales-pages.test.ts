@@ -450,8 +450,8 @@ describe.each(dialects)("seller sales pages on %s", (dialect) => {
       await (await h.request(`/download/${owned.slug}/${asset.id}`, { cookie: fan })).text(),
     ).toBe("fan bytes");
     const all = textOf((await page("/admin/downloads")).html);
-    expect(all).toContain(`${owned.slug} kit.zip ${email} library`);
-    expect(all).toContain(`${product.slug} sales-kit.zip ${saleEmail} download link`);
+    expect(all).toContain(`${owned.name} kit.zip ${email} library`);
+    expect(all).toContain(`${product.name} sales-kit.zip ${saleEmail} download link`);
     const filtered = textOf(
       (await page(`/admin/downloads?email=${encodeURIComponent(email)}`)).html,
     );
@@ -503,7 +503,9 @@ describe.each(dialects)("seller sales pages on %s", (dialect) => {
     const eventOf = async (orderId: string) => {
       const body = (await page(`/admin/orders/${orderId}`)).html;
       return [
-        ...body.matchAll(/href="\/admin\/webhooks#(evt_\w+)">[^<]*<\/a><\/td><td><code>([\w.]+)</g),
+        ...body.matchAll(
+          /href="\/admin\/webhooks#(evt_\w+)">[^<]*<\/a><\/td><td[^>]*><code>([\w.]+)</g,
+        ),
       ].find((m) => m[2] === "checkout.session.completed")?.[1];
     };
 

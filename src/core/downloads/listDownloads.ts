@@ -27,6 +27,7 @@ export async function listDownloads({
       "a.id as asset_id",
       "a.filename",
       "p.slug as product_slug",
+      "p.name as product_name",
     ])
     .orderBy("d.created_at", "desc")
     .limit(parseInput(limitSchema, input.limit));

@@ -2,12 +2,12 @@ import type { EntitlementView } from "../../core/access/entitlements.ts";
 import type { SellerLicense } from "../../core/licenses/sellerLicenses.ts";
 import type { Product } from "../../db/schema.ts";
 import { Field } from "../field.tsx";
-import { formatDate, formatPrice } from "../format.ts";
+import { formatDate } from "../format.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { LicenseTable } from "./licenses.tsx";
-import type { RecentOrder } from "./orders.tsx";
-import { EntitlementStatus, OrderStatus } from "./statuses.tsx";
-import { ActionButton, DataTable, FormError, shortTime } from "./ui.tsx";
+import { orderColumns, type RecentOrder } from "./orders.tsx";
+import { EntitlementStatus } from "./statuses.tsx";
+import { ActionButton, FormError, StackTable } from "./ui.tsx";
 
 const SOURCES: Record<string, string> = {
   purchase: "purchase",
@@ -96,33 +96,29 @@ export function CustomersPage(
       {props.email ? (
         <>
           <h2 style="overflow-wrap:anywhere">Orders by {props.email}</h2>
-          <DataTable
+          <StackTable
             caption={`Orders by ${props.email}`}
-            head={["Date", "Product", "Amount", "Status", ""]}
-            empty="No orders with this email."
-          >
-            {props.orders.map((o) => (
-              <tr>
-                <td>
-                  <a href={`/admin/orders/${o.id}`}>{shortTime(o.createdAt)}</a>
-                </td>
-                <td>{o.product}</td>
-                <td>{formatPrice(o.amount, o.currency)}</td>
-                <td>
-                  <OrderStatus status={o.status} flag={o.flag} />
-                </td>
-                <td>
-                  {o.status === "paid" ? (
+            rows={props.orders}
+            columns={[
+              orderColumns.date,
+              orderColumns.product,
+              orderColumns.amount,
+              orderColumns.status,
+              {
+                label: "Actions",
+                kind: "buttons",
+                cell: (o) =>
+                  o.status === "paid" ? (
                     <ActionButton
                       action="/admin/customers/resend-receipt"
                       fields={{ order: o.id, email: props.email }}
                       label="Resend receipt"
                     />
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </DataTable>
+                  ) : null,
+              },
+            ]}
+            empty="No orders with this email."
+          />
           {props.licenses.length ? (
             <>
               <h2 style="overflow-wrap:anywhere">Licence keys of {props.email}</h2>
@@ -163,50 +159,56 @@ export function CustomersPage(
 
 function EntitlementTable(props: { owner: string; rows: EntitlementView[]; back: string }) {
   return (
-    <DataTable
+    <StackTable
       caption={`Access held by ${props.owner}`}
-      head={["Product", "From", "Status", "Since", "Until", "Revoke"]}
+      rows={props.rows}
+      columns={[
+        { label: "Product", kind: "title", cell: (e) => e.product_name },
+        { label: "From", cell: (e) => SOURCES[e.source] ?? e.source },
+        {
+          label: "Status",
+          cell: (e) => (
+            <>
+              <EntitlementStatus status={e.status} />
+              {e.revoked_reason ? <span class="muted"> ({e.revoked_reason})</span> : null}
+            </>
+          ),
+        },
+        { label: "Since", cell: (e) => formatDate(e.starts_at) },
+        { label: "Until", cell: (e) => (e.ends_at ? formatDate(e.ends_at) : "no end") },
+        {
+          label: "Revoke",
+          kind: "buttons",
+          cell: (e) => (e.status === "revoked" ? null : <RevokeForm e={e} {...props} />),
+        },
+      ]}
       empty=""
-    >
-      {props.rows.map((e) => (
-        <tr>
-          <td>{e.product_name}</td>
-          <td>{SOURCES[e.source] ?? e.source}</td>
-          <td>
-            <EntitlementStatus status={e.status} />
-            {e.revoked_reason ? <span class="muted"> ({e.revoked_reason})</span> : null}
-          </td>
-          <td>{formatDate(e.starts_at)}</td>
-          <td>{e.ends_at ? formatDate(e.ends_at) : "no end"}</td>
-          <td>
-            {e.status === "revoked" ? (
-              <span class="muted">—</span>
-            ) : (
-              <form method="post" action="/admin/customers/revoke" class="inline-form">
-                <input type="hidden" name="entitlement" value={e.id} />
-                <input type="hidden" name="email" value={props.back} />
-                {/* A visually hidden <label> here would escape the table's scroll box. */}
-                <input
-                  id={`reason-${e.id}`}
-                  aria-label={`Reason for revoking ${e.product_name} (optional)`}
-                  name="reason"
-                  type="text"
-                  maxlength={200}
-                  placeholder="Reason (optional)"
-                />
-                <button
-                  type="submit"
-                  class="secondary small"
-                  data-confirm={`Revoke ${props.owner}'s access to ${e.product_name}? Their downloads stop at once.`}
-                >
-                  Revoke
-                </button>
-              </form>
-            )}
-          </td>
-        </tr>
-      ))}
-    </DataTable>
+    />
+  );
+}
+
+function RevokeForm({ e, owner, back }: { e: EntitlementView; owner: string; back: string }) {
+  return (
+    <form method="post" action="/admin/customers/revoke" class="inline-form">
+      <input type="hidden" name="entitlement" value={e.id} />
+      <input type="hidden" name="email" value={back} />
+      {/* A visually hidden <label> here would escape the table's scroll box. */}
+      <input
+        id={`reason-${e.id}`}
+        aria-label={`Reason for revoking ${e.product_name} (optional)`}
+        name="reason"
+        type="text"
+        maxlength={200}
+        placeholder="Reason (optional)"
+      />
+      <button
+        type="submit"
+        class="secondary small"
+        data-confirm={`Revoke ${owner}'s access to ${e.product_name}? Their downloads stop at once.`}
+      >
+        Revoke
+      </button>
+    </form>
   );
 }
 

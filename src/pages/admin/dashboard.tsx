@@ -2,8 +2,8 @@ import type { SalesAndDownloads } from "../../core/reports.ts";
 import { formatPrice } from "../format.ts";
 import { DailyChart } from "./chart.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { orderRows, type RecentOrder } from "./orders.tsx";
-import { DataTable } from "./ui.tsx";
+import { OrderTable, orderColumns, type RecentOrder } from "./orders.tsx";
+import { StackTable, shortTime } from "./ui.tsx";
 
 export interface FailedEvent {
   id: string;
@@ -22,21 +22,22 @@ export function DashboardPage(
   },
 ) {
   const { totals, days } = props.report;
+  const period = `last ${days.length} days`;
   return (
     <AdminLayout {...props} title="Dashboard" section="dashboard">
       <h1>Dashboard</h1>
       <div class="stats">
-        <Stat label={`Sales, last ${days.length} days`} value={String(totals.sales)} />
+        <Stat label={`Sales, ${period}`} value={String(totals.sales)} />
         <Stat
-          label="Revenue"
+          label={`Revenue, ${period}`}
           value={
             totals.revenue.length
               ? totals.revenue.map((r) => formatPrice(r.amount, r.currency)).join(" + ")
               : formatPrice(0, "usd")
           }
         />
-        <Stat label="Downloads" value={String(totals.downloads)} />
-        <Stat label="Failed webhooks" value={String(totals.failedWebhooks)} />
+        <Stat label={`Downloads, ${period}`} value={String(totals.downloads)} />
+        <Stat label="Webhook events not applied" value={String(totals.failedWebhooks)} />
       </div>
       <DailyChart days={days} />
       {props.failedEvents.length ? (
@@ -47,17 +48,20 @@ export function DashboardPage(
             <a href="/admin/webhooks?status=failed">webhooks page</a>; Stripe also retries on its
             own.
           </p>
-          <DataTable caption="Failed webhook events" head={["Received", "Event", "Error"]} empty="">
-            {props.failedEvents.map((e) => (
-              <tr>
-                <td>{e.receivedAt?.slice(0, 16).replace("T", " ")}</td>
-                <td>
-                  <code>{e.type}</code>
-                </td>
-                <td class="wrap">{e.error}</td>
-              </tr>
-            ))}
-          </DataTable>
+          <StackTable
+            caption="Failed webhook events"
+            rows={props.failedEvents}
+            columns={[
+              {
+                label: "Received",
+                kind: "title",
+                cell: (e) => <a href={`/admin/webhooks#${e.id}`}>{shortTime(e.receivedAt)}</a>,
+              },
+              { label: "Event", cell: (e) => <code>{e.type}</code> },
+              { label: "Error", kind: "wrap", cell: (e) => e.error },
+            ]}
+            empty=""
+          />
         </section>
       ) : null}
       {props.bouncedReceipts.length ? (
@@ -68,34 +72,31 @@ export function DashboardPage(
             them. The buyers still have access: check the address with them, then resend the receipt
             from the order.
           </p>
-          <DataTable
+          <StackTable
             caption="Receipts that bounced"
-            head={["Bounced", "Customer", "Product", "Reason"]}
+            rows={props.bouncedReceipts}
+            columns={[
+              {
+                label: "Bounced",
+                kind: "title",
+                cell: (o) => (
+                  <a href={`/admin/orders/${o.id}`}>{shortTime(o.receiptBounce?.at ?? null)}</a>
+                ),
+              },
+              orderColumns.customer,
+              orderColumns.product,
+              { label: "Reason", kind: "wrap", cell: (o) => o.receiptBounce?.reason },
+            ]}
             empty=""
-          >
-            {props.bouncedReceipts.map((o) => (
-              <tr>
-                <td>
-                  <a href={`/admin/orders/${o.id}`}>
-                    {o.receiptBounce?.at?.slice(0, 16).replace("T", " ")}
-                  </a>
-                </td>
-                <td>{o.email ?? "—"}</td>
-                <td>{o.product}</td>
-                <td class="wrap">{o.receiptBounce?.reason}</td>
-              </tr>
-            ))}
-          </DataTable>
+          />
         </section>
       ) : null}
       <h2>Recent orders</h2>
-      <DataTable
+      <OrderTable
         caption="Recent orders"
-        head={["Date", "Product", "Customer", "Amount", "Status"]}
-        empty="No orders yet. They appear here as soon as a buyer starts a checkout."
-      >
-        {orderRows(props.orders)}
-      </DataTable>
+        orders={props.orders}
+        empty="No orders yet. They appear here as soon as a buyer completes a checkout."
+      />
       <p>
         <a href="/admin/orders">All orders</a>
       </p>

@@ -1,12 +1,12 @@
 import { Field } from "../field.tsx";
 import { formatDate } from "../format.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { Badge, DataTable } from "./ui.tsx";
+import { Badge, StackTable } from "./ui.tsx";
 
 export interface DownloadRow {
   id: string;
   createdAt: number;
-  product: string;
+  productName: string;
   filename: string;
   who: string | null;
   via: "library" | "link";
@@ -34,24 +34,27 @@ export function DownloadsPage(
           {props.email ? <a href="/admin/downloads">Everyone's downloads</a> : null}
         </div>
       </form>
-      <DataTable
+      <StackTable
         caption="Downloads, newest first"
-        head={["When", "Product", "File", "Who", "Through", "IP address"]}
-        empty={props.email ? "No downloads by this email." : "Nobody has downloaded anything yet."}
-      >
-        {props.downloads.map((d) => (
-          <tr>
-            <td>{formatDate(d.createdAt)}</td>
-            <td>{d.product}</td>
-            <td>{d.filename}</td>
-            <td>{d.who ?? "—"}</td>
-            <td>
+        rows={props.downloads}
+        columns={[
+          { label: "When", cell: (d) => formatDate(d.createdAt) },
+          { label: "Product", kind: "title", cell: (d) => d.productName },
+          { label: "File", cell: (d) => d.filename },
+          { label: "Who", kind: "wrap", cell: (d) => d.who ?? "—" },
+          {
+            label: "Through",
+            cell: (d) => (
               <Badge tone="muted">{d.via === "link" ? "download link" : "library"}</Badge>
-            </td>
-            <td title={d.userAgent ?? undefined}>{d.ip ?? "—"}</td>
-          </tr>
-        ))}
-      </DataTable>
+            ),
+          },
+          {
+            label: "IP address",
+            cell: (d) => <span title={d.userAgent ?? undefined}>{d.ip ?? "—"}</span>,
+          },
+        ]}
+        empty={props.email ? "No downloads by this email." : "Nobody has downloaded anything yet."}
+      />
       {props.downloads.length === props.limit ? (
         <p class="muted">
           Showing the latest {props.limit}.{" "}

@@ -3,7 +3,7 @@ import type { SellerLicense } from "../../core/licenses/sellerLicenses.ts";
 import type { Product } from "../../db/schema.ts";
 import { Field } from "../field.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { ActionButton, Badge, DataTable, FormError, shortTime } from "./ui.tsx";
+import { ActionButton, Badge, type Column, FormError, StackTable, shortTime } from "./ui.tsx";
 
 const STATUS_TONES: Record<string, "ok" | "warn" | "bad" | "muted"> = {
   active: "ok",
@@ -64,41 +64,42 @@ export function LicenseTable(props: {
   /** The owner column is left out where the table is about one customer. */
   showOwner?: boolean;
 }) {
-  const showOwner = props.showOwner !== false;
+  const owner: Column<SellerLicense> = {
+    label: "Owner",
+    kind: "wrap",
+    cell: (l) =>
+      l.owner.email ? <a href={customerHref(l.owner.email)}>{ownerOf(l)}</a> : ownerOf(l),
+  };
   return (
-    <DataTable
+    <StackTable
       caption={props.caption}
-      head={["Key", ...(showOwner ? ["Owner"] : []), "Product", "Order", "Activations", "Status"]}
-      empty={props.empty}
-    >
-      {props.licenses.map((l) => (
-        <tr>
-          <td>
+      rows={props.licenses}
+      columns={[
+        {
+          label: "Key",
+          kind: "title",
+          cell: (l) => (
             <a href={`/admin/licenses/${l.id}`} aria-label={`Licence ${l.key}`}>
               <code>{l.key}</code>
             </a>
-          </td>
-          {showOwner ? (
-            // A long address breaks rather than pushing the last columns out of view.
-            <td class="wrap" style="overflow-wrap:anywhere">
-              {l.owner.email ? <a href={customerHref(l.owner.email)}>{ownerOf(l)}</a> : ownerOf(l)}
-            </td>
-          ) : null}
-          <td>{l.product.name}</td>
-          <td>
-            <OrderLink license={l} />
-          </td>
-          <td>
-            {activationsText(l)}
-            {l.ownLimit ? <span class="muted"> (own limit)</span> : null}
-          </td>
-          {/* Room for the reason only where there is one: the table stays narrow otherwise. */}
-          <td class={l.status !== "active" && l.reason ? "wrap" : undefined}>
-            <LicenseStatus license={l} />
-          </td>
-        </tr>
-      ))}
-    </DataTable>
+          ),
+        },
+        ...(props.showOwner === false ? [] : [owner]),
+        { label: "Product", cell: (l) => l.product.name },
+        { label: "Order", cell: (l) => <OrderLink license={l} /> },
+        {
+          label: "Activations",
+          cell: (l) => (
+            <>
+              {activationsText(l)}
+              {l.ownLimit ? <span class="muted"> (own limit)</span> : null}
+            </>
+          ),
+        },
+        { label: "Status", kind: "wrap", cell: (l) => <LicenseStatus license={l} /> },
+      ]}
+      empty={props.empty}
+    />
   );
 }
 
@@ -251,31 +252,34 @@ export function LicensePage(
       </section>
 
       <h2 id="machines">Activations ({activationsText(l)})</h2>
-      <DataTable
+      <StackTable
         caption="Machines this key is active on"
-        head={["Machine", "Fingerprint", "First seen", "Last seen", "IP", ""]}
-        empty="No machine has activated this key yet."
-      >
-        {l.activations.map((a) => (
-          <tr>
-            <td class="wrap">{a.label || <span class="muted">no label</span>}</td>
-            <td>
-              <code>{a.fingerprint}</code>
-            </td>
-            <td>{shortTime(a.firstSeenAt)}</td>
-            <td>{shortTime(a.lastSeenAt)}</td>
-            <td>{a.ip ?? <span class="muted">—</span>}</td>
-            <td>
+        rows={l.activations}
+        columns={[
+          {
+            label: "Machine",
+            kind: "title",
+            cell: (a) => a.label || <span class="muted">no label</span>,
+          },
+          { label: "Fingerprint", cell: (a) => <code>{a.fingerprint}</code> },
+          { label: "First seen", cell: (a) => shortTime(a.firstSeenAt) },
+          { label: "Last seen", cell: (a) => shortTime(a.lastSeenAt) },
+          { label: "IP", cell: (a) => a.ip ?? <span class="muted">—</span> },
+          {
+            label: "Actions",
+            kind: "buttons",
+            cell: (a) => (
               <ActionButton
                 action={`/admin/licenses/${l.id}/reset`}
                 fields={{ activation: a.id }}
                 label="Free"
                 confirm={`Free ${a.label || a.fingerprint}? The app there stops working until it activates again.`}
               />
-            </td>
-          </tr>
-        ))}
-      </DataTable>
+            ),
+          },
+        ]}
+        empty="No machine has activated this key yet."
+      />
       {l.activations.length > 1 ? (
         <div class="actions" style="margin:0 0 16px">
           <ActionButton

@@ -7,16 +7,17 @@ import { formatDate, formatPrice } from "../format.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { LicenseTable } from "./licenses.tsx";
 import { EntitlementStatus, EventStatus, OrderStatus } from "./statuses.tsx";
-import { ActionButton, Badge, DataTable, FormError, shortTime } from "./ui.tsx";
+import { ActionButton, Badge, type Column, FormError, StackTable, shortTime } from "./ui.tsx";
 
-export const ORDER_STATUSES = [
-  "paid",
-  "pending",
-  "refunded",
-  "disputed",
-  "failed",
-  "abandoned",
-] as const satisfies readonly Status[];
+/** The orders page's filters: a status, or the checkouts that were never completed. */
+export const ORDER_FILTERS = {
+  paid: "Paid",
+  pending: "Waiting for payment",
+  refunded: "Refunded",
+  disputed: "Disputed",
+  failed: "Failed",
+  unfinished: "Checkouts not completed",
+} as const;
 
 const MEANING: Record<Status, string> = {
   paid: "Paid: the buyer has access.",
@@ -29,7 +30,7 @@ const MEANING: Record<Status, string> = {
 };
 
 export interface OrderFilters {
-  status: string;
+  status: "" | keyof typeof ORDER_FILTERS;
   email: string;
 }
 
@@ -37,24 +38,26 @@ export function OrdersPage(
   props: AdminPageProps & {
     orders: RecentOrder[];
     filters: OrderFilters;
+    /** Checkouts left out of the unfiltered list, started in the last `unfinished.days` days. */
+    unfinished: { count: number; days: number };
     /** The query string for the next (older) page, when there is one. */
     olderHref: string | null;
     firstPage: boolean;
   },
 ) {
-  const { filters } = props;
+  const { filters, unfinished } = props;
   const filtered = Boolean(filters.status || filters.email);
   return (
     <AdminLayout {...props} title="Orders" section="orders">
       <h1>Orders</h1>
       <form method="get" action="/admin/orders" class="card">
         <div class="row">
-          <Field id="status" label="Status">
+          <Field id="status" label="Show">
             <select id="status" name="status">
-              <option value="">Any status</option>
-              {ORDER_STATUSES.map((s) => (
-                <option value={s} selected={filters.status === s}>
-                  {s}
+              <option value="">All orders</option>
+              {Object.entries(ORDER_FILTERS).map(([value, label]) => (
+                <option value={value} selected={filters.status === value}>
+                  {label}
                 </option>
               ))}
             </select>
@@ -70,17 +73,34 @@ export function OrdersPage(
           {filtered ? <a href="/admin/orders">Clear filters</a> : null}
         </div>
       </form>
-      <DataTable
-        caption="Orders, newest first"
-        head={["Date", "Product", "Customer", "Amount", "Status"]}
+      {filters.status === "" && unfinished.count ? (
+        <p class="muted" id="unfinished">
+          Not listed: {unfinished.count} checkout{unfinished.count === 1 ? "" : "s"} started in the
+          last {unfinished.days} days and not completed.{" "}
+          <a href={`/admin/orders${filterQuery({ ...filters, status: "unfinished" })}`}>
+            Show checkouts not completed
+          </a>
+        </p>
+      ) : null}
+      {filters.status === "unfinished" ? (
+        <p class="muted">
+          Checkouts that were started and never paid: the buyer left Stripe's page, or is still on
+          it. A guest's email is known only once they pay, so most have no customer.
+        </p>
+      ) : null}
+      <OrderTable
+        caption={
+          filters.status === "unfinished"
+            ? "Checkouts not completed, newest first"
+            : "Orders, newest first"
+        }
+        orders={props.orders}
         empty={
           filtered
             ? "No orders match these filters."
-            : "No orders yet. They appear here as soon as a buyer starts a checkout."
+            : "No orders yet. They appear here as soon as a buyer completes a checkout."
         }
-      >
-        {orderRows(props.orders)}
-      </DataTable>
+      />
       <p class="actions">
         {props.firstPage ? null : (
           <a href={`/admin/orders${filterQuery(filters)}`}>Newest orders</a>
@@ -221,27 +241,22 @@ export function OrderPage(
       ) : null}
 
       <h2>Access from this order</h2>
-      <DataTable
+      <StackTable
         caption="Access from this order"
-        head={["Owner", "Status", "Since", "Until", "Note"]}
+        rows={entitlements}
+        columns={[
+          { label: "Owner", kind: "title", cell: (e) => e.email ?? userEmail ?? e.user_id },
+          { label: "Status", cell: (e) => <EntitlementStatus status={e.status} /> },
+          { label: "Since", cell: (e) => formatDate(e.starts_at) },
+          { label: "Until", cell: (e) => (e.ends_at ? formatDate(e.ends_at) : "no end") },
+          { label: "Note", kind: "wrap", cell: (e) => e.revoked_reason ?? "" },
+        ]}
         empty={
           order.status === "pending"
             ? "None yet: access is given when the payment is confirmed."
             : "This order gave no access."
         }
-      >
-        {entitlements.map((e) => (
-          <tr>
-            <td>{e.email ?? userEmail ?? e.user_id}</td>
-            <td>
-              <EntitlementStatus status={e.status} />
-            </td>
-            <td>{formatDate(e.starts_at)}</td>
-            <td>{e.ends_at ? formatDate(e.ends_at) : "no end"}</td>
-            <td class="wrap">{e.revoked_reason ?? ""}</td>
-          </tr>
-        ))}
-      </DataTable>
+      />
 
       {props.licenses.length ? (
         <>
@@ -256,26 +271,21 @@ export function OrderPage(
       ) : null}
 
       <h2>Stripe events</h2>
-      <DataTable
+      <StackTable
         caption="Stripe events about this order"
-        head={["Received", "Event", "Result", "Note"]}
+        rows={events}
+        columns={[
+          {
+            label: "Received",
+            kind: "title",
+            cell: (e) => <a href={`/admin/webhooks#${e.id}`}>{formatDate(e.receivedAt)}</a>,
+          },
+          { label: "Event", cell: (e) => <code>{e.type}</code> },
+          { label: "Result", cell: (e) => <EventStatus status={e.status} /> },
+          { label: "Note", kind: "wrap", cell: (e) => e.error ?? "" },
+        ]}
         empty="No Stripe events about this order have arrived."
-      >
-        {events.map((e) => (
-          <tr>
-            <td>
-              <a href={`/admin/webhooks#${e.id}`}>{formatDate(e.receivedAt)}</a>
-            </td>
-            <td>
-              <code>{e.type}</code>
-            </td>
-            <td>
-              <EventStatus status={e.status} />
-            </td>
-            <td class="wrap">{e.error ?? ""}</td>
-          </tr>
-        ))}
-      </DataTable>
+      />
     </AdminLayout>
   );
 }
@@ -296,11 +306,14 @@ function Id({ value }: { value: string | null }) {
 export interface RecentOrder {
   id: string;
   product: string;
+  productName: string;
   status: string;
   email: string | null;
   amount: number;
   currency: string;
   flag: string | null;
+  paymentIntentId: string | null;
+  subscriptionId: string | null;
   /** What became of the receipt: "sent", "pending" or "bounced". */
   receipt?: string;
   /** When and why the receipt bounced, when it did. */
@@ -308,19 +321,34 @@ export interface RecentOrder {
   createdAt: string | null;
 }
 
+/** A pending order whose checkout was never completed is an open checkout, not a payment due. */
+export const statusOf = (o: RecentOrder) =>
+  o.status === "pending" && !o.paymentIntentId && !o.subscriptionId ? "checkout open" : o.status;
+
+export const orderColumns = {
+  date: {
+    label: "Date",
+    kind: "title",
+    cell: (o) => <a href={`/admin/orders/${o.id}`}>{shortTime(o.createdAt)}</a>,
+  },
+  product: { label: "Product", cell: (o) => o.productName },
+  customer: { label: "Customer", kind: "wrap", cell: (o) => o.email ?? "—" },
+  amount: { label: "Amount", cell: (o) => formatPrice(o.amount, o.currency) },
+  status: {
+    label: "Status",
+    cell: (o) => <OrderStatus status={statusOf(o)} flag={o.flag} receipt={o.receipt} />,
+  },
+} satisfies Record<string, Column<RecentOrder>>;
+
 /** One row per order: date (linking to the order), product, customer, amount, status. */
-export function orderRows(orders: RecentOrder[]) {
-  return orders.map((o) => (
-    <tr>
-      <td>
-        <a href={`/admin/orders/${o.id}`}>{shortTime(o.createdAt)}</a>
-      </td>
-      <td>{o.product}</td>
-      <td>{o.email ?? "—"}</td>
-      <td>{formatPrice(o.amount, o.currency)}</td>
-      <td>
-        <OrderStatus status={o.status} flag={o.flag} receipt={o.receipt} />
-      </td>
-    </tr>
-  ));
+export function OrderTable(props: { caption: string; orders: RecentOrder[]; empty: string }) {
+  const c = orderColumns;
+  return (
+    <StackTable
+      caption={props.caption}
+      rows={props.orders}
+      columns={[c.date, c.product, c.customer, c.amount, c.status]}
+      empty={props.empty}
+    />
+  );
 }

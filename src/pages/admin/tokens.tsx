@@ -4,7 +4,7 @@ import { Field } from "../field.tsx";
 import { formatDate } from "../format.ts";
 import { ProductSelect } from "./customers.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { ActionButton, Badge, DataTable, FormError } from "./ui.tsx";
+import { ActionButton, Badge, FormError, StackTable } from "./ui.tsx";
 
 export interface TokenFormValues {
   email: string;
@@ -153,39 +153,44 @@ export function TokensPage(
         </button>
         {props.email ? <a href="/admin/tokens">All links</a> : null}
       </form>
-      <DataTable
+      <StackTable
         caption="Recent download links"
-        head={["Created", "Product", "For", "Expires", "Downloads", "Status", ""]}
-        empty={props.email ? "No links for this email." : "No download links yet."}
-      >
-        {props.tokens.map((t) => (
-          <tr>
-            <td>{formatDate(t.createdAt)}</td>
-            <td>
-              {t.productName}
-              {t.filename ? <span class="muted"> ({t.filename} only)</span> : null}
-            </td>
-            <td>{t.owner ?? "—"}</td>
-            <td>{formatDate(t.expiresAt)}</td>
-            <td>
-              {t.uses} of {t.maxUses ?? "no limit"}
-            </td>
-            <td>
-              <Badge tone={STATUS[t.status].tone}>{STATUS[t.status].label}</Badge>
-            </td>
-            <td>
-              {t.status === "active" ? (
+        rows={props.tokens}
+        columns={[
+          { label: "Created", cell: (t) => formatDate(t.createdAt) },
+          {
+            label: "Product",
+            kind: "title",
+            cell: (t) => (
+              <>
+                {t.productName}
+                {t.filename ? <span class="muted"> ({t.filename} only)</span> : null}
+              </>
+            ),
+          },
+          { label: "For", kind: "wrap", cell: (t) => t.owner ?? "—" },
+          { label: "Expires", cell: (t) => formatDate(t.expiresAt) },
+          { label: "Downloads", cell: (t) => `${t.uses} of ${t.maxUses ?? "no limit"}` },
+          {
+            label: "Status",
+            cell: (t) => <Badge tone={STATUS[t.status].tone}>{STATUS[t.status].label}</Badge>,
+          },
+          {
+            label: "Actions",
+            kind: "buttons",
+            cell: (t) =>
+              t.status === "active" ? (
                 <ActionButton
                   action={`/admin/tokens/${t.id}/revoke`}
                   fields={props.email ? { email: props.email } : {}}
                   label="Revoke"
                   confirm={`Revoke this link for ${t.owner ?? "its owner"}? It stops working at once; their library is not affected.`}
                 />
-              ) : null}
-            </td>
-          </tr>
-        ))}
-      </DataTable>
+              ) : null,
+          },
+        ]}
+        empty={props.email ? "No links for this email." : "No download links yet."}
+      />
     </AdminLayout>
   );
 }

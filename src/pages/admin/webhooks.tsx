@@ -1,6 +1,6 @@
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { EventStatus } from "./statuses.tsx";
-import { ActionButton, DataTable, shortTime } from "./ui.tsx";
+import { ActionButton, StackTable, shortTime } from "./ui.tsx";
 
 export interface WebhookEventRow {
   id: string;
@@ -49,38 +49,44 @@ export function WebhooksPage(
           </a>
         ))}
       </nav>
-      <DataTable
+      <StackTable
         caption={props.status ? `${props.status} webhook events` : "Webhook events, newest first"}
-        head={["Received", "Event", "Result", "Note or error", "Processed", ""]}
-        empty={
-          props.status === "failed"
-            ? "No failed events. Everything Stripe sent has been applied."
-            : "No events here yet. They arrive when Stripe sends them to /webhooks/stripe."
-        }
-      >
-        {props.events.map((e) => (
-          <tr id={e.id}>
-            <td>{shortTime(e.receivedAt)}</td>
-            <td>
-              <code>{e.type}</code>
-              <br />
-              <span class="muted">{e.id}</span>
-            </td>
-            <td>
-              <EventStatus status={e.status} />
-            </td>
-            <td class="wrap">{e.error ?? ""}</td>
-            <td>{shortTime(e.processedAt)}</td>
-            <td>
+        rows={props.events}
+        rowId={(e) => e.id}
+        columns={[
+          { label: "Received", cell: (e) => shortTime(e.receivedAt) },
+          {
+            label: "Event",
+            kind: "title",
+            cell: (e) => (
+              <>
+                <code>{e.type}</code>
+                <br />
+                <span class="muted">{e.id}</span>
+              </>
+            ),
+          },
+          { label: "Result", cell: (e) => <EventStatus status={e.status} /> },
+          { label: "Note or error", kind: "wrap", cell: (e) => e.error ?? "" },
+          { label: "Processed", cell: (e) => shortTime(e.processedAt) },
+          {
+            label: "Actions",
+            kind: "buttons",
+            cell: (e) => (
               <ActionButton
                 action={`/admin/webhooks/${encodeURIComponent(e.id)}/replay`}
                 label="Replay"
                 confirm={`Replay ${e.type}? The shop applies it again; an event already applied changes nothing.`}
               />
-            </td>
-          </tr>
-        ))}
-      </DataTable>
+            ),
+          },
+        ]}
+        empty={
+          props.status === "failed"
+            ? "No failed events. Everything Stripe sent has been applied."
+            : "No events here yet. They arrive when Stripe sends them to /webhooks/stripe."
+        }
+      />
     </AdminLayout>
   );
 }

@@ -1,6 +1,7 @@
 /**
  * The seller pages' script, served at /assets/admin.js (the CSP allows no inline script):
- * confirmation before destructive buttons, copy buttons, and file uploads with a progress bar.
+ * confirmation before destructive buttons, copy buttons, the current section in view in the
+ * section bar, and file uploads with a progress bar.
  * An upload asks the app where to send the bytes (POST /api/admin/products/{slug}/uploads):
  * straight to S3/R2 through a presigned PUT or presigned parts, or through the app when files
  * live in a local folder; then the app checks and records the file.
@@ -18,6 +19,14 @@ document.addEventListener("click", (event) => {
   field.select();
   navigator.clipboard.writeText(field.value).then(() => { button.textContent = "Copied"; }, () => {});
 });
+
+// On a phone the section bar scrolls: bring the current section into view.
+const current = document.querySelector(".admin-nav [aria-current=page]");
+if (current) {
+  const nav = current.parentElement;
+  const offset = current.getBoundingClientRect().left - nav.getBoundingClientRect().left;
+  nav.scrollLeft += offset - (nav.clientWidth - current.offsetWidth) / 2;
+}
 
 const form = document.getElementById("upload");
 if (form) form.addEventListener("submit", (event) => {
@@ -69,9 +78,8 @@ async function upload(form, file) {
     }
     bar.value = 100;
     say(file.name + " uploaded.", "ok");
-    const url = new URL(window.location.href);
-    url.searchParams.set("done", "uploaded");
-    window.location.assign(url.pathname + url.search);
+    // The product's own page, whatever page the form sat on (a refused publish answers at /publish).
+    window.location.assign("/admin/products/" + encodeURIComponent(form.dataset.product) + "?done=uploaded");
   } catch (error) {
     say("The upload failed: " + error.message, "bad");
     button.disabled = false;

@@ -39,8 +39,8 @@ th{font-size:.85rem;color:var(--muted);font-weight:600}
 .notice.bad{border-color:var(--bad);background:#fdeeee}
 pre{white-space:pre-wrap;word-break:break-word;background:#f0f2f5;padding:12px;border-radius:6px;font-size:.9rem}
 footer.site{max-width:960px;margin:0 auto;padding:0 16px 32px;color:var(--muted);font-size:.9rem}
-@media (max-width:600px){h1{font-size:1.45rem}.card{padding:16px}table:not(.wide) th:nth-child(n+4),table:not(.wide) td:nth-child(n+4){display:none}}
-main.wide,header.site .bar.wide{max-width:1200px}
+@media (max-width:600px){h1{font-size:1.45rem}.card{padding:16px}}
+main.wide,main.wide+footer.site,header.site .bar.wide{max-width:1200px}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .admin-nav{display:flex;gap:4px;overflow-x:auto;margin:0 0 20px;padding:0 0 4px;border-bottom:1px solid var(--line)}
 .admin-nav a{padding:10px 12px;border-radius:8px 8px 0 0;text-decoration:none;color:var(--muted);white-space:nowrap;font-weight:600}
@@ -54,11 +54,12 @@ table.wide td.wrap{white-space:normal;min-width:200px}
 form.inline{display:inline;margin:0}
 button.small,.btn.small{min-height:36px;padding:6px 12px;font-size:.9rem}
 .actions{display:flex;gap:8px;flex-wrap:wrap;align-items:center}
-.stats{display:grid;gap:12px;grid-template-columns:repeat(auto-fill,minmax(140px,1fr));margin:0 0 16px}
+.stats{display:grid;gap:12px;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));margin:0 0 16px}
 .stat{background:var(--card);border:1px solid var(--line);border-radius:var(--radius);padding:14px 16px}
 .stat .value{font-size:1.5rem;font-weight:700;display:block}
-.chart{width:100%;height:auto;display:block}
-.chart .bar-sales{fill:var(--brand)}.chart .bar-downloads{fill:#7aa0f5}.chart text{fill:var(--muted);font-size:9px}
+.chart{width:100%;height:140px;display:block}
+.chart .bar-sales{fill:var(--brand)}.chart .bar-downloads{fill:#7aa0f5}.chart .axis{stroke:var(--line);stroke-width:1}
+.chart-dates{display:flex;justify-content:space-between;margin:4px 0 8px;font-size:.8rem;color:var(--muted)}
 .row{display:flex;gap:16px;flex-wrap:wrap}.row>.field{flex:1 1 180px}
 progress{width:100%;height:14px}
 .key::before{content:"";display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px;background:var(--brand)}.key.downloads::before{background:#7aa0f5}
@@ -74,5 +75,29 @@ input.copy{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9rem;max
 .licence-key{display:flex;gap:8px;align-items:center;flex-wrap:wrap;margin:0 0 10px}
 .licence-key code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:1rem;padding:8px 10px;letter-spacing:.02em;user-select:all;-webkit-user-select:all}.licence-key code.ended{color:var(--muted)}
 .activations .fingerprint{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem;word-break:break-all}.activations form{margin:0}
+table.stack td.wrap{min-width:10rem;overflow-wrap:anywhere}
+nav.actions,form.actions{margin:0 0 12px}
+/* Seller tables (ui.tsx's StackTable) and chrome on a phone: each row a card, every cell under its
+   column's label; the section bar scrolls, with a fade that shows there is more; the header takes
+   two lines at most, however long the seller's email. */
+@media (max-width:720px){
+.scroll.stacks{overflow:visible;border:0;border-radius:0}
+table.stack,table.stack tbody{display:block;background:none}
+table.stack thead{display:block;position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+table.stack tr{display:flex;flex-direction:column;background:var(--card);border:1px solid var(--line);border-radius:var(--radius);padding:10px 14px;margin:0 0 10px}
+table.stack td{display:block;position:relative;padding:3px 0 3px 7rem;border:0;white-space:normal;overflow-wrap:anywhere}
+table.stack td::before{content:attr(data-label);position:absolute;left:0;top:5px;width:6.5rem;color:var(--muted);font-size:.85rem;font-weight:600;line-height:1.4}
+table.stack td.title{order:-1;padding:0 0 8px;margin:0 0 6px;border-bottom:1px solid var(--line);font-weight:600}
+table.stack td.buttons{padding:8px 0 0}
+table.stack td.title::before,table.stack td.buttons::before{content:none}
+table.stack td.wrap{min-width:0}table.stack td:empty{display:none}
+.admin-nav{margin:0 -16px 16px;padding:0 16px 4px;scrollbar-width:none}
+.admin-nav::after{content:"";position:sticky;right:0;flex:0 0 40px;background:linear-gradient(to right,rgba(246,247,249,0),var(--bg) 80%);pointer-events:none}
+header.site .bar.wide{flex-wrap:nowrap;align-items:baseline;gap:12px;padding:10px 16px}
+header.site .bar.wide .brand{flex:0 0 auto;max-width:45%;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+header.site .bar.wide nav{flex:1 1 0;min-width:0;justify-content:flex-end;gap:4px 14px;font-size:.9375rem}
+header.site .bar.wide nav form{min-width:0;max-width:100%}
+header.site .bar.wide nav button.link{display:block;max-width:100%;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+}
 .mail iframe{display:block;width:100%;height:520px;border:1px solid var(--line);border-radius:8px;background:#fff}.mail details{margin-top:12px}
 `;

@@ -5,7 +5,7 @@ import { listProducts } from "../../../core/catalog/products.ts";
 import { normalizeEmail } from "../../../core/context.ts";
 import { invalidInput, isAppError } from "../../../core/errors.ts";
 import { listLicenses } from "../../../core/licenses/sellerLicenses.ts";
-import { listOrders } from "../../../core/orders/listOrders.ts";
+import { listOrdersWithNames } from "../../../core/orders/listOrders.ts";
 import { resendReceipt } from "../../../core/orders/resendReceipt.ts";
 import { parseInput } from "../../../core/validate.ts";
 import * as z from "../../../core/zod.ts";
@@ -96,7 +96,7 @@ async function customersPage(
   const [products, entitlements, orders, licenses] = await Promise.all([
     listProducts({ ctx, input: { includeUnpublished: true } }),
     listEntitlements({ ctx, input: email ? { email } : { limit: RECENT } }),
-    email ? listOrders({ ctx, input: { email, limit: 50 } }) : [],
+    email ? listOrdersWithNames({ ctx, input: { email, limit: 50 } }) : [],
     email ? listLicenses({ ctx, input: { email, limit: 100 } }) : [],
   ]);
   return c.html(

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { listOrders } from "../../../core/orders/listOrders.ts";
+import { listOrdersWithNames } from "../../../core/orders/listOrders.ts";
 import { listWebhookEvents } from "../../../core/orders/webhookEvents.ts";
 import { salesAndDownloads } from "../../../core/reports.ts";
 import { DashboardPage } from "../../../pages/admin/dashboard.tsx";
@@ -12,9 +12,9 @@ export const dashboardPages = new Hono<HonoEnv>().get("/admin", async (c) => {
   const ctx = c.get("ctx");
   const [report, orders, failedEvents, bounced] = await Promise.all([
     salesAndDownloads({ ctx, input: { days: 30 } }),
-    listOrders({ ctx, input: { limit: 8 } }),
+    listOrdersWithNames({ ctx, input: { limit: 8, checkout: "completed" } }),
     listWebhookEvents({ ctx, input: { limit: 10, status: "failed" } }),
-    listOrders({ ctx, input: { limit: 10, status: "paid", receipt: "bounced" } }),
+    listOrdersWithNames({ ctx, input: { limit: 10, status: "paid", receipt: "bounced" } }),
   ]);
   // The last 30 days' bounces, like the figures; older ones stay on their orders.
   const since = new Date(ctx.clock.now() - BOUNCES_SHOWN_MS).toISOString();

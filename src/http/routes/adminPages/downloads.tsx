@@ -25,7 +25,7 @@ export const downloadPages = new Hono<HonoEnv>().get("/admin/downloads", async (
       downloads={rows.map((d) => ({
         id: d.id,
         createdAt: d.created_at,
-        product: d.product_slug,
+        productName: d.product_name,
         filename: d.filename,
         who: d.email ?? d.user_id,
         via: d.token_id ? "link" : "library",

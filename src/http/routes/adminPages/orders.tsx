@@ -1,17 +1,12 @@
 import { type Context, Hono } from "hono";
 import { licensesOfEntitlements } from "../../../core/licenses/sellerLicenses.ts";
-import { listOrders } from "../../../core/orders/listOrders.ts";
+import { countUnfinishedCheckouts, listOrdersWithNames } from "../../../core/orders/listOrders.ts";
 import { orderDetails } from "../../../core/orders/orderDetails.ts";
 import { refundOrder } from "../../../core/orders/refundOrder.ts";
 import { resendReceipt } from "../../../core/orders/resendReceipt.ts";
 import { parseInput } from "../../../core/validate.ts";
 import * as z from "../../../core/zod.ts";
-import {
-  filterQuery,
-  ORDER_STATUSES,
-  OrderPage,
-  OrdersPage,
-} from "../../../pages/admin/orders.tsx";
+import { filterQuery, ORDER_FILTERS, OrderPage, OrdersPage } from "../../../pages/admin/orders.tsx";
 import type { HonoEnv } from "../../env.ts";
 import { pageProps } from "../../pageProps.ts";
 import { attempt, noticeFor, redirectDone } from "./forms.ts";
@@ -31,9 +26,12 @@ const noticesFor = (status: string) =>
       }
     : NOTICES;
 
+const FILTERS = Object.keys(ORDER_FILTERS) as (keyof typeof ORDER_FILTERS)[];
+const UNFINISHED_DAYS = 30;
+
 const ordersQuery = z.object({
   status: z._default(
-    z.enum(["", ...ORDER_STATUSES], { error: `must be one of ${ORDER_STATUSES.join(", ")}` }),
+    z.enum(["", ...FILTERS], { error: `must be one of ${FILTERS.join(", ")}` }),
     "",
   ),
   email: z._default(z.string().check(z.trim(), z.maxLength(254)), ""),
@@ -43,17 +41,33 @@ const ordersQuery = z.object({
 
 export const orderPages = new Hono<HonoEnv>()
   .get("/admin/orders", async (c) => {
+    const ctx = c.get("ctx");
     const query = parseInput(ordersQuery, c.req.query());
     const filters = { status: query.status, email: query.email };
-    const rows = await listOrders({
-      ctx: c.get("ctx"),
-      input: {
-        limit: query.limit + 1,
-        ...(query.status ? { status: query.status } : {}),
-        ...(query.email ? { email: query.email } : {}),
-        ...(query.before ? { before: query.before } : {}),
-      },
-    });
+    const email = query.email ? { email: query.email } : {};
+    // Checkouts never completed are left out unless asked for: they are no sale, and a guest's
+    // has no customer yet.
+    const which =
+      query.status === "unfinished"
+        ? { checkout: "unfinished" as const }
+        : { checkout: "completed" as const, ...(query.status ? { status: query.status } : {}) };
+    const [rows, unfinished] = await Promise.all([
+      listOrdersWithNames({
+        ctx,
+        input: {
+          limit: query.limit + 1,
+          ...which,
+          ...email,
+          ...(query.before ? { before: query.before } : {}),
+        },
+      }),
+      query.status
+        ? 0
+        : countUnfinishedCheckouts({
+            ctx,
+            input: { sinceMs: ctx.clock.now() - UNFINISHED_DAYS * 86_400_000, ...email },
+          }),
+    ]);
     const orders = rows.slice(0, query.limit);
     const last = orders.at(-1);
     return c.html(
@@ -61,6 +75,7 @@ export const orderPages = new Hono<HonoEnv>()
         {...pageProps(c)}
         orders={orders}
         filters={filters}
+        unfinished={{ count: unfinished, days: UNFINISHED_DAYS }}
         firstPage={!query.before}
         olderHref={
           rows.length > query.limit && last
