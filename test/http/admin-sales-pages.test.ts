@@ -85,7 +85,8 @@ describe.each(dialects)("seller sales pages on %s", (dialect) => {
     h = await makeHarness(dialect, {}, { stripe: true });
     owner = await h.signIn("owner@shop.test");
     buyer = await h.signIn("buyer@example.com");
-    product = await h.productOnSale({
+    // On sale with its one file, which the tests below download.
+    product = await h.createProduct({
       name: "Sales Kit",
       price: { amount: 2500, currency: "usd" },
     });
