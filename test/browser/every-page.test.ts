@@ -285,9 +285,7 @@ describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
       for (const [name, path] of pages(order?.split("/").at(-1) ?? "")) {
         await check(page, name, path, 200, async () => {
           const layout = await sellerLayout(page);
-          // The products pages keep their scrolling tables until they move to StackTable.
-          if (!/^admin-(new-)?product/.test(name))
-            expect(layout.hidden, `${name} at ${width} px: in view`).toEqual([]);
+          expect(layout.hidden, `${name} at ${width} px: in view`).toEqual([]);
           expect(layout.currentSection, `${name} at ${width} px: current section`).toBe(true);
           expect(layout.headerLines, `${name} at ${width} px: header`).toBeLessThanOrEqual(2);
         });

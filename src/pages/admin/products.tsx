@@ -3,7 +3,7 @@ import type { Asset, Product } from "../../db/schema.ts";
 import { Field } from "../field.tsx";
 import { formatBytes, formatDate, formatPrice } from "../format.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { ActionButton, Badge, DataTable, FormError } from "./ui.tsx";
+import { ActionButton, Badge, FormError, StackTable } from "./ui.tsx";
 
 const KINDS = { one_time: "One-time purchase", subscription: "Subscription", free: "Free" };
 const INTERVALS = ["month", "year", "week", "day"];
@@ -19,27 +19,28 @@ export function ProductsPage(
           New product
         </a>
       </div>
-      <DataTable
+      <StackTable
         caption="Products"
-        head={["Product", "Price", "Kind", "Files", "Status"]}
+        rows={props.products}
         empty="No products yet. Create one, then upload its files."
-      >
-        {props.products.map(({ product: p, files }) => (
-          <tr>
-            <td>
-              <a href={`/admin/products/${p.slug}`}>{p.name}</a>
-              <br />
-              <span class="muted">/p/{p.slug}</span>
-            </td>
-            <td>{priceText(p)}</td>
-            <td>{KINDS[p.kind]}</td>
-            <td>{files}</td>
-            <td>
-              <PublishedBadge product={p} />
-            </td>
-          </tr>
-        ))}
-      </DataTable>
+        columns={[
+          {
+            label: "Product",
+            kind: "title",
+            cell: ({ product: p }) => (
+              <>
+                <a href={`/admin/products/${p.slug}`}>{p.name}</a>
+                <br />
+                <span class="muted">/p/{p.slug}</span>
+              </>
+            ),
+          },
+          { label: "Price", cell: ({ product: p }) => priceText(p) },
+          { label: "Kind", cell: ({ product: p }) => KINDS[p.kind] },
+          { label: "Files", cell: ({ files }) => String(files) },
+          { label: "Status", cell: ({ product: p }) => <PublishedBadge product={p} /> },
+        ]}
+      />
     </AdminLayout>
   );
 }
@@ -264,27 +265,36 @@ function LicenseSettings({
 
 function FileTable({ slug, assets }: { slug: string; assets: Asset[] }) {
   return (
-    <DataTable
+    <StackTable
       caption="Files"
-      head={["File", "Version", "Size", "Uploaded", "Status", ""]}
+      rows={assets}
       empty="No files yet: buyers of this product get nothing until you upload one."
-    >
-      {assets.map((a) => (
-        <tr>
-          <td class="wrap">
-            <strong>{a.filename}</strong>
-            <br />
-            <span class="muted" title={a.sha256}>
-              sha256 {a.sha256.slice(0, 12)}…
-            </span>
-          </td>
-          <td>v{a.version}</td>
-          <td>{formatBytes(a.size)}</td>
-          <td>{formatDate(a.created_at)}</td>
-          <td>
-            {a.active ? <Badge tone="ok">delivered</Badge> : <Badge tone="muted">retired</Badge>}
-          </td>
-          <td>
+      columns={[
+        {
+          label: "File",
+          kind: "title",
+          cell: (a) => (
+            <>
+              <strong>{a.filename}</strong>
+              <br />
+              <span class="muted" title={a.sha256}>
+                sha256 {a.sha256.slice(0, 12)}…
+              </span>
+            </>
+          ),
+        },
+        { label: "Version", cell: (a) => `v${a.version}` },
+        { label: "Size", cell: (a) => formatBytes(a.size) },
+        { label: "Uploaded", cell: (a) => formatDate(a.created_at) },
+        {
+          label: "Status",
+          cell: (a) =>
+            a.active ? <Badge tone="ok">delivered</Badge> : <Badge tone="muted">retired</Badge>,
+        },
+        {
+          label: "Actions",
+          kind: "buttons",
+          cell: (a) => (
             <ActionButton
               action={`/admin/products/${slug}/files/${a.id}`}
               fields={{ active: a.active ? "false" : "true" }}
@@ -293,10 +303,10 @@ function FileTable({ slug, assets }: { slug: string; assets: Asset[] }) {
                 ? { confirm: `Retire ${a.filename}? Buyers will no longer see or download it.` }
                 : {})}
             />
-          </td>
-        </tr>
-      ))}
-    </DataTable>
+          ),
+        },
+      ]}
+    />
   );
 }
 

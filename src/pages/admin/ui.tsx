@@ -57,31 +57,6 @@ export function StackTable<T>(props: {
   );
 }
 
-/** A table that scrolls sideways on a narrow screen; StackTable is the phone-first one. */
-export function DataTable(props: {
-  caption: string;
-  head: string[];
-  empty: string;
-  children: Child[];
-}) {
-  if (props.children.length === 0) return <p class="muted">{props.empty}</p>;
-  return (
-    <section class="scroll" aria-label={props.caption} tabindex={0}>
-      <table class="wide">
-        <caption class="sr-only">{props.caption}</caption>
-        <thead>
-          <tr>
-            {props.head.map((h) => (
-              <th scope="col">{h}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>{props.children}</tbody>
-      </table>
-    </section>
-  );
-}
-
 export function Badge({
   tone,
   children,
