@@ -78,6 +78,9 @@ describe.skipIf(!CHROMIUM)("a seller in a real browser", () => {
     // The whole form by keyboard: type, Tab to the next field, Space on the checkbox, Enter.
     await page.getByLabel("Name").focus();
     await page.keyboard.type("Font Bundle");
+    // The address follows the name; a one-time product has no billing interval to choose.
+    expect(await page.getByLabel("Address").inputValue()).toBe("font-bundle");
+    expect(await page.getByLabel("Billed every").isVisible()).toBe(false);
     await page.keyboard.press("Tab");
     await page.keyboard.type("font-bundle");
     await page.keyboard.press("Tab");

@@ -158,6 +158,9 @@ describe.each(dialects)("admin API on %s", (dialect) => {
     expect(v1).toMatchObject({ filename: "kit.zip", version: 1, size: 3 });
     const v2 = await h.upload(product.slug, "kit.zip", "two!");
     expect(v2.version).toBe(2);
+    // The same bytes again are no new version: the current one is kept and answered.
+    const same = await h.upload(product.slug, "kit.zip", "two!");
+    expect(same).toMatchObject({ id: v2.id, version: 2 });
     const listed = await (await h.admin(`/api/admin/products/${product.slug}/assets`)).json();
     expect(
       listed.assets.map((a: { version: number; active: boolean }) => [a.version, a.active]),

@@ -76,10 +76,28 @@ export interface StoredFile {
 
 /**
  * Records a file already in storage as the newest version of its file name and retires the
- * older versions, in one transaction. The caller removes the object if this fails.
+ * older versions, in one transaction. The caller removes the object if this fails. The same bytes
+ * as the current version are no new version: that version is kept (and answered), and the new
+ * copy removed, so buyers' "new version" never means nothing changed.
  */
 export async function recordStoredAsset(ctx: Ctx, file: StoredFile): Promise<Asset> {
   const { product, filename, size, sha256 } = file;
+  const current = await db(ctx)
+    .selectFrom("assets")
+    .selectAll()
+    .where("product_id", "=", product.id)
+    .where("filename", "=", filename)
+    .where("active", "=", 1)
+    .executeTakeFirst();
+  if (current && current.sha256 === sha256 && current.size === size) {
+    await ctx.store.delete(file.storageKey).catch(() => {});
+    ctx.log.info("file uploaded again unchanged; current version kept", {
+      product: product.slug,
+      filename,
+      version: current.version,
+    });
+    return current;
+  }
   return withTransaction(ctx, async (tx) => {
     const previous = await db(tx)
       .selectFrom("assets")

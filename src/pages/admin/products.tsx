@@ -67,7 +67,7 @@ export function NewProductPage(
         <a href="/admin/products">← Products</a>
       </p>
       <h1>New product</h1>
-      <form method="post" action="/admin/products" class="card">
+      <form method="post" action="/admin/products" class="card" data-new-product>
         <FormError message={props.error} />
         <ProductFields values={props.values} isNew />
         <button type="submit">Create product</button>
@@ -404,15 +404,17 @@ function ProductFields({ values, isNew }: { values: ProductFormValues; isNew: bo
             }}
           />
           {isNew || values.kind === "subscription" ? (
-            <Field id="interval" label="Billed every (subscriptions)">
-              <select id="interval" name="interval">
-                {INTERVALS.map((i) => (
-                  <option value={i} selected={values.interval === i}>
-                    {i}
-                  </option>
-                ))}
-              </select>
-            </Field>
+            <div data-billing>
+              <Field id="interval" label="Billed every">
+                <select id="interval" name="interval">
+                  {INTERVALS.map((i) => (
+                    <option value={i} selected={values.interval === i}>
+                      {i}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+            </div>
           ) : null}
         </div>
       )}

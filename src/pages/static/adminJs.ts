@@ -28,6 +28,27 @@ if (current) {
   nav.scrollLeft += offset - (nav.clientWidth - current.offsetWidth) / 2;
 }
 
+// The new-product form: the address follows the name until the seller types one, and the
+// billing interval shows only for a subscription.
+const productName = document.querySelector("form[data-new-product] #name");
+const productSlug = document.querySelector("form[data-new-product] #slug");
+if (productName && productSlug) {
+  let typed = productSlug.value !== "";
+  productSlug.addEventListener("input", () => { typed = productSlug.value !== ""; });
+  productName.addEventListener("input", () => {
+    if (typed) return;
+    productSlug.value = productName.value.normalize("NFKD").toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64).replace(/-+$/, "");
+  });
+}
+const productKind = document.querySelector("form[data-new-product] #kind");
+const billing = document.querySelector("form[data-new-product] [data-billing]");
+if (productKind && billing) {
+  const show = () => { billing.hidden = productKind.value !== "subscription"; };
+  productKind.addEventListener("change", show);
+  show();
+}
+
 const form = document.getElementById("upload");
 if (form) form.addEventListener("submit", (event) => {
   event.preventDefault();
