@@ -31,6 +31,12 @@ describe.each(dialects)("publishing on %s", (dialect) => {
     h.request(`/checkout/${slug}`, { method: "POST", headers: { accept: "application/json" } });
 
   it("the seller's form makes a draft; publishing refuses until there is a file, says what is missing, then puts it on sale", async () => {
+    const blank = await (
+      await h.request("/admin/products/new", { headers: html, cookie: owner })
+    ).text();
+    expect(blank).toContain('<select id="currency" name="currency">');
+    expect(blank).toContain('<option value="eur">EUR</option>');
+    expect(blank).not.toContain("Publish now");
     const created = await form("/admin/products", {
       name: "Empty Kit",
       slug: "empty-kit",

@@ -7,6 +7,29 @@ import { ActionButton, Badge, FormError, StackTable } from "./ui.tsx";
 
 const KINDS = { one_time: "One-time purchase", subscription: "Subscription", free: "Free" };
 const INTERVALS = ["month", "year", "week", "day"];
+/** The currencies sellers use most; Stripe takes many more, and any typed before stays listed. */
+const CURRENCIES = [
+  "usd",
+  "eur",
+  "gbp",
+  "cad",
+  "aud",
+  "nzd",
+  "chf",
+  "sek",
+  "nok",
+  "dkk",
+  "pln",
+  "jpy",
+  "inr",
+  "brl",
+  "mxn",
+  "sgd",
+];
+const currencyChoices = (current: string) => {
+  const code = current.trim().toLowerCase();
+  return code && !CURRENCIES.includes(code) ? [code, ...CURRENCIES] : CURRENCIES;
+};
 
 export function ProductsPage(
   props: AdminPageProps & { products: { product: Product; files: number }[] },
@@ -392,17 +415,24 @@ function ProductFields({ values, isNew }: { values: ProductFormValues; isNew: bo
             input={{ name: "price", type: "text", inputmode: "decimal", value: values.price }}
             hint="For example 19.00. Leave empty for a free product."
           />
-          <Field
-            id="currency"
-            label="Currency"
-            input={{
-              name: "currency",
-              type: "text",
-              maxlength: 3,
-              value: values.currency,
-              readonly: !isNew,
-            }}
-          />
+          {isNew ? (
+            <Field id="currency" label="Currency">
+              <select id="currency" name="currency">
+                {currencyChoices(values.currency).map((code) => (
+                  <option value={code} selected={values.currency.toLowerCase() === code}>
+                    {code.toUpperCase()}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          ) : (
+            <Field
+              id="currency"
+              label="Currency"
+              input={{ name: "currency", type: "text", value: values.currency, readonly: true }}
+              hint="A product's currency is set when it is created."
+            />
+          )}
           {isNew || values.kind === "subscription" ? (
             <div data-billing>
               <Field id="interval" label="Billed every">
