@@ -87,7 +87,7 @@ export function TokensPage(
               {props.products
                 .filter((p) => p.files.length)
                 .map(({ product, files }) => (
-                  <optgroup label={product.name}>
+                  <optgroup label={product.name} data-product={product.slug}>
                     {files.map((a) => (
                       <option value={a.id} selected={values.file === a.id}>
                         {a.filename} (v{a.version})

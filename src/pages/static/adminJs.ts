@@ -49,6 +49,23 @@ if (productKind && billing) {
   show();
 }
 
+// The link form offers only the chosen product's files.
+const linkProduct = document.getElementById("link-product");
+const linkFile = document.getElementById("link-file");
+if (linkProduct && linkFile) {
+  const onlyItsFiles = () => {
+    for (const group of linkFile.querySelectorAll("optgroup")) {
+      const its = group.dataset.product === linkProduct.value;
+      group.hidden = !its;
+      group.disabled = !its;
+    }
+    const chosen = linkFile.selectedOptions[0];
+    if (chosen && chosen.parentElement.disabled) linkFile.value = "";
+  };
+  linkProduct.addEventListener("change", onlyItsFiles);
+  onlyItsFiles();
+}
+
 const form = document.getElementById("upload");
 if (form) form.addEventListener("submit", (event) => {
   event.preventDefault();
