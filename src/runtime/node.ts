@@ -42,6 +42,8 @@ export interface NodeRuntime {
   app: ReturnType<typeof createApp>;
   /** Writes what waits to be written after the answers (the download log), and resolves then. */
   settle(): Promise<void>;
+  /** Resolves once the background receipt sender has nothing under way. */
+  receiptsSettled(): Promise<void>;
   /** The local Stripe's API URL, when payments go to it. */
   localStripeUrl: string | null;
   close(): Promise<void>;
@@ -130,6 +132,7 @@ export async function buildNodeRuntime(
       app: createApp(appDeps),
       localStripeUrl,
       settle: downloadLog.flush,
+      receiptsSettled: receiptSender.idle,
       close,
     };
   } catch (error) {

@@ -449,6 +449,8 @@ export function backgroundReceiptSender(
   } = {},
 ): ReceiptSender & {
   start(ctx: Ctx): void;
+  /** Resolves once no drain is under way (nor asked for again). */
+  idle(): Promise<void>;
   /** Waits for the drain under way, and starts no other. */
   stop(): Promise<void>;
 } {
@@ -497,6 +499,9 @@ export function backgroundReceiptSender(
           // Woken after the drain's last look but before it was done: look again.
           if (again) this.wake();
         });
+    },
+    async idle() {
+      while (running) await running;
     },
     async stop() {
       stopped = true;
