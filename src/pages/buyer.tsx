@@ -1,161 +1,17 @@
 import type { EndedPurchase, LibraryItem } from "../core/access/library.ts";
 import type { BuyerLicense } from "../core/licenses/buyerLicenses.ts";
-import type { Asset, Product } from "../db/schema.ts";
-import { Field } from "./field.tsx";
+import type { Product } from "../db/schema.ts";
 import { formatBytes, formatDate, formatPrice } from "./format.ts";
 import { Layout } from "./layout.tsx";
-import { OutboxHint } from "./outboxHint.tsx";
 
-interface Common {
+/** What every buyer page's layout needs (pageProps). */
+export interface BuyerPageProps {
   shopName: string;
   signedIn: { email: string; admin: boolean } | null;
   devOutbox?: boolean;
 }
-
-export function priceLabel(p: Product): string {
-  if (p.kind === "free") return "Free";
-  const price = formatPrice(p.price_amount, p.currency);
-  return p.kind === "subscription" ? `${price} / ${p.interval ?? "month"}` : price;
-}
-
-export function StorefrontPage(props: Common & { products: Product[] }) {
-  return (
-    <Layout title={props.shopName} shopName={props.shopName} signedIn={props.signedIn}>
-      <h1>{props.shopName}</h1>
-      {props.products.length === 0 ? (
-        <p class="muted">Nothing for sale yet. Check back soon.</p>
-      ) : (
-        <div class="grid">
-          {props.products.map((p) => (
-            <article class="card">
-              <h2 style="margin-top:0">
-                <a href={`/p/${p.slug}`}>{p.name}</a>
-              </h2>
-              <p class="muted">{p.description.slice(0, 160)}</p>
-              <p class="price">{priceLabel(p)}</p>
-            </article>
-          ))}
-        </div>
-      )}
-    </Layout>
-  );
-}
-
-export function ProductPage(
-  props: Common & {
-    product: Product;
-    assets: Asset[];
-    owned: boolean;
-    cancelled?: boolean;
-    /** The address a free claim link was just mailed to. */
-    claimSentTo?: string | null;
-    /** Why a free claim was refused (a bad address, too many requests). */
-    claimError?: string | null;
-    /** What was typed, kept in the field after a refusal. */
-    claimEmail?: string;
-  },
-) {
-  const p = props.product;
-  return (
-    <Layout title={p.name} shopName={props.shopName} signedIn={props.signedIn}>
-      {props.cancelled ? (
-        <p class="notice warn" role="status">
-          Checkout cancelled: nothing was charged. You can buy whenever you are ready.
-        </p>
-      ) : null}
-      {props.claimSentTo ? (
-        <p class="notice ok" role="status">
-          Check your email: we sent a link to <strong>{props.claimSentTo}</strong>. Open it to get{" "}
-          {p.name}.
-        </p>
-      ) : null}
-      {props.claimSentTo ? <OutboxHint show={props.devOutbox} /> : null}
-      <article class="card">
-        <h1>{p.name}</h1>
-        <p class="price">{priceLabel(p)}</p>
-        {p.description ? <p style="white-space:pre-line">{p.description}</p> : null}
-        <h2>What you get</h2>
-        {props.assets.length ? (
-          <ul class="files">
-            {props.assets.map((a) => (
-              <li>
-                <span class="name">{a.filename}</span>
-                <span class="muted">{formatBytes(a.size)}</span>
-              </li>
-            ))}
-          </ul>
-        ) : (
-          <p class="muted">Files are being prepared.</p>
-        )}
-        <div style="margin-top:20px">
-          {props.owned ? (
-            <a class="btn" href="/library">
-              You own this: go to your library
-            </a>
-          ) : p.kind === "free" && !props.signedIn ? (
-            <FreeClaimForm
-              slug={p.slug}
-              error={props.claimError ?? null}
-              email={props.claimEmail}
-            />
-          ) : (
-            <form method="post" action={`/checkout/${p.slug}`}>
-              <button type="submit">{p.kind === "free" ? "Get it free" : "Buy now"}</button>
-            </form>
-          )}
-        </div>
-      </article>
-    </Layout>
-  );
-}
-
-/** A free product for someone not signed in: an address, and the files come by mail. */
-function FreeClaimForm(props: { slug: string; error: string | null; email?: string | undefined }) {
-  return (
-    <form method="post" action={`/checkout/${props.slug}`}>
-      {props.error ? (
-        <p class="notice bad" role="alert">
-          {props.error}
-        </p>
-      ) : null}
-      <Field
-        id="claim-email"
-        label="Your email"
-        hint="We email you a link to the files. It also keeps them in your library."
-        input={{
-          name: "email",
-          type: "email",
-          autocomplete: "email",
-          maxlength: 254,
-          required: true,
-          value: props.email,
-        }}
-      />
-      <button type="submit">Email me the files</button>
-    </form>
-  );
-}
-
-/** The page a claim link opens: one click to confirm, so a mail scanner's visit claims nothing. */
-export function ClaimPage(props: Common & { productName: string; email: string; action: string }) {
-  return (
-    <Layout title={`Get ${props.productName}`} shopName={props.shopName} signedIn={props.signedIn}>
-      <section class="card" style="max-width:560px" aria-labelledby="claim-title">
-        <h1 id="claim-title">Get {props.productName}</h1>
-        <p>
-          Your address <strong>{props.email}</strong> is confirmed. Click below for your files; they
-          stay in your library whenever you sign in with this address.
-        </p>
-        <form method="post" action={props.action}>
-          <button type="submit">Get my files</button>
-        </form>
-      </section>
-    </Layout>
-  );
-}
-
 export function LibraryPage(
-  props: Common & {
+  props: BuyerPageProps & {
     items: LibraryItem[];
     /** Purchases that no longer give their files, with the reason. */
     ended?: EndedPurchase[];
@@ -409,7 +265,7 @@ export function FileList(props: {
 }
 
 export function TokenPage(
-  props: Common & {
+  props: BuyerPageProps & {
     product: Product;
     files: { filename: string; size: number; downloadUrl: string }[];
     expiresAt: number;

@@ -13,8 +13,8 @@ import { confirmCheckout, GUEST_WINDOW_MS } from "../../core/orders/confirmCheck
 import { startCheckout } from "../../core/orders/startCheckout.ts";
 import { parseInput } from "../../core/validate.ts";
 import * as z from "../../core/zod.ts";
-import { ClaimPage, ProductPage } from "../../pages/buyer.tsx";
 import { CheckoutSuccessPage } from "../../pages/checkout.tsx";
+import { ClaimPage, ProductPage } from "../../pages/store.tsx";
 import { isFormPost, readBody } from "../body.ts";
 import { clientInfo, deliveryRequest, deliveryResponse } from "../delivery.ts";
 import type { HonoEnv } from "../env.ts";

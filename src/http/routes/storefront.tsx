@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { listProducts } from "../../core/catalog/products.ts";
 import { viewProduct } from "../../core/catalog/viewProduct.ts";
-import { ProductPage, StorefrontPage } from "../../pages/buyer.tsx";
+import { ProductPage, StorefrontPage } from "../../pages/store.tsx";
 import type { HonoEnv } from "../env.ts";
 import { pageProps } from "../pageProps.ts";
 
