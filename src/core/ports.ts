@@ -418,7 +418,24 @@ export interface Payments {
   /** Null when the provider does not know the session. */
   retrieveCheckout(sessionId: string): Promise<CheckoutView | null>;
   refund(paymentIntentId: string): Promise<void>;
+  /**
+   * Where the buyer reads what they paid at the provider: the invoice's hosted page when the
+   * payment has an invoice (a subscription's latest, or one made at checkout), else the charge's
+   * receipt. Null when the provider has neither (or does not know the payment); an outage throws.
+   */
+  receiptLink(payment: PaymentReceiptRef): Promise<ReceiptLink | null>;
   readonly events: PaymentEvents;
+}
+
+/** The provider's ids of one order's payment, as far as they are known. */
+export interface PaymentReceiptRef {
+  checkoutSessionId: string | null;
+  paymentIntentId: string | null;
+}
+
+export interface ReceiptLink {
+  url: string;
+  kind: "invoice" | "receipt";
 }
 
 /**

@@ -9,6 +9,7 @@ import * as m0007 from "./migrations/0007_receipt_queue.ts";
 import * as m0008 from "./migrations/0008_job_leases.ts";
 import * as m0009 from "./migrations/0009_licenses.ts";
 import * as m0010 from "./migrations/0010_refund_notices.ts";
+import * as m0013 from "./migrations/0013_order_receipt_links.ts";
 import type { Database, Db } from "./schema.ts";
 
 // Imported statically so the Workers bundle carries them too.
@@ -23,6 +24,7 @@ export const migrations: Record<string, Migration> = {
   "0008_job_leases": m0008,
   "0009_licenses": m0009,
   "0010_refund_notices": m0010,
+  "0013_order_receipt_links": m0013,
 };
 
 const PG_MIGRATION_LOCK = 7_413_100; // any constant; shared by every Tollgate process

@@ -116,6 +116,10 @@ export interface OrdersTable {
   receipt_bounced_at: number | null;
   /** Why, in the mail server's or mail API's words. */
   receipt_bounce_reason: string | null;
+  /** The payment's receipt or invoice page at the provider, once the buyer asked for it (0013). */
+  receipt_url: string | null;
+  /** When receipt_url was asked of the provider (epoch ms); it is asked again after a day. */
+  receipt_url_at: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -45,6 +45,16 @@ export class Engine {
   readonly state: State;
   /** Called after each commit that recorded events or scheduled work. */
   onChange: () => void = () => {};
+  /**
+   * Where browsers reach this server: the origin of the latest request (as a session's checkout
+   * `url` uses its creating request's). Receipt and invoice pages' URLs start with it.
+   */
+  origin = "http://127.0.0.1";
+
+  /** A page this server serves, as an absolute URL (a charge's `receipt_url`, ...). */
+  pageUrl(path: string): string {
+    return `${this.origin}${path}`;
+  }
 
   constructor(
     private readonly stateFile: string | null,

@@ -6,6 +6,7 @@ import { Engine } from "./engine.ts";
 import { StripeApiError } from "./errors.ts";
 import { apiRoutes } from "./http/api.ts";
 import { checkoutRoutes } from "./http/checkout.tsx";
+import { receiptRoutes } from "./http/receipts.tsx";
 import { triggerRoutes } from "./http/triggers.ts";
 import { Timers } from "./timers.ts";
 import { WebhookDeliverer } from "./webhooks.ts";
@@ -60,9 +61,14 @@ export function createLocalStripe(opts: Omit<LocalStripeOptions, "port" | "host"
   };
 
   const app = new Hono();
+  app.use(async (c, next) => {
+    engine.origin = new URL(c.req.url).origin;
+    await next();
+  });
   app.route("/v1", apiRoutes(engine));
   app.route("/checkout", checkoutRoutes(engine));
   app.route("/_local", triggerRoutes(engine));
+  app.route("/", receiptRoutes(engine));
   app.get("/", (c) =>
     c.text(
       [
@@ -70,6 +76,7 @@ export function createLocalStripe(opts: Omit<LocalStripeOptions, "port" | "host"
         "",
         "  /v1/...          the Stripe API subset Tollgate uses (any sk_test_ key)",
         "  /checkout/:id    hosted checkout pages (test card 4242 4242 4242 4242)",
+        "  /receipts/payment/:charge, /i/:invoice   receipt and hosted invoice pages",
         "  /_local/status   pending webhook deliveries",
         "",
         "Trigger refunds, disputes, renewals and cancellations with `tollgate local-stripe --help`.",

@@ -1,3 +1,4 @@
+import { inFileOrder } from "../core/downloads/fileOrder.ts";
 import type { MailMessage } from "../core/ports.ts";
 import { formatBytes, formatPrice } from "../pages/format.ts";
 import { html } from "./html.ts";
@@ -21,7 +22,8 @@ const PREPARING =
 
 export function receiptMail(mail: MailOf<"receipt">, shop: Shop): MailMessage {
   const { shopName } = shop;
-  const { productName, files } = mail;
+  const { productName } = mail;
+  const files = inFileOrder(mail.files);
   const paid = formatPrice(mail.amount, mail.currency);
   const key = mail.licenseKey ?? null;
   const keepPrivate = key

@@ -1,4 +1,5 @@
 import type { EndedPurchase, LibraryItem } from "../core/access/library.ts";
+import { inFileOrder } from "../core/downloads/fileOrder.ts";
 import type { BuyerLicense } from "../core/licenses/buyerLicenses.ts";
 import type { Product } from "../db/schema.ts";
 import { formatBytes, formatDate, formatPrice } from "./format.ts";
@@ -77,6 +78,12 @@ export function LibraryPage(
             {item.entitlement.endsAt ? (
               <p class="muted">Access until {formatDate(item.entitlement.endsAt)}</p>
             ) : null}
+            <PurchaseActions
+              productName={item.product.name}
+              receiptUrl={item.order?.receiptUrl}
+              downloadAllUrl={item.files.length ? item.downloadAllUrl : null}
+              files={item.files}
+            />
             <FileList files={item.files} />
             {licenses
               .filter((l) => l.product.slug === item.product.slug)
@@ -223,6 +230,37 @@ function Time({ iso }: { iso: string | null }) {
   return <time datetime={iso}>{formatDate(Date.parse(iso))}</time>;
 }
 
+/**
+ * A purchase's two actions beside its files: every file in one zip, and the payment's receipt or
+ * invoice (opened at the payment provider through our link, GET /library/orders/{id}/receipt).
+ */
+export function PurchaseActions(props: {
+  productName: string;
+  receiptUrl?: string | null | undefined;
+  downloadAllUrl?: string | null | undefined;
+  files: { size: number }[];
+}) {
+  if (!props.receiptUrl && !props.downloadAllUrl) return null;
+  const total = props.files.reduce((sum, f) => sum + f.size, 0);
+  const count = props.files.length;
+  return (
+    <p class="actions">
+      {props.downloadAllUrl ? (
+        <a class="btn" href={props.downloadAllUrl} download>
+          Download all<span class="sr-only"> files of {props.productName}</span> (
+          {count === 1 ? "1 file" : `${count} files`}, {formatBytes(total)}, zip)
+        </a>
+      ) : null}
+      {props.receiptUrl ? (
+        <a class="btn secondary" href={props.receiptUrl}>
+          Receipt<span class="sr-only"> for {props.productName}</span>
+        </a>
+      ) : null}
+    </p>
+  );
+}
+
+/** A product's files, always in the one file order (core/downloads/fileOrder.ts). */
 export function FileList(props: {
   files: {
     filename: string;
@@ -238,7 +276,7 @@ export function FileList(props: {
     return <p class="muted">No files yet; the seller is preparing them.</p>;
   return (
     <ul class="files">
-      {props.files.map((f) => (
+      {inFileOrder(props.files).map((f) => (
         <li>
           <span>
             <span class="name">{f.filename}</span>
@@ -285,6 +323,42 @@ export function TokenPage(
           by signing in with your email.
         </p>
         <FileList files={props.files} />
+      </section>
+    </Layout>
+  );
+}
+
+/**
+ * The receipt link's answer when the payment provider has no receipt or invoice page for the
+ * order (nothing was charged by card, say): what the order was, and where to go next.
+ */
+export function NoReceiptPage(
+  props: BuyerPageProps & {
+    order: { id: string; productName: string; amount: number; currency: string };
+    back: { url: string; label: string };
+  },
+) {
+  const { order } = props;
+  return (
+    <Layout title="No receipt for this payment" shopName={props.shopName} signedIn={props.signedIn}>
+      <section class="card">
+        <h1>No receipt for this payment</h1>
+        <p>
+          The payment provider has no receipt or invoice page for your order of{" "}
+          <strong>{order.productName}</strong> ({formatPrice(order.amount, order.currency)}, order{" "}
+          <code>{order.id}</code>). That happens when nothing was charged by card, for example for a
+          fully discounted order.
+        </p>
+        <p>
+          Your purchase is not affected: your files stay available. If you need a receipt or an
+          invoice for your records, reply to your purchase email and quote the order reference
+          above.
+        </p>
+        <p>
+          <a class="btn" href={props.back.url}>
+            {props.back.label}
+          </a>
+        </p>
       </section>
     </Layout>
   );

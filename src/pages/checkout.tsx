@@ -1,6 +1,6 @@
 import { raw } from "hono/html";
 import type { CheckoutConfirmation } from "../core/orders/confirmCheckout.ts";
-import { FileList } from "./buyer.tsx";
+import { FileList, PurchaseActions } from "./buyer.tsx";
 import { formatDate, formatPrice } from "./format.ts";
 import { Layout } from "./layout.tsx";
 import { OutboxHint } from "./outboxHint.tsx";
@@ -65,9 +65,18 @@ export function CheckoutSuccessPage(props: Props) {
   );
 }
 
-function Paid({ confirmation, signedIn, linkTtlSeconds, guestWindowMs, devOutbox }: Props) {
+function Paid(props: Props) {
+  const { confirmation, signedIn, linkTtlSeconds, guestWindowMs, devOutbox } = props;
   const { product, order, files } = confirmation;
   const email = order.email ?? signedIn?.email ?? null;
+  // The same proof as the download buttons': the buyer's session, or the checkout session id.
+  const proof = `session_id=${encodeURIComponent(props.sessionId)}`;
+  const links = signedIn
+    ? {
+        receipt: `/library/orders/${encodeURIComponent(order.id)}/receipt`,
+        all: `/library/${encodeURIComponent(product.slug)}/all.zip`,
+      }
+    : { receipt: `/checkout/receipt?${proof}`, all: `/checkout/all.zip?${proof}` };
   return (
     <>
       <p class="notice ok" role="status">
@@ -78,6 +87,12 @@ function Paid({ confirmation, signedIn, linkTtlSeconds, guestWindowMs, devOutbox
         Ordered {formatDate(order.created_at)} · {formatPrice(order.amount, order.currency)} · order{" "}
         <code>{order.id}</code>
       </p>
+      <PurchaseActions
+        productName={product.name}
+        receiptUrl={links.receipt}
+        downloadAllUrl={files.length >= 2 ? links.all : null}
+        files={files}
+      />
       <FileList files={files} />
       <h2>What happens next</h2>
       <ul>

@@ -1,6 +1,13 @@
 import type Stripe from "stripe";
 import { conflict, invalidInput } from "../../core/errors.ts";
-import type { CheckoutRequest, CheckoutView, Payments, ProviderEvent } from "../../core/ports.ts";
+import type {
+  CheckoutRequest,
+  CheckoutView,
+  PaymentReceiptRef,
+  Payments,
+  ProviderEvent,
+  ReceiptLink,
+} from "../../core/ports.ts";
 import { createStripeClient, subtleCryptoProvider } from "./client.ts";
 import {
   checkoutView,
@@ -77,6 +84,37 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
     }
   }
 
+  /**
+   * The invoice's hosted page (a subscription's latest invoice, or the one Checkout made when
+   * invoice creation is on), else the receipt of the payment intent's charge. Only reads: nothing
+   * here runs on the webhook path, only when a buyer opens the link.
+   */
+  async function receiptLink(ref: PaymentReceiptRef): Promise<ReceiptLink | null> {
+    const known = <T>(call: Promise<T>) =>
+      call.catch((e) => (isClientError(e) ? null : Promise.reject(e)));
+    let invoiceId: string | null = null;
+    let intentId = ref.paymentIntentId;
+    if (ref.checkoutSessionId) {
+      const session = await known(
+        stripe.checkout.sessions.retrieve(ref.checkoutSessionId, { expand: ["subscription"] }),
+      );
+      const subscription = session?.subscription;
+      invoiceId =
+        (typeof subscription === "object" && subscription
+          ? idOf(subscription.latest_invoice)
+          : null) ?? idOf(session?.invoice);
+      intentId ??= idOf(session?.payment_intent);
+    }
+    if (invoiceId) {
+      const url = (await known(stripe.invoices.retrieve(invoiceId)))?.hosted_invoice_url;
+      if (url) return { url, kind: "invoice" };
+    }
+    if (!intentId) return null;
+    const chargeId = idOf((await known(stripe.paymentIntents.retrieve(intentId)))?.latest_charge);
+    const url = chargeId ? (await known(stripe.charges.retrieve(chargeId)))?.receipt_url : null;
+    return url ? { url, kind: "receipt" } : null;
+  }
+
   const providerEvent = (event: Stripe.Event, payload: string): ProviderEvent => ({
     id: event.id,
     type: event.type,
@@ -126,6 +164,8 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
     },
 
     retrieveCheckout,
+
+    receiptLink,
 
     async refund(paymentIntentId: string) {
       try {

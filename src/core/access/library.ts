@@ -1,10 +1,14 @@
-import type { Entitlement, Product } from "../../db/schema.ts";
+import type { Entitlement, Order, Product } from "../../db/schema.ts";
 import { type Ctx, db, requireUser } from "../context.ts";
+import { byFileName } from "../downloads/fileOrder.ts";
+import { notFound, unavailable } from "../errors.ts";
+import { orderForViewer } from "../orders/confirmCheckout.ts";
 import {
   type AccessStatus,
   accessStatus,
   denialReason,
   entitlementsOf,
+  holds,
   isActive,
 } from "./accessRule.ts";
 
@@ -12,7 +16,16 @@ export interface LibraryItem {
   product: { slug: string; name: string; description: string; kind: string };
   entitlement: { id: string; source: string; endsAt: number | null };
   /** The paid order behind the access (a subscription's latest), when it came from one. */
-  order?: { id: string; orderedAt: number; amount: number; currency: string } | null;
+  order?: {
+    id: string;
+    orderedAt: number;
+    amount: number;
+    currency: string;
+    /** Our link that opens the payment's receipt or invoice at the provider (orderReceipt). */
+    receiptUrl: string;
+  } | null;
+  /** Every file in one zip (GET /library/{slug}/all.zip); none in the seller's preview. */
+  downloadAllUrl?: string | null;
   files: {
     id: string;
     filename: string;
@@ -65,8 +78,8 @@ export async function getLibrary({
           .selectAll()
           .where("product_id", "in", productIds)
           .where("active", "=", 1)
-          .orderBy("filename")
           .execute()
+          .then((rows) => rows.sort(byFileName))
       : [],
     owned
       ? db(ctx)
@@ -90,6 +103,7 @@ export async function getLibrary({
       product: { slug: p.slug, name: p.name, description: p.description, kind: p.kind },
       entitlement: { id: e.id, source: e.source, endsAt: e.ends_at },
       order: orders.get(e.id) ?? null,
+      downloadAllUrl: `${ctx.settings.publicUrl}/library/${p.slug}/all.zip`,
       files: assets
         .filter((a) => a.product_id === p.id)
         .map((a) => ({
@@ -156,9 +170,123 @@ async function ordersBehind(
         orderedAt: Number(row.created_at),
         amount: row.amount,
         currency: row.currency,
+        receiptUrl: receiptPath(row.id),
       });
   }
   return found;
+}
+
+/** Where the buyer opens an order's receipt: GET /library/orders/{orderId}/receipt. */
+export const receiptPath = (orderId: string) =>
+  `/library/orders/${encodeURIComponent(orderId)}/receipt`;
+
+/** Orders a payment provider has a receipt or invoice for. */
+const RECEIPTED: Order["status"][] = ["paid", "refunded", "disputed"];
+const ORDER_ID = /^ord_[A-Za-z0-9_-]{1,64}$/;
+/** A remembered link is used for a day, then asked for again (the provider's links may change). */
+export const RECEIPT_LINK_TTL_MS = 24 * 3600 * 1000;
+
+export type OrderReceipt =
+  | { url: string }
+  | {
+      url: null;
+      order: {
+        id: string;
+        productName: string;
+        orderedAt: number;
+        amount: number;
+        currency: string;
+      };
+    };
+
+/**
+ * The payment provider's receipt (or invoice) page of one of the signed-in buyer's paid orders:
+ * remembered on the order once asked for, so only the first opening (and one a day after) asks
+ * the provider; never asked on the webhook path. An unknown, malformed or someone else's order id
+ * gets the same 404, signed in or not, so the answer tells nothing about other buyers' orders.
+ * `url: null` when the provider has no such page for the payment.
+ */
+export async function orderReceipt({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { orderId: string };
+}): Promise<OrderReceipt> {
+  const none = () => notFound("There is no such order in your library.");
+  const user = ctx.actor.user;
+  if (!user || !ORDER_ID.test(input.orderId)) throw none();
+  const order = await db(ctx)
+    .selectFrom("orders")
+    .selectAll()
+    .where("id", "=", input.orderId)
+    .executeTakeFirst();
+  if (!order || !holds({ userId: user.id, email: user.email }, order)) throw none();
+  if (!RECEIPTED.includes(order.status)) throw none();
+  return receiptOf(ctx, order);
+}
+
+/**
+ * The receipt of the purchase a checkout session id shows, for the success page's guest buyer
+ * (GET /checkout/receipt?session_id=): the same proof, and the same window, as its downloads.
+ */
+export async function checkoutReceipt({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { sessionId: string };
+}): Promise<OrderReceipt> {
+  const order = await orderForViewer(ctx, input.sessionId);
+  if (!RECEIPTED.includes(order.status))
+    throw notFound("This purchase has no receipt yet: its payment is not confirmed.");
+  return receiptOf(ctx, order);
+}
+
+async function receiptOf(ctx: Ctx, order: Order): Promise<OrderReceipt> {
+  const now = ctx.clock.now();
+  const remembered = order.receipt_url;
+  if (remembered && now - Number(order.receipt_url_at ?? 0) < RECEIPT_LINK_TTL_MS)
+    return { url: remembered };
+  let link: Awaited<ReturnType<Ctx["payments"]["receiptLink"]>>;
+  try {
+    link = await ctx.payments.receiptLink({
+      checkoutSessionId: order.checkout_session_id,
+      paymentIntentId: order.payment_intent_id,
+    });
+  } catch (error) {
+    ctx.log.warn("receipt link: provider unreachable", {
+      orderId: order.id,
+      error: String(error),
+    });
+    if (remembered) return { url: remembered };
+    throw unavailable(
+      "The payment provider is not answering right now, so your receipt cannot be opened. Please try again in a few minutes.",
+    );
+  }
+  if (!link || !isWebUrl(link.url)) {
+    const product = await db(ctx)
+      .selectFrom("products")
+      .select("name")
+      .where("id", "=", order.product_id)
+      .executeTakeFirst();
+    return {
+      url: null,
+      order: {
+        id: order.id,
+        productName: product?.name ?? "",
+        orderedAt: Number(order.created_at),
+        amount: order.amount,
+        currency: order.currency,
+      },
+    };
+  }
+  await db(ctx)
+    .updateTable("orders")
+    .set({ receipt_url: link.url, receipt_url_at: now })
+    .where("id", "=", order.id)
+    .execute();
+  return { url: link.url };
 }
 
 /** The order a product's ended purchases are told in: the first standing found wins. */
@@ -179,4 +307,13 @@ function endedPurchases(
       reason: denialReason(entitlements, now),
     };
   });
+}
+
+/** Only a web page is followed: the link is answered as a redirect. */
+function isWebUrl(url: string): boolean {
+  try {
+    return ["https:", "http:"].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
 }

@@ -1,7 +1,14 @@
+import { makeZip, predictLength } from "client-zip";
 import { Hono } from "hono";
+import { contentDisposition } from "../../core/contentDisposition.ts";
 import { requestFreshLink } from "../../core/delivery/freshLink.ts";
 import { parseRange } from "../../core/delivery/range.ts";
 import { inspectToken, invalidLink, usedUp } from "../../core/delivery/tokens.ts";
+import {
+  type DownloadAll,
+  downloadAllAsUser,
+  downloadAllWithCheckout,
+} from "../../core/downloads/downloadAll.ts";
 import { downloadAsUser } from "../../core/downloads/downloadAsUser.ts";
 import { downloadWithToken } from "../../core/downloads/downloadWithToken.ts";
 import { forbidden, notFound } from "../../core/errors.ts";
@@ -29,6 +36,22 @@ export const downloads = new Hono<HonoEnv>()
     if (isWhole(c.res)) return;
     c.header("Referrer-Policy", "no-referrer");
     c.header("Cache-Control", "private, no-store");
+  })
+  .get("/library/:slug/all.zip", async (c) => {
+    const all = await downloadAllAsUser({
+      ctx: c.get("ctx"),
+      input: { slug: c.req.param("slug"), client: clientInfo(c) },
+    });
+    return zipResponse(all, c.req.method === "HEAD");
+  })
+  .get("/checkout/all.zip", async (c) => {
+    // The success page's guest buyer: the checkout session id proves the purchase, as for
+    // /checkout/download/{assetId}.
+    const all = await downloadAllWithCheckout({
+      ctx: c.get("ctx"),
+      input: { sessionId: c.req.query("session_id") ?? "", client: clientInfo(c) },
+    });
+    return zipResponse(all, c.req.method === "HEAD");
   })
   .get("/download/:slug/:assetId", async (c) => {
     const delivery = await downloadAsUser({
@@ -130,3 +153,55 @@ export const downloads = new Hono<HonoEnv>()
     if (!object) throw notFound("This file no longer exists.");
     return bytesResponse(object, meta);
   });
+
+/**
+ * The purchase's files as one zip, built while it streams: each file is opened (and logged) when
+ * the archive reaches it and passed through chunk by chunk, stored as is (files are mostly
+ * compressed already; stored entries keep the length known, so the answer has a Content-Length
+ * and the browser a progress bar). Only the archive's list of names and sizes is held.
+ */
+function zipResponse(all: DownloadAll, headOnly: boolean): Response {
+  const length = predictLength(
+    all.entries.map((e) => ({ name: e.name, size: e.size, lastModified: e.lastModified })),
+  );
+  const headers = {
+    "Content-Type": "application/zip",
+    "Content-Disposition": contentDisposition(all.filename),
+    "Content-Length": String(length),
+    "Cache-Control": "private, no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+  };
+  if (headOnly) return new Response(null, { headers });
+  return new Response(makeZip(entriesAsOpened(all), { buffersAreUTF8: true }), { headers });
+}
+
+/**
+ * The entries for client-zip, each file opened only when the zip asks for it. When the download
+ * stops early (the client went away), the file being read is cancelled, which gives its unsent
+ * bytes back as a broken-off single download would (downloads/continuations.ts).
+ */
+async function* entriesAsOpened(all: DownloadAll) {
+  let reading: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  try {
+    for (const entry of all.entries) {
+      const reader = (await entry.open()).getReader();
+      reading = reader;
+      const input = new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            const { done, value } = await reader.read();
+            if (done) controller.close();
+            else controller.enqueue(value);
+          },
+          cancel: (reason) => reader.cancel(reason),
+        },
+        { highWaterMark: 0 },
+      );
+      yield { name: entry.name, size: entry.size, lastModified: entry.lastModified, input };
+    }
+    reading = null;
+  } finally {
+    await reading?.cancel().catch(() => {});
+  }
+}

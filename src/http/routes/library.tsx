@@ -1,7 +1,13 @@
-import { Hono } from "hono";
-import { getLibrary, type LibraryItem } from "../../core/access/library.ts";
+import { type Context, Hono } from "hono";
+import {
+  checkoutReceipt,
+  getLibrary,
+  type LibraryItem,
+  type OrderReceipt,
+  orderReceipt,
+} from "../../core/access/library.ts";
 import { type BuyerLicense, myLicenses } from "../../core/licenses/buyerLicenses.ts";
-import { LibraryPage } from "../../pages/buyer.tsx";
+import { LibraryPage, NoReceiptPage } from "../../pages/buyer.tsx";
 import type { HonoEnv } from "../env.ts";
 import { apiDoc } from "../openapi/describe.ts";
 import { pageProps } from "../pageProps.ts";
@@ -35,6 +41,23 @@ export const library = new Hono<HonoEnv>()
         freed={c.req.query("freed") === "1"}
       />,
     );
+  })
+  .get("/library/orders/:orderId/receipt", async (c) => {
+    const receipt = await orderReceipt({
+      ctx: c.get("ctx"),
+      input: { orderId: c.req.param("orderId") },
+    });
+    return receiptAnswer(c, receipt, { url: "/library", label: "Back to your library" });
+  })
+  .get("/checkout/receipt", async (c) => {
+    // The success page's guest buyer: the checkout session id is the proof, as for its downloads.
+    const sessionId = c.req.query("session_id") ?? "";
+    c.header("Referrer-Policy", "no-referrer");
+    const receipt = await checkoutReceipt({ ctx: c.get("ctx"), input: { sessionId } });
+    return receiptAnswer(c, receipt, {
+      url: `/checkout/success?session_id=${encodeURIComponent(sessionId)}`,
+      label: "Back to your purchase",
+    });
   })
   .get("/api/library", async (c) => {
     const ctx = c.get("ctx");
@@ -77,3 +100,14 @@ const licenseJson = (l: BuyerLicense | undefined) =>
         activations: l.activations,
       }
     : null;
+
+/** 303 to the provider's receipt or invoice page, or the page saying there is none. */
+function receiptAnswer(
+  c: Context<HonoEnv>,
+  receipt: OrderReceipt,
+  back: { url: string; label: string },
+): Response | Promise<Response> {
+  c.header("Cache-Control", "private, no-store");
+  if (receipt.url !== null) return c.redirect(receipt.url, 303);
+  return c.html(<NoReceiptPage {...pageProps(c)} order={receipt.order} back={back} />);
+}

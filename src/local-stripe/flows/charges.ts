@@ -11,6 +11,8 @@ export function chargeIntent(
   intent.status = "succeeded";
   intent.amount_received = intent.amount;
   const charge = newCharge(intent, email);
+  // Stripe's receipt page for the charge; ours is served by http/receipts.tsx.
+  charge.receipt_url = engine.pageUrl(`/receipts/payment/${charge.id}`);
   engine.state.charges[charge.id] = charge;
   intent.latest_charge = charge.id;
   return charge;

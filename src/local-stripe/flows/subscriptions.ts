@@ -64,6 +64,8 @@ function payInvoice(
   input: Omit<Parameters<typeof newInvoice>[0], "customer" | "subscription">,
 ): Stripe.Invoice {
   const invoice = newInvoice({ customer, subscription, ...input });
+  // The hosted invoice page, served by http/receipts.tsx (no PDF: `invoice_pdf` stays null).
+  invoice.hosted_invoice_url = engine.pageUrl(`/i/${invoice.id}`);
   engine.state.invoices[invoice.id] = invoice;
   const intent = newPaymentIntent({
     amount: invoice.total,

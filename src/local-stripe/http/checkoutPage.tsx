@@ -29,7 +29,9 @@ dl{margin:0}dt{font-family:ui-monospace,Menlo,monospace;font-weight:600}dd{margi
 a{color:#3442b8}
 `;
 
-function Page(props: { title: string; children: Child }) {
+/** A page of the local Stripe: a checkout page, or (`receipt`) a receipt or invoice page. */
+export function Page(props: { title: string; children: Child; kind?: "checkout" | "receipt" }) {
+  const receipt = props.kind === "receipt";
   return (
     <>
       {raw("<!doctype html>")}
@@ -38,15 +40,24 @@ function Page(props: { title: string; children: Child }) {
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <meta name="robots" content="noindex" />
-          <title>{props.title} · Local test checkout</title>
+          <title>
+            {props.title} · {receipt ? "Local test receipt" : "Local test checkout"}
+          </title>
           <style>{raw(CSS)}</style>
         </head>
         <body>
           <main>
-            <p class="banner" role="note">
-              <strong>Local test checkout.</strong> This page stands in for Stripe Checkout while
-              the shop runs offline: no real money moves and no card data leaves this computer.
-            </p>
+            {receipt ? (
+              <p class="banner" role="note">
+                <strong>Local test receipt.</strong> This page stands in for Stripe's receipt and
+                invoice pages while the shop runs offline: no real money moved.
+              </p>
+            ) : (
+              <p class="banner" role="note">
+                <strong>Local test checkout.</strong> This page stands in for Stripe Checkout while
+                the shop runs offline: no real money moves and no card data leaves this computer.
+              </p>
+            )}
             {props.children}
           </main>
         </body>
