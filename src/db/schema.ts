@@ -76,6 +76,8 @@ export interface ProductsTable {
   license_activation_limit: number | null;
   /** Keys end when access ends (subscriptions); 0: they never expire. */
   license_expires_with_access: Generated<number>;
+  /** The cover's public image id (`<sha256>.<ext>`, core/images/publicImages.ts); null: none (migration 0011). */
+  cover_image: string | null;
   created_at: number;
   updated_at: number;
 }

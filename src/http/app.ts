@@ -12,6 +12,7 @@ import { checkout } from "./routes/checkout.tsx";
 import { dev } from "./routes/dev.tsx";
 import { downloads } from "./routes/downloads.tsx";
 import { health } from "./routes/health.ts";
+import { images } from "./routes/images.ts";
 import { library } from "./routes/library.tsx";
 import { licenses } from "./routes/licenses.ts";
 import { openapi } from "./routes/openapi.ts";
@@ -28,6 +29,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route("/", dev);
   app.route("/", storefront);
   app.route("/", checkout);
+  app.route("/", images);
   app.route("/", stripeWebhooks);
   app.route("/", auth);
   app.route("/", library);

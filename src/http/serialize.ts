@@ -1,7 +1,9 @@
 import { isoTime as iso } from "../core/encoding.ts";
+import { publicImageUrl } from "../core/images/publicImages.ts";
 import type { Asset, Entitlement, Product } from "../db/schema.ts";
 
-export const productJson = (p: Product) => ({
+/** A product as the admin API answers it; `publicUrl` makes the cover's URL absolute. */
+export const productJson = (p: Product, publicUrl: string) => ({
   id: p.id,
   slug: p.slug,
   name: p.name,
@@ -18,6 +20,8 @@ export const productJson = (p: Product) => ({
     activationLimit: p.license_activation_limit,
     expiresWithAccess: p.license_expires_with_access === 1,
   },
+  /** The cover image's public, permanent URL (`{PUBLIC_URL}/images/...`); null without one. */
+  coverUrl: p.cover_image ? new URL(publicImageUrl(p.cover_image), publicUrl).toString() : null,
   createdAt: iso(p.created_at),
   updatedAt: iso(p.updated_at),
 });

@@ -2,6 +2,7 @@ import type { EndedPurchase, LibraryItem } from "../core/access/library.ts";
 import { inFileOrder } from "../core/downloads/fileOrder.ts";
 import type { BuyerLicense } from "../core/licenses/buyerLicenses.ts";
 import type { Product } from "../db/schema.ts";
+import { Cover } from "./cover.tsx";
 import { formatBytes, formatDate, formatPrice } from "./format.ts";
 import { Layout } from "./layout.tsx";
 
@@ -65,6 +66,9 @@ export function LibraryPage(
       ) : (
         props.items.map((item) => (
           <section class="card" aria-labelledby={`p-${item.product.slug}`}>
+            {item.product.coverImage ? (
+              <Cover id={item.product.coverImage} alt="" class="cover library-cover" lazy />
+            ) : null}
             <h2 id={`p-${item.product.slug}`} style="margin-top:0">
               {item.product.name}
             </h2>

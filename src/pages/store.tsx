@@ -1,9 +1,11 @@
 /** The store: the product list, a product's page, and a free product claimed by email. */
 import type { Asset, Product } from "../db/schema.ts";
 import type { BuyerPageProps } from "./buyer.tsx";
+import { Cover } from "./cover.tsx";
 import { Field } from "./field.tsx";
 import { formatBytes, formatPrice } from "./format.ts";
 import { Layout } from "./layout.tsx";
+import { markdownExcerpt, renderMarkdown } from "./markdown.ts";
 import { OutboxHint } from "./outboxHint.tsx";
 
 export function priceLabel(p: Product): string {
@@ -21,11 +23,14 @@ export function StorefrontPage(props: BuyerPageProps & { products: Product[] }) 
       ) : (
         <div class="grid">
           {props.products.map((p) => (
-            <article class="card">
+            <article class="card product-card">
+              {p.cover_image ? (
+                <Cover id={p.cover_image} alt="" class="cover card-cover" lazy />
+              ) : null}
               <h2 style="margin-top:0">
                 <a href={`/p/${p.slug}`}>{p.name}</a>
               </h2>
-              <p class="muted">{p.description.slice(0, 160)}</p>
+              <p class="muted">{markdownExcerpt(p.description)}</p>
               <p class="price">{priceLabel(p)}</p>
             </article>
           ))}
@@ -65,9 +70,10 @@ export function ProductPage(
       ) : null}
       {props.claimSentTo ? <OutboxHint show={props.devOutbox} /> : null}
       <article class="card">
+        {p.cover_image ? <Cover id={p.cover_image} alt={p.name} class="cover" /> : null}
         <h1>{p.name}</h1>
         <p class="price">{priceLabel(p)}</p>
-        {p.description ? <p style="white-space:pre-line">{p.description}</p> : null}
+        {p.description ? <Description markdown={p.description} /> : null}
         <h2>What you get</h2>
         {props.assets.length ? (
           <ul class="files">
@@ -101,6 +107,11 @@ export function ProductPage(
       </article>
     </Layout>
   );
+}
+
+/** A description rendered from Markdown, made safe by markdown.ts (no raw HTML, safe links). */
+export function Description({ markdown }: { markdown: string }) {
+  return <div class="prose" dangerouslySetInnerHTML={{ __html: renderMarkdown(markdown) }} />;
 }
 
 /** A free product for someone not signed in: an address, and the files come by mail. */

@@ -20,6 +20,7 @@ const PRODUCT: Record<keyof Product, true> = {
   license_enabled: true,
   license_activation_limit: true,
   license_expires_with_access: true,
+  cover_image: true,
   created_at: true,
   updated_at: true,
 };

@@ -13,7 +13,13 @@ import {
 } from "./accessRule.ts";
 
 export interface LibraryItem {
-  product: { slug: string; name: string; description: string; kind: string };
+  product: {
+    slug: string;
+    name: string;
+    description: string;
+    kind: string;
+    coverImage?: string | null;
+  };
   entitlement: { id: string; source: string; endsAt: number | null };
   /** The paid order behind the access (a subscription's latest), when it came from one. */
   order?: {
@@ -100,7 +106,13 @@ export async function getLibrary({
     const e = byProduct.get(p.id);
     if (!e) return [];
     return {
-      product: { slug: p.slug, name: p.name, description: p.description, kind: p.kind },
+      product: {
+        slug: p.slug,
+        name: p.name,
+        description: p.description,
+        kind: p.kind,
+        coverImage: p.cover_image,
+      },
       entitlement: { id: e.id, source: e.source, endsAt: e.ends_at },
       order: orders.get(e.id) ?? null,
       downloadAllUrl: `${ctx.settings.publicUrl}/library/${p.slug}/all.zip`,

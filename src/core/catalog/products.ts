@@ -35,6 +35,7 @@ export async function createProduct({
     license_enabled: p.license?.enabled ? 1 : 0,
     license_activation_limit: p.license?.activationLimit ?? null,
     license_expires_with_access: p.license?.expiresWithAccess === false ? 0 : 1,
+    cover_image: null,
     created_at: now,
     updated_at: now,
   };

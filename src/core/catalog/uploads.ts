@@ -56,6 +56,13 @@ export const completeUploadSchema = z.object({
   ),
 });
 
+export const abortUploadSchema = z.object({
+  productSlug: z.string().check(z.minLength(1)),
+  uploadId: z
+    .string({ message: "is required" })
+    .check(z.minLength(1, "is required"), z.maxLength(4096)),
+});
+
 /** What the signed upload id carries. */
 const claimsSchema = z.object({
   /** Asset id, also the last segment of the storage key. */
@@ -241,6 +248,30 @@ export async function completeUpload({
       await ctx.store.delete(key).catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Gives up a direct upload the seller cancelled: its multipart upload is aborted (the parts sent
+ * so far are dropped) and an object already PUT is removed, so nothing half-made stays in the
+ * bucket. An upload already recorded as a file is left alone (`aborted: false`): it is a file of
+ * the product now, to retire like any other.
+ */
+export async function abortUpload({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: InputOf<typeof abortUploadSchema>;
+}): Promise<{ aborted: boolean }> {
+  requireAdmin(ctx);
+  const { productSlug, uploadId } = parseInput(abortUploadSchema, input);
+  const claims = await verifyClaims(ctx, uploadId);
+  const product = await getProductForAdmin({ ctx, input: { slug: productSlug } });
+  if (product.id !== claims.p) throw invalidInput("This upload is for another product.");
+  if (await findAsset(ctx, claims.a)) return { aborted: false };
+  await discard(ctx, claims);
+  ctx.log.info("direct upload cancelled", { product: product.slug, filename: claims.f });
+  return { aborted: true };
 }
 
 /** The parts a multipart completion needs: each of 1..n exactly once. */

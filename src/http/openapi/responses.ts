@@ -34,6 +34,8 @@ const product = z.strictObject({
     activationLimit: maybe(z.number().check(z.int())),
     expiresWithAccess: z.boolean(),
   }),
+  /** The cover image's public, permanent URL (`{PUBLIC_URL}/images/{sha256}.{ext}`); null without one. */
+  coverUrl: maybe(z.string()),
   createdAt: time,
   updatedAt: time,
 });
@@ -214,6 +216,7 @@ export const responses = {
   Asset: asset,
   Assets: z.strictObject({ assets: z.array(asset) }),
   Upload: upload,
+  UploadAborted: z.strictObject({ aborted: z.boolean() }),
   Entitlement: entitlement,
   Entitlements: z.strictObject({ entitlements: z.array(entitlement) }),
   DownloadLink: z.strictObject({ token: z.string(), url: z.string(), expiresAt: time }),

@@ -8,6 +8,7 @@ import {
   listAssets,
   setAssetActive,
 } from "../../core/catalog/assets.ts";
+import { removeProductCover, setProductCover } from "../../core/catalog/cover.ts";
 import {
   createProduct,
   getProductForAdmin,
@@ -16,6 +17,8 @@ import {
 } from "../../core/catalog/products.ts";
 import { createProductSchema, updateProductSchema } from "../../core/catalog/schemas.ts";
 import {
+  abortUpload,
+  abortUploadSchema,
   completeUpload,
   completeUploadSchema,
   startUpload,
@@ -54,7 +57,8 @@ export const admin = new Hono<HonoEnv>()
         ctx: c.get("ctx"),
         input: { includeUnpublished: true },
       });
-      return c.json({ products: products.map(productJson) });
+      const url = c.get("ctx").settings.publicUrl;
+      return c.json({ products: products.map((p) => productJson(p, url)) });
     },
   )
   .post(
@@ -71,7 +75,7 @@ export const admin = new Hono<HonoEnv>()
     async (c) => {
       const body = (await readBody(c)) as Unchecked;
       const product = await createProduct({ ctx: c.get("ctx"), input: body });
-      return c.json(productJson(product), 201);
+      return c.json(productJson(product, c.get("ctx").settings.publicUrl), 201);
     },
   )
   .get(
@@ -88,7 +92,10 @@ export const admin = new Hono<HonoEnv>()
       const ctx = c.get("ctx");
       const product = await getProductForAdmin({ ctx, input: { slug: c.req.param("slug") } });
       const assets = await listAssets(ctx, product.id, { activeOnly: false });
-      return c.json({ ...productJson(product), assets: assets.map(assetJson) });
+      return c.json({
+        ...productJson(product, ctx.settings.publicUrl),
+        assets: assets.map(assetJson),
+      });
     },
   )
   .patch(
@@ -108,7 +115,51 @@ export const admin = new Hono<HonoEnv>()
         ctx: c.get("ctx"),
         input: { slug: c.req.param("slug"), changes: (await readBody(c)) as Unchecked },
       });
-      return c.json(productJson(product));
+      return c.json(productJson(product, c.get("ctx").settings.publicUrl));
+    },
+  )
+  .put(
+    "/api/admin/products/:slug/cover",
+    apiDoc({
+      summary: "Set a product's cover image",
+      description:
+        "The body is the image's bytes: PNG, JPEG, WebP or GIF, told by the bytes themselves (the Content-Type sent is not trusted; SVG is refused), at most 2 MB. The answer's `coverUrl` is public and permanent (`/images/{sha256}.{ext}`): a cover is shown to anyone, unlike the product's files. A refused image changes nothing.",
+      tag: "Products",
+      auth: "admin",
+      params: { slug: "The product's slug." },
+      rawBody: "The image's bytes.",
+      response: "Product",
+      errors: ["not_found", "too_large"],
+    }),
+    async (c) => {
+      const declared = c.req.header("content-length");
+      const product = await setProductCover({
+        ctx: c.get("ctx"),
+        input: {
+          slug: c.req.param("slug"),
+          body: c.req.raw.body,
+          declaredSize: declared ? Number(declared) : null,
+        },
+      });
+      return c.json(productJson(product, c.get("ctx").settings.publicUrl));
+    },
+  )
+  .delete(
+    "/api/admin/products/:slug/cover",
+    apiDoc({
+      summary: "Remove a product's cover image",
+      tag: "Products",
+      auth: "admin",
+      params: { slug: "The product's slug." },
+      response: "Product",
+      errors: ["not_found"],
+    }),
+    async (c) => {
+      const product = await removeProductCover({
+        ctx: c.get("ctx"),
+        input: { slug: c.req.param("slug") },
+      });
+      return c.json(productJson(product, c.get("ctx").settings.publicUrl));
     },
   )
   .get(
@@ -222,6 +273,27 @@ export const admin = new Hono<HonoEnv>()
         input: withParam(await readBody(c), { productSlug: c.req.param("slug") }),
       });
       return c.json(assetJson(asset), 201);
+    },
+  )
+  .post(
+    "/api/admin/products/:slug/uploads/abort",
+    apiDoc({
+      summary: "Cancel an upload straight to storage",
+      description:
+        "Drops what was sent of an upload that was started and not completed: a multipart upload is aborted, an object already PUT removed. An upload already completed is a file of the product and stays (`aborted: false`).",
+      tag: "Files",
+      auth: "admin",
+      params: { slug: "The product's slug." },
+      body: z.omit(abortUploadSchema, { productSlug: true }),
+      response: "UploadAborted",
+      errors: ["not_found"],
+    }),
+    async (c) => {
+      const result = await abortUpload({
+        ctx: c.get("ctx"),
+        input: withParam(await readBody(c), { productSlug: c.req.param("slug") }),
+      });
+      return c.json(result);
     },
   )
   .patch(

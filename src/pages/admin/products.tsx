@@ -1,7 +1,9 @@
 import type { ReadinessCheck } from "../../core/catalog/publish.ts";
 import type { Asset, Product } from "../../db/schema.ts";
+import { Cover } from "../cover.tsx";
 import { Field } from "../field.tsx";
 import { formatBytes, formatDate, formatPrice } from "../format.ts";
+import { renderMarkdown } from "../markdown.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { ActionButton, Badge, FormError, StackTable } from "./ui.tsx";
 
@@ -119,6 +121,10 @@ export function EditProductPage(
     readiness: ReadinessCheck[];
     /** Why publishing was just refused. */
     publishError?: string | null;
+    /** Why the cover image just sent was refused. */
+    coverError?: string | null;
+    /** Set when the seller asked to preview the description as typed (nothing saved yet). */
+    preview?: boolean;
   },
 ) {
   const p = props.product;
@@ -160,8 +166,10 @@ export function EditProductPage(
           Files
         </h2>
         <FileTable slug={p.slug} assets={props.assets} />
-        <UploadForm slug={p.slug} maxUploadBytes={props.maxUploadBytes} />
+        <UploadForm slug={p.slug} assets={props.assets} maxUploadBytes={props.maxUploadBytes} />
       </section>
+
+      <CoverSettings product={p} error={props.coverError ?? null} />
 
       <section class="card" aria-labelledby="details">
         <h2 id="details" style="margin-top:0">
@@ -170,12 +178,92 @@ export function EditProductPage(
         <form method="post" action={`/admin/products/${p.slug}`}>
           <FormError message={props.error} />
           <ProductFields values={props.values} isNew={false} />
-          <button type="submit">Save changes</button>
+          {props.preview ? <DescriptionPreview markdown={props.values.description} /> : null}
+          <div class="actions">
+            <button type="submit">Save changes</button>
+            <button type="submit" name="intent" value="preview" class="secondary">
+              Preview description
+            </button>
+          </div>
         </form>
       </section>
 
       <LicenseSettings product={p} values={props.license} error={props.licenseError} />
     </AdminLayout>
+  );
+}
+
+/** The description as buyers will see it, rendered from what was typed; nothing saved yet. */
+function DescriptionPreview({ markdown }: { markdown: string }) {
+  return (
+    <section class="preview" aria-labelledby="description-preview">
+      <h3 id="description-preview" style="margin-top:0">
+        Preview: the description as buyers will see it
+      </h3>
+      {markdown.trim() ? (
+        <div class="prose" dangerouslySetInnerHTML={{ __html: renderMarkdown(markdown) }} />
+      ) : (
+        <p class="muted">No description yet.</p>
+      )}
+      <p class="muted" style="margin:12px 0 0">
+        Not saved yet: Save changes keeps it.
+      </p>
+    </section>
+  );
+}
+
+/**
+ * The cover image: shown on the store's card, the product page and the buyer's library. Sent as
+ * a form (no script needed); the app checks the bytes are a PNG, JPEG, WebP or GIF.
+ */
+function CoverSettings({ product, error }: { product: Product; error: string | null }) {
+  return (
+    <section class="card" aria-labelledby="cover">
+      <h2 id="cover" style="margin-top:0">
+        Cover image
+      </h2>
+      {error ? (
+        <p class="notice bad" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <div class="cover-field">
+        {product.cover_image ? (
+          <Cover id={product.cover_image} alt={`Current cover of ${product.name}`} class="cover" />
+        ) : (
+          <p class="muted">No cover yet: the store shows the product without a picture.</p>
+        )}
+        <div>
+          <form
+            method="post"
+            action={`/admin/products/${product.slug}/cover`}
+            enctype="multipart/form-data"
+          >
+            <Field
+              id="cover-file"
+              label={product.cover_image ? "New cover image" : "Cover image"}
+              input={{
+                type: "file",
+                name: "cover",
+                accept: "image/png,image/jpeg,image/webp,image/gif",
+                required: true,
+              }}
+              hint="PNG, JPEG, WebP or GIF, up to 2 MB. Shown at 16:9 (for example 1600 × 900 pixels); other shapes are cropped to fit."
+            />
+            <button type="submit">Save cover</button>
+          </form>
+          {product.cover_image ? (
+            <div style="margin-top:12px">
+              <ActionButton
+                action={`/admin/products/${product.slug}/cover/remove`}
+                label="Remove cover"
+                confirm="Remove the cover image? The product is shown without a picture."
+              />
+            </div>
+          ) : null}
+        </div>
+      </div>
+    </section>
   );
 }
 
@@ -334,22 +422,47 @@ function FileTable({ slug, assets }: { slug: string; assets: Asset[] }) {
 }
 
 /**
- * The upload goes from the browser to storage (presigned PUT or parts on S3/R2, or through the
- * app with a local folder); /assets/admin.js drives it and shows the progress.
+ * The uploads go from the browser to storage (presigned PUT or parts on S3/R2, or through the
+ * app with a local folder); /assets/admin.js drives them: several files at once, chosen or
+ * dropped, each with its progress and a Cancel button. `data-assets` lists the files the product
+ * has, so the script can tell an upload that changed nothing (the same bytes again: the current
+ * version is kept) from a new version.
  */
-function UploadForm({ slug, maxUploadBytes }: { slug: string; maxUploadBytes: number }) {
+function UploadForm({
+  slug,
+  assets,
+  maxUploadBytes,
+}: {
+  slug: string;
+  assets: Asset[];
+  maxUploadBytes: number;
+}) {
   return (
-    <form id="upload" data-product={slug} data-max-bytes={String(maxUploadBytes)}>
-      <h3>Upload a file</h3>
+    <form
+      id="upload"
+      data-product={slug}
+      data-max-bytes={String(maxUploadBytes)}
+      data-assets={JSON.stringify(assets.map((a) => a.id))}
+    >
+      <h3>Upload files</h3>
       <p class="muted">
         A file with the same name as one above becomes its new version: buyers get the new one and
-        the old one is retired. Up to {formatBytes(maxUploadBytes)}.
+        the old one is retired. The same bytes again change nothing. Up to{" "}
+        {formatBytes(maxUploadBytes)} each.
       </p>
-      <Field id="upload-file" label="File" input={{ type: "file", name: "file", required: true }} />
-      <button type="submit">Upload</button>
+      <div class="dropzone" data-dropzone>
+        <Field
+          id="upload-file"
+          label="File"
+          input={{ type: "file", name: "file", required: true, multiple: true }}
+          hint="Choose one or several files, or drop them here."
+        />
+        <button type="submit">Upload</button>
+      </div>
       <div id="upload-status" class="upload-status" hidden>
         <progress id="upload-progress" max={100} value={0} aria-label="Upload progress" />
         <p id="upload-text" aria-live="polite" />
+        <ul id="upload-list" class="uploads" aria-label="Uploads" />
       </div>
       <noscript>
         <p class="notice warn">
@@ -402,8 +515,23 @@ function ProductFields({ values, isNew }: { values: ProductFormValues; isNew: bo
           </p>
         </Field>
       )}
-      <Field id="description" label="Description">
-        <textarea id="description" name="description" rows={5} maxlength={10000}>
+      <Field
+        id="description"
+        label="Description"
+        hint={
+          <>
+            Markdown works: **bold**, _italic_, lists with "- ", # headings and
+            [links](https://example.com). HTML is shown as typed, not run.
+          </>
+        }
+      >
+        <textarea
+          id="description"
+          name="description"
+          rows={6}
+          maxlength={10000}
+          aria-describedby="description-help"
+        >
           {values.description}
         </textarea>
       </Field>

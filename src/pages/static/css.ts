@@ -100,4 +100,18 @@ header.site .bar.wide nav form{min-width:0;max-width:100%}
 header.site .bar.wide nav button.link{display:block;max-width:100%;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 }
 .mail iframe{display:block;width:100%;height:520px;border:1px solid var(--line);border-radius:8px;background:#fff}.mail details{margin-top:12px}
+/* Product covers (16:9, their box sized before they load) and Markdown descriptions. */
+img.cover{display:block;width:100%;height:auto;aspect-ratio:16/9;object-fit:cover;border-radius:8px;background:#eef0f3;margin:0 0 16px}
+.product-card img.card-cover{margin:0 0 12px}
+.cover-field{display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap}.cover-field img.cover{width:240px;max-width:100%;margin:0}
+.prose{overflow-wrap:anywhere}.prose>:last-child{margin-bottom:0}
+.prose h2{font-size:1.2rem;margin:20px 0 8px}.prose h3,.prose h4,.prose h5,.prose h6{font-size:1.05rem;margin:16px 0 6px}
+.prose ul,.prose ol{margin:0 0 14px;padding-left:1.4em}.prose li{margin:2px 0}
+.prose blockquote{margin:0 0 14px;padding:2px 0 2px 14px;border-left:3px solid var(--line);color:var(--muted)}
+.prose table{display:block;overflow-x:auto;border-collapse:collapse;margin:0 0 14px}.prose th,.prose td{border:1px solid var(--line);padding:6px 10px;text-align:left}
+.prose pre code{background:none;padding:0;word-break:normal}
+.preview{border:1px dashed var(--line);border-radius:8px;padding:12px 16px;margin:0 0 16px;background:var(--bg)}
+.dropzone{border:2px dashed var(--line);border-radius:var(--radius);padding:16px;margin:0 0 12px}.dropzone.over{border-color:var(--brand);background:#eef3ff}
+.uploads{list-style:none;padding:0;margin:12px 0 0}.uploads li{display:grid;grid-template-columns:1fr auto;gap:4px 12px;align-items:center;padding:8px 0;border-top:1px solid var(--line)}
+.uploads .name{font-weight:600;overflow-wrap:anywhere}.uploads progress{grid-column:1/-1}.uploads .state{grid-column:1/-1;margin:0;font-size:.9rem}
 `;

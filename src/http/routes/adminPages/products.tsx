@@ -6,6 +6,7 @@ import {
   listAssets,
   setAssetActive,
 } from "../../../core/catalog/assets.ts";
+import { removeProductCover, setProductCover } from "../../../core/catalog/cover.ts";
 import {
   createProduct,
   getProductForAdmin,
@@ -15,7 +16,8 @@ import {
 import { productReadiness, publishProduct } from "../../../core/catalog/publish.ts";
 import type { CreateProductInput } from "../../../core/catalog/schemas.ts";
 import { downloadAsSeller } from "../../../core/downloads/downloadAsSeller.ts";
-import { invalidInput, notFound } from "../../../core/errors.ts";
+import { AppError, invalidInput, notFound } from "../../../core/errors.ts";
+import { MAX_PUBLIC_IMAGE_BYTES } from "../../../core/images/publicImages.ts";
 import type { Product } from "../../../db/schema.ts";
 import {
   EditProductPage,
@@ -40,6 +42,9 @@ const NOTICES = {
   published: "Published: the product is in the store.",
   unpublished: "Unpublished: it is gone from the store; people who own it keep their files.",
   uploaded: "File uploaded. Buyers of this product get it from now on.",
+  "uploaded-many": "Files uploaded. Buyers of this product get them from now on.",
+  "cover-saved": "Cover saved: the store, the product page and buyers' libraries show it.",
+  "cover-removed": "Cover removed: the product is shown without a picture.",
   retired: "File retired: buyers no longer see or download it.",
   restored: "File restored: buyers see it again.",
   "license-saved": "Licence settings saved.",
@@ -120,6 +125,9 @@ export const productPages = new Hono<HonoEnv>()
       ...form,
       currency: product.currency,
     };
+    // "Preview description": the page again with the typed values and the rendered description.
+    if (form.intent === "preview")
+      return editPage(c, product, values, null, 200, { preview: true });
     const saved = await attempt(() =>
       updateProduct({
         ctx,
@@ -137,6 +145,47 @@ export const productPages = new Hono<HonoEnv>()
     );
     if (!saved.ok) return editPage(c, product, values, saved.message, 400);
     return redirectDone(c, `/admin/products/${product.slug}`, "saved");
+  })
+  .post("/admin/products/:slug/cover", async (c) => {
+    const ctx = c.get("ctx");
+    const product = await getProductForAdmin({ ctx, input: { slug: c.req.param("slug") } });
+    const refused = (error: AppError) =>
+      editPage(c, product, formValues(product), null, error.code === "too_large" ? 413 : 400, {
+        coverError: error.message,
+      });
+    // The image and the form's few bytes around it; a larger body is not read at all.
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > MAX_PUBLIC_IMAGE_BYTES + 16 * 1024)
+      return refused(
+        new AppError("too_large", "The image is larger than 2 MB. Save it smaller and try again."),
+      );
+    const file = await c.req
+      .formData()
+      .then((form) => form.get("cover"))
+      .catch(() => null);
+    try {
+      if (!(file instanceof File) || file.size === 0)
+        throw invalidInput("Choose an image file for the cover.");
+      await setProductCover({
+        ctx,
+        input: { slug: product.slug, body: new Uint8Array(await file.arrayBuffer()) },
+      });
+    } catch (error) {
+      if (
+        error instanceof AppError &&
+        (error.code === "invalid_input" || error.code === "too_large")
+      )
+        return refused(error);
+      throw error;
+    }
+    return redirectDone(c, `/admin/products/${product.slug}`, "cover-saved");
+  })
+  .post("/admin/products/:slug/cover/remove", async (c) => {
+    const product = await removeProductCover({
+      ctx: c.get("ctx"),
+      input: { slug: c.req.param("slug") },
+    });
+    return redirectDone(c, `/admin/products/${product.slug}`, "cover-removed");
   })
   .post("/admin/products/:slug/license", async (c) => {
     const ctx = c.get("ctx");
@@ -164,8 +213,7 @@ export const productPages = new Hono<HonoEnv>()
     );
     if (!saved.ok)
       return editPage(c, product, formValues(product), null, 400, {
-        values: license,
-        error: saved.message,
+        license: { values: license, error: saved.message },
       });
     const was = product.license_enabled === 1;
     const done =
@@ -183,7 +231,7 @@ export const productPages = new Hono<HonoEnv>()
     );
     if (!done.ok) {
       const product = await getProductForAdmin({ ctx, input: { slug } });
-      return editPage(c, product, formValues(product), null, 409, undefined, done.message);
+      return editPage(c, product, formValues(product), null, 409, { publishError: done.message });
     }
     return redirectDone(
       c,
@@ -196,7 +244,7 @@ export const productPages = new Hono<HonoEnv>()
     const product = await getProductForAdmin({ ctx, input: { slug: c.req.param("slug") } });
     const files = await listAssets(ctx, product.id, { activeOnly: true });
     const item: LibraryItem = {
-      product,
+      product: { ...product, coverImage: product.cover_image },
       entitlement: { id: "preview", source: "purchase", endsAt: null },
       files: files.map((a) => ({
         ...a,
@@ -238,10 +286,16 @@ async function editPage(
   product: Product,
   values: ProductFormValues,
   error: string | null,
-  status: 200 | 400 | 409,
-  rejectedLicense?: { values: LicenseFormValues; error: string },
-  publishError?: string,
+  status: 200 | 400 | 409 | 413,
+  refused: {
+    license?: { values: LicenseFormValues; error: string };
+    publishError?: string;
+    coverError?: string;
+    /** Show the typed description rendered, unsaved. */
+    preview?: boolean;
+  } = {},
 ) {
+  const { license: rejectedLicense, publishError, coverError } = refused;
   const ctx = c.get("ctx");
   const [assets, readiness] = await Promise.all([
     listAssets(ctx, product.id, { activeOnly: false }),
@@ -250,7 +304,11 @@ async function editPage(
   return c.html(
     <EditProductPage
       {...pageProps(c)}
-      notice={error || rejectedLicense || publishError ? null : noticeFor(c, NOTICES)}
+      notice={
+        error || rejectedLicense || publishError || coverError || refused.preview
+          ? null
+          : noticeFor(c, NOTICES)
+      }
       product={product}
       assets={assets}
       readiness={readiness}
@@ -260,6 +318,8 @@ async function editPage(
       license={rejectedLicense?.values ?? licenseValues(product)}
       licenseError={rejectedLicense?.error ?? null}
       maxUploadBytes={ctx.settings.maxUploadBytes}
+      coverError={coverError ?? null}
+      preview={refused.preview ?? false}
     />,
     status,
   );
