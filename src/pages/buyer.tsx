@@ -251,8 +251,11 @@ export function PurchaseActions(props: {
     <p class="actions">
       {props.downloadAllUrl ? (
         <a class="btn" href={props.downloadAllUrl} download>
-          Download all<span class="sr-only"> files of {props.productName}</span> (
-          {count === 1 ? "1 file" : `${count} files`}, {formatBytes(total)}, zip)
+          {/* One flex item, so the button's gap never splits its words. */}
+          <span>
+            Download all<span class="sr-only"> files of {props.productName}</span> (
+            {count === 1 ? "1 file" : `${count} files`}, {formatBytes(total)}, zip)
+          </span>
         </a>
       ) : null}
       {props.receiptUrl ? (
