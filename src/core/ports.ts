@@ -190,6 +190,8 @@ export interface Mailer {
 /** A mail rendered (src/mail), as a transport sends it. */
 export interface MailMessage {
   to: string;
+  /** Where replies go: the shop's support address. */
+  replyTo?: string;
   subject: string;
   text: string;
   html: string;

@@ -10,6 +10,7 @@ import * as m0008 from "./migrations/0008_job_leases.ts";
 import * as m0009 from "./migrations/0009_licenses.ts";
 import * as m0010 from "./migrations/0010_refund_notices.ts";
 import * as m0011 from "./migrations/0011_product_cover.ts";
+import * as m0012 from "./migrations/0012_shop_profile.ts";
 import * as m0013 from "./migrations/0013_order_receipt_links.ts";
 import type { Database, Db } from "./schema.ts";
 
@@ -26,6 +27,7 @@ export const migrations: Record<string, Migration> = {
   "0009_licenses": m0009,
   "0010_refund_notices": m0010,
   "0011_product_cover": m0011,
+  "0012_shop_profile": m0012,
   "0013_order_receipt_links": m0013,
 };
 

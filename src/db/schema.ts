@@ -22,6 +22,7 @@ export interface Database {
   job_leases: JobLeasesTable;
   licenses: LicensesTable;
   license_activations: LicenseActivationsTable;
+  shop_profile: ShopProfileTable;
 }
 
 export type Db = Kysely<Database>;
@@ -265,3 +266,15 @@ export interface LicenseActivationsTable {
 
 export type License = Selectable<LicensesTable>;
 export type LicenseActivation = Selectable<LicenseActivationsTable>;
+
+/** The seller's settings of the shop (migration 0012): one row, id 1; null means the default. */
+export interface ShopProfileTable {
+  id: number;
+  name: string | null;
+  support_email: string | null;
+  /** An IANA zone, e.g. Europe/Berlin. */
+  time_zone: string | null;
+  /** A public image id (core/images): the logo. */
+  logo_image: string | null;
+  updated_at: number;
+}

@@ -7,6 +7,7 @@ import { responseHeaders } from "./middleware/headers.ts";
 import { admin } from "./routes/admin.ts";
 import { adminLicenses } from "./routes/adminLicenses.ts";
 import { adminPages } from "./routes/adminPages/index.ts";
+import { adminShop } from "./routes/adminShop.ts";
 import { auth } from "./routes/auth.tsx";
 import { checkout } from "./routes/checkout.tsx";
 import { dev } from "./routes/dev.tsx";
@@ -28,8 +29,8 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route("/", health);
   app.route("/", dev);
   app.route("/", storefront);
-  app.route("/", checkout);
   app.route("/", images);
+  app.route("/", checkout);
   app.route("/", stripeWebhooks);
   app.route("/", auth);
   app.route("/", library);
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route("/", licenses);
   app.route("/", admin);
   app.route("/", adminLicenses);
+  app.route("/", adminShop);
   app.route("/", adminPages);
   app.notFound((c) => errorResponse(notFound("There is nothing at this address."), c));
   app.onError((error, c) => errorResponse(error, c));

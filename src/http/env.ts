@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { LocalObjectStore } from "../adapters/storage-local/index.ts";
 import type { Ctx, Deps } from "../core/context.ts";
+import type { ShopProfile } from "../core/shop/profile.ts";
 import type { Diagnosis } from "../pages/admin/diagnosis.ts";
 
 /** What the app needs beyond the core's dependencies; built once per runtime. */
@@ -29,6 +30,8 @@ export interface HonoEnv {
   Variables: {
     deps: AppDeps;
     ctx: Ctx;
+    /** The shop's name, logo, support address and time zone, for pages. */
+    shop: ShopProfile;
     requestId: string;
     /** The headers every answer carries (middleware/headers.ts). */
     securityHeaders: Record<string, string>;

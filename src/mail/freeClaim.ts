@@ -1,5 +1,5 @@
 import type { MailMessage } from "../core/ports.ts";
-import { layoutEmail, type MailOf, type Shop } from "./layout.ts";
+import { layoutEmail, type MailOf, type Shop, supportLines } from "./layout.ts";
 
 export function freeClaimMail(mail: MailOf<"free-claim">, shop: Shop): MailMessage {
   const { shopName } = shop;
@@ -18,9 +18,10 @@ export function freeClaimMail(mail: MailOf<"free-claim">, shop: Shop): MailMessa
       "",
       "--",
       why,
+      ...supportLines(shop),
     ].join("\n"),
     html: layoutEmail({
-      shopName,
+      shop,
       preheader: `Confirm your address and download ${productName}. ${validity}`,
       title: `Your free copy of ${productName}`,
       paragraphs: [`Click the button to confirm your address and download ${productName}.`],

@@ -8,12 +8,13 @@ import {
   linkValidity,
   type MailOf,
   type Shop,
+  supportLines,
 } from "./layout.ts";
 
 export function freshLinkMail(mail: MailOf<"fresh-link">, shop: Shop): MailMessage {
   const { shopName } = shop;
   const { productName } = mail;
-  const validity = linkValidity(mail.link);
+  const validity = linkValidity(mail.link, shop);
   const why = `You got this email because someone asked for a fresh download link for ${productName} at ${shopName} with ${mail.to}. If that was not you, you can ignore it: the link only ever comes to this address.`;
   return {
     to: mail.to,
@@ -21,7 +22,7 @@ export function freshLinkMail(mail: MailOf<"fresh-link">, shop: Shop): MailMessa
     text: [
       `Here is a fresh link to download ${productName} from ${shopName}.`,
       "",
-      ...downloadLines(mail.link),
+      ...downloadLines(mail.link, shop),
       "",
       ...libraryLines(shop, mail.to),
       "",
@@ -29,9 +30,10 @@ export function freshLinkMail(mail: MailOf<"fresh-link">, shop: Shop): MailMessa
       "",
       "--",
       why,
+      ...supportLines(shop),
     ].join("\n"),
     html: layoutEmail({
-      shopName,
+      shop,
       preheader: `Your new download link for ${productName} works ${validity}.`,
       title: "Your fresh download link",
       paragraphs: [`You asked for a new link to download ${productName}. It works ${validity}.`],

@@ -13,8 +13,16 @@ import { signInMail } from "./signIn.ts";
 
 export type { Shop };
 
-/** A mail as it is sent: subject, plain text and HTML, in the shop's one layout. */
+/**
+ * A mail as it is sent: subject, plain text and HTML, in the shop's one layout; replies go to
+ * the shop's support address when it has one.
+ */
 export function renderMail(mail: Mail, shop: Shop): MailMessage {
+  const message = renderBody(mail, shop);
+  return shop.supportEmail ? { ...message, replyTo: shop.supportEmail } : message;
+}
+
+function renderBody(mail: Mail, shop: Shop): MailMessage {
   switch (mail.kind) {
     case "sign-in":
       return signInMail(mail, shop);
@@ -30,9 +38,10 @@ export function renderMail(mail: Mail, shop: Shop): MailMessage {
 }
 
 /**
- * The core's Mailer over a transport: each mail rendered, then sent. The transport's failures
- * (MailFailure, permanent or not) reach the core as they are.
+ * The core's Mailer over a transport: each mail rendered for the shop as it is when it goes (the
+ * seller may rename it any time), then sent. The transport's failures (MailFailure, permanent or
+ * not) reach the core as they are.
  */
-export function renderingMailer(transport: MailTransport, shop: Shop): Mailer {
-  return { send: async (mail) => transport.send(renderMail(mail, shop)) };
+export function renderingMailer(transport: MailTransport, shop: () => Promise<Shop>): Mailer {
+  return { send: async (mail) => transport.send(renderMail(mail, await shop())) };
 }

@@ -1,10 +1,28 @@
-import type { Settings } from "../core/context.ts";
 import type { Mail, MailLink } from "../core/ports.ts";
+import type { ShopProfile } from "../core/shop/profile.ts";
 import { formatDate } from "../pages/format.ts";
 import { html, SafeHtml } from "./html.ts";
 
-/** What every mail says of the shop it comes from. */
-export type Shop = Pick<Settings, "shopName" | "publicUrl">;
+/** What every mail says of the shop it comes from: the seller's profile and the shop's address. */
+export interface Shop {
+  shopName: string;
+  publicUrl: string;
+  /** Where buyers write with questions: the footer says so, and replies go there. */
+  supportEmail: string | null;
+  /** Dates in mails are in this zone. */
+  timeZone: string;
+  /** The logo's public image id. */
+  logo: string | null;
+}
+
+/** The mails' view of the shop's profile (core/shop/profile.ts). */
+export const mailShop = (profile: ShopProfile, publicUrl: string): Shop => ({
+  shopName: profile.name,
+  publicUrl,
+  supportEmail: profile.supportEmail,
+  timeZone: profile.timeZone,
+  logo: profile.logo,
+});
 
 /** One kind of the core's mails. */
 export type MailOf<K extends Mail["kind"]> = Extract<Mail, { kind: K }>;
@@ -21,7 +39,7 @@ const MONO = "ui-monospace,Menlo,Consolas,'Courier New',monospace";
 export type Paragraph = string | SafeHtml;
 
 export interface EmailLayout {
-  shopName: string;
+  shop: Shop;
   /** The line inbox lists show after the subject. */
   preheader: string;
   title: string;
@@ -52,6 +70,13 @@ export function layoutEmail(opts: EmailLayout): string {
 </tr></table>
 <p style="margin:0 0 20px;font-family:${FONT};font-size:13px;line-height:20px;color:${MUTED}">Button not working? Copy this link into your browser:<br><a href="${opts.button.url}" style="color:${BRAND};word-break:break-all">${opts.button.url}</a></p>`
     : "";
+  const { shop } = opts;
+  const logo = shop.logo
+    ? html`<img src="${shop.publicUrl}/images/${shop.logo}" alt="" height="28" style="height:28px;width:auto;vertical-align:middle;margin-right:8px;border:0">`
+    : "";
+  const support = shop.supportEmail
+    ? html` Questions? Reply to this email or write to <a href="mailto:${shop.supportEmail}" style="color:${MUTED}">${shop.supportEmail}</a>.`
+    : "";
   return html`<!doctype html>
 <html lang="en" xmlns="http://www.w3.org/1999/xhtml">
 <head>
@@ -67,7 +92,7 @@ export function layoutEmail(opts: EmailLayout): string {
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="${PAGE}" style="background:${PAGE}"><tr><td align="center" style="padding:24px 12px">
 ${new SafeHtml('<!--[if mso]><table role="presentation" width="560" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->')}
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:560px">
-<tr><td style="padding:0 4px 14px;font-family:${FONT};font-size:17px;font-weight:700;line-height:24px;color:${BRAND}">${opts.shopName}</td></tr>
+<tr><td style="padding:0 4px 14px;font-family:${FONT};font-size:17px;font-weight:700;line-height:24px;color:${BRAND}">${logo}${opts.shop.shopName}</td></tr>
 <tr><td bgcolor="#ffffff" style="background:#ffffff;border:1px solid ${LINE};border-radius:10px;padding:28px 24px">
 <h1 style="margin:0 0 16px;font-family:${FONT};font-size:22px;line-height:28px;font-weight:700;color:${TEXT}">${opts.title}</h1>
 ${opts.paragraphs.map(p)}
@@ -75,7 +100,7 @@ ${button}
 ${opts.details ?? []}
 ${(opts.closing ?? []).map(small)}
 </td></tr>
-<tr><td style="padding:16px 4px 0;font-family:${FONT};font-size:12px;line-height:18px;color:${MUTED}">${opts.footer}</td></tr>
+<tr><td style="padding:16px 4px 0;font-family:${FONT};font-size:12px;line-height:18px;color:${MUTED}">${opts.footer}${support}</td></tr>
 </table>
 ${new SafeHtml("<!--[if mso]></td></tr></table><![endif]-->")}
 </td></tr></table>
@@ -105,12 +130,12 @@ export function codeBlock(heading: string, code: string, note: Paragraph): SafeH
 }
 
 /** "until 2025-01-02 10:00 UTC for up to 5 downloads": how long a download link works. */
-export function linkValidity(link: MailLink): string {
+export function linkValidity(link: MailLink, shop: Shop): string {
   const uses =
     link.maxUses === null
       ? ""
       : ` for up to ${link.maxUses} download${link.maxUses === 1 ? "" : "s"}`;
-  return `until ${formatDate(link.expiresAt)}${uses}`;
+  return `until ${formatDate(link.expiresAt, shop.timeZone)}${uses}`;
 }
 
 /** The buyer's library page, where their files always are. */
@@ -128,10 +153,14 @@ export const libraryLines = (shop: Shop, email: string): string[] => [
 ];
 
 /** The text part's lines with the download link. */
-export const downloadLines = (link: MailLink): string[] => [
-  `Download your files (this link works ${linkValidity(link)}):`,
+export const downloadLines = (link: MailLink, shop: Shop): string[] => [
+  `Download your files (this link works ${linkValidity(link, shop)}):`,
   link.url,
 ];
 
 export const KEEP_PRIVATE =
   "Keep this email private: the download link works for anyone who has it.";
+
+/** The text part's last line: where to write with questions, when the seller gave an address. */
+export const supportLines = (shop: Shop): string[] =>
+  shop.supportEmail ? [`Questions? Reply to this email or write to ${shop.supportEmail}.`] : [];

@@ -15,6 +15,7 @@ import {
   linkValidity,
   type MailOf,
   type Shop,
+  supportLines,
 } from "./layout.ts";
 
 const PREPARING =
@@ -50,7 +51,7 @@ export function receiptMail(mail: MailOf<"receipt">, shop: Shop): MailMessage {
       files.length ? "What is in it:" : PREPARING,
       ...files.map((f) => `  - ${f.filename} (${formatBytes(f.size)})`),
       "",
-      ...downloadLines(mail.link),
+      ...downloadLines(mail.link, shop),
       "",
       ...libraryLines(shop, mail.to),
       "",
@@ -58,14 +59,15 @@ export function receiptMail(mail: MailOf<"receipt">, shop: Shop): MailMessage {
       "",
       "--",
       why,
+      ...supportLines(shop),
     ].join("\n"),
     html: layoutEmail({
-      shopName,
+      shop,
       preheader: `Payment received: ${paid} for ${productName}. Your files are ready to download.`,
       title: `Thank you for buying ${productName}`,
       paragraphs: [
         "Your payment is confirmed and your files are ready.",
-        `The download button works ${linkValidity(mail.link)}.`,
+        `The download button works ${linkValidity(mail.link, shop)}.`,
       ],
       button: { label: "Download your files", url: mail.link.url },
       details: [

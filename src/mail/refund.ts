@@ -1,6 +1,13 @@
 import type { MailMessage } from "../core/ports.ts";
 import { formatPrice } from "../pages/format.ts";
-import { detailsTable, layoutEmail, libraryUrl, type MailOf, type Shop } from "./layout.ts";
+import {
+  detailsTable,
+  layoutEmail,
+  libraryUrl,
+  type MailOf,
+  type Shop,
+  supportLines,
+} from "./layout.ts";
 
 export function refundMail(mail: MailOf<"refund">, shop: Shop): MailMessage {
   const { shopName } = shop;
@@ -28,9 +35,10 @@ export function refundMail(mail: MailOf<"refund">, shop: Shop): MailMessage {
       "",
       "--",
       why,
+      ...supportLines(shop),
     ].join("\n"),
     html: layoutEmail({
-      shopName,
+      shop,
       preheader: `${amount} for ${productName} is on its way back to you.`,
       title: "Your refund",
       paragraphs: [`${shopName} refunded your purchase of ${productName}.`, money, access],

@@ -1,6 +1,6 @@
 import type { MailMessage } from "../core/ports.ts";
 import { html } from "./html.ts";
-import { layoutEmail, type MailOf, type Shop } from "./layout.ts";
+import { layoutEmail, type MailOf, type Shop, supportLines } from "./layout.ts";
 
 export function signInMail(mail: MailOf<"sign-in">, shop: Shop): MailMessage {
   const { shopName } = shop;
@@ -20,9 +20,10 @@ export function signInMail(mail: MailOf<"sign-in">, shop: Shop): MailMessage {
       "",
       "--",
       why,
+      ...supportLines(shop),
     ].join("\n"),
     html: layoutEmail({
-      shopName,
+      shop,
       preheader: `Your sign-in code is ${mail.code}. The link and code expire in ${mail.minutes} minutes.`,
       title: "Sign in",
       paragraphs: [

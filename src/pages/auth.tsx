@@ -1,9 +1,10 @@
+import type { ShopProfile } from "../core/shop/profile.ts";
 import { Field } from "./field.tsx";
 import { Layout } from "./layout.tsx";
 import { OutboxHint } from "./outboxHint.tsx";
 
 interface Common {
-  shopName: string;
+  shop: ShopProfile;
   devOutbox?: boolean;
 }
 
@@ -23,7 +24,7 @@ export function SignInPage(
     </p>
   ) : null;
   return (
-    <Layout title="Sign in" shopName={props.shopName}>
+    <Layout title="Sign in" shop={props.shop}>
       <div class="card" style="max-width:520px">
         {props.sent ? (
           <>
@@ -94,7 +95,7 @@ export function SignInPage(
 /** Finishes a Supabase magic link whose session is in the URL fragment (read by a small script). */
 export function SupabaseCallbackPage(props: Common & { cookieName: string; secure: boolean }) {
   return (
-    <Layout title="Signing you in" shopName={props.shopName}>
+    <Layout title="Signing you in" shop={props.shop}>
       <div
         class="card"
         style="max-width:520px"

@@ -1,14 +1,17 @@
 import type { EndedPurchase, LibraryItem } from "../core/access/library.ts";
 import { inFileOrder } from "../core/downloads/fileOrder.ts";
 import type { BuyerLicense } from "../core/licenses/buyerLicenses.ts";
+import { orderReference } from "../core/orders/reference.ts";
+import type { ShopProfile } from "../core/shop/profile.ts";
 import type { Product } from "../db/schema.ts";
 import { Cover } from "./cover.tsx";
-import { formatBytes, formatDate, formatPrice } from "./format.ts";
+import { formatBytes, formatPrice } from "./format.ts";
 import { Layout } from "./layout.tsx";
+import { When } from "./shop.tsx";
 
 /** What every buyer page's layout needs (pageProps). */
 export interface BuyerPageProps {
-  shopName: string;
+  shop: ShopProfile;
   signedIn: { email: string; admin: boolean } | null;
   devOutbox?: boolean;
 }
@@ -31,7 +34,7 @@ export function LibraryPage(
   return (
     <Layout
       title="Your library"
-      shopName={props.shopName}
+      shop={props.shop}
       signedIn={props.signedIn}
       scripts={licenses.length ? ["/assets/library.js"] : []}
     >
@@ -74,13 +77,15 @@ export function LibraryPage(
             </h2>
             {item.order ? (
               <p class="muted">
-                Ordered {formatDate(item.order.orderedAt)} ·{" "}
+                Ordered <When at={item.order.orderedAt} /> ·{" "}
                 {formatPrice(item.order.amount, item.order.currency)} · order{" "}
-                <code>{item.order.id}</code>
+                <code>{orderReference(item.order.id)}</code>
               </p>
             ) : null}
             {item.entitlement.endsAt ? (
-              <p class="muted">Access until {formatDate(item.entitlement.endsAt)}</p>
+              <p class="muted">
+                Access until <When at={item.entitlement.endsAt} />
+              </p>
             ) : null}
             <PurchaseActions
               productName={item.product.name}
@@ -181,7 +186,12 @@ function LicenseBlock({ license: l, heading }: { license: BuyerLicense; heading:
             {l.activationLimit === null
               ? `Activated on ${machines(used)} (no limit).`
               : `Activated on ${used} of ${machines(l.activationLimit)}.`}
-            {l.expiresAt ? ` Works until ${formatDate(l.expiresAt)}.` : ""}
+            {l.expiresAt ? (
+              <>
+                {" "}
+                Works until <When at={l.expiresAt} />.
+              </>
+            ) : null}
           </p>
           {used ? (
             <ul
@@ -231,7 +241,7 @@ const machines = (n: number) => `${n} machine${n === 1 ? "" : "s"}`;
 
 function Time({ iso }: { iso: string | null }) {
   if (!iso) return <>never</>;
-  return <time datetime={iso}>{formatDate(Date.parse(iso))}</time>;
+  return <When at={Date.parse(iso)} />;
 }
 
 /**
@@ -291,7 +301,12 @@ export function FileList(props: {
             <span class="muted">
               {formatBytes(f.size)}
               {f.version && f.version > 1 ? ` · version ${f.version}` : ""}
-              {f.lastDownloadedAt ? ` · last downloaded ${formatDate(f.lastDownloadedAt)}` : ""}
+              {f.lastDownloadedAt ? (
+                <>
+                  {" "}
+                  · last downloaded <When at={f.lastDownloadedAt} />
+                </>
+              ) : null}
             </span>
             {f.sha256 ? (
               <details class="checksum">
@@ -318,11 +333,11 @@ export function TokenPage(
   },
 ) {
   return (
-    <Layout title={props.product.name} shopName={props.shopName} signedIn={props.signedIn}>
+    <Layout title={props.product.name} shop={props.shop} signedIn={props.signedIn}>
       <section class="card">
         <h1>{props.product.name}</h1>
         <p class="muted">
-          This private link works until {formatDate(props.expiresAt)}
+          This private link works until <When at={props.expiresAt} />
           {props.usesLeft === null
             ? ""
             : ` for ${props.usesLeft} more download${props.usesLeft === 1 ? "" : "s"}`}
@@ -347,7 +362,7 @@ export function NoReceiptPage(
 ) {
   const { order } = props;
   return (
-    <Layout title="No receipt for this payment" shopName={props.shopName} signedIn={props.signedIn}>
+    <Layout title="No receipt for this payment" shop={props.shop} signedIn={props.signedIn}>
       <section class="card">
         <h1>No receipt for this payment</h1>
         <p>

@@ -1,12 +1,15 @@
 import { raw } from "hono/html";
 import type { CheckoutConfirmation } from "../core/orders/confirmCheckout.ts";
+import { orderReference } from "../core/orders/reference.ts";
+import type { ShopProfile } from "../core/shop/profile.ts";
 import { FileList, PurchaseActions } from "./buyer.tsx";
-import { formatDate, formatPrice } from "./format.ts";
+import { formatPrice } from "./format.ts";
 import { Layout } from "./layout.tsx";
 import { OutboxHint } from "./outboxHint.tsx";
+import { When } from "./shop.tsx";
 
 interface Props {
-  shopName: string;
+  shop: ShopProfile;
   signedIn: { email: string; admin: boolean } | null;
   devOutbox?: boolean;
   confirmation: CheckoutConfirmation;
@@ -32,7 +35,7 @@ export function CheckoutSuccessPage(props: Props) {
             ? "Confirming your payment"
             : TITLES[status]
       }
-      shopName={props.shopName}
+      shop={props.shop}
       signedIn={props.signedIn}
     >
       <section
@@ -84,8 +87,8 @@ function Paid(props: Props) {
       </p>
       <h1>{product.name}</h1>
       <p class="muted">
-        Ordered {formatDate(order.created_at)} · {formatPrice(order.amount, order.currency)} · order{" "}
-        <code>{order.id}</code>
+        Ordered <When at={order.created_at} /> · {formatPrice(order.amount, order.currency)} · order{" "}
+        <code>{orderReference(order.id)}</code>
       </p>
       <PurchaseActions
         productName={product.name}

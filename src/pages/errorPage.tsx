@@ -16,7 +16,7 @@ const TITLES: Record<number, string> = {
 
 export interface ErrorPageProps {
   /** The shop's name and who is signed in, as on every page. */
-  page: Pick<LayoutProps, "shopName" | "signedIn">;
+  page: Pick<LayoutProps, "shop" | "signedIn">;
   status: number;
   message: string;
   code?: string | undefined;

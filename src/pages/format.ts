@@ -38,8 +38,35 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
-export function formatDate(ms: number): string {
-  return `${new Date(ms).toISOString().replace("T", " ").slice(0, 16)} UTC`;
+/**
+ * "2030-01-02 11:00 GMT+1": a moment in the shop's time zone (UTC unless the seller set one),
+ * day first as year-month-day so nobody reads 01/02 two ways, the zone always written.
+ */
+export function formatDate(ms: number, timeZone = "UTC"): string {
+  if (timeZone === "UTC") return `${new Date(ms).toISOString().replace("T", " ").slice(0, 16)} UTC`;
+  const part: Record<string, string> = {};
+  for (const { type, value } of dateFormat(timeZone).formatToParts(ms)) part[type] = value;
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${part.timeZoneName}`;
+}
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function dateFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = dateFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+      timeZoneName: "short",
+    });
+    if (dateFormats.size < 1000) dateFormats.set(timeZone, format);
+  }
+  return format;
 }
 
 /** "19.00" usd -> 1900; null when the text is not an amount in that currency's minor units. */

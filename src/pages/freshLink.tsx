@@ -1,9 +1,10 @@
+import type { ShopProfile } from "../core/shop/profile.ts";
 import { Field } from "./field.tsx";
 import { Layout } from "./layout.tsx";
 import { OutboxHint } from "./outboxHint.tsx";
 
 interface Common {
-  shopName: string;
+  shop: ShopProfile;
   signedIn: { email: string; admin: boolean } | null;
   devOutbox?: boolean;
 }
@@ -18,7 +19,7 @@ export function ExpiredTokenPage(
   props: Common & { productName: string; reason: "expired" | "used_up"; action: string },
 ) {
   return (
-    <Layout title={HEADINGS[props.reason]} shopName={props.shopName} signedIn={props.signedIn}>
+    <Layout title={HEADINGS[props.reason]} shop={props.shop} signedIn={props.signedIn}>
       <section class="card" style="max-width:560px" aria-labelledby="expired-title">
         <h1 id="expired-title">{HEADINGS[props.reason]}</h1>
         <p>
@@ -58,7 +59,7 @@ export function ExpiredTokenPage(
 /** The same answer whatever happened, so it never tells whether an address is a customer. */
 export function FreshLinkSentPage(props: Common & { email: string; linkTtlSeconds: number }) {
   return (
-    <Layout title="Check your email" shopName={props.shopName} signedIn={props.signedIn}>
+    <Layout title="Check your email" shop={props.shop} signedIn={props.signedIn}>
       <section class="card" style="max-width:560px" aria-labelledby="sent-title">
         <h1 id="sent-title">Check your email</h1>
         <p class="notice ok" role="status">

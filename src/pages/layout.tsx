@@ -1,9 +1,11 @@
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
+import type { ShopProfile } from "../core/shop/profile.ts";
+import { imageUrl, ShopContext } from "./shop.tsx";
 
 export interface LayoutProps {
   title: string;
-  shopName: string;
+  shop: ShopProfile;
   signedIn?: { email: string; admin: boolean } | null;
   /** The seller's pages use the full width for their tables. */
   wide?: boolean;
@@ -12,7 +14,7 @@ export interface LayoutProps {
   children: Child;
 }
 
-export function Layout({ title, shopName, signedIn, wide, scripts, children }: LayoutProps) {
+export function Layout({ title, shop, signedIn, wide, scripts, children }: LayoutProps) {
   return (
     <>
       {raw("<!doctype html>")}
@@ -20,7 +22,7 @@ export function Layout({ title, shopName, signedIn, wide, scripts, children }: L
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <title>{title === shopName ? shopName : `${title} · ${shopName}`}</title>
+          <title>{title === shop.name ? shop.name : `${title} · ${shop.name}`}</title>
           <link rel="stylesheet" href="/assets/app.css" />
           {scripts?.map((src) => (
             <script src={src} defer />
@@ -33,7 +35,8 @@ export function Layout({ title, shopName, signedIn, wide, scripts, children }: L
           <header class="site">
             <div class={wide ? "bar wide" : "bar"}>
               <a class="brand" href="/">
-                {shopName}
+                {shop.logo ? <img src={imageUrl(shop.logo)} alt="" height={28} /> : null}
+                {shop.name}
               </a>
               <nav aria-label="Main">
                 <a href="/">Store</a>
@@ -52,9 +55,17 @@ export function Layout({ title, shopName, signedIn, wide, scripts, children }: L
             </div>
           </header>
           <main id="main" class={wide ? "wide" : undefined}>
-            {children}
+            <ShopContext.Provider value={shop}>{children}</ShopContext.Provider>
           </main>
-          <footer class="site">Files are delivered through private, expiring links.</footer>
+          <footer class="site">
+            Files are delivered through private, expiring links.
+            {shop.supportEmail ? (
+              <>
+                {" "}
+                Questions? Write to <a href={`mailto:${shop.supportEmail}`}>{shop.supportEmail}</a>.
+              </>
+            ) : null}
+          </footer>
         </body>
       </html>
     </>

@@ -1,4 +1,5 @@
 import type { OutboxMessage } from "../adapters/mail-outbox/index.ts";
+import type { ShopProfile } from "../core/shop/profile.ts";
 import { formatDate } from "./format.ts";
 import { Layout } from "./layout.tsx";
 
@@ -7,14 +8,14 @@ import { Layout } from "./layout.tsx";
  * frame (no script, no access to this page) whose links open a new tab, as from a webmail inbox.
  */
 export function OutboxPage(props: {
-  shopName: string;
+  shop: ShopProfile;
   signedIn: { email: string; admin: boolean } | null;
   messages: OutboxMessage[];
 }) {
   return (
     <Layout
       title="Outbox"
-      shopName={props.shopName}
+      shop={props.shop}
       signedIn={props.signedIn}
       scripts={["/assets/local-times.js"]}
     >

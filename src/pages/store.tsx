@@ -16,8 +16,8 @@ export function priceLabel(p: Product): string {
 
 export function StorefrontPage(props: BuyerPageProps & { products: Product[] }) {
   return (
-    <Layout title={props.shopName} shopName={props.shopName} signedIn={props.signedIn}>
-      <h1>{props.shopName}</h1>
+    <Layout title={props.shop.name} shop={props.shop} signedIn={props.signedIn}>
+      <h1>{props.shop.name}</h1>
       {props.products.length === 0 ? (
         <p class="muted">Nothing for sale yet. Check back soon.</p>
       ) : (
@@ -56,7 +56,7 @@ export function ProductPage(
 ) {
   const p = props.product;
   return (
-    <Layout title={p.name} shopName={props.shopName} signedIn={props.signedIn}>
+    <Layout title={p.name} shop={props.shop} signedIn={props.signedIn}>
       {props.cancelled ? (
         <p class="notice warn" role="status">
           Checkout cancelled: nothing was charged. You can buy whenever you are ready.
@@ -146,7 +146,7 @@ export function ClaimPage(
   props: BuyerPageProps & { productName: string; email: string; action: string },
 ) {
   return (
-    <Layout title={`Get ${props.productName}`} shopName={props.shopName} signedIn={props.signedIn}>
+    <Layout title={`Get ${props.productName}`} shop={props.shop} signedIn={props.signedIn}>
       <section class="card" style="max-width:560px" aria-labelledby="claim-title">
         <h1 id="claim-title">Get {props.productName}</h1>
         <p>

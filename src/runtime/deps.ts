@@ -8,9 +8,11 @@ import type { Deps } from "../core/context.ts";
 import { toHex } from "../core/encoding.ts";
 import type { Identity, Mailer, MailTransport, ObjectStore } from "../core/ports.ts";
 import { rateCounter } from "../core/rateCounter.ts";
+import { defaultShopProfile, readShopProfile } from "../core/shop/profile.ts";
 import type { Db } from "../db/schema.ts";
 import type { AppDeps } from "../http/env.ts";
 import { renderingMailer } from "../mail/index.ts";
+import { mailShop } from "../mail/layout.ts";
 
 /** What each runtime opens its own way (driver, storage, crypto, ...) before the shared wiring. */
 export interface RuntimeParts extends Omit<Deps, "settings" | "mailer" | "identity" | "counters"> {
@@ -60,7 +62,14 @@ export async function assembleDeps(
     licenseSigningKeyKept: !!config.licenseSigningKeys || !!generatedSigningKey,
   };
   // The core says which mail goes with what facts; src/mail words it, the transport sends it.
-  const mailer = renderingMailer(core.mailer, settings);
+  const mailer = renderingMailer(core.mailer, async () =>
+    mailShop(
+      await readShopProfile({ db: core.db, settings }).catch(() =>
+        defaultShopProfile(settings.shopName),
+      ),
+      settings.publicUrl,
+    ),
+  );
   const signingKeys = config.licenseSigningKeys ?? [
     generatedSigningKey ?? (await derivedSigningKey(core.crypto, sessionSecret)),
   ];

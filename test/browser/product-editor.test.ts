@@ -97,7 +97,9 @@ describe.skipIf(!CHROMIUM)("the product editor, in a real browser", () => {
     await page.getByText("big.zip: cancelled, nothing kept.").waitFor();
     const files = page.getByRole("region", { name: "Files" }).locator("tbody tr");
     await expect.poll(() => files.count()).toBe(2);
-    expect(await page.locator("#files").locator("..").locator("table").innerText()).not.toContain("big.zip");
+    expect(await page.locator("#files").locator("..").locator("table").innerText()).not.toContain(
+      "big.zip",
+    );
     await page.unroute(/\/assets\?filename=big\.zip/);
     // Nothing half-made in the shop's storage either.
     const partials = (dir: string): string[] =>
@@ -120,13 +122,11 @@ describe.skipIf(!CHROMIUM)("the product editor, in a real browser", () => {
     await page.getByText("Published: the product is in the store.").waitFor();
 
     // The same bytes again: no new version, and the page says so without reloading.
-    await page
-      .getByLabel("File", { exact: true })
-      .setInputFiles({
-        name: "fonts.zip",
-        mimeType: "application/zip",
-        buffer: Buffer.alloc(300_000, "f"),
-      });
+    await page.getByLabel("File", { exact: true }).setInputFiles({
+      name: "fonts.zip",
+      mimeType: "application/zip",
+      buffer: Buffer.alloc(300_000, "f"),
+    });
     await page.getByRole("button", { name: "Upload" }).click();
     await page
       .locator("#upload-list")

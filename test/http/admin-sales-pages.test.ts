@@ -505,7 +505,7 @@ describe.each(dialects)("seller sales pages on %s", (dialect) => {
       const body = (await page(`/admin/orders/${orderId}`)).html;
       return [
         ...body.matchAll(
-          /href="\/admin\/webhooks#(evt_\w+)">[^<]*<\/a><\/td><td[^>]*><code>([\w.]+)</g,
+          /href="\/admin\/webhooks#(evt_\w+)">(?:(?!<\/a>).)*<\/a><\/td><td[^>]*><code>([\w.]+)</g,
         ),
       ].find((m) => m[2] === "checkout.session.completed")?.[1];
     };

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderReference } from "../../src/core/orders/reference.ts";
 import type { MailMessage } from "../../src/core/ports.ts";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness } from "../support/harness.ts";
@@ -45,7 +46,7 @@ describe.each(dialects)("the emails a real purchase sends on %s", (dialect) => {
     expect(mail.html).toContain(NASTY_ESCAPED);
     for (const part of [mail.html, mail.text]) {
       expect(part).toContain("$25.00");
-      expect(part).toContain(orderId);
+      expect(part).toContain(orderReference(orderId));
       expect(part).toContain("1.4 KB");
     }
 

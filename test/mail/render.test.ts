@@ -8,7 +8,13 @@ import {
 import { renderingMailer, renderMail, type Shop } from "../../src/mail/index.ts";
 import { expectWellFormed, hrefs, NASTY, NASTY_ESCAPED, NASTY_FILE } from "./parts.ts";
 
-const shop: Shop = { shopName: "Kit Shop", publicUrl: "http://shop.test" };
+const shop: Shop = {
+  shopName: "Kit Shop",
+  publicUrl: "http://shop.test",
+  supportEmail: null,
+  timeZone: "UTC",
+  logo: null,
+};
 const link = {
   url: "http://shop.test/d/tgd_abc",
   expiresAt: Date.UTC(2030, 0, 2, 10, 0),
@@ -284,16 +290,72 @@ describe("the shop's mails, rendered (src/mail)", () => {
   });
 });
 
+describe("the seller's shop profile in every mail", () => {
+  const profiled: Shop = {
+    ...shop,
+    shopName: "Pixel Forge",
+    supportEmail: "help@pixelforge.test",
+    timeZone: "Europe/Berlin",
+    logo: "a".repeat(64) + ".png",
+  };
+  const mails: Mail[] = [signIn, receipt];
+
+  it("names the shop, shows its logo, and sends replies to its support address", () => {
+    for (const mail of mails) {
+      const message = renderMail(mail, profiled);
+      expect(message.replyTo).toBe("help@pixelforge.test");
+      expect(message.html).toContain("Pixel Forge");
+      expect(message.html).toContain(`src="http://shop.test/images/${"a".repeat(64)}.png"`);
+      expect(hrefs(message.html)).toContain("mailto:help@pixelforge.test");
+      expect(message.text.trimEnd().split("\n").at(-1)).toBe(
+        "Questions? Reply to this email or write to help@pixelforge.test.",
+      );
+    }
+  });
+
+  it("writes dates in the shop's time zone", () => {
+    const message = renderMail(receipt, profiled);
+    // 10:00 UTC is 11:00 in Berlin in January.
+    expect(message.text).toContain("until 2030-01-02 11:00 GMT+1");
+    expect(message.html).toContain("until 2030-01-02 11:00 GMT+1");
+  });
+
+  it("without a support address, says nothing of one and sets no Reply-To", () => {
+    const message = renderMail(receipt, shop);
+    expect(message.replyTo).toBeUndefined();
+    expect(message.text).not.toContain("Questions?");
+  });
+});
+
 describe("renderingMailer: the core's Mailer over a transport", () => {
+  it("renders each mail for the shop as it is when it goes", async () => {
+    const sent: MailMessage[] = [];
+    let name = "Old Name";
+    const mailer = renderingMailer(
+      { send: async (message) => void sent.push(message) },
+      async () => ({ ...shop, shopName: name }),
+    );
+    await mailer.send(signIn);
+    name = "New Name";
+    await mailer.send(signIn);
+    expect(sent.map((m) => m.subject)).toEqual([
+      "Your sign-in link for Old Name",
+      "Your sign-in link for New Name",
+    ]);
+  });
+
   it("hands the transport the rendered message", async () => {
     const sent: MailMessage[] = [];
-    await renderingMailer({ send: async (message) => void sent.push(message) }, shop).send(receipt);
+    await renderingMailer(
+      { send: async (message) => void sent.push(message) },
+      async () => shop,
+    ).send(receipt);
     expect(sent).toEqual([renderMail(receipt, shop)]);
   });
 
   it("lets the transport's failure through as it is, permanent or not", async () => {
     for (const failure of [new MailFailure("mailbox gone", true), new MailFailure("busy")]) {
-      const mailer = renderingMailer({ send: () => Promise.reject(failure) }, shop);
+      const mailer = renderingMailer({ send: () => Promise.reject(failure) }, async () => shop);
       const error = await mailer.send(signIn).catch((e: unknown) => e);
       expect(error).toBe(failure);
       expect(isPermanentMailFailure(error)).toBe(failure.permanent);

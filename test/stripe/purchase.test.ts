@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderReference } from "../../src/core/orders/reference.ts";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness } from "../support/harness.ts";
 import { payOnHostedPage, waitFor } from "../support/stripe.ts";
@@ -69,7 +70,7 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
     expect(html).toContain("Payment received. Your files are ready.");
     expect(html).toContain("guest-kit.zip");
     // The buyer's record of the order: its price and reference, and each file's checksum.
-    expect(html).toContain(`$25.00 · order <code>${started.orderId}</code>`);
+    expect(html).toContain(`$25.00 · order <code>${orderReference(started.orderId)}</code>`);
 
     const confirmation = await sync(started.sessionId);
     expect(confirmation).toMatchObject({
@@ -108,7 +109,7 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
     ).text();
     expect(libraryPage).toMatch(
       new RegExp(
-        `Ordered \\d{4}-\\d\\d-\\d\\d [\\d:]+ UTC · \\$25\\.00 · order <code>${started.orderId}</code>`,
+        `Ordered <time datetime="[^"]+">\\d{4}-\\d\\d-\\d\\d [\\d:]+ UTC</time> · \\$25\\.00 · order <code>${orderReference(started.orderId)}</code>`,
       ),
     );
     expect(libraryPage).toContain(`<code>${asset.sha256}</code>`);

@@ -74,6 +74,7 @@ export function httpMailer(opts: HttpMailerOptions): HttpMailer {
         body: JSON.stringify({
           from: opts.from,
           to: [message.to],
+          ...(message.replyTo ? { reply_to: message.replyTo } : {}),
           subject: message.subject,
           text: message.text,
           html: message.html,

@@ -17,7 +17,10 @@ export function outboxMailer(deps: {
         .insertInto("outbox")
         .values({
           id: `msg_${toBase64Url(deps.crypto.randomBytes(12))}`,
-          ...message,
+          to: message.to,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
           created_at: deps.clock.now(),
         })
         .execute();

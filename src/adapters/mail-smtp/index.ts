@@ -62,9 +62,9 @@ export function smtpMailer(opts: {
   return {
     server: serverName(server),
     user: server.user,
-    async send({ to, subject, text, html }) {
+    async send({ to, replyTo, subject, text, html }) {
       try {
-        await transport.sendMail({ to, subject, text, html });
+        await transport.sendMail({ to, subject, text, html, ...(replyTo ? { replyTo } : {}) });
       } catch (error) {
         throw explainSmtpError(error, server);
       }

@@ -1,9 +1,10 @@
-import type { ExpressionBuilder } from "kysely";
+import { type ExpressionBuilder, sql } from "kysely";
 import type { Database, Order, OrderStatus, OrdersTable } from "../../db/schema.ts";
 import { type Ctx, db, normalizeEmail, requireAdmin } from "../context.ts";
 import { isoTime as iso } from "../encoding.ts";
 import { limitSchema, parseInput } from "../validate.ts";
 import { receiptState } from "./receipts.ts";
+import { orderIdStart, orderReference } from "./reference.ts";
 
 export interface ListOrdersInput {
   /** 1 to 1000, 100 when not given; a query's text is read as a number. */
@@ -11,6 +12,8 @@ export interface ListOrdersInput {
   status?: OrderStatus;
   /** The buyer's email, exactly (case and spaces aside). */
   email?: string;
+  /** An order's reference ("7KQ4M-2ZPXA", as receipts give it): that order. */
+  reference?: string;
   /** An order id: only orders older than it (the next page). */
   before?: string;
   /** "bounced": only orders whose receipt bounced, the latest bounce first. */
@@ -75,6 +78,11 @@ async function orderRows({ ctx, input }: { ctx: Ctx; input: ListOrdersInput }) {
     .select(["p.slug as product_slug", "p.name as product_name"]);
   if (input.status) query = query.where("o.status", "=", input.status);
   if (input.email) query = query.where("o.email", "=", normalizeEmail(input.email));
+  if (input.reference !== undefined) {
+    const start = orderIdStart(input.reference);
+    if (!start) return [];
+    query = query.where(sql<string>`substr(${sql.ref("o.id")}, 1, ${start.length})`, "=", start);
+  }
   if (input.checkout === "unfinished") query = query.where((eb) => eb.or(unfinished(eb)));
   if (input.checkout === "completed") query = query.where((eb) => eb.not(eb.or(unfinished(eb))));
   if (input.receipt === "bounced") {
@@ -109,6 +117,8 @@ function summary(o: OrderRow) {
   const receipt = receiptState(o);
   return {
     id: o.id,
+    /** What the buyer's receipt calls the order. */
+    reference: orderReference(o.id),
     product: o.product_slug,
     status: o.status,
     email: o.email,

@@ -4,6 +4,7 @@ import { type Ctx, db, sharedWrite, system } from "../context.ts";
 import { type CreatedToken, createDownloadTokens } from "../delivery/tokens.ts";
 import { isAppError } from "../errors.ts";
 import { isPermanentMailFailure, type ReceiptSender } from "../ports.ts";
+import { orderReference } from "./reference.ts";
 
 /**
  * Receipts (decision 0011). The payment's transaction queues the receipt (a receipt_queue row,
@@ -144,7 +145,7 @@ async function mailReceipts(ctx: Ctx, orders: ReceiptFacts[]): Promise<Outcome[]
           kind: "receipt",
           to: email,
           productName: order.product_name,
-          orderRef: order.id,
+          orderRef: orderReference(order.id),
           amount: order.amount,
           currency: order.currency,
           files: files
@@ -247,7 +248,7 @@ async function mailRefundNotice(ctx: Ctx, order: ReceiptFacts): Promise<Outcome>
       kind: "refund",
       to: email,
       productName: order.product_name,
-      orderRef: order.id,
+      orderRef: orderReference(order.id),
       amount: order.amount,
       currency: order.currency,
       accessKept: !ctx.settings.refundRevokesAccess,

@@ -4,10 +4,11 @@ import { anonymous } from "../../core/context.ts";
 import { timingSafeEqual, toBase64Url } from "../../core/encoding.ts";
 import { forbidden } from "../../core/errors.ts";
 import { requesters } from "../../core/identity/sessions.ts";
+import { defaultShopProfile, readShopProfile } from "../../core/shop/profile.ts";
 import type { AppDeps, HonoEnv } from "../env.ts";
 
 /**
- * Builds the request's context once: a request id, and the actor from the admin bearer token or
+ * Builds the request's context once: a request id, the shop's profile, and the actor from the admin bearer token or
  * whoever the identity provider says the request's credentials belong to (a session cookie, or a
  * Supabase token as bearer or cookie). Admin rights come from the token, or from a signed-in
  * user whose verified email is in ADMIN_EMAILS.
@@ -31,7 +32,14 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<HonoEnv> {
     });
     c.set("sessionToken", session);
     const admin = tokenAdmin || Boolean(user && deps.settings.adminEmails.includes(user.email));
-    c.set("ctx", { ...deps, actor: { user, admin } });
+    const ctx = { ...deps, actor: { user, admin } };
+    c.set("ctx", ctx);
+    // Kept a second per process: a map lookup on most requests. Pages still render when the
+    // database cannot be read (the error page says so), under the configured name.
+    c.set(
+      "shop",
+      await readShopProfile(ctx).catch(() => defaultShopProfile(deps.settings.shopName)),
+    );
     await next();
   };
 }

@@ -30,6 +30,7 @@ export const API_TAGS = [
   "Licence API",
   "Orders and logs",
   "Buyer",
+  "Shop",
 ] as const;
 export type ApiTag = (typeof API_TAGS)[number];
 

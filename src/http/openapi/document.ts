@@ -22,6 +22,7 @@ import type * as z from "../../core/zod.ts";
 import { STATUS } from "../errors.ts";
 import { admin } from "../routes/admin.ts";
 import { adminLicenses } from "../routes/adminLicenses.ts";
+import { adminShop } from "../routes/adminShop.ts";
 import { library } from "../routes/library.tsx";
 import { licenses } from "../routes/licenses.ts";
 import { API_TAGS, type ApiDoc, type ApiTag, docOf } from "./describe.ts";
@@ -31,7 +32,7 @@ import { errorBody, type ResponseName, responses } from "./responses.ts";
  * The route modules that hold API routes: a new module of them is added here once; its routes
  * are described where they are written. The test compares the document with the whole app.
  */
-const API_ROUTES = [admin, adminLicenses, library, licenses];
+const API_ROUTES = [admin, adminLicenses, adminShop, library, licenses];
 
 const TAG_TEXT: Record<ApiTag, string> = {
   Products: "The catalogue: what is for sale, at what price, with which licence terms.",
@@ -44,6 +45,7 @@ const TAG_TEXT: Record<ApiTag, string> = {
     "For the seller's app: activate, validate and deactivate a key, offline licence files.",
   "Orders and logs": "Orders, the download log, Stripe's events and the outbox.",
   Buyer: "The signed-in buyer.",
+  Shop: "The shop's name, support address, time zone and logo, shown on every page and in every mail.",
 };
 
 const AUTH: Record<ApiDoc["auth"], DescribeRouteOptions["security"]> = {

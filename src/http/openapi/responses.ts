@@ -68,6 +68,8 @@ const entitlement = z.strictObject({
 
 const order = z.strictObject({
   id,
+  /** What the buyer's receipt calls the order ("7KQ4M-2ZPXA"). */
+  reference: z.string(),
   product: z.string(),
   status: z.enum(["pending", "paid", "failed", "abandoned", "refunded", "disputed"]),
   email: maybe(z.string()),
@@ -209,7 +211,17 @@ const customerState = z.strictObject({
 });
 
 /** Each answer, by the name routes give in `apiDoc({ response })` and the document lists. */
+const shop = z.strictObject({
+  name: z.string(),
+  supportEmail: maybe(z.string()),
+  /** An IANA zone: every date the shop shows is in it. */
+  timeZone: z.string(),
+  /** Public and permanent, like a cover: `/images/{sha256}.{ext}` under the shop's URL. */
+  logoUrl: maybe(z.string()),
+});
+
 export const responses = {
+  Shop: shop,
   Product: product,
   Products: z.strictObject({ products: z.array(product) }),
   ProductWithAssets: z.strictObject({ ...product.shape, assets: z.array(asset) }),

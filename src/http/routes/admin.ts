@@ -447,14 +447,20 @@ export const admin = new Hono<HonoEnv>()
       summary: "Orders, newest first",
       tag: "Orders and logs",
       auth: "admin",
-      query: z.object({ limit: limitSchema }),
+      query: z.object({
+        limit: limitSchema,
+        reference: z.optional(
+          z.string().check(z.describe("An order's reference from its receipt (7KQ4M-2ZPXA)")),
+        ),
+      }),
       response: "Orders",
       errors: ["invalid_input"],
     }),
     async (c) => {
+      const reference = c.req.query("reference");
       const orders = await listOrders({
         ctx: c.get("ctx"),
-        input: { limit: c.req.query("limit") },
+        input: { limit: c.req.query("limit"), ...(reference !== undefined ? { reference } : {}) },
       });
       return c.json({ orders });
     },

@@ -64,7 +64,7 @@ export const auth = new Hono<HonoEnv>()
     if ("fragment" in signedIn)
       return c.html(
         <SupabaseCallbackPage
-          shopName={c.get("deps").settings.shopName}
+          shop={pageProps(c).shop}
           cookieName={signedIn.fragment}
           secure={isHttps(c)}
         />,

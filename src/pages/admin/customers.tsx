@@ -2,7 +2,8 @@ import type { EntitlementView } from "../../core/access/entitlements.ts";
 import type { SellerLicense } from "../../core/licenses/sellerLicenses.ts";
 import type { Product } from "../../db/schema.ts";
 import { Field } from "../field.tsx";
-import { formatDate } from "../format.ts";
+
+import { When } from "../shop.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { LicenseTable } from "./licenses.tsx";
 import { orderColumns, type RecentOrder } from "./orders.tsx";
@@ -174,8 +175,8 @@ function EntitlementTable(props: { owner: string; rows: EntitlementView[]; back:
             </>
           ),
         },
-        { label: "Since", cell: (e) => formatDate(e.starts_at) },
-        { label: "Until", cell: (e) => (e.ends_at ? formatDate(e.ends_at) : "no end") },
+        { label: "Since", cell: (e) => <When at={e.starts_at} /> },
+        { label: "Until", cell: (e) => (e.ends_at ? <When at={e.ends_at} /> : "no end") },
         {
           label: "Revoke",
           kind: "buttons",

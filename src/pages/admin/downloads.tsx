@@ -1,5 +1,6 @@
 import { Field } from "../field.tsx";
-import { formatDate } from "../format.ts";
+
+import { When } from "../shop.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { Badge, StackTable } from "./ui.tsx";
 
@@ -38,7 +39,7 @@ export function DownloadsPage(
         caption="Downloads, newest first"
         rows={props.downloads}
         columns={[
-          { label: "When", cell: (d) => formatDate(d.createdAt) },
+          { label: "When", cell: (d) => <When at={d.createdAt} /> },
           { label: "Product", kind: "title", cell: (d) => d.productName },
           { label: "File", cell: (d) => d.filename },
           { label: "Who", kind: "wrap", cell: (d) => d.who ?? "—" },

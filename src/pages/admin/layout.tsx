@@ -1,4 +1,5 @@
 import type { Child } from "hono/jsx";
+import type { ShopProfile } from "../../core/shop/profile.ts";
 import { Layout } from "../layout.tsx";
 
 export type AdminSection =
@@ -25,7 +26,7 @@ const SECTIONS: { id: AdminSection; label: string; href: string }[] = [
 ];
 
 export interface AdminPageProps {
-  shopName: string;
+  shop: ShopProfile;
   signedIn: { email: string; admin: boolean } | null;
   /** A one-line confirmation of the action that led here ("Product saved."). */
   notice?: string | null | undefined;
@@ -38,7 +39,7 @@ export function AdminLayout(
   return (
     <Layout
       title={props.title}
-      shopName={props.shopName}
+      shop={props.shop}
       signedIn={props.signedIn}
       wide
       scripts={["/assets/admin.js"]}

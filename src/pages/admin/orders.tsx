@@ -1,9 +1,11 @@
 import type { Child } from "hono/jsx";
 import type { SellerLicense } from "../../core/licenses/sellerLicenses.ts";
 import type { OrderDetails } from "../../core/orders/orderDetails.ts";
+import { orderReference } from "../../core/orders/reference.ts";
 import type { OrderStatus as Status } from "../../db/schema.ts";
 import { Field } from "../field.tsx";
-import { formatDate, formatPrice } from "../format.ts";
+import { formatPrice } from "../format.ts";
+import { When } from "../shop.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { LicenseTable } from "./licenses.tsx";
 import { EntitlementStatus, EventStatus, OrderStatus } from "./statuses.tsx";
@@ -64,7 +66,7 @@ export function OrdersPage(
           </Field>
           <Field
             id="email"
-            label="Customer email"
+            label="Customer email or order reference"
             input={{ name: "email", type: "text", inputmode: "email", value: filters.email }}
           />
         </div>
@@ -132,13 +134,16 @@ export function OrderPage(
   const amount = formatPrice(order.amount, order.currency);
   const who = order.email ?? userEmail;
   return (
-    <AdminLayout {...props} title={`Order ${order.id}`} section="orders">
+    <AdminLayout {...props} title={`Order ${orderReference(order.id)}`} section="orders">
       <p>
         <a href="/admin/orders">← Orders</a>
       </p>
       <h1>
-        Order <code>{order.id}</code>
+        Order <code>{orderReference(order.id)}</code>
       </h1>
+      <p class="muted">
+        Id <code>{order.id}</code>
+      </p>
       <FormError message={props.error} />
       <p>
         <OrderStatus status={order.status} flag={order.flag} /> {MEANING[order.status]}
@@ -176,16 +181,22 @@ export function OrderPage(
               </Fact>
             ) : null}
             <Fact name="Amount">{amount}</Fact>
-            <Fact name="Started">{formatDate(order.created_at)}</Fact>
-            <Fact name="Last change">{formatDate(order.updated_at)}</Fact>
+            <Fact name="Started">
+              <When at={order.created_at} />
+            </Fact>
+            <Fact name="Last change">
+              <When at={order.updated_at} />
+            </Fact>
             <Fact name="Receipt">
               {receipt === "bounced" ? (
                 <>
                   <Badge tone="bad">bounced</Badge>{" "}
-                  {formatDate(order.receipt_bounced_at ?? order.updated_at)}
+                  <When at={order.receipt_bounced_at ?? order.updated_at} />
                 </>
               ) : order.receipt_delivered_at ? (
-                `sent ${formatDate(order.receipt_delivered_at)}`
+                <>
+                  sent <When at={order.receipt_delivered_at} />
+                </>
               ) : order.receipt_sent_at ? (
                 "not delivered yet: sent again automatically"
               ) : (
@@ -247,8 +258,8 @@ export function OrderPage(
         columns={[
           { label: "Owner", kind: "title", cell: (e) => e.email ?? userEmail ?? e.user_id },
           { label: "Status", cell: (e) => <EntitlementStatus status={e.status} /> },
-          { label: "Since", cell: (e) => formatDate(e.starts_at) },
-          { label: "Until", cell: (e) => (e.ends_at ? formatDate(e.ends_at) : "no end") },
+          { label: "Since", cell: (e) => <When at={e.starts_at} /> },
+          { label: "Until", cell: (e) => (e.ends_at ? <When at={e.ends_at} /> : "no end") },
           { label: "Note", kind: "wrap", cell: (e) => e.revoked_reason ?? "" },
         ]}
         empty={
@@ -278,7 +289,11 @@ export function OrderPage(
           {
             label: "Received",
             kind: "title",
-            cell: (e) => <a href={`/admin/webhooks#${e.id}`}>{formatDate(e.receivedAt)}</a>,
+            cell: (e) => (
+              <a href={`/admin/webhooks#${e.id}`}>
+                <When at={e.receivedAt} />
+              </a>
+            ),
           },
           { label: "Event", cell: (e) => <code>{e.type}</code> },
           { label: "Result", cell: (e) => <EventStatus status={e.status} /> },

@@ -2,8 +2,9 @@ import type { ReadinessCheck } from "../../core/catalog/publish.ts";
 import type { Asset, Product } from "../../db/schema.ts";
 import { Cover } from "../cover.tsx";
 import { Field } from "../field.tsx";
-import { formatBytes, formatDate, formatPrice } from "../format.ts";
+import { formatBytes, formatPrice } from "../format.ts";
 import { renderMarkdown } from "../markdown.ts";
+import { When } from "../shop.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { ActionButton, Badge, FormError, StackTable } from "./ui.tsx";
 
@@ -396,7 +397,7 @@ function FileTable({ slug, assets }: { slug: string; assets: Asset[] }) {
         },
         { label: "Version", cell: (a) => `v${a.version}` },
         { label: "Size", cell: (a) => formatBytes(a.size) },
-        { label: "Uploaded", cell: (a) => formatDate(a.created_at) },
+        { label: "Uploaded", cell: (a) => <When at={a.created_at} /> },
         {
           label: "Status",
           cell: (a) =>

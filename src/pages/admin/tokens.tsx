@@ -1,7 +1,8 @@
 import type { TokenRow, TokenStatus } from "../../core/delivery/tokenAdmin.ts";
 import type { Asset, Product } from "../../db/schema.ts";
 import { Field } from "../field.tsx";
-import { formatDate } from "../format.ts";
+
+import { When } from "../shop.tsx";
 import { ProductSelect } from "./customers.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { ActionButton, Badge, FormError, StackTable } from "./ui.tsx";
@@ -157,7 +158,7 @@ export function TokensPage(
         caption="Recent download links"
         rows={props.tokens}
         columns={[
-          { label: "Created", cell: (t) => formatDate(t.createdAt) },
+          { label: "Created", cell: (t) => <When at={t.createdAt} /> },
           {
             label: "Product",
             kind: "title",
@@ -169,7 +170,7 @@ export function TokensPage(
             ),
           },
           { label: "For", kind: "wrap", cell: (t) => t.owner ?? "—" },
-          { label: "Expires", cell: (t) => formatDate(t.expiresAt) },
+          { label: "Expires", cell: (t) => <When at={t.expiresAt} /> },
           { label: "Downloads", cell: (t) => `${t.uses} of ${t.maxUses ?? "no limit"}` },
           {
             label: "Status",
@@ -204,7 +205,7 @@ function Created({ link }: { link: CreatedLink }) {
       <p>
         For {link.email}: {link.productName}
         {link.filename ? ` (${link.filename} only)` : ""}. It works until{" "}
-        {formatDate(link.expiresAt)}
+        <When at={link.expiresAt} />
         {link.maxUses ? ` or for ${link.maxUses} downloads` : ""}.
       </p>
       <Field id="created-url" label="Download link">

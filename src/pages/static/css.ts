@@ -10,6 +10,9 @@ a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,te
 header.site{background:var(--card);border-bottom:1px solid var(--line)}
 header.site .bar{max-width:960px;margin:0 auto;padding:12px 16px;display:flex;gap:16px;align-items:center;flex-wrap:wrap}
 header.site .brand{font-weight:700;text-decoration:none;color:var(--text);font-size:18px;margin-right:auto}
+header.site .brand img{height:28px;width:auto;max-width:120px;object-fit:contain;vertical-align:middle;margin-right:8px}
+.logo-preview{display:flex;flex-wrap:wrap;align-items:center;gap:16px;margin-bottom:12px}
+.logo-preview img{height:56px;width:auto;max-width:100%}
 header.site nav{display:flex;gap:14px;align-items:center;flex-wrap:wrap}
 header.site nav form{margin:0}
 main{max-width:960px;margin:0 auto;padding:24px 16px 48px}

@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import { licensesOfEntitlements } from "../../../core/licenses/sellerLicenses.ts";
 import { countUnfinishedCheckouts, listOrdersWithNames } from "../../../core/orders/listOrders.ts";
 import { orderDetails } from "../../../core/orders/orderDetails.ts";
+import { orderIdStart } from "../../../core/orders/reference.ts";
 import { refundOrder } from "../../../core/orders/refundOrder.ts";
 import { resendReceipt } from "../../../core/orders/resendReceipt.ts";
 import { parseInput } from "../../../core/validate.ts";
@@ -44,7 +45,13 @@ export const orderPages = new Hono<HonoEnv>()
     const ctx = c.get("ctx");
     const query = parseInput(ordersQuery, c.req.query());
     const filters = { status: query.status, email: query.email };
-    const email = query.email ? { email: query.email } : {};
+    // One box finds a customer by email or an order by the reference on its receipt.
+    const reference = query.email.includes("@") ? null : orderIdStart(query.email);
+    const email = reference
+      ? { reference: query.email }
+      : query.email
+        ? { email: query.email }
+        : {};
     // Checkouts never completed are left out unless asked for: they are no sale, and a guest's
     // has no customer yet.
     const which =
@@ -65,7 +72,10 @@ export const orderPages = new Hono<HonoEnv>()
         ? 0
         : countUnfinishedCheckouts({
             ctx,
-            input: { sinceMs: ctx.clock.now() - UNFINISHED_DAYS * 86_400_000, ...email },
+            input: {
+              sinceMs: ctx.clock.now() - UNFINISHED_DAYS * 86_400_000,
+              ...(reference ? {} : email),
+            },
           }),
     ]);
     const orders = rows.slice(0, query.limit);

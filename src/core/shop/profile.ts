@@ -1,0 +1,167 @@
+import { type Ctx, db, requireAdmin } from "../context.ts";
+import { emailSchema } from "../identity/signIn.ts";
+import { storePublicImage } from "../images/publicImages.ts";
+import { type InputOf, parseInput } from "../validate.ts";
+import * as z from "../zod.ts";
+
+/**
+ * What the seller sets about the shop from its pages (decision 0016), shown on every page and in
+ * every mail: its name, logo, support address and time zone. The configuration gives the
+ * defaults (SHOP_NAME; no logo; no support address; UTC) until the seller saves their own.
+ */
+export interface ShopProfile {
+  name: string;
+  /** Where buyers write with questions: shown in pages and mails, and mails' Reply-To. */
+  supportEmail: string | null;
+  /** An IANA zone (Europe/Berlin): every date the shop shows is in it. */
+  timeZone: string;
+  /** The logo's public image id (served at /images/{id}). */
+  logo: string | null;
+}
+
+/** A logo is shown 28 pixels high: half a megabyte is plenty even for a sharp one. */
+export const MAX_LOGO_BYTES = 512 * 1024;
+
+/** Every page and mail reads the profile: kept this long, per process, and forgotten on a save. */
+const MAX_AGE_MS = 1000;
+const kept = new WeakMap<object, { at: number; profile: Promise<ShopProfile> }>();
+
+/** What reading the profile takes: it is read outside any transaction (pages, mails). */
+type ProfileReader = Pick<Ctx, "db" | "settings">;
+
+/** The shop's profile as it is now: the seller's settings over the configuration's defaults. */
+export function readShopProfile(ctx: ProfileReader): Promise<ShopProfile> {
+  const entry = kept.get(ctx.db);
+  const now = performance.now();
+  if (entry && now - entry.at < MAX_AGE_MS) return entry.profile;
+  const profile = loadShopProfile(ctx);
+  kept.set(ctx.db, { at: now, profile });
+  // A failed read is not kept: the next page tries again.
+  profile.catch(() => kept.get(ctx.db)?.profile === profile && kept.delete(ctx.db));
+  return profile;
+}
+
+/** The profile of a shop whose seller never saved one. */
+export const defaultShopProfile = (name: string): ShopProfile => ({
+  name,
+  supportEmail: null,
+  timeZone: "UTC",
+  logo: null,
+});
+
+async function loadShopProfile(ctx: ProfileReader): Promise<ShopProfile> {
+  const row = await ctx.db
+    .selectFrom("shop_profile")
+    .selectAll()
+    .where("id", "=", 1)
+    .executeTakeFirst();
+  const defaults = defaultShopProfile(ctx.settings.shopName);
+  if (!row) return defaults;
+  return {
+    name: row.name ?? defaults.name,
+    supportEmail: row.support_email ?? defaults.supportEmail,
+    timeZone: row.time_zone ?? defaults.timeZone,
+    logo: row.logo_image ?? defaults.logo,
+  };
+}
+
+/** Whether this runtime knows the IANA zone (Node and Workers carry the full zone data). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const shopProfileSchema = z.object({
+  name: z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(1, "cannot be empty: buyers see it on every page and in every mail"),
+      z.maxLength(80, "is too long (80 characters at most)"),
+    ),
+  /** Empty: no support address. */
+  supportEmail: z.optional(
+    z.union([
+      z.pipe(
+        z.string().check(z.trim(), z.maxLength(0)),
+        z.transform(() => null),
+      ),
+      emailSchema,
+    ]),
+  ),
+  timeZone: z
+    .string()
+    .check(
+      z.trim(),
+      z.refine(
+        isTimeZone,
+        "is not a time zone: use a name such as Europe/Berlin, America/New_York or UTC",
+      ),
+    ),
+});
+
+/** The seller saves the shop's name, support address and time zone. */
+export async function updateShopProfile({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: InputOf<typeof shopProfileSchema>;
+}): Promise<ShopProfile> {
+  requireAdmin(ctx);
+  const { name, supportEmail = null, timeZone } = parseInput(shopProfileSchema, input);
+  await saveProfile(ctx, { name, support_email: supportEmail, time_zone: timeZone });
+  ctx.log.info("shop settings saved", { name, timeZone });
+  return readShopProfile(ctx);
+}
+
+/**
+ * Sets the shop's logo from the image's bytes (checked and stored by core/images). A refused
+ * image (not an image, SVG, too large) throws before anything changes.
+ */
+export async function setShopLogo({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { body: ReadableStream<Uint8Array> | Uint8Array | null; declaredSize?: number | null };
+}): Promise<ShopProfile> {
+  requireAdmin(ctx);
+  const image = await storePublicImage(ctx, {
+    body: input.body,
+    declaredSize: input.declaredSize ?? null,
+    maxBytes: MAX_LOGO_BYTES,
+  });
+  await saveProfile(ctx, { logo_image: image.id });
+  ctx.log.info("shop logo set", { image: image.id });
+  return readShopProfile(ctx);
+}
+
+/** Takes the logo off the shop's pages and mails (the image stays stored: it may be a cover). */
+export async function removeShopLogo({ ctx }: { ctx: Ctx }): Promise<ShopProfile> {
+  requireAdmin(ctx);
+  await saveProfile(ctx, { logo_image: null });
+  return readShopProfile(ctx);
+}
+
+async function saveProfile(
+  ctx: Ctx,
+  values: {
+    name?: string;
+    support_email?: string | null;
+    time_zone?: string;
+    logo_image?: string | null;
+  },
+): Promise<void> {
+  const updated_at = ctx.clock.now();
+  await db(ctx)
+    .insertInto("shop_profile")
+    .values({ id: 1, ...values, updated_at })
+    .onConflict((oc) => oc.column("id").doUpdateSet({ ...values, updated_at }))
+    .execute();
+  kept.delete(ctx.db);
+}
