@@ -17,6 +17,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const canListen = (port: number) =>
+  new Promise<boolean>((done) => {
+    const server = createServer()
+      .once("error", () => done(false))
+      .listen(port, "127.0.0.1", () => server.close(() => done(true)));
+  });
+
+/**
+ * A port for `tollgate serve` whose next port is free too (the local Stripe listens on PORT+1),
+ * taken below Linux's ephemeral range (32768 and up), where freePort() and every outgoing
+ * connection of the tests running beside this one get theirs: so neither is taken meanwhile.
+ */
+export async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + 2 * Math.floor(Math.random() * 6000);
+    if ((await canListen(port)) && (await canListen(port + 1))) return port;
+  }
+}
+
 export interface RunningServer {
   url: string;
   dir: string;
@@ -35,7 +54,7 @@ export async function startServer(
   existingDir?: string,
 ): Promise<RunningServer> {
   const dir = existingDir ?? mkdtempSync(join(tmpdir(), "tollgate-e2e-"));
-  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePortPair();
   const fullEnv = {
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
