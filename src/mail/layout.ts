@@ -1,3 +1,4 @@
+import { publicImageUrl } from "../core/images/publicImages.ts";
 import type { Mail, MailLink } from "../core/ports.ts";
 import type { ShopProfile } from "../core/shop/profile.ts";
 import { formatDate } from "../pages/format.ts";
@@ -72,7 +73,7 @@ export function layoutEmail(opts: EmailLayout): string {
     : "";
   const { shop } = opts;
   const logo = shop.logo
-    ? html`<img src="${shop.publicUrl}/images/${shop.logo}" alt="" height="28" style="height:28px;width:auto;vertical-align:middle;margin-right:8px;border:0">`
+    ? html`<img src="${shop.publicUrl}${publicImageUrl(shop.logo)}" alt="" height="28" style="height:28px;width:auto;vertical-align:middle;margin-right:8px;border:0">`
     : "";
   const support = shop.supportEmail
     ? html` Questions? Reply to this email or write to <a href="mailto:${shop.supportEmail}" style="color:${MUTED}">${shop.supportEmail}</a>.`

@@ -1,7 +1,8 @@
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
+import { publicImageUrl } from "../core/images/publicImages.ts";
 import type { ShopProfile } from "../core/shop/profile.ts";
-import { imageUrl, ShopContext } from "./shop.tsx";
+import { ShopScope } from "./shop.tsx";
 
 export interface LayoutProps {
   title: string;
@@ -35,7 +36,7 @@ export function Layout({ title, shop, signedIn, wide, scripts, children }: Layou
           <header class="site">
             <div class={wide ? "bar wide" : "bar"}>
               <a class="brand" href="/">
-                {shop.logo ? <img src={imageUrl(shop.logo)} alt="" height={28} /> : null}
+                {shop.logo ? <img src={publicImageUrl(shop.logo)} alt="" height={28} /> : null}
                 {shop.name}
               </a>
               <nav aria-label="Main">
@@ -55,7 +56,7 @@ export function Layout({ title, shop, signedIn, wide, scripts, children }: Layou
             </div>
           </header>
           <main id="main" class={wide ? "wide" : undefined}>
-            <ShopContext.Provider value={shop}>{children}</ShopContext.Provider>
+            <ShopScope shop={shop}>{children}</ShopScope>
           </main>
           <footer class="site">
             Files are delivered through private, expiring links.

@@ -1,7 +1,7 @@
+import { publicImageUrl } from "../../core/images/publicImages.ts";
 import { MAX_LOGO_BYTES } from "../../core/shop/profile.ts";
 import { Field } from "../field.tsx";
 import { formatBytes } from "../format.ts";
-import { imageUrl } from "../shop.tsx";
 import type { Diagnosis, HealthStatus } from "./diagnosis.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { Badge, FormError } from "./ui.tsx";
@@ -85,7 +85,7 @@ export function SettingsPage(
         <FormError message={props.logoError} />
         {props.shop.logo ? (
           <div class="logo-preview">
-            <img src={imageUrl(props.shop.logo)} alt="The shop's logo" height={56} />
+            <img src={publicImageUrl(props.shop.logo)} alt="The shop's logo" height={56} />
             <form method="post" action="/admin/settings/logo/remove">
               <button type="submit" class="secondary">
                 Remove logo
