@@ -78,6 +78,43 @@ describe.skipIf(!CHROMIUM || !process.env.TOUR)("the screenshot tour", () => {
       "A draft until it can be delivered: the page says what is missing.",
     );
 
+    // The shop's own name, support address, time zone and logo, drawn here as a small PNG.
+    await seller.goto(`${t.server.url}/admin/settings`);
+    const logo = await seller.evaluate(() => {
+      const canvas = document.createElement("canvas");
+      canvas.width = 112;
+      canvas.height = 56;
+      const g = canvas.getContext("2d") as CanvasRenderingContext2D;
+      g.fillStyle = "#4338ca";
+      g.beginPath();
+      g.roundRect(0, 0, 112, 56, 12);
+      g.fill();
+      g.fillStyle = "#ffffff";
+      g.font = "bold 34px sans-serif";
+      g.textAlign = "center";
+      g.textBaseline = "middle";
+      g.fillText("PF", 56, 30);
+      return canvas.toDataURL("image/png").split(",")[1] as string;
+    });
+    await seller.getByLabel("Shop name").fill("Pixel Forge");
+    await seller.getByLabel("Support email").fill("help@pixelforge.example");
+    await seller.getByLabel("Time zone").selectOption("Europe/Berlin");
+    await seller.getByRole("button", { name: "Save shop settings" }).click();
+    await seller.getByText("Shop settings saved.").waitFor();
+    await seller.locator('input[name="logo"]').setInputFiles({
+      name: "logo.png",
+      mimeType: "image/png",
+      buffer: Buffer.from(logo, "base64"),
+    });
+    await seller.getByRole("button", { name: "Upload logo" }).click();
+    await seller.getByText("Logo saved.").waitFor();
+    await shoot(
+      seller,
+      "9-settings",
+      "Shop settings",
+      "The shop's name, logo, support address and time zone, on every page and in every mail.",
+    );
+
     writeFileSync(
       resolve(TOUR, "../tour.md"),
       [
