@@ -1,25 +1,36 @@
 import { sql } from "kysely";
 import { type Ctx, db, requireAdmin } from "./context.ts";
+import { timeZoneOffsetMs } from "./shop/profile.ts";
 
 const DAY_MS = 86_400_000;
 
 export interface DayFigures {
-  /** Midnight UTC of the day, epoch ms. */
+  /** The day's date, as midnight UTC of that date (epoch ms): label it in UTC. */
   day: number;
   sales: number;
   downloads: number;
 }
 
 /**
- * What the seller's dashboard shows: paid orders, revenue and downloads per UTC day over the last
- * `days` days, counted in the database so a busy shop does not ship every row to the app.
+ * What the seller's dashboard shows: paid orders, revenue and downloads per day of the shop's
+ * time zone over the last `days` days, counted in the database so a busy shop does not ship every
+ * row to the app. Days are cut at the zone's offset of today (a summer-time change inside the
+ * window moves that day's edge by its hour).
  */
-export async function salesAndDownloads({ ctx, input }: { ctx: Ctx; input: { days: number } }) {
+export async function salesAndDownloads({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { days: number; timeZone?: string };
+}) {
   requireAdmin(ctx);
-  const today = Math.floor(ctx.clock.now() / DAY_MS);
-  const since = (today - input.days + 1) * DAY_MS;
-  // A literal, not a parameter: Postgres must see the same expression in SELECT and GROUP BY.
-  const dayOf = sql<number>`created_at / ${sql.lit(DAY_MS)}`;
+  const now = ctx.clock.now();
+  const offset = timeZoneOffsetMs(input.timeZone ?? "UTC", now);
+  const today = Math.floor((now + offset) / DAY_MS);
+  const since = (today - input.days + 1) * DAY_MS - offset;
+  // Literals, not parameters: Postgres must see the same expression in SELECT and GROUP BY.
+  const dayOf = sql<number>`(created_at + ${sql.lit(offset)}) / ${sql.lit(DAY_MS)}`;
   const [sales, downloads, failedWebhooks] = await Promise.all([
     db(ctx)
       .selectFrom("orders")

@@ -75,6 +75,32 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+/** How far the zone's clocks are ahead of UTC at `at` (Tokyo: 9 hours), in ms. */
+export function timeZoneOffsetMs(zone: string, at: number): number {
+  if (zone === "UTC") return 0;
+  const part: Record<string, number> = {};
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+    second: "numeric",
+  });
+  for (const { type, value } of format.formatToParts(at)) part[type] = Number(value);
+  const wall = Date.UTC(
+    part.year ?? 0,
+    (part.month ?? 1) - 1,
+    part.day,
+    part.hour,
+    part.minute,
+    part.second,
+  );
+  return wall - Math.floor(at / 1000) * 1000;
+}
+
 export const shopProfileSchema = z.object({
   name: z
     .string()

@@ -8,7 +8,7 @@ const HEIGHT = 100;
  * The bars stretch to the card's width at a fixed height; the dates are HTML below them, so they
  * keep the page's text size on a phone and on a wide screen alike.
  */
-export function DailyChart({ days }: { days: DayFigures[] }) {
+export function DailyChart({ days, timeZone }: { days: DayFigures[]; timeZone: string }) {
   const busiest = Math.max(0, ...days.map((d) => Math.max(d.sales, d.downloads)));
   const max = Math.max(1, busiest);
   const slot = WIDTH / days.length;
@@ -59,7 +59,8 @@ export function DailyChart({ days }: { days: DayFigures[] }) {
       </div>
       <figcaption class="muted">
         <span class="key sales">Sales</span> <span class="key downloads">Downloads</span> per day,
-        UTC. {busiest ? `Busiest day: ${busiest}.` : "Nothing yet: the bars grow as you sell."}
+        {timeZone === "UTC" ? " UTC" : ` ${timeZone.replaceAll("_", " ")} time`}.{" "}
+        {busiest ? `Busiest day: ${busiest}.` : "Nothing yet: the bars grow as you sell."}
       </figcaption>
     </figure>
   );

@@ -39,7 +39,7 @@ export function DashboardPage(
         <Stat label={`Downloads, ${period}`} value={String(totals.downloads)} />
         <Stat label="Webhook events not applied" value={String(totals.failedWebhooks)} />
       </div>
-      <DailyChart days={days} />
+      <DailyChart days={days} timeZone={props.shop.timeZone} />
       {props.failedEvents.length ? (
         <section aria-labelledby="failed">
           <h2 id="failed">Webhook deliveries that failed</h2>

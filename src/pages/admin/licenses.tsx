@@ -238,15 +238,15 @@ export function LicensePage(
               <OrderLink license={l} />
               {l.orderId ? <span class="muted"> ({SOURCES[l.source] ?? l.source})</span> : null}
             </Fact>
-            <Fact name="Issued">{shortTime(l.createdAt)} UTC</Fact>
+            <Fact name="Issued">{shortTime(l.createdAt)}</Fact>
             <Fact name="Expires">
-              {l.expiresAt ? `${shortTime(l.expiresAt)} UTC (with the access)` : "never"}
+              {l.expiresAt ? <>{shortTime(l.expiresAt)} (with the access)</> : "never"}
             </Fact>
             <Fact name="Activation limit">
               {l.activationLimit === null ? "no limit" : machines(l.activationLimit)}{" "}
               <span class="muted">{l.ownLimit ? "(this customer's own)" : "(the product's)"}</span>
             </Fact>
-            {l.revokedAt ? <Fact name="Revoked">{shortTime(l.revokedAt)} UTC</Fact> : null}
+            {l.revokedAt ? <Fact name="Revoked">{shortTime(l.revokedAt)}</Fact> : null}
           </tbody>
         </table>
       </section>

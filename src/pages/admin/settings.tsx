@@ -48,7 +48,7 @@ export function SettingsPage(
         <Field
           id="shop-name"
           label="Shop name"
-          input={{ name: "name", value: form.name, required: true, maxlength: 80 }}
+          input={{ name: "name", type: "text", value: form.name, required: true, maxlength: 80 }}
           hint="On every page and in every mail."
         />
         <Field

@@ -1,6 +1,7 @@
 /** biome-ignore-all lint/a11y/noRedundantRoles: StackTable restates its roles for Safari, which
  * forgets a table's semantics once CSS shows it as blocks (on a phone). */
 import type { Child } from "hono/jsx";
+import { When } from "../shop.tsx";
 
 export interface Column<T> {
   /** The column's heading, and each cell's label once the rows stack on a phone. */
@@ -102,5 +103,5 @@ export function ActionButton(props: {
   );
 }
 
-/** "2024-05-01T10:20:30.000Z" -> "2024-05-01 10:20". */
-export const shortTime = (iso: string | null) => (iso ? iso.slice(0, 16).replace("T", " ") : "—");
+/** An API time ("2024-05-01T10:20:30.000Z") as every date is shown: in the shop's zone; "—" for none. */
+export const shortTime = (iso: string | null) => (iso ? <When at={Date.parse(iso)} /> : "—");

@@ -11,7 +11,7 @@ const BOUNCES_SHOWN_MS = 30 * 86_400_000;
 export const dashboardPages = new Hono<HonoEnv>().get("/admin", async (c) => {
   const ctx = c.get("ctx");
   const [report, orders, failedEvents, bounced] = await Promise.all([
-    salesAndDownloads({ ctx, input: { days: 30 } }),
+    salesAndDownloads({ ctx, input: { days: 30, timeZone: c.get("shop").timeZone } }),
     listOrdersWithNames({ ctx, input: { limit: 8, checkout: "completed" } }),
     listWebhookEvents({ ctx, input: { limit: 10, status: "failed" } }),
     listOrdersWithNames({ ctx, input: { limit: 10, status: "paid", receipt: "bounced" } }),
