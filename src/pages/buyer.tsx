@@ -90,7 +90,7 @@ export function LibraryPage(
             <PurchaseActions
               productName={item.product.name}
               receiptUrl={item.order?.receiptUrl}
-              downloadAllUrl={item.files.length ? item.downloadAllUrl : null}
+              downloadAllUrl={item.downloadAllUrl}
               files={item.files}
             />
             <FileList files={item.files} />
@@ -254,17 +254,19 @@ export function PurchaseActions(props: {
   downloadAllUrl?: string | null | undefined;
   files: { size: number }[];
 }) {
-  if (!props.receiptUrl && !props.downloadAllUrl) return null;
   const total = props.files.reduce((sum, f) => sum + f.size, 0);
   const count = props.files.length;
+  // One file is its own download: a zip of it would only add a step.
+  const downloadAllUrl = count >= 2 ? props.downloadAllUrl : null;
+  if (!props.receiptUrl && !downloadAllUrl) return null;
   return (
     <p class="actions">
-      {props.downloadAllUrl ? (
-        <a class="btn" href={props.downloadAllUrl} download>
+      {downloadAllUrl ? (
+        <a class="btn" href={downloadAllUrl} download>
           {/* One flex item, so the button's gap never splits its words. */}
           <span>
-            Download all<span class="sr-only"> files of {props.productName}</span> (
-            {count === 1 ? "1 file" : `${count} files`}, {formatBytes(total)}, zip)
+            Download all<span class="sr-only"> files of {props.productName}</span> ({count} files,{" "}
+            {formatBytes(total)}, zip)
           </span>
         </a>
       ) : null}

@@ -93,7 +93,7 @@ function Paid(props: Props) {
       <PurchaseActions
         productName={product.name}
         receiptUrl={links.receipt}
-        downloadAllUrl={files.length >= 2 ? links.all : null}
+        downloadAllUrl={links.all}
         files={files}
       />
       <FileList files={files} />

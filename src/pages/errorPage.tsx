@@ -87,7 +87,7 @@ export function renderErrorPage(props: ErrorPageProps) {
             </a>
           ))}
         </p>
-        <p class="muted">
+        <p class="muted fine-print">
           Error {props.status}. If you write to the shop about it, mention reference{" "}
           <code>{props.requestId}</code>.
         </p>

@@ -46,7 +46,7 @@ export function Layout({ title, shop, signedIn, wide, scripts, children }: Layou
                 {signedIn ? (
                   <form method="post" action="/auth/logout">
                     <button type="submit" class="link">
-                      Sign out ({signedIn.email})
+                      Sign out<span class="who"> ({signedIn.email})</span>
                     </button>
                   </form>
                 ) : (

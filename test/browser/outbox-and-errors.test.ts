@@ -89,12 +89,10 @@ function expectLeadsWithWhatHappened(facts: ErrorFacts, status: number, name: st
   expect(facts.smallPrint, `${name}: status and reference last`).toMatch(
     new RegExp(`^Error ${status}\\. .*reference \\S+\\.$`),
   );
-  // APP BUG: the status line is `<p class="muted">`, grey but the same size as the message
-  // (src/pages/errorPage.tsx; .muted in src/pages/static/css.ts sets only a colour), where
-  // decision 0016 asks for "small print".
-  expect
-    .soft(facts.smallPrintSize, `${name}: status and reference in small print`)
-    .toBeLessThan(facts.messageSize);
+  // Decision 0016: the status and reference come last, in small print.
+  expect(facts.smallPrintSize, `${name}: status and reference in small print`).toBeLessThan(
+    facts.messageSize,
+  );
 }
 
 /**

@@ -42,8 +42,10 @@ th{font-size:.85rem;color:var(--muted);font-weight:600}
 .notice.bad{border-color:var(--bad);background:#fdeeee}
 pre{white-space:pre-wrap;word-break:break-word;background:#f0f2f5;padding:12px;border-radius:6px;font-size:.9rem}
 footer.site{max-width:960px;margin:0 auto;padding:0 16px 32px;color:var(--muted);font-size:.9rem}
-@media (max-width:600px){h1{font-size:1.45rem}.card{padding:16px}}
+/* On a phone the buyer's header is one line: the signed-in address is on the library page. */
+@media (max-width:600px){h1{font-size:1.45rem}.card{padding:16px}header.site .bar:not(.wide) .who{display:none}}
 main.wide,main.wide+footer.site,header.site .bar.wide{max-width:1200px}
+.fine-print{font-size:.85rem}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .admin-nav{display:flex;gap:4px;overflow-x:auto;margin:0 0 20px;padding:0 0 4px;border-bottom:1px solid var(--line)}
 .admin-nav a{padding:10px 12px;border-radius:8px 8px 0 0;text-decoration:none;color:var(--muted);white-space:nowrap;font-weight:600}
@@ -51,6 +53,8 @@ main.wide,main.wide+footer.site,header.site .bar.wide{max-width:1200px}
 .scroll{position:relative;overflow-x:auto;border:1px solid var(--line);border-radius:var(--radius);margin:0 0 16px}
 .scroll table{border:0}
 table.wide td,table.wide th{white-space:nowrap}
+/* A date may take two lines (day, then time and zone) rather than push the row's buttons out of view. */
+table.wide td time{white-space:normal}
 table.wide td.wrap{white-space:normal;min-width:200px}
 .badge{display:inline-block;padding:2px 8px;border-radius:999px;font-size:.8rem;font-weight:600;background:#eef0f3;color:var(--muted)}
 .badge.ok{background:#ecf8f0;color:var(--ok)}.badge.warn{background:#fff6e5;color:var(--warn)}.badge.bad{background:#fdeeee;color:var(--bad)}
