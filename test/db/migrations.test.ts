@@ -59,6 +59,7 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       "rate_limits",
       "receipt_queue",
       "sessions",
+      "shop_profile",
       "users",
       "webhook_events",
     ]);

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderReference } from "../../src/core/orders/reference.ts";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness } from "../support/harness.ts";
 import { payOnHostedPage, signature, waitFor } from "../support/stripe.ts";
@@ -277,7 +278,7 @@ describe.each(dialects)("Stripe webhooks on %s", (dialect) => {
     const notices = messages.filter((m: { subject: string }) => m.subject.startsWith("Refunded"));
     expect(notices).toHaveLength(1);
     expect(notices[0].subject).toBe("Refunded: Kit");
-    expect(notices[0].text).toContain(`Order reference: ${orderId}`);
+    expect(notices[0].text).toContain(`Order reference: ${orderReference(orderId)}`);
     expect(notices[0].text).toContain("Amount refunded: $19.00");
     expect(notices[0].text).toContain("no longer work");
   });
