@@ -29,7 +29,14 @@ export function SignInPage(
         {props.sent ? (
           <>
             <h1>Check your email</h1>
-            {error ?? (
+            {error ? (
+              <>
+                {error}
+                <p class="muted">
+                  The link and the code are in the mail we sent to <strong>{props.sent}</strong>.
+                </p>
+              </>
+            ) : (
               <p class="notice ok" role="status">
                 We sent a sign-in link to <strong>{props.sent}</strong>. It works once and expires
                 in 15 minutes.

@@ -240,6 +240,10 @@ describe.skipIf(!CHROMIUM)("the dev outbox and the pages after an error, in a re
         "That code is not right. Check the latest sign-in email and try again.",
       );
       expect(await page.getByText("That did not work").count()).toBe(0);
+      // The page still says where the code went.
+      expect(await page.locator("main").innerText()).toContain(
+        `The link and the code are in the mail we sent to ${coder}.`,
+      );
       const codeForm = page.locator("form[action='/auth/code']");
       expect(await codeForm.locator("input[name=email]").inputValue()).toBe(coder);
       const codeField = page.getByLabel("Or enter the 6-digit code from the email");
