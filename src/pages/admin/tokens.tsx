@@ -171,7 +171,11 @@ export function TokensPage(
           },
           { label: "For", kind: "wrap", cell: (t) => t.owner ?? "—" },
           { label: "Expires", cell: (t) => <When at={t.expiresAt} /> },
-          { label: "Downloads", cell: (t) => `${t.uses} of ${t.maxUses ?? "no limit"}` },
+          {
+            label: "Downloads",
+            cell: (t) =>
+              t.maxUses === null ? `${t.uses} (no limit)` : `${t.uses} of ${t.maxUses}`,
+          },
           {
             label: "Status",
             cell: (t) => <Badge tone={STATUS[t.status].tone}>{STATUS[t.status].label}</Badge>,
