@@ -1,4 +1,11 @@
-import { calculateJwkThumbprint, importJWK, type JWK, SignJWT } from "jose";
+import {
+  CompactSign,
+  calculateJwkThumbprint,
+  compactVerify,
+  importJWK,
+  type JWK,
+  SignJWT,
+} from "jose";
 import type { LicenseSigner } from "../../core/ports.ts";
 
 /**
@@ -15,6 +22,7 @@ export async function joseLicenseSigner(keys: JWK[]): Promise<LicenseSigner> {
       return { kty, crv, x, kid: id, alg: "EdDSA", use: "sig" } as Record<string, unknown>;
     }),
   );
+  await Promise.all(keys.map((key, i) => checkKeyPair(key, published[i]?.kid as string)));
   const first = keys[0] as JWK;
   const signingKey = await importJWK({ ...first, alg: "EdDSA" }, "EdDSA");
   const kid = published[0]?.kid as string;
@@ -23,4 +31,26 @@ export async function joseLicenseSigner(keys: JWK[]): Promise<LicenseSigner> {
       new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", kid, typ: "JWT" }).sign(signingKey),
     publicKeys: async () => ({ keys: published }),
   };
+}
+
+/**
+ * A key whose private part (d) is not its public part's (x) would sign files that the published
+ * key never verifies: every offline licence would be refused. Refused at start instead.
+ */
+async function checkKeyPair(key: JWK, kid: string): Promise<void> {
+  if (!key.d) return;
+  try {
+    // Node's Web Crypto refuses such a key when importing it ("Invalid keyData"); a runtime
+    // that does not is caught by the signature its public part fails to verify.
+    const probe = new TextEncoder().encode("tollgate: does d belong to x?");
+    const signed = await new CompactSign(probe)
+      .setProtectedHeader({ alg: "EdDSA" })
+      .sign(await importJWK({ ...key, alg: "EdDSA" }, "EdDSA"));
+    const publicKey = await importJWK({ kty: key.kty, crv: key.crv, x: key.x } as JWK, "EdDSA");
+    await compactVerify(signed, publicKey);
+  } catch {
+    throw new Error(
+      `LICENSE_SIGNING_KEY: the private part (d) of key ${kid} does not belong to its public part (x), so no licence file it signed could be verified. Make a new key with npx tollgate license keygen, or copy the key again whole.`,
+    );
+  }
 }
