@@ -23,6 +23,9 @@ export interface Database {
   licenses: LicensesTable;
   license_activations: LicenseActivationsTable;
   shop_profile: ShopProfileTable;
+  releases: ReleasesTable;
+  release_notices: ReleaseNoticesTable;
+  mail_unsubscribes: MailUnsubscribesTable;
 }
 
 export type Db = Kysely<Database>;
@@ -278,3 +281,44 @@ export interface ShopProfileTable {
   logo_image: string | null;
   updated_at: number;
 }
+
+/** A product's release (migration 0015, decision 0018): never changed once published. */
+export interface ReleasesTable {
+  id: string;
+  product_id: string;
+  /** 1, 2, 3... per product: the order of its releases. */
+  seq: number;
+  version: string;
+  /** Markdown, rendered with pages/markdown.ts. */
+  notes: string;
+  /** JSON: the manifest's files, `ReleaseFile[]` (core/releases/manifest.ts). */
+  files: string;
+  /** JSON: what changed against the previous release, `{ added, changed, removed }` (file names). */
+  changes: string;
+  /** Past buyers were to be mailed. */
+  notify: number;
+  created_at: number;
+}
+
+/** One update mail of a release to one address (migration 0015): queued under leases. */
+export interface ReleaseNoticesTable {
+  release_id: string;
+  email: string;
+  status: ReleaseNoticeStatus;
+  due_at: number;
+  lease_until: number | null;
+  attempts: number;
+  last_error: string | null;
+  sent_at: number | null;
+  created_at: number;
+}
+
+export type ReleaseNoticeStatus = "queued" | "sent" | "failed" | "skipped";
+
+/** Addresses that unsubscribed from update mails (migration 0015). */
+export interface MailUnsubscribesTable {
+  email: string;
+  created_at: number;
+}
+
+export type Release = Selectable<ReleasesTable>;

@@ -7,6 +7,7 @@ import { responseHeaders } from "./middleware/headers.ts";
 import { admin } from "./routes/admin.ts";
 import { adminLicenses } from "./routes/adminLicenses.ts";
 import { adminPages } from "./routes/adminPages/index.ts";
+import { adminReleases } from "./routes/adminReleases.ts";
 import { adminShop } from "./routes/adminShop.ts";
 import { auth } from "./routes/auth.tsx";
 import { checkout } from "./routes/checkout.tsx";
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route("/", licenses);
   app.route("/", admin);
   app.route("/", adminLicenses);
+  app.route("/", adminReleases);
   app.route("/", adminShop);
   app.route("/", adminPages);
   app.notFound((c) => errorResponse(notFound("There is nothing at this address."), c));

@@ -22,6 +22,7 @@ import type * as z from "../../core/zod.ts";
 import { STATUS } from "../errors.ts";
 import { admin } from "../routes/admin.ts";
 import { adminLicenses } from "../routes/adminLicenses.ts";
+import { adminReleases } from "../routes/adminReleases.ts";
 import { adminShop } from "../routes/adminShop.ts";
 import { library } from "../routes/library.tsx";
 import { licenses } from "../routes/licenses.ts";
@@ -32,7 +33,7 @@ import { errorBody, type ResponseName, responses } from "./responses.ts";
  * The route modules that hold API routes: a new module of them is added here once; its routes
  * are described where they are written. The test compares the document with the whole app.
  */
-const API_ROUTES = [admin, adminLicenses, adminShop, library, licenses];
+const API_ROUTES = [admin, adminLicenses, adminReleases, adminShop, library, licenses];
 
 const TAG_TEXT: Record<ApiTag, string> = {
   Products: "The catalogue: what is for sale, at what price, with which licence terms.",

@@ -163,6 +163,39 @@ const publicLicense = z.strictObject({
 });
 
 /** A licence as the seller sees it. */
+const release = z.strictObject({
+  id,
+  version: z.string(),
+  /** Markdown. */
+  notes: z.string(),
+  notify: z.boolean(),
+  publishedAt: time,
+  /** The manifest: the product's active files when the release was published. */
+  files: z.array(
+    z.strictObject({
+      id,
+      filename: z.string(),
+      size: z.number().check(z.int()),
+      sha256: z.string(),
+    }),
+  ),
+  /** Against the previous release, by file name. */
+  changes: z.strictObject({
+    added: z.array(z.string()),
+    changed: z.array(z.string()),
+    removed: z.array(z.string()),
+  }),
+  /** The update mails' progress; null when nobody was to be mailed. */
+  notices: maybe(
+    z.strictObject({
+      total: z.number().check(z.int()),
+      sent: z.number().check(z.int()),
+      failed: z.number().check(z.int()),
+      skipped: z.number().check(z.int()),
+    }),
+  ),
+});
+
 const license = z.strictObject({
   id,
   key: z.string(),
@@ -245,6 +278,8 @@ export const responses = {
     ),
   }),
   Outbox: z.strictObject({ messages: z.array(mail) }),
+  Release: release,
+  Releases: z.strictObject({ releases: z.array(release) }),
   License: license,
   Licenses: z.strictObject({ licenses: z.array(license) }),
   LicenseReset: z.strictObject({ freed: z.number().check(z.int()), license }),

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as z from "../../src/core/zod.ts";
+import { responses } from "../../src/http/openapi/responses.ts";
+import { dialects } from "../support/databases.ts";
+import { type Harness, makeHarness } from "../support/harness.ts";
+import { sha256 } from "./order-context-support.ts";
+
+interface ReleaseJson {
+  id: string;
+  version: string;
+  notes: string;
+  notify: boolean;
+  files: { id: string; filename: string; size: number; sha256: string }[];
+  changes: { added: string[]; changed: string[]; removed: string[] };
+  notices: { total: number; sent: number; failed: number; skipped: number } | null;
+}
+
+describe.each(dialects)("releases on %s", (dialect) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await makeHarness(dialect);
+  });
+  afterAll(() => h.close());
+
+  const publish = (slug: string, json: unknown) =>
+    h.admin(`/api/admin/products/${slug}/releases`, { method: "POST", json });
+  const count = async () =>
+    Number(
+      (
+        await h.deps.db
+          .selectFrom("releases")
+          .select((eb) => eb.fn.countAll().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  it("publishes releases whose manifests say what was added, changed and removed", async () => {
+    const product = await h.createProduct();
+    const a = await h.upload(product.slug, "a.txt", "alpha 1");
+    const b = await h.upload(product.slug, "B.txt", "bravo 1");
+    const first = await publish(product.slug, { version: "1.0", notes: "# First\n\nHello." });
+    expect(first.status).toBe(201);
+    const r1 = (await first.json()) as ReleaseJson;
+    expect(r1.version).toBe("1.0");
+    expect(r1.notes).toBe("# First\n\nHello.");
+    expect(r1.notify).toBe(false);
+    expect(r1.notices).toBeNull();
+    expect(r1.files).toEqual([
+      { id: a.id, filename: "a.txt", size: 7, sha256: sha256("alpha 1") },
+      { id: b.id, filename: "B.txt", size: 7, sha256: sha256("bravo 1") },
+    ]);
+    expect(r1.changes).toEqual({ added: ["a.txt", "B.txt"], changed: [], removed: [] });
+
+    // a.txt changes, B.txt is retired, c.txt is new; an upload of the same bytes changes nothing.
+    const a2 = await h.upload(product.slug, "a.txt", "alpha 2");
+    await h.upload(product.slug, "c.txt", "charlie");
+    const retired = await h.admin(`/api/admin/assets/${b.id}`, {
+      method: "PATCH",
+      json: { active: false },
+    });
+    expect(retired.status).toBe(200);
+    const second = await publish(product.slug, { version: "1.1", notes: "Fixes." });
+    expect(second.status).toBe(201);
+    const r2 = (await second.json()) as ReleaseJson;
+    expect(r2.files.map((f) => [f.filename, f.id])).toEqual([
+      ["a.txt", a2.id],
+      ["c.txt", expect.any(String)],
+    ]);
+    expect(r2.changes).toEqual({ added: ["c.txt"], changed: ["a.txt"], removed: ["B.txt"] });
+
+    const third = await publish(product.slug, { version: "1.2" });
+    const r3 = (await third.json()) as ReleaseJson;
+    expect(r3.changes).toEqual({ added: [], changed: [], removed: [] });
+    expect(r3.notes).toBe("");
+
+    const list = await h.admin(`/api/admin/products/${product.slug}/releases`);
+    expect(list.status).toBe(200);
+    const { releases } = (await list.json()) as { releases: ReleaseJson[] };
+    expect(releases.map((r) => r.version)).toEqual(["1.2", "1.1", "1.0"]);
+    expect(releases[1]).toEqual(r2);
+    // As the API reference describes them.
+    expect(z.safeParse(responses.Releases, { releases }).success).toBe(true);
+    expect(z.safeParse(responses.Release, r1).success).toBe(true);
+  });
+
+  it("refuses a duplicate version (409), bad input (400) and an unknown product (404), changing nothing", async () => {
+    const product = await h.createProduct();
+    await h.upload(product.slug, "a.txt", "alpha");
+    expect((await publish(product.slug, { version: "2.0" })).status).toBe(201);
+    const before = await count();
+
+    const duplicate = await publish(product.slug, { version: "2.0", notes: "again" });
+    expect(duplicate.status).toBe(409);
+    for (const bad of [
+      {},
+      { version: "" },
+      { version: "1.0 beta" },
+      { version: "3.0", notify: "yes" },
+      { version: "3.0", notes: 5 },
+    ]) {
+      const res = await publish(product.slug, bad);
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(((await res.json()) as { code: string }).code).toBe("invalid_input");
+    }
+    expect((await publish("no-such-product", { version: "1.0" })).status).toBe(404);
+    expect((await h.admin("/api/admin/products/no-such-product/releases")).status).toBe(404);
+
+    // A product without an active file has nothing to release.
+    const empty = await h.createProduct();
+    expect((await publish(empty.slug, { version: "1.0" })).status).toBe(400);
+    expect(await count()).toBe(before);
+
+    // Only the seller publishes.
+    const cookie = await h.signIn("someone@example.com");
+    const asBuyer = await h.request(`/api/admin/products/${product.slug}/releases`, {
+      method: "POST",
+      cookie,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ version: "9.0" }),
+    });
+    expect(asBuyer.status).toBe(403);
+    expect(await count()).toBe(before);
+  });
+});
