@@ -7,6 +7,7 @@ import type { Product } from "../db/schema.ts";
 import { Cover } from "./cover.tsx";
 import { formatBytes, formatPrice } from "./format.ts";
 import { Layout } from "./layout.tsx";
+import { LibraryReleaseBlock } from "./releases.tsx";
 import { When } from "./shop.tsx";
 
 /** What every buyer page's layout needs (pageProps). */
@@ -94,6 +95,9 @@ export function LibraryPage(
               files={item.files}
             />
             <FileList files={item.files} />
+            {item.releases ? (
+              <LibraryReleaseBlock slug={item.product.slug} releases={item.releases} />
+            ) : null}
             {licenses
               .filter((l) => l.product.slug === item.product.slug)
               .map((l) => (
@@ -114,6 +118,12 @@ export function LibraryPage(
                 </span>{" "}
                 {p.reason}
               </p>
+              {p.releases?.last ? (
+                <p class="muted">
+                  The last release your access covered: {p.releases.last.version}
+                  {p.releases.newer ? `; ${p.releases.newer} newer need access again.` : "."}
+                </p>
+              ) : null}
               <p class="muted">
                 <a href={`/p/${p.product.slug}`}>See {p.product.name} in the store</a>
               </p>

@@ -3,7 +3,7 @@ import * as z from "../../src/core/zod.ts";
 import { responses } from "../../src/http/openapi/responses.ts";
 import { dialects } from "../support/databases.ts";
 import { type Harness, makeHarness } from "../support/harness.ts";
-import { sha256 } from "./order-context-support.ts";
+import { readZip, sha256 } from "./order-context-support.ts";
 
 interface ReleaseJson {
   id: string;
@@ -120,5 +120,128 @@ describe.each(dialects)("releases on %s", (dialect) => {
     });
     expect(asBuyer.status).toBe(403);
     expect(await count()).toBe(before);
+  });
+
+  describe("for buyers", () => {
+    let slug: string;
+    let r1: ReleaseJson;
+    let r2: ReleaseJson;
+    let cookie: string;
+    beforeAll(async () => {
+      const product = await h.createProduct({ name: "Icon Kit" });
+      slug = product.slug;
+      await h.upload(slug, "icons.svg", "<svg>1</svg>");
+      await h.upload(slug, "readme.md", "read me");
+      await h.upload(slug, "old.txt", "to be removed");
+      await h.grant("past@example.com", slug);
+      r1 = (await (await publish(slug, { version: "1.0", notes: "First." })).json()) as ReleaseJson;
+      await h.upload(slug, "icons.svg", "<svg>2</svg>");
+      await h.upload(slug, "extra.png", "new png bytes");
+      const old = r1.files.find((f) => f.filename === "old.txt");
+      await h.admin(`/api/admin/assets/${old?.id}`, { method: "PATCH", json: { active: false } });
+      r2 = (await (
+        await publish(slug, {
+          version: "1.1",
+          notes: "## New icons\n\n- *Bolder* strokes\n\n<script>alert(1)</script>",
+        })
+      ).json()) as ReleaseJson;
+      cookie = await h.signIn("past@example.com");
+    });
+
+    it("the library shows the current release, its notes safely, its manifest and the earlier one", async () => {
+      const page = await (await h.request("/library", { cookie })).text();
+      expect(page).toContain("Current release 1.1");
+      expect(page).toContain("<h3>New icons</h3>");
+      expect(page).toContain("<em>Bolder</em>");
+      expect(page).not.toContain("<script>alert(1)</script>");
+      expect(page).toContain("&lt;script&gt;");
+      expect(page).toMatch(/<strong>Added<\/strong> extra\.png/);
+      expect(page).toMatch(/<strong>Changed<\/strong> icons\.svg/);
+      expect(page).toMatch(/<strong>Removed<\/strong> old\.txt/);
+      for (const f of r2.files) expect(page).toContain(f.sha256);
+      expect(page).toContain("Earlier releases (1)");
+      expect(page).toContain(`action="http://shop.test/library/${slug}/releases/1.1/changes.zip"`);
+      expect(page).toContain('<option value="1.0">1.0</option>');
+    });
+
+    it("only what changed: one zip of the added and changed files, matching the manifest's SHA-256s, each a logged download", async () => {
+      const res = await h.request(`/library/${slug}/releases/1.1/changes.zip?since=1.0`, {
+        cookie,
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("application/zip");
+      expect(res.headers.get("content-disposition")).toContain(`${slug}-1.1-changes.zip`);
+      const entries = readZip(new Uint8Array(await res.arrayBuffer()));
+      expect(entries.map((e) => e.name)).toEqual(["extra.png", "icons.svg"]);
+      const manifest = new Map(r2.files.map((f) => [f.filename, f.sha256]));
+      for (const e of entries) expect(sha256(e.bytes)).toBe(manifest.get(e.name));
+      expect(sha256(entries[1]?.bytes as Uint8Array)).toBe(sha256("<svg>2</svg>"));
+      const logged = await h.deps.db
+        .selectFrom("downloads")
+        .select("asset_id")
+        .where(
+          "asset_id",
+          "in",
+          r2.files.map((f) => f.id),
+        )
+        .execute();
+      expect(logged.map((d) => d.asset_id).sort()).toEqual(
+        r2.files
+          .filter((f) => f.filename !== "readme.md")
+          .map((f) => f.id)
+          .sort(),
+      );
+    });
+
+    it("is refused to anyone without access, and says what is wrong with a bad version", async () => {
+      const url = `/library/${slug}/releases/1.1/changes.zip?since=1.0`;
+      expect((await h.request(url)).status).toBe(401);
+      const stranger = await h.signIn("stranger@example.com");
+      expect((await h.request(url, { cookie: stranger })).status).toBe(403);
+      // Unknown releases are told only to owners.
+      expect(
+        (
+          await h.request(`/library/${slug}/releases/9.9/changes.zip?since=1.0`, {
+            cookie: stranger,
+          })
+        ).status,
+      ).toBe(403);
+      expect(
+        (await h.request(`/library/${slug}/releases/9.9/changes.zip?since=1.0`, { cookie })).status,
+      ).toBe(404);
+      expect(
+        (await h.request(`/library/${slug}/releases/1.1/changes.zip`, { cookie })).status,
+      ).toBe(404);
+      expect(
+        (await h.request(`/library/${slug}/releases/1.0/changes.zip?since=1.1`, { cookie })).status,
+      ).toBe(400);
+      expect(
+        (await h.request("/library/no-such/releases/1.1/changes.zip?since=1.0", { cookie })).status,
+      ).toBe(404);
+    });
+
+    it("a buyer whose access ended sees the last release it covered, and gets no zip", async () => {
+      const { entitlements } = (await (
+        await h.admin("/api/admin/entitlements?email=ended@example.com")
+      ).json()) as { entitlements: { id: string }[] };
+      expect(entitlements).toHaveLength(0);
+      const granted = await h.grant("ended@example.com", slug);
+      const revoked = await h.admin(`/api/admin/entitlements/${granted.id}/revoke`, {
+        method: "POST",
+        json: { reason: "test" },
+      });
+      expect(revoked.status).toBe(200);
+      await publish(slug, { version: "1.2", notes: "After." });
+      const ended = await h.signIn("ended@example.com");
+      const page = await (await h.request("/library", { cookie: ended })).text();
+      expect(page).toContain(
+        "The last release your access covered: 1.1; 1 newer need access again.",
+      );
+      expect(page).not.toContain("Current release");
+      expect(
+        (await h.request(`/library/${slug}/releases/1.1/changes.zip?since=1.0`, { cookie: ended }))
+          .status,
+      ).toBe(403);
+    });
   });
 });

@@ -4,6 +4,13 @@ import { byFileName } from "../downloads/fileOrder.ts";
 import { notFound, unavailable } from "../errors.ts";
 import { orderForViewer } from "../orders/confirmCheckout.ts";
 import {
+  type EndedReleases,
+  endedReleases,
+  type LibraryReleases,
+  libraryReleases,
+  releasesByProduct,
+} from "../releases/buyerReleases.ts";
+import {
   type AccessStatus,
   accessStatus,
   denialReason,
@@ -32,6 +39,8 @@ export interface LibraryItem {
   } | null;
   /** Every file in one zip (GET /library/{slug}/all.zip); none in the seller's preview. */
   downloadAllUrl?: string | null;
+  /** The product's releases (decision 0018); null: none published yet. */
+  releases?: LibraryReleases | null;
   files: {
     id: string;
     filename: string;
@@ -49,6 +58,8 @@ export interface EndedPurchase {
   status: Exclude<AccessStatus, "active">;
   /** The same words a refused download says. */
   reason: string;
+  /** The last release the access covered (decision 0018); null: the product has none. */
+  releases?: EndedReleases | null;
 }
 
 /**
@@ -71,7 +82,7 @@ export async function getLibrary({
   if (all.length === 0) return { items: [], ended: [] };
   const productIds = [...byProduct.keys()];
   const owned = productIds.length > 0;
-  const [products, assets, downloads, orders] = await Promise.all([
+  const [products, assets, downloads, orders, releases] = await Promise.all([
     db(ctx)
       .selectFrom("products")
       .selectAll()
@@ -100,6 +111,7 @@ export async function getLibrary({
           .execute()
       : [],
     owned ? ordersBehind(ctx, [...byProduct.values()]) : new Map<string, LibraryItem["order"]>(),
+    releasesByProduct(ctx, [...new Set(all.map((e) => e.product_id))]),
   ]);
   const lastDownload = new Map(downloads.map((d) => [d.asset_id, Number(d.last)]));
   const items = products.flatMap((p) => {
@@ -116,6 +128,7 @@ export async function getLibrary({
       entitlement: { id: e.id, source: e.source, endsAt: e.ends_at },
       order: orders.get(e.id) ?? null,
       downloadAllUrl: `${ctx.settings.publicUrl}/library/${p.slug}/all.zip`,
+      releases: libraryReleases(ctx, p.slug, releases.get(p.id)),
       files: assets
         .filter((a) => a.product_id === p.id)
         .map((a) => ({
@@ -129,7 +142,14 @@ export async function getLibrary({
         })),
     };
   });
-  return { items, ended: endedPurchases(products, ended, now) };
+  return {
+    items,
+    ended: endedPurchases(products, ended, now).map((p) => {
+      const id = products.find((row) => row.slug === p.product.slug)?.id;
+      const mine = ended.filter((e) => e.product_id === id);
+      return { ...p, releases: endedReleases(mine, id ? releases.get(id) : undefined, now) };
+    }),
+  };
 }
 
 /**

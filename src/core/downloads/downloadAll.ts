@@ -37,7 +37,11 @@ export interface DownloadAll {
 }
 
 /** One file through the single-download verb of the proof at hand. */
-type DownloadOne = (ctx: Ctx, assetId: string, request: DeliveryRequest) => Promise<Delivery>;
+export type DownloadOne = (
+  ctx: Ctx,
+  assetId: string,
+  request: DeliveryRequest,
+) => Promise<Delivery>;
 
 /** Every active file of a product the signed-in buyer owns (GET /library/{slug}/all.zip). */
 export async function downloadAllAsUser({
@@ -98,7 +102,8 @@ export async function downloadAllWithCheckout({
   return archiveOf(ctx, product, files, one);
 }
 
-async function archiveOf(
+/** The archive of these files, each checked, then opened and logged, by `one` (also releases' changes). */
+export async function archiveOf(
   ctx: Ctx,
   product: DownloadAll["product"],
   assets: Asset[],

@@ -12,6 +12,7 @@ import {
 import { downloadAsUser } from "../../core/downloads/downloadAsUser.ts";
 import { downloadWithToken } from "../../core/downloads/downloadWithToken.ts";
 import { forbidden, notFound } from "../../core/errors.ts";
+import { downloadChangesAsUser } from "../../core/releases/changesZip.ts";
 import { TokenPage } from "../../pages/buyer.tsx";
 import { ExpiredTokenPage, FreshLinkSentPage } from "../../pages/freshLink.tsx";
 import { readBody } from "../body.ts";
@@ -41,6 +42,19 @@ export const downloads = new Hono<HonoEnv>()
     const all = await downloadAllAsUser({
       ctx: c.get("ctx"),
       input: { slug: c.req.param("slug"), client: clientInfo(c) },
+    });
+    return zipResponse(all, c.req.method === "HEAD");
+  })
+  .get("/library/:slug/releases/:version/changes.zip", async (c) => {
+    // A release's added and changed files against an earlier one (?since=), as one zip.
+    const all = await downloadChangesAsUser({
+      ctx: c.get("ctx"),
+      input: {
+        slug: c.req.param("slug"),
+        version: c.req.param("version"),
+        since: c.req.query("since") ?? "",
+        client: clientInfo(c),
+      },
     });
     return zipResponse(all, c.req.method === "HEAD");
   })
