@@ -7,16 +7,6 @@ import { PATIENCE_MS } from "./patience.ts";
 
 const BIN = resolve(import.meta.dirname, "../../bin/tollgate.js");
 
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-    server.on("error", fail);
-  });
-}
-
 const canListen = (port: number) =>
   new Promise<boolean>((done) => {
     const server = createServer()
@@ -25,14 +15,25 @@ const canListen = (port: number) =>
   });
 
 /**
- * A port for `tollgate serve` whose next port is free too (the local Stripe listens on PORT+1),
- * taken below Linux's ephemeral range (32768 and up), where freePort() and every outgoing
- * connection of the tests running beside this one get theirs: so neither is taken meanwhile.
+ * Linux hands out ports from 32768 up to every outgoing connection: a port found free there may
+ * be a neighbour test's connection by the time a server listens on it (CI saw EADDRINUSE). Ports
+ * for servers the tests start are taken below that range instead, at random, checked free.
  */
+const LOW_PORTS = { from: 20_000, count: 12_000 };
+
+/** A free port for a server a test starts (below the ephemeral range; see LOW_PORTS). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = LOW_PORTS.from + Math.floor(Math.random() * LOW_PORTS.count);
+    if (await canListen(port)) return port;
+  }
+}
+
+/** A port for `tollgate serve` whose next port is free too: the local Stripe listens on PORT+1. */
 export async function freePortPair(): Promise<number> {
   for (;;) {
-    const port = 20_000 + 2 * Math.floor(Math.random() * 6000);
-    if ((await canListen(port)) && (await canListen(port + 1))) return port;
+    const port = await freePort();
+    if (await canListen(port + 1)) return port;
   }
 }
 
