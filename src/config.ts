@@ -256,6 +256,9 @@ const schema = z.object({
   REFUND_REVOKES_ACCESS: variable(
     z._default(z.enum(["true", "false"], { message: 'must be "true" or "false"' }), "true"),
   ),
+  WEBHOOK_ALLOW_PRIVATE_URLS: variable(
+    z._default(z.enum(["true", "false"], { message: 'must be "true" or "false"' }), "false"),
+  ),
   AUTH: variable(
     z._default(
       z.enum(["builtin", "supabase"], { message: 'must be "builtin" or "supabase"' }),
@@ -372,6 +375,8 @@ export interface Config {
   };
   maxUploadBytes: number;
   refundRevokesAccess: boolean;
+  /** Outgoing webhooks may go to loopback and private addresses (tests, private networks). */
+  webhookAllowPrivateUrls: boolean;
   stripe: { secretKey?: string; webhookSecret?: string; apiUrl?: string };
   auth: { kind: "builtin" } | { kind: "supabase"; url: string; anonKey: string };
   /** kind follows MAIL_URL's scheme; apiKey is set for the HTTP mail API. */
@@ -518,6 +523,7 @@ function assemble(v: Parsed): Config {
     },
     maxUploadBytes: v.MAX_UPLOAD_SIZE,
     refundRevokesAccess: v.REFUND_REVOKES_ACCESS === "true",
+    webhookAllowPrivateUrls: v.WEBHOOK_ALLOW_PRIVATE_URLS === "true",
     stripe: {
       ...(v.STRIPE_SECRET_KEY ? { secretKey: v.STRIPE_SECRET_KEY } : {}),
       ...(v.STRIPE_WEBHOOK_SECRET ? { webhookSecret: v.STRIPE_WEBHOOK_SECRET } : {}),

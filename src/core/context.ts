@@ -15,6 +15,7 @@ import type {
   RateCounter,
   ReadCache,
   ReceiptSender,
+  WebhookSender,
 } from "./ports.ts";
 
 /** What the rules need to know of the configuration. */
@@ -43,6 +44,8 @@ export interface Settings {
   licenseSigningKeyKept: boolean;
   /** Requests a minute the public licence API takes from one client, and for one key. */
   licenseRateLimit: number;
+  /** Outgoing webhooks may go to loopback and private addresses (WEBHOOK_ALLOW_PRIVATE_URLS). */
+  webhookAllowPrivateUrls: boolean;
 }
 
 /** Built once per process (Node) or isolate (Workers) and shared by every request. */
@@ -60,6 +63,8 @@ export interface Deps {
   groupCommit?: GroupCommit;
   /** Sends queued receipts after the answer (Node); without it, right after their commit. */
   receiptSender?: ReceiptSender;
+  /** Sends outgoing webhooks after the commit that recorded them (Node: in the background). */
+  webhookSender?: WebhookSender;
   /** Recent reads of what decides access (core/readCache.ts); every read goes to the database without it. */
   reads?: ReadCache;
   /** Writes download log rows after the answer, batched (Node); without it, before the answer. */

@@ -172,6 +172,17 @@ export type Mail =
       accessKept: boolean;
     }
   | {
+      /** A webhook endpoint failed for three days and was disabled: to the shop's admins. */
+      kind: "webhook-disabled";
+      to: string;
+      url: string;
+      /** When its deliveries started failing (epoch ms). */
+      failingSince: number;
+      lastError: string | null;
+      /** The endpoint's page in /admin. */
+      pageUrl: string;
+    }
+  | {
       /** Proves the address that asked for a free product; opening it leads to the files. */
       kind: "free-claim";
       to: string;
@@ -307,6 +318,23 @@ export interface GroupCommit {
  */
 export interface ReceiptSender {
   wake(): void;
+}
+
+/**
+ * Sends outgoing webhooks (decision 0017): told after a commit that recorded deliveries. The Node
+ * runtime's sends them in the background; the Worker's after the answer (waitUntil).
+ */
+export interface WebhookSender {
+  wake(): void;
+  /**
+   * False when this process knows the shop has no enabled endpoint (asked at most a second ago;
+   * its own changes known at once): a change then records no event at all, not even a statement.
+   */
+  endpointsMayExist(): boolean;
+  /** This process changed the endpoints: take them to exist until asked again. */
+  endpointsChanged(): void;
+  /** The addresses a host name resolves to (Node), checked before each try. */
+  resolveHost?: (hostname: string) => Promise<string[]>;
 }
 
 /**

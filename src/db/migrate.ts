@@ -12,6 +12,7 @@ import * as m0010 from "./migrations/0010_refund_notices.ts";
 import * as m0011 from "./migrations/0011_product_cover.ts";
 import * as m0012 from "./migrations/0012_shop_profile.ts";
 import * as m0013 from "./migrations/0013_order_receipt_links.ts";
+import * as m0014 from "./migrations/0014_webhook_endpoints.ts";
 import * as m0015 from "./migrations/0015_releases.ts";
 import type { Database, Db } from "./schema.ts";
 
@@ -30,6 +31,7 @@ export const migrations: Record<string, Migration> = {
   "0011_product_cover": m0011,
   "0012_shop_profile": m0012,
   "0013_order_receipt_links": m0013,
+  "0014_webhook_endpoints": m0014,
   "0015_releases": m0015,
 };
 

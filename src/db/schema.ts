@@ -23,6 +23,8 @@ export interface Database {
   licenses: LicensesTable;
   license_activations: LicenseActivationsTable;
   shop_profile: ShopProfileTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   releases: ReleasesTable;
   release_notices: ReleaseNoticesTable;
   mail_unsubscribes: MailUnsubscribesTable;
@@ -281,6 +283,47 @@ export interface ShopProfileTable {
   logo_image: string | null;
   updated_at: number;
 }
+
+/** A seller's endpoint for outgoing webhooks (migration 0014, decision 0017). */
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  /** The event types it wants, a JSON array of strings. */
+  events: string;
+  /** whsec_ and the base64 of the signing key. */
+  secret: string;
+  enabled: number;
+  disabled_reason: string | null;
+  /** The first failed delivery since the last one that succeeded. */
+  failing_since: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/**
+ * One event for one endpoint (migration 0014): written in the transaction of the change it tells
+ * of, sent after the commit by a sender that holds it under a lease.
+ */
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint_id: string;
+  /** The webhook-id header: one per event, shared by its endpoints, retries and replays. */
+  message_id: string;
+  event_type: string;
+  payload: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  next_attempt_at: number | null;
+  lease_until: number | null;
+  response_status: number | null;
+  last_error: string | null;
+  last_attempt_at: number | null;
+  created_at: number;
+}
+
+export type WebhookDeliveryStatus = "pending" | "delivered" | "failed";
+export type WebhookEndpoint = Selectable<WebhookEndpointsTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
 
 /** A product's release (migration 0015, decision 0018): never changed once published. */
 export interface ReleasesTable {

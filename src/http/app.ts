@@ -9,6 +9,7 @@ import { adminLicenses } from "./routes/adminLicenses.ts";
 import { adminPages } from "./routes/adminPages/index.ts";
 import { adminReleases } from "./routes/adminReleases.ts";
 import { adminShop } from "./routes/adminShop.ts";
+import { adminWebhookEndpoints } from "./routes/adminWebhookEndpoints.ts";
 import { auth } from "./routes/auth.tsx";
 import { checkout } from "./routes/checkout.tsx";
 import { dev } from "./routes/dev.tsx";
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route("/", adminLicenses);
   app.route("/", adminReleases);
   app.route("/", adminShop);
+  app.route("/", adminWebhookEndpoints);
   app.route("/", adminPages);
   app.notFound((c) => errorResponse(notFound("There is nothing at this address."), c));
   app.onError((error, c) => errorResponse(error, c));

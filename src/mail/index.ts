@@ -10,6 +10,7 @@ import type { Shop } from "./layout.ts";
 import { receiptMail } from "./receipt.ts";
 import { refundMail } from "./refund.ts";
 import { signInMail } from "./signIn.ts";
+import { webhookDisabledMail } from "./webhookDisabled.ts";
 
 export type { Shop };
 
@@ -34,6 +35,8 @@ function renderBody(mail: Mail, shop: Shop): MailMessage {
       return freeClaimMail(mail, shop);
     case "refund":
       return refundMail(mail, shop);
+    case "webhook-disabled":
+      return webhookDisabledMail(mail, shop);
   }
 }
 

@@ -58,6 +58,7 @@ export async function assembleDeps(
     linkSecret,
     adminEmails: config.adminEmails,
     refundRevokesAccess: config.refundRevokesAccess,
+    webhookAllowPrivateUrls: config.webhookAllowPrivateUrls,
     licenseRateLimit: config.licenseRateLimit,
     licenseSigningKeyKept: !!config.licenseSigningKeys || !!generatedSigningKey,
   };

@@ -136,6 +136,12 @@ export function describeSettings(config: Config): Diagnosis["settings"] {
       name: "A full refund",
       value: config.refundRevokesAccess ? "ends access" : "keeps access (REFUND_REVOKES_ACCESS)",
     },
+    {
+      name: "Outgoing webhooks",
+      value: config.webhookAllowPrivateUrls
+        ? "may go to private addresses (WEBHOOK_ALLOW_PRIVATE_URLS)"
+        : "public addresses only",
+    },
   ];
 }
 

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { lookup } from "node:dns/promises";
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { builtinIdentity } from "../adapters/auth-builtin/index.ts";
@@ -16,6 +17,7 @@ import { type Ctx, system } from "../core/context.ts";
 import { backgroundReceiptSender } from "../core/orders/receipts.ts";
 import type { Clock, Logger, MailTransport, ObjectStore, Payments } from "../core/ports.ts";
 import { changesAccess, readCache } from "../core/readCache.ts";
+import { backgroundWebhookSender } from "../core/webhooks/send.ts";
 import { groupCommit } from "../db/groupCommit.ts";
 import { migrateToLatest } from "../db/migrate.ts";
 import { openPostgres } from "../db/postgres.ts";
@@ -44,6 +46,8 @@ export interface NodeRuntime {
   settle(): Promise<void>;
   /** Resolves once the background receipt sender has nothing under way. */
   receiptsSettled(): Promise<void>;
+  /** Resolves once the background webhook sender has nothing under way. */
+  webhooksSettled(): Promise<void>;
   /** The local Stripe's API URL, when payments go to it. */
   localStripeUrl: string | null;
   close(): Promise<void>;
@@ -82,6 +86,11 @@ export async function buildNodeRuntime(
     closers.push(async () => (mailer as { close?: () => void }).close?.());
     // Receipts that payments queue are sent after the answer, in the background (decision 0011).
     const receiptSender = backgroundReceiptSender(log, { pace: yieldWhileBusy() });
+    // Outgoing webhooks too; each try's host is resolved and checked first (decision 0017).
+    const webhookSender = backgroundWebhookSender(log, {
+      resolveHost: async (host) =>
+        (await lookup(host.replace(/^\[|\]$/g, ""), { all: true })).map((a) => a.address),
+    });
     const { payments, localStripeUrl } = await openPayments(
       config,
       localStripeWebhookSecret,
@@ -99,6 +108,7 @@ export async function buildNodeRuntime(
       log,
       groupCommit: groupCommit(db),
       receiptSender,
+      webhookSender,
       reads,
       downloadLog,
       sessionSecret,
@@ -125,6 +135,8 @@ export async function buildNodeRuntime(
     receiptSender.start({ ...deps, actor: system });
     // Closed first: the receipts under way are sent before the mailer and the database close.
     closers.push(receiptSender.stop);
+    webhookSender.start({ ...deps, actor: system });
+    closers.push(webhookSender.stop);
     return {
       config,
       deps: appDeps,
@@ -133,6 +145,7 @@ export async function buildNodeRuntime(
       localStripeUrl,
       settle: downloadLog.flush,
       receiptsSettled: receiptSender.idle,
+      webhooksSettled: webhookSender.idle,
       close,
     };
   } catch (error) {

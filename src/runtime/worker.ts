@@ -19,6 +19,7 @@ import { resendUndeliveredReceipts } from "../core/orders/receipts.ts";
 import { reconcile } from "../core/orders/reconcile.ts";
 import type { Crypto, ObjectStore } from "../core/ports.ts";
 import { changesAccess, readCache } from "../core/readCache.ts";
+import { sendDueWebhooks } from "../core/webhooks/send.ts";
 import { createApp } from "../http/app.ts";
 import { assembleDeps, openWebMailer } from "./deps.ts";
 import { diagnoser } from "./diagnose.ts";
@@ -42,6 +43,8 @@ interface WorkerRuntime {
   app: ReturnType<typeof createApp>;
   postgres: WorkerPostgres;
   systemCtx: Ctx;
+  /** Set when a request recorded outgoing webhooks: sent after its answer (waitUntil). */
+  webhooks: { due: boolean };
 }
 
 let runtime: Promise<WorkerRuntime> | null = null;
@@ -79,6 +82,16 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     ...(apiUrl ? { apiUrl } : {}),
   });
   const mailer = openWebMailer(config, { db, clock, crypto, log });
+  // Outgoing webhooks leave after the answer, through waitUntil, and retries from the Cron
+  // Trigger (decision 0017). An isolate cannot tell that the shop has no endpoint: it asks.
+  const webhooks = { due: false };
+  const webhookSender = {
+    wake: () => {
+      webhooks.due = true;
+    },
+    endpointsMayExist: () => true,
+    endpointsChanged: () => {},
+  };
   if (!mailer) throw new Error("unreachable: SMTP was refused by requireWorkerShape");
   const { deps, appDeps } = await assembleDeps(config, {
     db,
@@ -89,6 +102,7 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     payments,
     log,
     reads,
+    webhookSender,
     sessionSecret: config.sessionSecret as string,
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
     // Sign-in: Supabase Auth when AUTH=supabase, otherwise our own links, codes and sessions.
@@ -100,7 +114,7 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     fromThisMachine: () => false,
     diagnose: diagnoser(config, { db, store }, { stripeOverFetch: true }),
   });
-  return { app: createApp(appDeps), postgres, systemCtx: { ...deps, actor: system } };
+  return { app: createApp(appDeps), postgres, systemCtx: { ...deps, actor: system }, webhooks };
 }
 
 /** Vars and secrets are strings; the database comes from the Hyperdrive binding when there is one. */
@@ -212,9 +226,19 @@ export default {
     } catch (error) {
       return startupFailure(error);
     }
-    return keepLength(
-      await built.postgres.withConnections(async () => built.app.fetch(request, env, ctx)),
+    const res = await built.postgres.withConnections(async () =>
+      built.app.fetch(request, env, ctx),
     );
+    if (built.webhooks.due) {
+      built.webhooks.due = false;
+      const { systemCtx } = built;
+      ctx.waitUntil(
+        built.postgres
+          .withConnections(() => sendDueWebhooks({ ctx: systemCtx }))
+          .catch((error) => systemCtx.log.error("webhooks not sent", { error: String(error) })),
+      );
+    }
+    return keepLength(res);
   },
 
   async scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext) {
@@ -236,6 +260,7 @@ async function runScheduled(built: WorkerRuntime, scheduledTime: number): Promis
         if (report.failed.length) throw new Error(`${report.failed.length} event(s) failed`);
       }),
       resendUndeliveredReceipts({ ctx }),
+      sendDueWebhooks({ ctx }),
       sweepExpired({ ctx }),
     ]);
     const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason] : []));

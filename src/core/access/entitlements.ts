@@ -2,6 +2,7 @@ import type { Entitlement, EntitlementSource } from "../../db/schema.ts";
 import { type Ctx, db, newId, normalizeEmail, requireAdmin, withTransaction } from "../context.ts";
 import { invalidInput, notFound } from "../errors.ts";
 import { issueLicense } from "../licenses/keys.ts";
+import { recordWebhookEvent } from "../webhooks/events.ts";
 import { heldBy, holderOf } from "./accessRule.ts";
 
 export interface Owner {
@@ -80,6 +81,9 @@ export async function grantAccess({
       changed = true;
     }
     if (changed) {
+      await recordWebhookEvent(tx, "access.granted", accessData(row), {
+        productId: row.product_id,
+      });
       ctx.log.info("access granted", {
         entitlementId: row.id,
         productId: input.productId,
@@ -111,7 +115,13 @@ export async function revokeEntitlement({
       (typeof input.reason === "string" && input.reason.slice(0, 200)) || "revoked by the seller",
     updated_at: ctx.clock.now(),
   };
-  await db(ctx).updateTable("entitlements").set(changes).where("id", "=", row.id).execute();
+  await withTransaction(ctx, async (tx) => {
+    await db(tx).updateTable("entitlements").set(changes).where("id", "=", row.id).execute();
+    if (row.status !== "revoked")
+      await recordWebhookEvent(tx, "access.revoked", accessData({ ...row, ...changes }), {
+        productId: row.product_id,
+      });
+  });
   ctx.log.info("access revoked", { entitlementId: row.id, reason: changes.revoked_reason });
   return { ...row, ...changes };
 }
@@ -160,4 +170,24 @@ export async function revokeAccessOf({
     });
   }
   return active.length;
+}
+
+/** What access.granted and access.revoked tell of an entitlement (docs/webhooks.md). */
+export function accessData(
+  e: Pick<
+    Entitlement,
+    "id" | "email" | "user_id" | "source" | "source_ref" | "status" | "ends_at" | "revoked_reason"
+  >,
+) {
+  return {
+    entitlementId: e.id,
+    email: e.email,
+    userId: e.user_id,
+    source: e.source,
+    orderId: e.source === "purchase" ? e.source_ref : null,
+    subscriptionId: e.source === "subscription" ? e.source_ref : null,
+    status: e.status,
+    endsAt: e.ends_at === null ? null : new Date(Number(e.ends_at)).toISOString(),
+    reason: e.revoked_reason,
+  };
 }

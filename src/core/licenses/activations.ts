@@ -1,6 +1,7 @@
 import { type Ctx, db, newId, withTransaction } from "../context.ts";
 import { AppError } from "../errors.ts";
 import { type InputOf, parseInput } from "../validate.ts";
+import { recordWebhookEvent } from "../webhooks/events.ts";
 import {
   activationJson,
   activationsOf,
@@ -67,6 +68,10 @@ export async function deactivateLicense({
       .where("fingerprint", "=", fingerprint)
       .executeTakeFirst();
     const deactivated = Number(freed.numDeletedRows) > 0;
+    if (deactivated)
+      await recordWebhookEvent(tx, "license.deactivated", licenseData(facts, { fingerprint }), {
+        productId: facts.product.id,
+      });
     if (deactivated)
       ctx.log.info("licence deactivated", { licenseId: facts.license.id, by: "the app" });
     const count = await countActivations(tx, facts.license.id);
@@ -154,6 +159,16 @@ export async function takeActivation(
     last_seen_at: now,
   };
   await db(tx).insertInto("license_activations").values(activation).execute();
+  await recordWebhookEvent(
+    tx,
+    "license.activated",
+    licenseData(facts, {
+      activationId: activation.id,
+      fingerprint: machine.fingerprint,
+      label: activation.label,
+    }),
+    { productId: facts.product.id },
+  );
   tx.log.info("licence activated", { licenseId, activationId: activation.id });
   return activation;
 }
@@ -165,4 +180,15 @@ export async function countActivations(ctx: Ctx, licenseId: string): Promise<num
     .where("license_id", "=", licenseId)
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** What the license.* events tell (docs/webhooks.md): never the key itself. */
+export function licenseData(facts: LicenseFacts, extra: Record<string, unknown> = {}) {
+  return {
+    licenseId: facts.license.id,
+    entitlementId: facts.entitlement.id,
+    email: facts.entitlement.email,
+    userId: facts.entitlement.user_id,
+    ...extra,
+  };
 }

@@ -5,7 +5,9 @@ import { type Ctx, db, requireAdmin, withTransaction } from "../context.ts";
 import { isoTime } from "../encoding.ts";
 import { notFound } from "../errors.ts";
 import { type InputOf, limitSchema, parseInput } from "../validate.ts";
+import { recordWebhookEvent } from "../webhooks/events.ts";
 import * as z from "../zod.ts";
+import { licenseData } from "./activations.ts";
 import { activationsOf, type LicenseFacts, licenseState, loadLicenses } from "./licenseState.ts";
 import { licenseKeySchema, resetSchema, setLimitSchema } from "./schemas.ts";
 
@@ -113,14 +115,18 @@ export async function revokeLicense({
   const reason =
     (typeof input.reason === "string" && input.reason.trim().slice(0, 200)) ||
     "revoked by the seller";
-  await withTransaction(ctx, (tx) =>
-    db(tx)
+  await withTransaction(ctx, async (tx) => {
+    const revoked = await db(tx)
       .updateTable("licenses")
       .set({ revoked_at: now, revoked_reason: reason, updated_at: now })
       .where("id", "=", facts.license.id)
       .where("revoked_at", "is", null)
-      .execute(),
-  );
+      .executeTakeFirst();
+    if (Number(revoked.numUpdatedRows) > 0)
+      await recordWebhookEvent(tx, "license.revoked", licenseData(facts, { reason }), {
+        productId: facts.product.id,
+      });
+  });
   ctx.log.info("licence revoked", { licenseId: facts.license.id, reason });
   return getLicense({ ctx, input: { id: facts.license.id } });
 }

@@ -3,9 +3,11 @@ import type { Order, Product } from "../../db/schema.ts";
 import { grantAccess } from "../access/entitlements.ts";
 import { type Ctx, db, normalizeEmail } from "../context.ts";
 import type { CheckoutView, PaymentEvent, PaymentRef } from "../ports.ts";
+import { recordWebhookEvent } from "../webhooks/events.ts";
 import type { EventOutcome } from "./events.ts";
 import { findOrder, setOrderAccess, transition } from "./orderState.ts";
 import { queueReceipt, queueRefundNotice } from "./receipts.ts";
+import { orderReference } from "./reference.ts";
 
 /** Renewal payments can land a little after the period ends; access lasts this much longer. */
 export const RENEWAL_GRACE_MS = 24 * 3600 * 1000;
@@ -92,7 +94,12 @@ export async function fulfil(ctx: Ctx, event: PaymentEvent): Promise<Fulfilment>
       if (!event.full) return ignored("partial refund: access unchanged");
       // The buyer hears of it once: the notice is queued by the transition that happens once.
       const becameRefunded = await transition(ctx, order, "refunded");
-      if (becameRefunded) await queueRefundNotice(ctx, order.id);
+      if (becameRefunded) {
+        await queueRefundNotice(ctx, order.id);
+        await recordWebhookEvent(ctx, "order.refunded", orderData(order, "refunded"), {
+          productId: order.product_id,
+        });
+      }
       const notify = becameRefunded ? order.id : null;
       if (!ctx.settings.refundRevokesAccess)
         return done({ status: "processed", note: "refunded; access kept by setting" }, notify);
@@ -311,6 +318,9 @@ async function markPaid(
   if (!becamePaid)
     return done({ status: "processed", note: endsAt ? "subscription renewed" : "already paid" });
   const queued = order.receipt_sent_at === null && (await queueReceipt(ctx, order.id));
+  await recordWebhookEvent(ctx, "order.paid", orderData(order, "paid"), {
+    productId: order.product_id,
+  });
   ctx.log.info("order paid", { orderId: order.id, entitlementId: entitlement.id });
   return done({ status: "processed", note: "paid: access granted" }, queued ? order.id : null);
 }
@@ -342,4 +352,20 @@ async function onSubscriptionChanged(
     return done({ status: "processed", note: "subscription active: access until the period ends" });
   }
   return ignored(`subscription is ${event.status}: access unchanged`);
+}
+
+/** What order.paid and order.refunded tell of an order (docs/webhooks.md). */
+function orderData(order: Order, status: "paid" | "refunded") {
+  return {
+    orderId: order.id,
+    reference: orderReference(order.id),
+    status,
+    email: order.email,
+    userId: order.user_id,
+    amount: Number(order.amount),
+    currency: order.currency,
+    paymentIntentId: order.payment_intent_id,
+    subscriptionId: order.subscription_id,
+    customerId: order.customer_id,
+  };
 }

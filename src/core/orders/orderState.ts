@@ -1,6 +1,8 @@
 import { sql, type Updateable } from "kysely";
 import type { EntitlementStatus, Order, OrderStatus, OrdersTable } from "../../db/schema.ts";
+import { accessData } from "../access/entitlements.ts";
 import { type Ctx, db } from "../context.ts";
+import { recordWebhookEvent } from "../webhooks/events.ts";
 
 /**
  * Order transitions are monotonic: each names the states it may leave, and the conditional UPDATE
@@ -83,7 +85,7 @@ export async function setOrderAccess(
 ): Promise<boolean> {
   const ref = entitlementRef(order);
   if (!ref) return false;
-  const result = await db(ctx)
+  const query = db(ctx)
     .updateTable("entitlements")
     .set({
       status: to,
@@ -94,7 +96,11 @@ export async function setOrderAccess(
     .where("product_id", "=", order.product_id)
     .where("source", "=", ref.source)
     .where("source_ref", "=", ref.sourceRef)
-    .where("status", "in", from)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+    .where("status", "in", from);
+  if (to !== "revoked") return Number((await query.executeTakeFirst()).numUpdatedRows) > 0;
+  // Access taken away: access.revoked, in this transaction (decision 0017).
+  const revoked = await query.returningAll().execute();
+  for (const row of revoked)
+    await recordWebhookEvent(ctx, "access.revoked", accessData(row), { productId: row.product_id });
+  return revoked.length > 0;
 }

@@ -31,6 +31,7 @@ export const API_TAGS = [
   "Orders and logs",
   "Buyer",
   "Shop",
+  "Webhooks",
 ] as const;
 export type ApiTag = (typeof API_TAGS)[number];
 

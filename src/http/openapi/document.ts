@@ -24,6 +24,7 @@ import { admin } from "../routes/admin.ts";
 import { adminLicenses } from "../routes/adminLicenses.ts";
 import { adminReleases } from "../routes/adminReleases.ts";
 import { adminShop } from "../routes/adminShop.ts";
+import { adminWebhookEndpoints } from "../routes/adminWebhookEndpoints.ts";
 import { library } from "../routes/library.tsx";
 import { licenses } from "../routes/licenses.ts";
 import { API_TAGS, type ApiDoc, type ApiTag, docOf } from "./describe.ts";
@@ -33,7 +34,15 @@ import { errorBody, type ResponseName, responses } from "./responses.ts";
  * The route modules that hold API routes: a new module of them is added here once; its routes
  * are described where they are written. The test compares the document with the whole app.
  */
-const API_ROUTES = [admin, adminLicenses, adminReleases, adminShop, library, licenses];
+const API_ROUTES = [
+  admin,
+  adminLicenses,
+  adminReleases,
+  adminShop,
+  library,
+  licenses,
+  adminWebhookEndpoints,
+];
 
 const TAG_TEXT: Record<ApiTag, string> = {
   Products: "The catalogue: what is for sale, at what price, with which licence terms.",
@@ -46,6 +55,8 @@ const TAG_TEXT: Record<ApiTag, string> = {
     "For the seller's app: activate, validate and deactivate a key, offline licence files.",
   "Orders and logs": "Orders, the download log, Stripe's events and the outbox.",
   Buyer: "The signed-in buyer.",
+  Webhooks:
+    "Outgoing webhooks: endpoints that hear of orders, access, releases and licences, signed as Standard Webhooks says, with a delivery log.",
   Shop: "The shop's name, support address, time zone and logo, shown on every page and in every mail.",
 };
 

@@ -253,7 +253,42 @@ const shop = z.strictObject({
   logoUrl: maybe(z.string()),
 });
 
+const webhookEndpoint = z.strictObject({
+  id,
+  url: z.string(),
+  events: z.array(z.string()),
+  enabled: z.boolean(),
+  disabledReason: maybe(z.string()),
+  /** The first failed delivery since the last good one. */
+  failingSince: maybe(time),
+  createdAt: time,
+});
+const webhookDelivery = z.strictObject({
+  id,
+  endpointId: id,
+  /** The webhook-id header. */
+  messageId: id,
+  type: z.string(),
+  status: z.enum(["pending", "delivered", "failed"]),
+  attempts: z.number().check(z.int()),
+  responseStatus: maybe(z.number().check(z.int())),
+  lastError: maybe(z.string()),
+  lastAttemptAt: maybe(time),
+  nextAttemptAt: maybe(time),
+  createdAt: time,
+});
+
 export const responses = {
+  WebhookEndpoint: webhookEndpoint,
+  WebhookEndpointCreated: z.strictObject({
+    ...webhookEndpoint.shape,
+    /** whsec_ and base64: shown this once. */
+    secret: z.string(),
+  }),
+  WebhookEndpoints: z.strictObject({ endpoints: z.array(webhookEndpoint) }),
+  WebhookEndpointDeleted: z.strictObject({ deleted: z.boolean() }),
+  WebhookDelivery: webhookDelivery,
+  WebhookDeliveries: z.strictObject({ deliveries: z.array(webhookDelivery) }),
   Shop: shop,
   Product: product,
   Products: z.strictObject({ products: z.array(product) }),
