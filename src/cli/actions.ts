@@ -19,4 +19,5 @@ export {
   replayCommand,
 } from "./commands/orders.ts";
 export { productAdd, productList, productUpdate } from "./commands/products.ts";
+export { releaseAdd, releaseList } from "./commands/releases.ts";
 export { migrate, serve } from "./commands/server.ts";

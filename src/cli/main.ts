@@ -246,6 +246,40 @@ program
   )
   .action(lazy("assetAdd"));
 
+const release = program
+  .command("release")
+  .description("publish a product's release (its files now, notes, what changed) and list them")
+  .addHelpText(
+    "after",
+    examples("release add my-kit 1.2 --notes-file CHANGES.md --notify", "release list my-kit"),
+  );
+release
+  .command("add <slug> <version>")
+  .description(
+    "publish a release: the product's active files now, with notes and what changed since the last release",
+  )
+  .option("--notes-file <file>", "the release notes, Markdown (e.g. CHANGES.md)")
+  .option("--notes <text>", "the release notes as text, instead of a file")
+  .option("--notify", "mail every buyer who has access now (sent by the running shop)")
+  .option(
+    "--json",
+    "print the release as JSON, as POST /api/admin/products/{slug}/releases answers",
+  )
+  .addHelpText(
+    "after",
+    examples(
+      "release add my-kit 1.2 --notes-file CHANGES.md",
+      'release add my-kit 1.3 --notes "Fixes the dark theme." --notify',
+    ),
+  )
+  .action(lazy("releaseAdd"));
+release
+  .command("list <slug>")
+  .description("list a product's releases, newest first, with what each changed")
+  .option("--json", "print them as JSON, as GET /api/admin/products/{slug}/releases answers")
+  .addHelpText("after", examples("release list my-kit"))
+  .action(lazy("releaseList"));
+
 program
   .command("grant <email> <slug>")
   .description("give an email access to a product")

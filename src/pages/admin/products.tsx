@@ -143,6 +143,9 @@ export function EditProductPage(
           <a class="btn secondary small" href={`/admin/products/${p.slug}/preview`}>
             Preview as a buyer
           </a>
+          <a class="btn secondary small" href={`/admin/products/${p.slug}/releases`}>
+            Releases
+          </a>
           {p.active && ready ? (
             <a class="btn secondary small" href={`/p/${p.slug}`}>
               View in store

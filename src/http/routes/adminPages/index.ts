@@ -7,6 +7,7 @@ import { downloadPages } from "./downloads.tsx";
 import { licensePages } from "./licenses.tsx";
 import { orderPages } from "./orders.tsx";
 import { productPages } from "./products.tsx";
+import { releasePages } from "./releases.tsx";
 import { settingsPages } from "./settings.tsx";
 import { tokenPages } from "./tokens.tsx";
 import { webhookPages } from "./webhooks.tsx";
@@ -36,6 +37,7 @@ export const adminPages = new Hono<HonoEnv>()
   .use("/admin/*", sellersOnly)
   .route("/", dashboardPages)
   .route("/", productPages)
+  .route("/", releasePages)
   .route("/", orderPages)
   .route("/", customerPages)
   .route("/", licensePages)
