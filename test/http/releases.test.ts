@@ -18,7 +18,7 @@ interface ReleaseJson {
 describe.each(dialects)("releases on %s", (dialect) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await makeHarness(dialect);
+    h = await makeHarness(dialect, { WEBHOOK_ALLOW_PRIVATE_URLS: "true" });
   });
   afterAll(() => h.close());
 
@@ -120,6 +120,39 @@ describe.each(dialects)("releases on %s", (dialect) => {
     });
     expect(asBuyer.status).toBe(403);
     expect(await count()).toBe(before);
+  });
+
+  it("records release.published for the seller's webhooks in the release's transaction, and nothing for a refused one", async () => {
+    const endpoint = await h.admin("/api/admin/webhook-endpoints", {
+      method: "POST",
+      json: { url: "http://127.0.0.1:9/hook", events: ["release.published"] },
+    });
+    expect(endpoint.status).toBe(201);
+    const product = await h.createProduct();
+    const file = await h.upload(product.slug, "kit.zip", "kit bytes");
+    const events = () =>
+      h.deps.db
+        .selectFrom("webhook_deliveries")
+        .select(["payload"])
+        .where("event_type", "=", "release.published")
+        .execute();
+    const before = (await events()).length;
+    const published = (await (
+      await publish(product.slug, { version: "4.0", notes: "Hooked." })
+    ).json()) as ReleaseJson;
+    expect((await publish(product.slug, { version: "4.0" })).status).toBe(409);
+    const rows = await events();
+    expect(rows).toHaveLength(before + 1);
+    const payload = JSON.parse(rows.at(-1)?.payload as string);
+    expect(payload.type).toBe("release.published");
+    expect(payload.data).toMatchObject({
+      releaseId: published.id,
+      version: "4.0",
+      notes: "Hooked.",
+      productSlug: product.slug,
+      files: [{ filename: "kit.zip", size: file.size, sha256: file.sha256 }],
+      changes: { added: ["kit.zip"], changed: [], removed: [] },
+    });
   });
 
   describe("for buyers", () => {

@@ -8,6 +8,7 @@ import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.t
 import { inFileOrder } from "../downloads/fileOrder.ts";
 import { conflict, invalidInput } from "../errors.ts";
 import { type InputOf, parseInput } from "../validate.ts";
+import { recordWebhookEvent } from "../webhooks/events.ts";
 import * as z from "../zod.ts";
 import { diffFiles, type ReleaseFile, type ReleaseView, releaseView } from "./manifest.ts";
 import { type NoticeProgress, noticeProgress, queueNotices } from "./notices.ts";
@@ -89,19 +90,30 @@ export async function publishRelease({
     // A second publish at the same moment takes the same seq: the unique index refuses it.
     await db(tx).insertInto("releases").values(row).execute();
     const queued = r.notify ? await queueNotices(tx, row) : 0;
-    await recordPublished(tx, product, row);
+    await recordPublished(tx, row, files);
     ctx.log.info("release published", { slug: product.slug, version: r.version, queued });
     return row;
   });
   return withProgress(ctx, result);
 }
 
-/** The webhooks' `release.published` event, in the release's transaction (see decision 0018). */
-async function recordPublished(
-  _ctx: Ctx,
-  _product: { slug: string; name: string },
-  _release: Release,
-): Promise<void> {}
+/** The webhooks' `release.published` event, in the release's transaction (decision 0017). */
+function recordPublished(ctx: Ctx, release: Release, files: ReleaseFile[]): Promise<void> {
+  return recordWebhookEvent(
+    ctx,
+    "release.published",
+    {
+      releaseId: release.id,
+      version: release.version,
+      notes: release.notes,
+      publishedAt: new Date(release.created_at).toISOString(),
+      files: files.map((f) => ({ filename: f.filename, size: f.size, sha256: f.sha256 })),
+      changes: JSON.parse(release.changes),
+      notify: release.notify === 1,
+    },
+    { productId: release.product_id },
+  );
+}
 
 export async function listReleases({
   ctx,
