@@ -41,7 +41,7 @@ export function releaseAdd(
       for (const name of names) console.log(`  ${label} ${name}`);
     if (release.notices)
       console.log(
-        `Update mails: ${release.notices.total} queued; the running shop sends them (progress at ${config.publicUrl}/admin/products/${slug}/releases).`,
+        `Update mails: ${release.notices.total} queued (progress at ${config.publicUrl}/admin/products/${slug}/releases).`,
       );
   });
 }

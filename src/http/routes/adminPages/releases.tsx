@@ -8,7 +8,7 @@ import { attempt, noticeFor, readForm, redirectDone } from "./forms.ts";
 
 const NOTICES = {
   published: "Release published.",
-  "published-mailing": "Release published: the update mails are on their way.",
+  "published-mailing": "Release published: its update mails are queued.",
 };
 
 const EMPTY: ReleaseFormValues = { version: "", notes: "", notify: false };
