@@ -155,6 +155,28 @@ describe.each(dialects)("releases on %s", (dialect) => {
     });
   });
 
+  it("notify queues one update mail per address with access now, none for ended access, and counts them", async () => {
+    const product = await h.createProduct();
+    await h.upload(product.slug, "kit.zip", "kit");
+    await h.grant("fan@example.com", product.slug);
+    await h.grant("Fan@Example.com", product.slug);
+    const gone = await h.grant("gone@example.com", product.slug);
+    await h.admin(`/api/admin/entitlements/${gone.id}/revoke`, { method: "POST", json: {} });
+    const res = await publish(product.slug, { version: "1.0", notify: true });
+    expect(res.status).toBe(201);
+    const r = (await res.json()) as ReleaseJson;
+    expect(r.notify).toBe(true);
+    expect(r.notices).toEqual({ total: 1, sent: 0, failed: 0, skipped: 0 });
+    const rows = await h.deps.db
+      .selectFrom("release_notices")
+      .select(["email", "status"])
+      .where("release_id", "=", r.id)
+      .execute();
+    expect(rows).toEqual([{ email: "fan@example.com", status: "queued" }]);
+    const page = await (await h.admin(`/admin/products/${product.slug}/releases`)).text();
+    expect(page).toContain("0 of 1 sent");
+  });
+
   describe("for buyers", () => {
     let slug: string;
     let r1: ReleaseJson;
