@@ -1,6 +1,7 @@
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { EventStatus } from "./statuses.tsx";
 import { ActionButton, StackTable, shortTime } from "./ui.tsx";
+import { WebhookTabs } from "./webhookEndpoints.tsx";
 
 export interface WebhookEventRow {
   id: string;
@@ -24,6 +25,7 @@ export function WebhooksPage(
   return (
     <AdminLayout {...props} title="Webhook events" section="webhooks">
       <h1>Webhook events</h1>
+      <WebhookTabs current="incoming" />
       <p class="muted">
         What Stripe told the shop, and what the shop did with it. A failed event was not applied:
         Stripe retries it for up to three days, or you can replay it here once the cause is fixed.

@@ -3,11 +3,32 @@ import { AppError } from "../../../core/errors.ts";
 import { replayEvent } from "../../../core/orders/reconcile.ts";
 import { listWebhookEvents } from "../../../core/orders/webhookEvents.ts";
 import { parseInput } from "../../../core/validate.ts";
+import {
+  createEndpoint,
+  deleteEndpoint,
+  getEndpoint,
+  listDeliveries,
+  listEndpoints,
+  replayDelivery,
+  updateEndpoint,
+} from "../../../core/webhooks/endpoints.ts";
+import { WEBHOOK_EVENT_TYPES } from "../../../core/webhooks/events.ts";
 import * as z from "../../../core/zod.ts";
+import {
+  WebhookEndpointPage,
+  WebhookEndpointsPage,
+} from "../../../pages/admin/webhookEndpoints.tsx";
 import { EVENT_FILTERS, WebhooksPage } from "../../../pages/admin/webhooks.tsx";
 import type { HonoEnv } from "../../env.ts";
 import { pageProps } from "../../pageProps.ts";
-import { noticeFor, redirectDone } from "./forms.ts";
+import { attempt, noticeFor, readForm, redirectDone } from "./forms.ts";
+
+const ENDPOINT_NOTICES = {
+  enabled: "Endpoint enabled: events go to it again. Replay the deliveries it missed.",
+  disabled: "Endpoint disabled: no events are recorded for it until you enable it.",
+  deleted: "Endpoint deleted.",
+  replayed: "Replay queued: it is sent within a few seconds.",
+};
 
 const NOTICES = {
   "replayed-processed": "Replayed: the event was applied.",
@@ -58,4 +79,63 @@ export const webhookPages = new Hono<HonoEnv>()
       c.get("ctx").log.warn("replay failed", { eventId, error: String(error) });
       return redirectDone(c, back, "replay-failed");
     }
+  })
+  .get("/admin/webhooks/endpoints", async (c) =>
+    c.html(
+      <WebhookEndpointsPage
+        {...pageProps(c)}
+        notice={noticeFor(c, ENDPOINT_NOTICES)}
+        endpoints={await listEndpoints({ ctx: c.get("ctx") })}
+        eventTypes={WEBHOOK_EVENT_TYPES}
+        values={{ url: "", events: [] }}
+      />,
+    ),
+  )
+  .post("/admin/webhooks/endpoints", async (c) => {
+    const ctx = c.get("ctx");
+    const form = await readForm(c);
+    const values = {
+      url: form.url?.trim() ?? "",
+      events: WEBHOOK_EVENT_TYPES.filter((t) => form[`event:${t}`] === "on"),
+    };
+    const created = await attempt(() => createEndpoint({ ctx, input: values }));
+    // The secret is shown in this answer, never in a URL or a later page.
+    return c.html(
+      <WebhookEndpointsPage
+        {...pageProps(c)}
+        endpoints={await listEndpoints({ ctx })}
+        eventTypes={WEBHOOK_EVENT_TYPES}
+        values={created.ok ? { url: "", events: [] } : values}
+        error={created.ok ? null : created.message}
+        created={created.ok ? created.value : null}
+      />,
+      created.ok ? 201 : 400,
+    );
+  })
+  .get("/admin/webhooks/endpoints/:id", async (c) => {
+    const ctx = c.get("ctx");
+    const id = c.req.param("id");
+    return c.html(
+      <WebhookEndpointPage
+        {...pageProps(c)}
+        notice={noticeFor(c, ENDPOINT_NOTICES)}
+        endpoint={await getEndpoint({ ctx, input: { id } })}
+        deliveries={await listDeliveries({ ctx, input: { id } })}
+      />,
+    );
+  })
+  .post("/admin/webhooks/endpoints/:id/:action{enable|disable}", async (c) => {
+    const id = c.req.param("id");
+    const enabled = c.req.param("action") === "enable";
+    await updateEndpoint({ ctx: c.get("ctx"), input: { id, changes: { enabled } } });
+    return redirectDone(c, `/admin/webhooks/endpoints/${id}`, enabled ? "enabled" : "disabled");
+  })
+  .post("/admin/webhooks/endpoints/:id/delete", async (c) => {
+    await deleteEndpoint({ ctx: c.get("ctx"), input: { id: c.req.param("id") } });
+    return redirectDone(c, "/admin/webhooks/endpoints", "deleted");
+  })
+  .post("/admin/webhooks/deliveries/:id/replay", async (c) => {
+    const ctx = c.get("ctx");
+    const replay = await replayDelivery({ ctx, input: { id: c.req.param("id") } });
+    return redirectDone(c, `/admin/webhooks/endpoints/${replay.endpointId}`, "replayed");
   });
