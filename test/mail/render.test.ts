@@ -283,6 +283,27 @@ describe("the shop's mails, rendered (src/mail)", () => {
     }
   });
 
+  it("the webhook-disabled mail tells the admins which endpoint, since when, why, and links its page", () => {
+    const mail = renderMail(
+      {
+        kind: "webhook-disabled",
+        to: "owner@example.com",
+        url: `https://hooks.example.com/${NASTY}`,
+        failingSince: Date.UTC(2030, 0, 2, 10, 0),
+        lastError: "The endpoint answered 503.",
+        pageUrl: "http://shop.test/admin/webhooks/endpoints/we_abc",
+      },
+      shop,
+    );
+    expect(mail.subject).toBe(`Webhook endpoint disabled: https://hooks.example.com/${NASTY}`);
+    expect(mail.text).toContain("Failing since: 2030-01-02 10:00 UTC");
+    expect(mail.text).toContain("Last error:    The endpoint answered 503.");
+    expect(mail.text).toContain("The endpoint: http://shop.test/admin/webhooks/endpoints/we_abc");
+    expect(mail.html).toContain(NASTY_ESCAPED);
+    expect(mail.html).not.toContain(NASTY);
+    expectWellFormed(mail, ["http://shop.test/admin/webhooks/endpoints/we_abc"]);
+  });
+
   it("links to the library under the shop's public URL", () => {
     const mail = renderMail(receipt, { ...shop, publicUrl: "https://example.com/shop" });
     expect(hrefs(mail.html)).toContain("https://example.com/shop/library");
