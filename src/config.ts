@@ -321,6 +321,17 @@ const schema = z.object({
       120,
     ),
   ),
+  RELEASE_MAIL_RATE: variable(
+    z._default(
+      z.coerce
+        .number()
+        .check(
+          z.int("must be a whole number of mails a minute"),
+          z.minimum(1, "must be at least 1 a minute"),
+        ),
+      600,
+    ),
+  ),
   LICENSE_SIGNING_KEY: variable(
     z.optional(
       z.pipe(
@@ -387,6 +398,8 @@ export interface Config {
   adminToken?: string;
   /** Requests a minute the public licence API takes from one client, and for one key. */
   licenseRateLimit: number;
+  /** Update mails of releases sent a minute, at most, by each sender (RELEASE_MAIL_RATE). */
+  releaseMailRate: number;
   /** Signs offline licence files (LICENSE_SIGNING_KEY): the first signs, all are published. */
   licenseSigningKeys?: SigningKey[];
   /**
@@ -541,6 +554,7 @@ function assemble(v: Parsed): Config {
     adminEmails: v.ADMIN_EMAILS,
     ...(v.ADMIN_TOKEN ? { adminToken: v.ADMIN_TOKEN } : {}),
     licenseRateLimit: v.LICENSE_RATE_LIMIT,
+    releaseMailRate: v.RELEASE_MAIL_RATE,
     ...(v.LICENSE_SIGNING_KEY ? { licenseSigningKeys: v.LICENSE_SIGNING_KEY } : {}),
     // A zero interval would spin: a second is the shortest.
     jobs: {

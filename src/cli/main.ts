@@ -260,7 +260,7 @@ release
   )
   .option("--notes-file <file>", "the release notes, Markdown (e.g. CHANGES.md)")
   .option("--notes <text>", "the release notes as text, instead of a file")
-  .option("--notify", "mail every buyer who has access now (sent by the running shop)")
+  .option("--notify", "mail every buyer who has access now, with a progress bar until all are sent")
   .option(
     "--json",
     "print the release as JSON, as POST /api/admin/products/{slug}/releases answers",

@@ -46,6 +46,8 @@ export interface Settings {
   licenseRateLimit: number;
   /** Outgoing webhooks may go to loopback and private addresses (WEBHOOK_ALLOW_PRIVATE_URLS). */
   webhookAllowPrivateUrls: boolean;
+  /** Update mails of releases sent a minute, at most (RELEASE_MAIL_RATE). */
+  releaseMailRate: number;
 }
 
 /** Built once per process (Node) or isolate (Workers) and shared by every request. */
@@ -65,6 +67,8 @@ export interface Deps {
   receiptSender?: ReceiptSender;
   /** Sends outgoing webhooks after the commit that recorded them (Node: in the background). */
   webhookSender?: WebhookSender;
+  /** Sends queued update mails of releases after the publishing commit (decision 0018). */
+  noticeSender?: ReceiptSender;
   /** Recent reads of what decides access (core/readCache.ts); every read goes to the database without it. */
   reads?: ReadCache;
   /** Writes download log rows after the answer, batched (Node); without it, before the answer. */

@@ -190,6 +190,20 @@ export type Mail =
       url: string;
       /** How long the link works. */
       hours: number;
+    }
+  | {
+      /** A product the buyer has access to has a new release (decision 0018). */
+      kind: "release";
+      to: string;
+      productName: string;
+      version: string;
+      /** The release notes, Markdown as the seller wrote them (told as text). */
+      notes: string;
+      changes: { added: string[]; changed: string[]; removed: string[] };
+      /** A fresh delivery-token link to the product's files. */
+      link: MailLink;
+      /** One-click unsubscribe from update mails (RFC 8058): a signed link for this address. */
+      unsubscribeUrl: string;
     };
 
 /** The core's side of mail: it says that a mail goes, and with what facts. */
@@ -206,6 +220,8 @@ export interface MailMessage {
   subject: string;
   text: string;
   html: string;
+  /** Extra header fields (List-Unsubscribe, List-Unsubscribe-Post), passed as they are. */
+  headers?: Record<string, string>;
 }
 
 /**

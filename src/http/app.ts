@@ -20,6 +20,7 @@ import { library } from "./routes/library.tsx";
 import { licenses } from "./routes/licenses.ts";
 import { openapi } from "./routes/openapi.ts";
 import { storefront } from "./routes/storefront.tsx";
+import { unsubscribeRoutes } from "./routes/unsubscribe.tsx";
 import { stripeWebhooks } from "./webhooks/stripe.ts";
 
 /** The whole HTTP surface, the same on Node and Workers; `deps` are built once by the runtime. */
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route("/", auth);
   app.route("/", library);
   app.route("/", downloads);
+  app.route("/", unsubscribeRoutes);
   app.route("/", openapi);
   app.route("/", licenses);
   app.route("/", admin);

@@ -9,6 +9,7 @@ import { freshLinkMail } from "./freshLink.ts";
 import type { Shop } from "./layout.ts";
 import { receiptMail } from "./receipt.ts";
 import { refundMail } from "./refund.ts";
+import { releaseMail } from "./release.ts";
 import { signInMail } from "./signIn.ts";
 import { webhookDisabledMail } from "./webhookDisabled.ts";
 
@@ -37,6 +38,8 @@ function renderBody(mail: Mail, shop: Shop): MailMessage {
       return refundMail(mail, shop);
     case "webhook-disabled":
       return webhookDisabledMail(mail, shop);
+    case "release":
+      return releaseMail(mail, shop);
   }
 }
 

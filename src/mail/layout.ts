@@ -52,7 +52,7 @@ export interface EmailLayout {
   /** Paragraphs after everything else, in smaller print. */
   closing?: Paragraph[];
   /** Why the reader got this mail. */
-  footer: string;
+  footer: Paragraph;
 }
 
 /**

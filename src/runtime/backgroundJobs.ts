@@ -6,6 +6,7 @@ import { type JobSchedule, runJobOnce } from "../core/jobs.ts";
 import { sweepExpired } from "../core/maintenance.ts";
 import { resendUndeliveredReceipts } from "../core/orders/receipts.ts";
 import { reconcile } from "../core/orders/reconcile.ts";
+import { sendDueNotices } from "../core/releases/sendNotices.ts";
 
 /** Reconcile looks back at least this far, as the Worker's Cron Trigger does. */
 const RECONCILE_WINDOW_MS = 6 * 3600_000;
@@ -64,6 +65,15 @@ export function startBackgroundJobs(ctx: Ctx, config: Config): { stop(): Promise
   );
   timers.push(
     setInterval(() => tick("receipts", () => resendUndeliveredReceipts({ ctx })), housekeepingMs),
+    // Update mails left by a sender that died (its lease over) or waiting after a failed try:
+    // the background sender takes them at its rate (decision 0018).
+    setInterval(
+      () =>
+        tick("notices", async () =>
+          ctx.noticeSender ? ctx.noticeSender.wake() : sendDueNotices({ ctx }),
+        ),
+      housekeepingMs,
+    ),
   );
   for (const timer of timers) timer.unref();
   return {

@@ -59,6 +59,7 @@ export async function assembleDeps(
     adminEmails: config.adminEmails,
     refundRevokesAccess: config.refundRevokesAccess,
     webhookAllowPrivateUrls: config.webhookAllowPrivateUrls,
+    releaseMailRate: config.releaseMailRate,
     licenseRateLimit: config.licenseRateLimit,
     licenseSigningKeyKept: !!config.licenseSigningKeys || !!generatedSigningKey,
   };

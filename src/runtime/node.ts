@@ -17,6 +17,7 @@ import { type Ctx, system } from "../core/context.ts";
 import { backgroundReceiptSender } from "../core/orders/receipts.ts";
 import type { Clock, Logger, MailTransport, ObjectStore, Payments } from "../core/ports.ts";
 import { changesAccess, readCache } from "../core/readCache.ts";
+import { backgroundNoticeSender } from "../core/releases/sendNotices.ts";
 import { backgroundWebhookSender } from "../core/webhooks/send.ts";
 import { groupCommit } from "../db/groupCommit.ts";
 import { migrateToLatest } from "../db/migrate.ts";
@@ -48,6 +49,8 @@ export interface NodeRuntime {
   receiptsSettled(): Promise<void>;
   /** Resolves once the background webhook sender has nothing under way. */
   webhooksSettled(): Promise<void>;
+  /** Resolves once the background sender of update mails has nothing under way. */
+  noticesSettled(): Promise<void>;
   /** The local Stripe's API URL, when payments go to it. */
   localStripeUrl: string | null;
   close(): Promise<void>;
@@ -91,6 +94,8 @@ export async function buildNodeRuntime(
       resolveHost: async (host) =>
         (await lookup(host.replace(/^\[|\]$/g, ""), { all: true })).map((a) => a.address),
     });
+    // Update mails of releases, woken after the publishing commit, at RELEASE_MAIL_RATE (0018).
+    const noticeSender = backgroundNoticeSender(log);
     const { payments, localStripeUrl } = await openPayments(
       config,
       localStripeWebhookSecret,
@@ -109,6 +114,7 @@ export async function buildNodeRuntime(
       groupCommit: groupCommit(db),
       receiptSender,
       webhookSender,
+      noticeSender,
       reads,
       downloadLog,
       sessionSecret,
@@ -137,6 +143,8 @@ export async function buildNodeRuntime(
     closers.push(receiptSender.stop);
     webhookSender.start({ ...deps, actor: system });
     closers.push(webhookSender.stop);
+    noticeSender.start({ ...deps, actor: system });
+    closers.push(noticeSender.stop);
     return {
       config,
       deps: appDeps,
@@ -146,6 +154,7 @@ export async function buildNodeRuntime(
       settle: downloadLog.flush,
       receiptsSettled: receiptSender.idle,
       webhooksSettled: webhookSender.idle,
+      noticesSettled: noticeSender.idle,
       close,
     };
   } catch (error) {

@@ -19,6 +19,7 @@ import { resendUndeliveredReceipts } from "../core/orders/receipts.ts";
 import { reconcile } from "../core/orders/reconcile.ts";
 import type { Crypto, ObjectStore } from "../core/ports.ts";
 import { changesAccess, readCache } from "../core/readCache.ts";
+import { sendDueNotices, sendQueuedNotices } from "../core/releases/sendNotices.ts";
 import { sendDueWebhooks } from "../core/webhooks/send.ts";
 import { createApp } from "../http/app.ts";
 import { assembleDeps, openWebMailer } from "./deps.ts";
@@ -45,6 +46,8 @@ interface WorkerRuntime {
   systemCtx: Ctx;
   /** Set when a request recorded outgoing webhooks: sent after its answer (waitUntil). */
   webhooks: { due: boolean };
+  /** Set when a publish queued update mails: the first batch goes after its answer. */
+  notices: { due: boolean };
 }
 
 let runtime: Promise<WorkerRuntime> | null = null;
@@ -92,6 +95,14 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     endpointsMayExist: () => true,
     endpointsChanged: () => {},
   };
+  // Update mails of a release: the first batch after the publishing commit (waitUntil), the
+  // rest from the Cron Trigger, paced at the rate (decision 0018).
+  const notices = { due: false };
+  const noticeSender = {
+    wake: () => {
+      notices.due = true;
+    },
+  };
   if (!mailer) throw new Error("unreachable: SMTP was refused by requireWorkerShape");
   const { deps, appDeps } = await assembleDeps(config, {
     db,
@@ -103,6 +114,7 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     log,
     reads,
     webhookSender,
+    noticeSender,
     sessionSecret: config.sessionSecret as string,
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
     // Sign-in: Supabase Auth when AUTH=supabase, otherwise our own links, codes and sessions.
@@ -114,7 +126,13 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     fromThisMachine: () => false,
     diagnose: diagnoser(config, { db, store }, { stripeOverFetch: true }),
   });
-  return { app: createApp(appDeps), postgres, systemCtx: { ...deps, actor: system }, webhooks };
+  return {
+    app: createApp(appDeps),
+    postgres,
+    systemCtx: { ...deps, actor: system },
+    webhooks,
+    notices,
+  };
 }
 
 /** Vars and secrets are strings; the database comes from the Hyperdrive binding when there is one. */
@@ -238,6 +256,19 @@ export default {
           .catch((error) => systemCtx.log.error("webhooks not sent", { error: String(error) })),
       );
     }
+    if (built.notices.due) {
+      built.notices.due = false;
+      const { systemCtx } = built;
+      ctx.waitUntil(
+        built.postgres
+          .withConnections(() => sendQueuedNotices({ ctx: systemCtx }))
+          .catch((error) =>
+            systemCtx.log.error("update mails not sent; they stay queued", {
+              error: String(error),
+            }),
+          ),
+      );
+    }
     return keepLength(res);
   },
 
@@ -261,6 +292,14 @@ async function runScheduled(built: WorkerRuntime, scheduledTime: number): Promis
       }),
       resendUndeliveredReceipts({ ctx }),
       sendDueWebhooks({ ctx }),
+      // Up to ten minutes' worth of update mails at the rate, paced (decision 0018).
+      sendDueNotices({
+        ctx,
+        input: {
+          budget: 10 * ctx.settings.releaseMailRate,
+          pace: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        },
+      }),
       sweepExpired({ ctx }),
     ]);
     const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason] : []));

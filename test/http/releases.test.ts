@@ -167,14 +167,16 @@ describe.each(dialects)("releases on %s", (dialect) => {
     const r = (await res.json()) as ReleaseJson;
     expect(r.notify).toBe(true);
     expect(r.notices).toEqual({ total: 1, sent: 0, failed: 0, skipped: 0 });
+    // The background sender mails it right after the commit (test/http/release-notices.test.ts).
+    await h.runtime.noticesSettled();
     const rows = await h.deps.db
       .selectFrom("release_notices")
       .select(["email", "status"])
       .where("release_id", "=", r.id)
       .execute();
-    expect(rows).toEqual([{ email: "fan@example.com", status: "queued" }]);
+    expect(rows).toEqual([{ email: "fan@example.com", status: "sent" }]);
     const page = await (await h.admin(`/admin/products/${product.slug}/releases`)).text();
-    expect(page).toContain("0 of 1 sent");
+    expect(page).toContain("1 of 1 sent");
   });
 
   describe("for buyers", () => {

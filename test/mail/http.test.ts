@@ -83,6 +83,16 @@ describe("HTTP mail API (fetch against a local server)", () => {
     });
   });
 
+  it("passes the message's extra headers as the API's headers object", async () => {
+    const api = await mailApi({ status: 200 });
+    const headers = {
+      "List-Unsubscribe": "<https://shop.example.com/unsubscribe?token=t>",
+      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    };
+    await httpMailer({ url: api.url, apiKey: KEY, from: FROM }).send({ ...message, headers });
+    expect(JSON.parse(api.seen[0]?.body ?? "").headers).toEqual(headers);
+  });
+
   it("throws the provider's message on a 422, without retrying", async () => {
     const api = await mailApi({
       status: 422,

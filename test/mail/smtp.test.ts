@@ -73,6 +73,23 @@ describe("SMTP mail (nodemailer against a real SMTP server)", () => {
     expect(got?.raw).not.toContain(PASSWORD);
   });
 
+  it("passes the message's extra headers (one-click unsubscribe, RFC 8058) as they are", async () => {
+    const smtp = await server({ tls: "implicit", users: { shop: PASSWORD } });
+    const unsubscribe = "https://shop.example.com/unsubscribe?token=YWJj.c2ln";
+    await mailer({ url: smtp.url("shop", PASSWORD), from: FROM, tls: acceptTestCertificate }).send({
+      ...message,
+      headers: {
+        "List-Unsubscribe": `<${unsubscribe}>`,
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+      },
+    });
+    const [got] = await smtp.waitFor(1);
+    expect(got?.raw).toMatch(
+      /^List-Unsubscribe: <https:\/\/shop\.example\.com\/unsubscribe\?token=YWJj\.c2ln>\r?$/m,
+    );
+    expect(got?.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/m);
+  });
+
   it("speaks TLS from the first byte with smtps://", async () => {
     const smtp = await server({ tls: "implicit", users: { shop: PASSWORD } });
     const url = smtp.url("shop", PASSWORD);

@@ -49,7 +49,8 @@ const MAX_PAUSE_MS = 5_000;
 type Outcome = { ok: true } | { ok: false; retry: boolean; pauseMs: number | null; error: Error };
 
 /**
- * Mail through a Resend-style HTTP API: POST JSON `{ from, to: [to], subject, text, html }` with
+ * Mail through a Resend-style HTTP API: POST JSON `{ from, to: [to], subject, text, html }` (and
+ * `headers`, an object of extra header fields, when the message has some) with
  * `Authorization: Bearer <key>`. Uses fetch only, so it runs on Workers too. 429 and 5xx answers
  * and unreachable servers are retried briefly with one Idempotency-Key per message, so a retry of
  * a send the provider did take is not delivered twice (where the provider honours the header).
@@ -78,6 +79,7 @@ export function httpMailer(opts: HttpMailerOptions): HttpMailer {
           subject: message.subject,
           text: message.text,
           html: message.html,
+          ...(message.headers ? { headers: message.headers } : {}),
         }),
         signal: AbortSignal.timeout(timeoutMs),
       });

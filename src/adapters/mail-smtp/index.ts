@@ -62,9 +62,16 @@ export function smtpMailer(opts: {
   return {
     server: serverName(server),
     user: server.user,
-    async send({ to, replyTo, subject, text, html }) {
+    async send({ to, replyTo, subject, text, html, headers }) {
       try {
-        await transport.sendMail({ to, subject, text, html, ...(replyTo ? { replyTo } : {}) });
+        await transport.sendMail({
+          to,
+          subject,
+          text,
+          html,
+          ...(replyTo ? { replyTo } : {}),
+          ...(headers ? { headers } : {}),
+        });
       } catch (error) {
         throw explainSmtpError(error, server);
       }

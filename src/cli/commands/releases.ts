@@ -1,5 +1,7 @@
 import { readFile } from "node:fs/promises";
+import type { Ctx } from "../../core/context.ts";
 import { invalidInput } from "../../core/errors.ts";
+import { type NoticeProgress, noticeProgress } from "../../core/releases/notices.ts";
 import { listReleases, publishRelease } from "../../core/releases/releases.ts";
 import { withRuntime } from "../run.ts";
 
@@ -39,11 +41,46 @@ export function releaseAdd(
       ["-", removed],
     ] as const)
       for (const name of names) console.log(`  ${label} ${name}`);
-    if (release.notices)
+    if (release.notices) {
       console.log(
-        `Update mails: ${release.notices.total} queued (progress at ${config.publicUrl}/admin/products/${slug}/releases).`,
+        `Update mails: ${release.notices.total} queued (progress also at ${config.publicUrl}/admin/products/${slug}/releases).`,
       );
+      if (release.notices.total) await followNotices(ctx, release.id, release.notices.total);
+    }
   });
+}
+
+/** "312 of 1,200 sent, 2 failed" (and the unsubscribed), as the seller's page says it. */
+export function noticeLine(n: NoticeProgress): string {
+  const count = (k: number) => k.toLocaleString("en-US");
+  const parts = [`${count(n.sent)} of ${count(n.total)} sent`];
+  if (n.failed) parts.push(`${count(n.failed)} failed`);
+  if (n.skipped) parts.push(`${count(n.skipped)} unsubscribed`);
+  return parts.join(", ");
+}
+
+/**
+ * A progress bar until every update mail is settled: this process's own sender sends them (the
+ * running shop's too, leases keep them apart). Interrupted, the rest is left to the running shop.
+ */
+async function followNotices(ctx: Ctx, releaseId: string, total: number): Promise<void> {
+  const tty = process.stderr.isTTY;
+  let last = "";
+  for (;;) {
+    const n = (await noticeProgress(ctx, [releaseId])).get(releaseId) as NoticeProgress;
+    const done = n.sent + n.failed + n.skipped;
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    const line = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${noticeLine(n)}`;
+    if (line !== last) {
+      if (tty) process.stderr.write(`\r${line}`);
+      else console.error(line);
+      last = line;
+    }
+    if (done >= total) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  if (tty) process.stderr.write("\n");
 }
 
 /** `tollgate release list {slug}` */
@@ -58,7 +95,7 @@ export function releaseList(slug: string, opts: { json?: boolean }) {
     for (const r of releases) {
       const { added, changed, removed } = r.changes;
       console.log(
-        `${r.version}\t${new Date(r.publishedAt).toISOString()}\t${r.files.length} file(s)\t+${added.length} ~${changed.length} -${removed.length}`,
+        `${r.version}\t${new Date(r.publishedAt).toISOString()}\t${r.files.length} file(s)\t+${added.length} ~${changed.length} -${removed.length}\t${r.notices ? noticeLine(r.notices) : "not mailed"}`,
       );
     }
   });

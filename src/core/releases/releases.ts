@@ -12,6 +12,7 @@ import { recordWebhookEvent } from "../webhooks/events.ts";
 import * as z from "../zod.ts";
 import { diffFiles, type ReleaseFile, type ReleaseView, releaseView } from "./manifest.ts";
 import { type NoticeProgress, noticeProgress, queueNotices } from "./notices.ts";
+import { noticesQueued } from "./sendNotices.ts";
 
 export const publishReleaseSchema = z.object({
   version: z
@@ -42,6 +43,7 @@ export async function publishRelease({
   requireAdmin(ctx);
   const r = parseInput(publishReleaseSchema, input.release);
   const product = await getProductForAdmin({ ctx, input: { slug: input.slug } });
+  let queued = 0;
   const result = await withTransaction(ctx, async (tx) => {
     const [assets, previous, taken] = await Promise.all([
       db(tx)
@@ -89,12 +91,15 @@ export async function publishRelease({
     };
     // A second publish at the same moment takes the same seq: the unique index refuses it.
     await db(tx).insertInto("releases").values(row).execute();
-    const queued = r.notify ? await queueNotices(tx, row) : 0;
+    queued = r.notify ? await queueNotices(tx, row) : 0;
     await recordPublished(tx, row, files);
     ctx.log.info("release published", { slug: product.slug, version: r.version, queued });
     return row;
   });
-  return withProgress(ctx, result);
+  const published = await withProgress(ctx, result);
+  // After the commit: the first batch of update mails leaves now, not at the next housekeeping.
+  noticesQueued(ctx, queued);
+  return published;
 }
 
 /** The webhooks' `release.published` event, in the release's transaction (decision 0017). */

@@ -8,7 +8,7 @@ import { attempt, noticeFor, readForm, redirectDone } from "./forms.ts";
 
 const NOTICES = {
   published: "Release published.",
-  "published-mailing": "Release published: its update mails are queued.",
+  "published-mailing": "Release published: its update mails are on their way (progress below).",
 };
 
 const EMPTY: ReleaseFormValues = { version: "", notes: "", notify: false };
