@@ -8,8 +8,9 @@
  * twice by two senders (a crash between a mail's sending and its commit is the one window left,
  * as for receipts, decision 0011).
  */
-import { PostgresAdapter, sql } from "kysely";
-import { type Ctx, db, system, withSharedCommit } from "../context.ts";
+import { type ExpressionBuilder, PostgresAdapter, sql } from "kysely";
+import type { Database } from "../../db/schema.ts";
+import { type Ctx, db, system, withSharedCommit, withTransaction } from "../context.ts";
 import { type CreatedToken, createDownloadTokens } from "../delivery/tokens.ts";
 import { isAppError } from "../errors.ts";
 import { isPermanentMailFailure, type ReceiptSender } from "../ports.ts";
@@ -106,27 +107,36 @@ async function claimNotices(
   limit: number,
 ): Promise<Claimed[]> {
   const postgres = ctx.db.getExecutor().adapter instanceof PostgresAdapter;
-  return withSharedCommit(ctx, (tx) =>
-    db(tx)
+  const free = (w: ExpressionBuilder<Database, "release_notices">) =>
+    w.or([w("lease_until", "is", null), w("lease_until", "<", now)]);
+  // The rows are chosen first and then leased by their keys, in one transaction: as one
+  // `update ... where (key) in (select ... limit n for update skip locked)`, Postgres may run the
+  // subquery again for each row it updates and take far more than n (seen: 100 for 10).
+  return withTransaction(ctx, async (tx) => {
+    let due = db(tx)
+      .selectFrom("release_notices")
+      .select(["release_id", "email"])
+      .where("status", "=", "queued")
+      .where("due_at", "<=", now)
+      .where(free)
+      .orderBy("due_at")
+      .limit(limit);
+    if (postgres) due = due.forUpdate().skipLocked();
+    const keys = await due.execute();
+    if (!keys.length) return [];
+    return db(tx)
       .updateTable("release_notices")
       .set({ lease_until: leaseUntil, attempts: sql<number>`attempts + 1` })
-      .where((eb) => {
-        let due = eb
-          .selectFrom("release_notices")
-          .select(["release_id", "email"])
-          .where("status", "=", "queued")
-          .where("due_at", "<=", now)
-          .where((w) => w.or([w("lease_until", "is", null), w("lease_until", "<", now)]))
-          .orderBy("due_at")
-          .limit(limit);
-        if (postgres) due = due.forUpdate().skipLocked();
-        return eb(eb.refTuple("release_id", "email"), "in", due.$asTuple("release_id", "email"));
-      })
+      .where((eb) =>
+        eb.or(
+          keys.map((k) => eb.and([eb("release_id", "=", k.release_id), eb("email", "=", k.email)])),
+        ),
+      )
       .where("status", "=", "queued")
-      .where((w) => w.or([w("lease_until", "is", null), w("lease_until", "<", now)]))
+      .where(free)
       .returning(["release_id", "email", "attempts"])
-      .execute(),
-  );
+      .execute();
+  });
 }
 
 /** Mails each claimed notice, all at once: the links made together, the outcomes in order. */
