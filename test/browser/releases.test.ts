@@ -83,8 +83,28 @@ describe.skipIf(!CHROMIUM)("releases in a real browser", () => {
       await page.getByRole("heading", { name: "Releases of Brush Pack" }).waitFor();
       await page.getByLabel("Version").fill("1.1");
       await page.getByLabel("Notes").fill("## What's new\n\n- **Bolder** brushes\n- A texture set");
+      await page.getByLabel("Mail every buyer who has access now").check();
       await page.getByRole("button", { name: "Publish release" }).click();
-      await page.getByText("Release published.").waitFor();
+      await page.getByText("Release published: its update mails are on their way").waitFor();
+      // The past buyer gets the update mail within seconds: what changed and a download link.
+      await expect
+        .poll(
+          async () =>
+            (
+              (await (
+                await admin(`/api/admin/outbox?to=${encodeURIComponent(buyerEmail)}`)
+              ).json()) as { messages: { subject: string; text: string }[] }
+            ).messages.find((m) => m.subject === "Brush Pack 1.1 is out")?.text ?? "",
+          { timeout: 10_000 },
+        )
+        .toContain("brushes.abr (changed)");
+      // The page counts it once the sender settled it.
+      await expect
+        .poll(async () => {
+          await page.reload();
+          return page.locator("#release-1\\.1").textContent();
+        })
+        .toContain("1 of 1 sent");
       const row = page.locator("#release-1\\.1");
       await expect.poll(() => row.textContent()).toContain("Added");
       expect(await row.textContent()).toContain("Changed");
