@@ -2,6 +2,7 @@ import { PostgresAdapter, sql } from "kysely";
 import type { EntitlementSource, Order, OrderMailKind } from "../../db/schema.ts";
 import { type Ctx, db, sharedWrite, system } from "../context.ts";
 import { type CreatedToken, createDownloadTokens } from "../delivery/tokens.ts";
+import { type DrainLoop, drainLoop } from "../drainLoop.ts";
 import { isAppError } from "../errors.ts";
 import { isPermanentMailFailure, type ReceiptSender } from "../ports.ts";
 import { orderReference } from "./reference.ts";
@@ -448,65 +449,19 @@ export function backgroundReceiptSender(
      * the requests it serves ahead of the receipts they queued (runtime/pace.ts). */
     pace?: (batchMs: number) => Promise<void>;
   } = {},
-): ReceiptSender & {
-  start(ctx: Ctx): void;
-  /** Resolves once no drain is under way (nor asked for again). */
-  idle(): Promise<void>;
-  /** Waits for the drain under way, and starts no other. */
-  stop(): Promise<void>;
-} {
-  let ctx: Ctx | null = null;
-  let running: Promise<void> | null = null;
-  let again = false;
-  let stopped = false;
-
-  const drain = async (c: Ctx) => {
-    do {
-      again = false;
-      try {
-        // A batch at a time: a process killed mid-send strands only those under way until their
-        // lease is over.
-        const limit = SENDER_BATCH;
-        for (;;) {
-          const started = performance.now();
-          const { claimed } = await sendQueuedReceipts({ ctx: c, input: { limit } });
-          if (!claimed || stopped) break;
-          await opts.pace?.(performance.now() - started);
-        }
-      } catch (error) {
-        log.error("receipt sender failed; the receipts stay queued", { error: String(error) });
+): ReceiptSender & DrainLoop {
+  return drainLoop({
+    log,
+    failure: "receipt sender failed; the receipts stay queued",
+    drain: async (c, stopped) => {
+      // A batch at a time: a process killed mid-send strands only those under way until their
+      // lease is over.
+      for (;;) {
+        const started = performance.now();
+        const { claimed } = await sendQueuedReceipts({ ctx: c, input: { limit: SENDER_BATCH } });
+        if (!claimed || stopped()) break;
+        await opts.pace?.(performance.now() - started);
       }
-    } while (again && !stopped);
-  };
-
-  return {
-    start(c) {
-      ctx = c;
-      // What an earlier process left queued and nobody holds (it stopped, or was killed before
-      // claiming it) goes out now rather than at the next housekeeping.
-      this.wake();
     },
-    wake() {
-      if (!ctx || stopped) return;
-      if (running) {
-        again = true;
-        return;
-      }
-      const c = ctx;
-      running = new Promise<void>((resolve) => setTimeout(resolve, 0))
-        .then(() => drain(c))
-        .finally(() => {
-          running = null;
-          // Woken after the drain's last look but before it was done: look again.
-          if (again) this.wake();
-        });
-    },
-    async idle() {
-      while (running) await running;
-    },
-    async stop() {
-      stopped = true;
-      await running;
-    },
-  };
+  });
 }

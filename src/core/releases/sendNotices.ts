@@ -12,6 +12,7 @@ import { type ExpressionBuilder, PostgresAdapter, sql } from "kysely";
 import type { Database } from "../../db/schema.ts";
 import { type Ctx, db, system, withSharedCommit, withTransaction } from "../context.ts";
 import { type CreatedToken, createDownloadTokens } from "../delivery/tokens.ts";
+import { type DrainLoop, drainLoop } from "../drainLoop.ts";
 import { isAppError } from "../errors.ts";
 import { isPermanentMailFailure, type ReceiptSender } from "../ports.ts";
 import type { ReleaseChanges } from "./manifest.ts";
@@ -250,13 +251,7 @@ export function noticesQueued(ctx: Ctx, queued: number): void {
  * than the configured rate a minute (RELEASE_MAIL_RATE). One drain at a time in this process;
  * other processes run their own, and the leases keep them apart.
  */
-export function backgroundNoticeSender(
-  log: Ctx["log"],
-): ReceiptSender & { start(ctx: Ctx): void; idle(): Promise<void>; stop(): Promise<void> } {
-  let ctx: Ctx | null = null;
-  let running: Promise<void> | null = null;
-  let again = false;
-  let stopped = false;
+export function backgroundNoticeSender(log: Ctx["log"]): ReceiptSender & DrainLoop {
   // The pause between batches, cut short by stop().
   let wakeUp: (() => void) | null = null;
   const pause = (ms: number) =>
@@ -269,52 +264,19 @@ export function backgroundNoticeSender(
     }).finally(() => {
       wakeUp = null;
     });
-
-  const drain = async (c: Ctx) => {
-    do {
-      again = false;
-      try {
-        for (;;) {
-          const started = Date.now();
-          const { claimed } = await sendQueuedNotices({ ctx: c });
-          if (!claimed || stopped) break;
-          const wait = noticeBatchInterval(c, claimed) - (Date.now() - started);
-          if (wait > 0) await pause(wait);
-          if (stopped) break;
-        }
-      } catch (error) {
-        log.error("update mail sender failed; the notices stay queued", { error: String(error) });
+  return drainLoop({
+    log,
+    failure: "update mail sender failed; the notices stay queued",
+    onStop: () => (wakeUp as (() => void) | null)?.(),
+    drain: async (c, stopped) => {
+      for (;;) {
+        const started = Date.now();
+        const { claimed } = await sendQueuedNotices({ ctx: c });
+        if (!claimed || stopped()) break;
+        const wait = noticeBatchInterval(c, claimed) - (Date.now() - started);
+        if (wait > 0) await pause(wait);
+        if (stopped()) break;
       }
-    } while (again && !stopped);
-  };
-
-  return {
-    start(c) {
-      ctx = c;
-      // What an earlier process left queued and nobody holds goes out now.
-      this.wake();
     },
-    wake() {
-      if (!ctx || stopped) return;
-      if (running) {
-        again = true;
-        return;
-      }
-      const c = ctx;
-      running = new Promise<void>((resolve) => setTimeout(resolve, 0))
-        .then(() => drain(c))
-        .finally(() => {
-          running = null;
-          if (again) this.wake();
-        });
-    },
-    async idle() {
-      while (running) await running;
-    },
-    async stop() {
-      stopped = true;
-      (wakeUp as (() => void) | null)?.();
-      await running;
-    },
-  };
+  });
 }

@@ -1,5 +1,6 @@
 import { PostgresAdapter, sql } from "kysely";
 import { type Ctx, db, sharedWrite } from "../context.ts";
+import { type DrainLoop, drainLoop } from "../drainLoop.ts";
 import type { Logger, WebhookSender } from "../ports.ts";
 import { isPrivateHost } from "./addresses.ts";
 
@@ -301,14 +302,10 @@ async function tellSellerDisabled(
 export function backgroundWebhookSender(
   log: Logger,
   opts: { resolveHost?: (hostname: string) => Promise<string[]>; tickMs?: number } = {},
-): WebhookSender & { start(ctx: Ctx): void; idle(): Promise<void>; stop(): Promise<void> } {
-  let ctx: Ctx | null = null;
+): WebhookSender & DrainLoop {
   let known: boolean | null = null; // null: not asked yet, so take them to exist
   // This process changed the endpoints then: a look begun before the change may answer none.
   let changedAt = Number.NEGATIVE_INFINITY;
-  let running: Promise<void> | null = null;
-  let again = false;
-  let stopped = false;
   let timer: ReturnType<typeof setInterval> | null = null;
 
   const look = async (c: Ctx) => {
@@ -320,54 +317,32 @@ export function backgroundWebhookSender(
       .executeTakeFirst();
     known = row !== undefined;
   };
-  const drain = async (c: Ctx) => {
-    do {
-      again = false;
-      try {
-        await look(c);
-        if (known) await sendDueWebhooks({ ctx: c });
-      } catch (error) {
-        log.error("webhook sender failed; the deliveries stay queued", { error: String(error) });
-      }
-    } while (again && !stopped);
-  };
-  const sender = {
+  const loop = drainLoop({
+    log,
+    failure: "webhook sender failed; the deliveries stay queued",
+    // A moment after the call: it is made inside the transaction that recorded the rows.
+    delayMs: 20,
+    drain: async (c) => {
+      await look(c);
+      if (known) await sendDueWebhooks({ ctx: c });
+    },
+    onStop: () => {
+      if (timer) clearInterval(timer);
+    },
+  });
+  return {
+    ...loop,
     ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
     start(c: Ctx) {
-      ctx = c;
-      timer = setInterval(() => sender.wake(), opts.tickMs ?? 1000);
+      timer = setInterval(() => loop.wake(), opts.tickMs ?? 1000);
       (timer as { unref?: () => void }).unref?.();
-      sender.wake();
-    },
-    wake() {
-      if (!ctx || stopped) return;
-      if (running) {
-        again = true;
-        return;
-      }
-      const c = ctx;
-      // A moment after the call: it is made inside the transaction that recorded the rows.
-      running = new Promise<void>((resolve) => setTimeout(resolve, 20))
-        .then(() => drain(c))
-        .finally(() => {
-          running = null;
-          if (again) sender.wake();
-        });
+      loop.start(c);
     },
     endpointsMayExist: () => known !== false || performance.now() - changedAt < 2000,
     endpointsChanged() {
       known = null;
       changedAt = performance.now();
-      sender.wake();
-    },
-    async idle() {
-      while (running) await running;
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      await running;
+      loop.wake();
     },
   };
-  return sender;
 }
