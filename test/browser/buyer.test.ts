@@ -69,7 +69,8 @@ describe.skipIf(!CHROMIUM)("a buyer in a real browser", () => {
     await page.getByRole("link", { name: "Open the outbox" }).click();
     // The mail as it will look, its times in the reader's zone, its button a working link.
     const mail = page.locator("article").first();
-    expect(await mail.locator("time").innerText()).not.toMatch(/UTC$/);
+    // The deferred script rewrites the time once the page has loaded: wait for it.
+    await expect.poll(() => mail.locator("time").innerText()).not.toMatch(/UTC$/);
     const [opened] = await Promise.all([
       context.waitForEvent("page"),
       mail.frameLocator("iframe").getByRole("link", { name: "Sign in" }).click(),
