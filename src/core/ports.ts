@@ -349,8 +349,12 @@ export interface WebhookSender {
   endpointsMayExist(): boolean;
   /** This process changed the endpoints: take them to exist until asked again. */
   endpointsChanged(): void;
-  /** The addresses a host name resolves to (Node), checked before each try. */
-  resolveHost?: (hostname: string) => Promise<string[]>;
+  /**
+   * fetch that never connects to a loopback or private address, checked on the address it
+   * connects to (Node; no DNS rebinding). Without it (Workers) the URL's name is checked only:
+   * Cloudflare's fetch does not reach private networks.
+   */
+  publicFetch?: typeof fetch;
 }
 
 /**

@@ -1,10 +1,10 @@
 import { createHmac } from "node:crypto";
-import { lookup } from "node:dns/promises";
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { builtinIdentity } from "../adapters/auth-builtin/index.ts";
 import { supabaseIdentity } from "../adapters/auth-supabase/index.ts";
 import { nodeCrypto } from "../adapters/crypto-node/index.ts";
+import { addressCheckedFetch } from "../adapters/fetch-node/index.ts";
 import { bufferedStdio } from "../adapters/log-console/bufferedStdio.ts";
 import { consoleLogger } from "../adapters/log-console/index.ts";
 import { smtpMailer } from "../adapters/mail-smtp/index.ts";
@@ -18,6 +18,7 @@ import { backgroundReceiptSender } from "../core/orders/receipts.ts";
 import type { Clock, Logger, MailTransport, ObjectStore, Payments } from "../core/ports.ts";
 import { changesAccess, readCache } from "../core/readCache.ts";
 import { backgroundNoticeSender } from "../core/releases/sendNotices.ts";
+import { isPrivateHost } from "../core/webhooks/addresses.ts";
 import { backgroundWebhookSender } from "../core/webhooks/send.ts";
 import { groupCommit } from "../db/groupCommit.ts";
 import { migrateToLatest } from "../db/migrate.ts";
@@ -89,10 +90,12 @@ export async function buildNodeRuntime(
     closers.push(async () => (mailer as { close?: () => void }).close?.());
     // Receipts that payments queue are sent after the answer, in the background (decision 0011).
     const receiptSender = backgroundReceiptSender(log, { pace: yieldWhileBusy() });
-    // Outgoing webhooks too; each try's host is resolved and checked first (decision 0017).
+    // Outgoing webhooks too, never connecting to a private address a name resolves to (0017).
     const webhookSender = backgroundWebhookSender(log, {
-      resolveHost: async (host) =>
-        (await lookup(host.replace(/^\[|\]$/g, ""), { all: true })).map((a) => a.address),
+      publicFetch: addressCheckedFetch({
+        refuse: (address) =>
+          isPrivateHost(address) ? `The host resolves to ${address}, a private address.` : null,
+      }),
     });
     // Update mails of releases, woken after the publishing commit, at RELEASE_MAIL_RATE (0018).
     const noticeSender = backgroundNoticeSender(log);

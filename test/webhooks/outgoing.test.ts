@@ -163,7 +163,7 @@ describe.each(dialects)("outgoing webhooks on %s", (dialect) => {
     await h.admin(`/api/admin/webhook-endpoints/${endpoint.id}`, { method: "DELETE" });
   });
 
-  it("retries a failing endpoint on the schedule (25 s, then doubling), replays a delivery with the same webhook-id", async () => {
+  it("retries a failing endpoint on the schedule (15 s, then doubling), replays a delivery with the same webhook-id", async () => {
     receiver.respondWith((r) => ({ status: r.path === "/flaky" ? 500 : 200 }));
     const endpoint = await register("/flaky", ["access.granted"]);
     const product = await h.createProduct();
@@ -174,8 +174,8 @@ describe.each(dialects)("outgoing webhooks on %s", (dialect) => {
       return log[0]?.attempts === 1 && log[0].nextAttemptAt ? log : null;
     }, "the first failure recorded");
     expect(d).toMatchObject({ status: "pending", responseStatus: 500, attempts: 1 });
-    // Not before its time: 24 s later nothing is sent.
-    h.clock.advance(24_000);
+    // Not before its time: 14 s later nothing is sent.
+    h.clock.advance(14_000);
     await sendDueWebhooks({ ctx: h.ctx });
     expect(receiver.at("/flaky")).toHaveLength(1);
     // The first retry within 30 s, the next ones twice as far apart each.
@@ -184,15 +184,15 @@ describe.each(dialects)("outgoing webhooks on %s", (dialect) => {
     expect(receiver.at("/flaky")).toHaveLength(2);
     [d] = await deliveries(endpoint.id);
     const second = Date.parse(d?.nextAttemptAt as string) - h.clock.time;
-    expect(second).toBeGreaterThan(48_000);
-    expect(second).toBeLessThanOrEqual(50_000);
+    expect(second).toBeGreaterThan(28_000);
+    expect(second).toBeLessThanOrEqual(30_000);
     h.clock.advance(second + 10);
     await sendDueWebhooks({ ctx: h.ctx });
     expect(receiver.at("/flaky")).toHaveLength(3);
     [d] = await deliveries(endpoint.id);
     const third = Date.parse(d?.nextAttemptAt as string) - h.clock.time;
-    expect(third).toBeGreaterThan(98_000);
-    expect(third).toBeLessThanOrEqual(100_000);
+    expect(third).toBeGreaterThan(58_000);
+    expect(third).toBeLessThanOrEqual(60_000);
 
     // The endpoint is back: a replay sends the same message again, now delivered.
     receiver.respondWith(() => ({ status: 200 }));
@@ -235,7 +235,7 @@ describe.each(dialects)("outgoing webhooks on %s", (dialect) => {
     const [d] = await deliveries(endpoint.id);
     expect(d?.status).toBe("failed");
     expect(h.clock.time - start).toBeGreaterThanOrEqual(3 * 24 * 3600_000 - 60_000);
-    // Exponential: about 16 tries in three days, not one every 25 s.
+    // Exponential: about 18 tries in three days, not one every 15 s.
     expect(d?.attempts).toBeGreaterThan(10);
     expect(d?.attempts).toBeLessThan(25);
     const state = await (await h.admin(`/api/admin/webhook-endpoints/${endpoint.id}`)).json();
@@ -349,7 +349,7 @@ describe("private addresses without WEBHOOK_ALLOW_PRIVATE_URLS", () => {
     );
   });
 
-  it("takes a public address, and checks again at send time, resolving the name", async () => {
+  it("takes a public address, and refuses at send time a name that resolves inside", async () => {
     const res = await h.admin("/api/admin/webhook-endpoints", {
       method: "POST",
       json: { url: "https://hooks.example.com/tollgate", events: ["access.granted"] },
@@ -359,7 +359,7 @@ describe("private addresses without WEBHOOK_ALLOW_PRIVATE_URLS", () => {
     const own = hostname();
     const addresses = (await lookup(own, { all: true })).map((a) => a.address);
     const endpoint = await res.json();
-    await sql`update webhook_endpoints set url = ${`http://${own}:9/hook`} where id = ${endpoint.id}`.execute(
+    await sql`update webhook_endpoints set url = ${`http://${own}:8089/hook`} where id = ${endpoint.id}`.execute(
       h.deps.db,
     );
     const product = await h.createProduct();

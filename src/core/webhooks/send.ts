@@ -15,13 +15,13 @@ import { isPrivateHost } from "./addresses.ts";
 const LEASE_MS = 60_000;
 export const TIMEOUT_MS = 10_000;
 /** The first retry waits this long; each next one twice the last, at most RETRY_CAP_MS. */
-export const FIRST_RETRY_MS = 25_000;
+export const FIRST_RETRY_MS = 15_000;
 const RETRY_CAP_MS = 12 * 3600_000;
 /** A delivery is given up on, and an endpoint failing all along disabled, after this long. */
 export const GIVE_UP_MS = 3 * 24 * 3600_000;
 const BATCH = 16;
 
-/** The wait after the `attempt`-th failed try (from 1): 25 s, 50 s, 100 s, ... 12 h. */
+/** The wait after the `attempt`-th failed try (from 1): 15 s, 30 s, 60 s, ... 12 h. */
 export const retryDelay = (attempt: number) =>
   Math.min(FIRST_RETRY_MS * 2 ** (attempt - 1), RETRY_CAP_MS);
 
@@ -74,7 +74,11 @@ export function refusedUrl(ctx: Pick<Ctx, "settings">, url: string): string | nu
 
 type Outcome = { ok: boolean; status: number | null; error: string | null };
 
-/** Posts one delivery: the address checked again (Node resolves the name), signed, 10 s at most. */
+/**
+ * Posts one delivery: the URL checked again, signed, 10 s at most. Unless private addresses are
+ * allowed, through the runtime's `publicFetch` (Node), which refuses a name that resolves inside
+ * at connection time.
+ */
 async function post(
   ctx: Ctx,
   to: { url: string; secret: string },
@@ -82,21 +86,9 @@ async function post(
 ): Promise<Outcome> {
   const refused = refusedUrl(ctx, to.url);
   if (refused) return { ok: false, status: null, error: `The URL ${refused}.` };
-  const resolve = ctx.webhookSender?.resolveHost;
-  if (resolve && !ctx.settings.webhookAllowPrivateUrls) {
-    try {
-      const addresses = await resolve(new URL(to.url).hostname);
-      const inside = addresses.find(isPrivateHost);
-      if (inside)
-        return {
-          ok: false,
-          status: null,
-          error: `The host resolves to ${inside}, a private address.`,
-        };
-    } catch (error) {
-      return { ok: false, status: null, error: `DNS: ${String(error)}` };
-    }
-  }
+  const send = ctx.settings.webhookAllowPrivateUrls
+    ? fetch
+    : (ctx.webhookSender?.publicFetch ?? fetch);
   const headers = await signatureHeaders(
     ctx,
     to.secret,
@@ -105,7 +97,7 @@ async function post(
     delivery.payload,
   );
   try {
-    const res = await fetch(to.url, {
+    const res = await send(to.url, {
       method: "POST",
       body: delivery.payload,
       headers: {
@@ -131,9 +123,15 @@ async function post(
       error:
         name === "TimeoutError"
           ? `No answer within ${TIMEOUT_MS / 1000} s.`
-          : `Could not connect: ${error instanceof Error ? (error.cause ?? error.message) : error}`,
+          : `Could not connect: ${reasonOf(error)}`,
     };
   }
+}
+
+/** fetch fails with "fetch failed" and the reason in its cause. */
+function reasonOf(error: unknown): string {
+  const cause = error instanceof Error ? (error.cause ?? error) : error;
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /**
@@ -301,7 +299,7 @@ async function tellSellerDisabled(
  */
 export function backgroundWebhookSender(
   log: Logger,
-  opts: { resolveHost?: (hostname: string) => Promise<string[]>; tickMs?: number } = {},
+  opts: { publicFetch?: typeof fetch; tickMs?: number } = {},
 ): WebhookSender & DrainLoop {
   let known: boolean | null = null; // null: not asked yet, so take them to exist
   // This process changed the endpoints then: a look begun before the change may answer none.
@@ -332,7 +330,7 @@ export function backgroundWebhookSender(
   });
   return {
     ...loop,
-    ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
+    ...(opts.publicFetch ? { publicFetch: opts.publicFetch } : {}),
     start(c: Ctx) {
       timer = setInterval(() => loop.wake(), opts.tickMs ?? 1000);
       (timer as { unref?: () => void }).unref?.();
