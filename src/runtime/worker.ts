@@ -2,7 +2,9 @@
  * Tollgate on Cloudflare Workers (DESIGN section 2, the seeds' stack): the same Hono app over
  * Postgres through Hyperdrive, R2 through its binding, Stripe over fetch with the async webhook
  * check, Web Crypto, the HTTP mail API and Supabase login. Dependencies are built once per
- * isolate from `env`; a Cron Trigger reconciles with Stripe and deletes expired records.
+ * isolate from `env`. Background work runs after the answer (`waitUntil`) and from two Cron
+ * Triggers: every minute the senders (webhook retries, update mails, receipts), every hour the
+ * reconcile with Stripe and the deletion of expired records.
  */
 import type { ExecutionContext } from "hono";
 import { builtinIdentity } from "../adapters/auth-builtin/index.ts";
@@ -15,12 +17,13 @@ import { stripePayments } from "../adapters/stripe/index.ts";
 import { type Config, ConfigError, parseConfig, type S3Access } from "../config.ts";
 import { type Ctx, system } from "../core/context.ts";
 import { sweepExpired } from "../core/maintenance.ts";
-import { resendUndeliveredReceipts } from "../core/orders/receipts.ts";
+import { resendUndeliveredReceipts, sendQueuedReceipts } from "../core/orders/receipts.ts";
 import { reconcile } from "../core/orders/reconcile.ts";
 import type { Crypto, ObjectStore } from "../core/ports.ts";
 import { changesAccess, readCache } from "../core/readCache.ts";
 import { sendDueNotices, sendQueuedNotices } from "../core/releases/sendNotices.ts";
-import { sendDueWebhooks } from "../core/webhooks/send.ts";
+import { nextWebhookDue } from "../core/webhooks/nextDue.ts";
+import { sendDueWebhooks, TIMEOUT_MS } from "../core/webhooks/send.ts";
 import { createApp } from "../http/app.ts";
 import { assembleDeps, openWebMailer } from "./deps.ts";
 import { diagnoser } from "./diagnose.ts";
@@ -37,8 +40,14 @@ interface ScheduledController {
   cron: string;
 }
 
-/** How far back each Cron run asks Stripe for events: several runs overlap, none is missed. */
+/** How far back each hourly run asks Stripe for events: several runs overlap, none is missed. */
 const RECONCILE_WINDOW_MS = 6 * 3600_000;
+/** The Cron schedule that runs the senders alone; any other one (the hourly) does everything. */
+const EVERY_MINUTE = "* * * * *";
+/** How long Cloudflare lets waitUntil work go on after the answer, and a per-minute Cron run last. */
+const BACKGROUND_MS = 30_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 interface WorkerRuntime {
   app: ReturnType<typeof createApp>;
@@ -85,8 +94,9 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     ...(apiUrl ? { apiUrl } : {}),
   });
   const mailer = openWebMailer(config, { db, clock, crypto, log });
-  // Outgoing webhooks leave after the answer, through waitUntil, and retries from the Cron
-  // Trigger (decision 0017). An isolate cannot tell that the shop has no endpoint: it asks.
+  // Outgoing webhooks leave after the answer, through waitUntil (the first retry too), later
+  // retries with the per-minute Cron Trigger (decision 0017). An isolate cannot tell that the
+  // shop has no endpoint: it asks.
   const webhooks = { due: false };
   const webhookSender = {
     wake: () => {
@@ -96,7 +106,7 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     endpointsChanged: () => {},
   };
   // Update mails of a release: the first batch after the publishing commit (waitUntil), the
-  // rest from the Cron Trigger, paced at the rate (decision 0018).
+  // rest with the per-minute Cron Trigger, paced at the rate (decision 0018).
   const notices = { due: false };
   const noticeSender = {
     wake: () => {
@@ -249,12 +259,7 @@ export default {
     );
     if (built.webhooks.due) {
       built.webhooks.due = false;
-      const { systemCtx } = built;
-      ctx.waitUntil(
-        built.postgres
-          .withConnections(() => sendDueWebhooks({ ctx: systemCtx }))
-          .catch((error) => systemCtx.log.error("webhooks not sent", { error: String(error) })),
-      );
+      ctx.waitUntil(sendWebhooksAfterAnswer(built, Date.now() + BACKGROUND_MS));
     }
     if (built.notices.due) {
       built.notices.due = false;
@@ -273,38 +278,90 @@ export default {
   },
 
   async scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext) {
-    ctx.waitUntil(runScheduled(await runtimeFor(env), controller.scheduledTime));
+    const built = await runtimeFor(env);
+    const deadline = Date.now() + BACKGROUND_MS;
+    ctx.waitUntil(
+      runScheduled(built, (c) =>
+        controller.cron === EVERY_MINUTE
+          ? sendersWork(c, deadline)
+          : // The senders too, so that a Worker given one schedule of its own still sends.
+            [...hourlyWork(c, controller.scheduledTime), ...sendersWork(c, deadline)],
+      ),
+    );
   },
 };
 
 /**
- * The Cron Trigger's work: events Stripe has that a webhook did not bring (an outage, a bad
- * deploy) go through the same fulfilment path, receipts that never went out are sent again, and
- * expired records are deleted. All run even when one fails; a failure fails the run, so the
+ * After an answer that recorded deliveries: the due ones are sent; and when one failed and its
+ * retry falls due early enough to be tried (with its timeout) before waitUntil ends, it is tried
+ * then, so the first retry is as prompt as on Node. Later retries: the per-minute Cron.
+ */
+async function sendWebhooksAfterAnswer(built: WorkerRuntime, deadline: number): Promise<void> {
+  const { systemCtx: ctx, postgres } = built;
+  try {
+    const next = await postgres.withConnections(async () => {
+      await sendWebhooksUntil(ctx, deadline);
+      return nextWebhookDue(ctx);
+    });
+    if (next === null || next + TIMEOUT_MS >= deadline) return;
+    await sleep(next - Date.now());
+    await postgres.withConnections(() => sendWebhooksUntil(ctx, deadline));
+  } catch (error) {
+    ctx.log.error("webhooks not sent", { error: String(error) });
+  }
+}
+
+/** Due deliveries a batch at a time, while one more batch and its timeout end before `deadline`. */
+async function sendWebhooksUntil(ctx: Ctx, deadline: number): Promise<void> {
+  while (Date.now() + TIMEOUT_MS < deadline)
+    if ((await sendDueWebhooks({ ctx, input: { limit: 1 } })) === 0) return;
+}
+
+/**
+ * Every minute, within the 30 s such a run is given: the webhook retries due, up to half a
+ * minute's worth of update mails at the rate (paced), and the receipts due again after a failed
+ * try. With nothing to do, each is one indexed statement.
+ */
+function sendersWork(ctx: Ctx, deadline: number): Promise<unknown>[] {
+  return [
+    sendWebhooksUntil(ctx, deadline),
+    sendDueNotices({
+      ctx,
+      input: { budget: Math.ceil(ctx.settings.releaseMailRate / 2), pace: sleep },
+    }),
+    sendQueuedReceipts({ ctx }),
+  ];
+}
+
+/**
+ * Every hour: events Stripe has that a webhook did not bring (an outage, a bad deploy) go through
+ * the same fulfilment path, every receipt not yet sent is tried again, and expired records are
+ * deleted.
+ */
+function hourlyWork(ctx: Ctx, scheduledTime: number): Promise<unknown>[] {
+  return [
+    reconcile({ ctx, input: { sinceMs: scheduledTime - RECONCILE_WINDOW_MS } }).then((report) => {
+      if (report.failed.length) throw new Error(`${report.failed.length} event(s) failed`);
+    }),
+    resendUndeliveredReceipts({ ctx }),
+    sweepExpired({ ctx }),
+  ];
+}
+
+/**
+ * A Cron run: all of its work runs even when one part fails; a failure fails the run, so the
  * dashboard shows it.
  */
-async function runScheduled(built: WorkerRuntime, scheduledTime: number): Promise<void> {
+async function runScheduled(
+  built: WorkerRuntime,
+  work: (ctx: Ctx) => Promise<unknown>[],
+): Promise<void> {
   await built.postgres.withConnections(async () => {
     const ctx = built.systemCtx;
-    const outcomes = await Promise.allSettled([
-      reconcile({ ctx, input: { sinceMs: scheduledTime - RECONCILE_WINDOW_MS } }).then((report) => {
-        if (report.failed.length) throw new Error(`${report.failed.length} event(s) failed`);
-      }),
-      resendUndeliveredReceipts({ ctx }),
-      sendDueWebhooks({ ctx }),
-      // Up to ten minutes' worth of update mails at the rate, paced (decision 0018).
-      sendDueNotices({
-        ctx,
-        input: {
-          budget: 10 * ctx.settings.releaseMailRate,
-          pace: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-        },
-      }),
-      sweepExpired({ ctx }),
-    ]);
+    const outcomes = await Promise.allSettled(work(ctx));
     const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason] : []));
     for (const failure of failures)
-      ctx.log.error("scheduled maintenance failed", { error: String(failure) });
+      ctx.log.error("scheduled work failed", { error: String(failure) });
     if (failures.length) throw failures[0];
   });
 }

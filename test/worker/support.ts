@@ -46,8 +46,8 @@ export interface RunningWorker {
   mf: Miniflare;
   url: string;
   fetch(path: string, init?: RequestInit): Promise<Response>;
-  /** Fires the Cron Trigger as Cloudflare would. */
-  scheduled(): Promise<{ outcome: string }>;
+  /** Fires one of wrangler.jsonc's Cron Triggers as Cloudflare would (by its schedule). */
+  scheduled(cron: string): Promise<{ outcome: string }>;
   /** The Worker's R2 bucket, as the Worker sees it. */
   bucket(): Promise<R2Bucket>;
   close(): Promise<void>;
@@ -88,13 +88,14 @@ export async function startWorker(opts: {
     host: "127.0.0.1",
   });
   const url = (await mf.ready).origin;
-  const cron = wrangler.triggers.crons[0] as string;
   const R2_BINDING = wrangler.r2_buckets[0]?.binding as string;
   return {
     mf,
     url,
     fetch: (path, init = {}) => fetch(new URL(path, url), { redirect: "manual", ...init }),
-    async scheduled() {
+    async scheduled(cron) {
+      if (!wrangler.triggers.crons.includes(cron))
+        throw new Error(`wrangler.jsonc has no Cron Trigger "${cron}"`);
       // Miniflare's types name @cloudflare/workers-types, which this project does not install.
       const worker = (await mf.getWorker()) as unknown as {
         scheduled(event: { scheduledTime: Date; cron: string }): Promise<{ outcome: string }>;

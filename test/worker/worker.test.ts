@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer as createHttpServer, request } from "node:http";
+import { request } from "node:http";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { AwsClient } from "aws4fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import { BUDGET_GZIP_BYTES, withoutApiDocs } from "../../scripts/build-worker.ts
 import { apiDocumentText } from "../../src/http/openapi/document.ts";
 import type { startLocalStripe } from "../../src/local-stripe/index.ts";
 import { ADMIN_TOKEN, WEBHOOK_SECRET } from "../support/harness.ts";
+import { mailApiReceiver } from "../support/mailApiReceiver.ts";
 import { startS3Server } from "../support/s3-server.ts";
 import { freePort } from "../support/server.ts";
 import { payOnHostedPage, signature, startTestStripe, waitFor } from "../support/stripe.ts";
@@ -26,6 +27,7 @@ const BUCKET = readWrangler().r2_buckets[0]?.bucket_name as string;
 const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const admin = { ...bearer(ADMIN_TOKEN) };
+const HOURLY = "17 * * * *";
 
 /** Vars and secrets of a Worker set up like the seeds' stack, around the test's own servers. */
 function shopVars(over: Record<string, string>): Record<string, string> {
@@ -74,35 +76,6 @@ function postAnsweredEarly(
 
 const MAIL_KEY = "re_worker_0123456789abcdef";
 
-/** A Resend-style mail API on 127.0.0.1 that keeps what it is sent. */
-async function startMailApi() {
-  const sent: {
-    authorization: string | undefined;
-    body: { from: string; to: string[]; subject: string; text: string };
-  }[] = [];
-  const server = createHttpServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk) => {
-      body += chunk;
-    });
-    req.on("end", () => {
-      sent.push({ authorization: req.headers.authorization, body: JSON.parse(body) });
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ id: `email_${sent.length}` }));
-    });
-  });
-  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/emails`,
-    sent,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((done) => server.close(done));
-    },
-  };
-}
-
 describe("the Worker bundle", () => {
   it("builds from src/runtime/worker.ts within its gzip budget", async () => {
     const bundle = await workerBundle();
@@ -118,7 +91,9 @@ describe("the Worker bundle", () => {
     expect(wrangler.hyperdrive.map((h) => h.binding)).toEqual(["HYPERDRIVE"]);
     expect(wrangler.r2_buckets.map((b) => b.binding)).toEqual(["FILES"]);
     expect(wrangler.vars.STORAGE_URL).toBe(`r2://${BUCKET}`);
-    expect(wrangler.triggers.crons).toHaveLength(1);
+    // Every minute the senders, every hour the reconcile and the clean-up (src/runtime/worker.ts
+    // tells them apart by the schedule).
+    expect(wrangler.triggers.crons).toEqual(["* * * * *", "17 * * * *"]);
   });
 });
 
@@ -298,10 +273,10 @@ describe.skipIf(!TEST_DATABASE_URL)("Tollgate on workerd, Postgres through Hyper
   describe("proxy mode: webhooks, purchase and download through the R2 binding", () => {
     let worker: RunningWorker;
     let stripe: Awaited<ReturnType<typeof startLocalStripe>>;
-    let mailApi: Awaited<ReturnType<typeof startMailApi>>;
+    let mailApi: Awaited<ReturnType<typeof mailApiReceiver>>;
     beforeAll(async () => {
       const port = await freePort();
-      mailApi = await startMailApi();
+      mailApi = await mailApiReceiver();
       ({ stripe } = await startTestStripe({
         webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
         retry: { baseMs: 200, maxMs: 1000, maxAttempts: 5 },
@@ -559,7 +534,7 @@ describe.skipIf(!TEST_DATABASE_URL)("Tollgate on workerd, Postgres through Hyper
       await new Promise((r) => setTimeout(r, 300));
       expect(await library(worker, token)).toEqual([]);
 
-      expect((await worker.scheduled()).outcome).toBe("ok");
+      expect((await worker.scheduled(HOURLY)).outcome).toBe("ok");
       const [item] = await library(worker, token);
       expect(item?.product.slug).toBe(slug);
 
@@ -600,7 +575,7 @@ describe.skipIf(!TEST_DATABASE_URL)("Tollgate on workerd, Postgres through Hyper
         [now - 1000, now + 600_000],
       );
 
-      expect((await worker.scheduled()).outcome).toBe("ok");
+      expect((await worker.scheduled(HOURLY)).outcome).toBe("ok");
       const sessions = await database.query<{ token_hash: string }>(
         "select token_hash from sessions where user_id = 'usr_cron'",
       );
