@@ -1,5 +1,6 @@
 import { isoTime as iso } from "../core/encoding.ts";
 import { publicImageUrl } from "../core/images/publicImages.ts";
+import type { ReleaseView } from "../core/releases/manifest.ts";
 import type { Asset, Entitlement, Product } from "../db/schema.ts";
 
 /** A product as the admin API answers it; `publicUrl` makes the cover's URL absolute. */
@@ -53,6 +54,16 @@ export const entitlementJson = (
   endsAt: iso(e.ends_at),
   revokedReason: e.revoked_reason,
   createdAt: iso(e.created_at),
+});
+
+/** A release as buyers and the seller see it: version, notes, manifest, what changed. */
+export const releaseJson = (r: ReleaseView) => ({
+  id: r.id,
+  version: r.version,
+  notes: r.notes,
+  publishedAt: iso(r.publishedAt),
+  files: r.files.map((f) => ({ id: f.id, filename: f.filename, size: f.size, sha256: f.sha256 })),
+  changes: r.changes,
 });
 
 export { iso };

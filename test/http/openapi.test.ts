@@ -208,6 +208,7 @@ describe("GET /api/openapi.json", () => {
     });
 
     it("for orders, logs and the outbox", async () => {
+      await h.grant("reader@example.com", "openapi-kit");
       const buyer = await h.signIn("reader@example.com");
       await call("GET", "/api/admin/orders", "/api/admin/orders?limit=5");
       await call("GET", "/api/admin/webhook-events", "/api/admin/webhook-events");
@@ -227,6 +228,10 @@ describe("GET /api/openapi.json", () => {
       });
       expect(me.user.email).toBe("reader@example.com");
       await call("GET", "/api/me", "/api/me", { as: "anonymous" });
+      const library = await call<{ items: unknown[] }>("GET", "/api/library", "/api/library", {
+        as: buyer,
+      });
+      expect(library.items.length).toBeGreaterThan(0);
     });
 
     // Runs once the licence routes carry their apiDoc (NOT_YET_DESCRIBED empty).

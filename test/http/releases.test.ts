@@ -221,6 +221,23 @@ describe.each(dialects)("releases on %s", (dialect) => {
       expect(page).toContain('<option value="1.0">1.0</option>');
     });
 
+    it("GET /api/library gives the same releases: current, earlier and the changes link", async () => {
+      const res = await h.request("/api/library", { cookie });
+      expect(res.status).toBe(200);
+      const library = (await res.json()) as {
+        items: { product: { slug: string }; releases: unknown }[];
+      };
+      expect(z.safeParse(responses.Library, library).success).toBe(true);
+      const item = library.items.find((i) => i.product.slug === slug);
+      const { notify: _n1, notices: _s1, ...current } = r2;
+      const { notify: _n2, notices: _s2, ...earlier } = r1;
+      expect(item?.releases).toEqual({
+        current,
+        earlier: [earlier],
+        changesUrl: `http://shop.test/library/${slug}/releases/1.1/changes.zip`,
+      });
+    });
+
     it("only what changed: one zip of the added and changed files, matching the manifest's SHA-256s, each a logged download", async () => {
       const res = await h.request(`/library/${slug}/releases/1.1/changes.zip?since=1.0`, {
         cookie,

@@ -162,13 +162,12 @@ const publicLicense = z.strictObject({
   activationLimit: maybe(z.number().check(z.int())),
 });
 
-/** A licence as the seller sees it. */
-const release = z.strictObject({
+/** A release as buyers see it: version, notes, manifest and what changed. */
+const releaseManifest = z.strictObject({
   id,
   version: z.string(),
   /** Markdown. */
   notes: z.string(),
-  notify: z.boolean(),
   publishedAt: time,
   /** The manifest: the product's active files when the release was published. */
   files: z.array(
@@ -185,6 +184,13 @@ const release = z.strictObject({
     changed: z.array(z.string()),
     removed: z.array(z.string()),
   }),
+});
+
+/** A release as the seller sees it. */
+const release = z.strictObject({
+  ...releaseManifest.shape,
+  /** Whether past buyers were to be mailed. */
+  notify: z.boolean(),
   /** The update mails' progress; null when nobody was to be mailed. */
   notices: maybe(
     z.strictObject({
@@ -196,6 +202,7 @@ const release = z.strictObject({
   ),
 });
 
+/** A licence as the seller sees it. */
 const license = z.strictObject({
   id,
   key: z.string(),
@@ -336,6 +343,46 @@ export const responses = {
     expiresAt: time,
   }),
   Jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())) }),
+  Library: z.strictObject({
+    items: z.array(
+      z.strictObject({
+        product: z.strictObject({ slug: z.string(), name: z.string() }),
+        /** null: access does not end. */
+        accessEndsAt: maybe(time),
+        /** The buyer's key to the product; null when it carries no licence. */
+        license: maybe(
+          z.strictObject({
+            id,
+            key: z.string(),
+            status: licenseStatus,
+            activationLimit: maybe(z.number().check(z.int())),
+            activations: z.number().check(z.int()),
+          }),
+        ),
+        files: z.array(
+          z.strictObject({
+            id,
+            filename: z.string(),
+            size: z.number().check(z.int()),
+            sha256: maybe(z.string()),
+            version: z.number().check(z.int()),
+            /** Signs a short-lived link on each use; needs the buyer's session. */
+            downloadUrl: z.string(),
+          }),
+        ),
+        /** null: no release published yet. */
+        releases: maybe(
+          z.strictObject({
+            current: releaseManifest,
+            /** Newest first. */
+            earlier: z.array(releaseManifest),
+            /** The current release's changed and added files as one zip: add `?since={version}`. */
+            changesUrl: z.string(),
+          }),
+        ),
+      }),
+    ),
+  }),
   Me: z.strictObject({
     user: maybe(z.strictObject({ id, email: z.string() })),
     admin: z.boolean(),

@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { isoTime as iso } from "../../core/encoding.ts";
 import {
   listReleases,
   publishRelease,
@@ -10,6 +9,7 @@ import type { Unchecked } from "../../core/validate.ts";
 import { readBody } from "../body.ts";
 import type { HonoEnv } from "../env.ts";
 import { apiDoc } from "../openapi/describe.ts";
+import { releaseJson } from "../serialize.ts";
 
 /** A product's releases (issue 17; admin.ts's guard covers /api/admin/*). */
 export const adminReleases = new Hono<HonoEnv>()
@@ -28,7 +28,7 @@ export const adminReleases = new Hono<HonoEnv>()
         ctx: c.get("ctx"),
         input: { slug: c.req.param("slug") },
       });
-      return c.json({ releases: releases.map(releaseJson) });
+      return c.json({ releases: releases.map(sellerReleaseJson) });
     },
   )
   .post(
@@ -50,19 +50,13 @@ export const adminReleases = new Hono<HonoEnv>()
         ctx: c.get("ctx"),
         input: { slug: c.req.param("slug"), release: (await readBody(c)) as Unchecked },
       });
-      return c.json(releaseJson(release), 201);
+      return c.json(sellerReleaseJson(release), 201);
     },
   );
 
-export function releaseJson(r: ReleaseWithProgress) {
-  return {
-    id: r.id,
-    version: r.version,
-    notes: r.notes,
-    notify: r.notify,
-    publishedAt: iso(r.publishedAt),
-    files: r.files.map((f) => ({ id: f.id, filename: f.filename, size: f.size, sha256: f.sha256 })),
-    changes: r.changes,
-    notices: r.notices,
-  };
-}
+/** The seller's view adds whether buyers were mailed and how far the mails are. */
+const sellerReleaseJson = (r: ReleaseWithProgress) => ({
+  ...releaseJson(r),
+  notify: r.notify,
+  notices: r.notices,
+});

@@ -11,6 +11,7 @@ import { LibraryPage, NoReceiptPage } from "../../pages/buyer.tsx";
 import type { HonoEnv } from "../env.ts";
 import { apiDoc } from "../openapi/describe.ts";
 import { pageProps } from "../pageProps.ts";
+import { releaseJson } from "../serialize.ts";
 
 export const library = new Hono<HonoEnv>()
   .get(
@@ -59,27 +60,47 @@ export const library = new Hono<HonoEnv>()
       label: "Back to your purchase",
     });
   })
-  .get("/api/library", async (c) => {
-    const ctx = c.get("ctx");
-    const { items } = await getLibrary({ ctx });
-    const licenses = await myLicenses({ ctx });
-    return c.json({
-      items: items.map((item) => ({
-        product: { slug: item.product.slug, name: item.product.name },
-        accessEndsAt:
-          item.entitlement.endsAt === null ? null : new Date(item.entitlement.endsAt).toISOString(),
-        license: licenseJson(licenseOf(item, licenses)),
-        files: item.files.map((f) => ({
-          id: f.id,
-          filename: f.filename,
-          size: f.size,
-          sha256: f.sha256,
-          version: f.version,
-          downloadUrl: f.downloadUrl,
+  .get(
+    "/api/library",
+    apiDoc({
+      summary: "What the signed-in buyer owns",
+      description:
+        "Each product with its files, the buyer's licence key and its releases: the current one, earlier ones and the link to download only what changed.",
+      tag: "Buyer",
+      auth: "buyer",
+      response: "Library",
+    }),
+    async (c) => {
+      const ctx = c.get("ctx");
+      const { items } = await getLibrary({ ctx });
+      const licenses = await myLicenses({ ctx });
+      return c.json({
+        items: items.map((item) => ({
+          product: { slug: item.product.slug, name: item.product.name },
+          accessEndsAt:
+            item.entitlement.endsAt === null
+              ? null
+              : new Date(item.entitlement.endsAt).toISOString(),
+          license: licenseJson(licenseOf(item, licenses)),
+          files: item.files.map((f) => ({
+            id: f.id,
+            filename: f.filename,
+            size: f.size,
+            sha256: f.sha256,
+            version: f.version,
+            downloadUrl: f.downloadUrl,
+          })),
+          releases: item.releases
+            ? {
+                current: releaseJson(item.releases.current),
+                earlier: item.releases.earlier.map(releaseJson),
+                changesUrl: item.releases.changesUrl,
+              }
+            : null,
         })),
-      })),
-    });
-  });
+      });
+    },
+  );
 
 /**
  * The item's key: of the buyer's keys to its product (one per purchase), one that works, else
