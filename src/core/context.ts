@@ -90,6 +90,11 @@ export const system: Actor = { user: null, admin: true };
 
 export interface Ctx extends Deps {
   actor: Actor;
+  /**
+   * Who set this work going, for the access history (core/access/history.ts): `stripe:{event
+   * id}`, `cli`, `system`. Unset: the actor (the seller, or the signed-in buyer).
+   */
+  cause?: string;
   /** Set inside withTransaction; verbs use it through `db(ctx)`. */
   trx?: Trx;
 }

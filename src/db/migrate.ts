@@ -14,6 +14,12 @@ import * as m0012 from "./migrations/0012_shop_profile.ts";
 import * as m0013 from "./migrations/0013_order_receipt_links.ts";
 import * as m0014 from "./migrations/0014_webhook_endpoints.ts";
 import * as m0015 from "./migrations/0015_releases.ts";
+import * as m0016 from "./migrations/0016_access_history.ts";
+import * as m0017 from "./migrations/0017_grace_policy.ts";
+import * as m0018 from "./migrations/0018_download_limits.ts";
+import * as m0019 from "./migrations/0019_link_first_use.ts";
+import * as m0020 from "./migrations/0020_delivery_watchdog.ts";
+import * as m0021 from "./migrations/0021_email_corrections.ts";
 import type { Database, Db } from "./schema.ts";
 
 // Imported statically so the Workers bundle carries them too.
@@ -33,6 +39,12 @@ export const migrations: Record<string, Migration> = {
   "0013_order_receipt_links": m0013,
   "0014_webhook_endpoints": m0014,
   "0015_releases": m0015,
+  "0016_access_history": m0016,
+  "0017_grace_policy": m0017,
+  "0018_download_limits": m0018,
+  "0019_link_first_use": m0019,
+  "0020_delivery_watchdog": m0020,
+  "0021_email_corrections": m0021,
 };
 
 const PG_MIGRATION_LOCK = 7_413_100; // any constant; shared by every Tollgate process

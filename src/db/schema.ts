@@ -19,6 +19,7 @@ export interface Database {
   webhook_events: WebhookEventsTable;
   outbox: OutboxTable;
   receipt_queue: ReceiptQueueTable;
+  access_events: AccessEventsTable;
   job_leases: JobLeasesTable;
   licenses: LicensesTable;
   license_activations: LicenseActivationsTable;
@@ -150,6 +151,28 @@ export interface EntitlementsTable {
   revoked_reason: string | null;
   created_at: number;
   updated_at: number;
+}
+
+/** What happened to an entitlement (issue 18, migration 0016). */
+export type AccessChange =
+  | "granted"
+  | "revoked"
+  | "suspended"
+  | "restored"
+  | "expired"
+  | "limit_changed"
+  | "reopened"
+  | "grace_started";
+
+export interface AccessEventsTable {
+  id: string;
+  entitlement_id: string;
+  product_id: string;
+  change: AccessChange;
+  /** Who: `stripe:{event id}`, `seller`, `cli`, `system`, `buyer`. */
+  by: string;
+  reason: string | null;
+  created_at: number;
 }
 
 export interface DeliveryTokensTable {

@@ -1,0 +1,34 @@
+import type { AccessChange, Entitlement } from "../../db/schema.ts";
+import { type Ctx, db, newTimeOrderedId } from "../context.ts";
+
+/**
+ * The access history (issue 18): one row per change to an entitlement, written in the change's
+ * own transaction (call it with the transaction's ctx), so the history never says something
+ * happened that rolled back, nor misses what did.
+ */
+export async function recordAccessChange(
+  ctx: Ctx,
+  entitlement: Pick<Entitlement, "id" | "product_id">,
+  change: AccessChange,
+  reason: string | null = null,
+): Promise<void> {
+  await db(ctx)
+    .insertInto("access_events")
+    .values({
+      id: newTimeOrderedId(ctx, "acc"),
+      entitlement_id: entitlement.id,
+      product_id: entitlement.product_id,
+      change,
+      by: whoActs(ctx),
+      reason,
+      created_at: ctx.clock.now(),
+    })
+    .execute();
+}
+
+/** Who the history says made a change: the cause the caller set, else the actor. */
+export function whoActs(ctx: Ctx): string {
+  if (ctx.cause) return ctx.cause;
+  if (ctx.actor.user) return "buyer";
+  return ctx.actor.admin ? "seller" : "system";
+}
