@@ -351,6 +351,21 @@ const schema = z.object({
   ),
   HOUSEKEEPING_INTERVAL: duration("10m", 86400),
   RECONCILE_INTERVAL: duration("1h", 86400),
+  // Seconds after payment, or null ("off"): decision 0023.
+  DOWNLOAD_REMINDER_AFTER: variable(
+    z.pipe(
+      z._default(z.string(), "48h"),
+      z.transform((text: string, ctx) => {
+        if (text.trim().toLowerCase() === "off") return null;
+        const seconds = parseDuration(text);
+        if (seconds === null)
+          return z.refuse(ctx, `must be a duration like 48h or 3d, or "off" (got "${text}")`);
+        if (seconds < 3600) return z.refuse(ctx, `must be at least 1h (got "${text}")`);
+        if (seconds > 90 * 86400) return z.refuse(ctx, `must be at most 90d (got "${text}")`);
+        return seconds;
+      }),
+    ),
+  ),
 });
 
 type Parsed = z.infer<typeof schema>;
@@ -400,6 +415,8 @@ export interface Config {
   licenseRateLimit: number;
   /** Update mails of releases sent a minute, at most, by each sender (RELEASE_MAIL_RATE). */
   releaseMailRate: number;
+  /** A buyer who has not downloaded this long after payment is reminded once; null: never. */
+  downloadReminderAfterMs: number | null;
   /** Signs offline licence files (LICENSE_SIGNING_KEY): the first signs, all are published. */
   licenseSigningKeys?: SigningKey[];
   /**
@@ -555,6 +572,8 @@ function assemble(v: Parsed): Config {
     ...(v.ADMIN_TOKEN ? { adminToken: v.ADMIN_TOKEN } : {}),
     licenseRateLimit: v.LICENSE_RATE_LIMIT,
     releaseMailRate: v.RELEASE_MAIL_RATE,
+    downloadReminderAfterMs:
+      v.DOWNLOAD_REMINDER_AFTER === null ? null : v.DOWNLOAD_REMINDER_AFTER * 1000,
     ...(v.LICENSE_SIGNING_KEY ? { licenseSigningKeys: v.LICENSE_SIGNING_KEY } : {}),
     // A zero interval would spin: a second is the shortest.
     jobs: {

@@ -20,4 +20,6 @@ export {
 } from "./commands/orders.ts";
 export { productAdd, productList, productUpdate } from "./commands/products.ts";
 export { releaseAdd, releaseList } from "./commands/releases.ts";
+export { reopen } from "./commands/reopen.ts";
 export { migrate, serve } from "./commands/server.ts";
+export { why } from "./commands/why.ts";

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import pkg from "../../package.json" with { type: "json" };
+import { disputeOption, pastDueDaysOption, refundOption } from "./commands/graceOptions.ts";
 import { activationLimitOption, expiresOption, onOff } from "./commands/licenseOptions.ts";
 import { localStripeCommand } from "./commands/localStripe.ts";
 import { reportFailure } from "./failure.ts";
@@ -123,10 +124,27 @@ Examples:
 withLicenseOptions(
   product
     .command("update <slug>")
-    .description("change a product's name, description, price or licence keys; the rest stays")
+    .description(
+      "change a product's name, description, price, licence keys or grace policy; the rest stays",
+    )
     .option("--name <name>", "display name")
     .option("--description <text>", "what the buyer gets")
-    .option("--price <minor>", "price in minor units, in the product's currency", int),
+    .option("--price <minor>", "price in minor units, in the product's currency", int)
+    .option(
+      "--past-due-days <n>",
+      "days a subscriber keeps access after a failed payment, 0 to 60 (0: none)",
+      pastDueDaysOption,
+    )
+    .option(
+      "--refund <revokes|keeps|shop>",
+      "what a full refund does to access; shop: REFUND_REVOKES_ACCESS decides",
+      refundOption,
+    )
+    .option(
+      "--dispute <suspends|keeps>",
+      "what an opened dispute does to access (a lost one revokes it either way)",
+      disputeOption,
+    ),
 )
   .addHelpText(
     "after",
@@ -135,7 +153,8 @@ Examples:
   $ tollgate product update my-app --license on --activation-limit 3
   $ tollgate product update my-app --activation-limit none --license-expires never
   $ tollgate product update my-app --license off     # no new keys; issued keys keep working
-  $ tollgate product update my-kit --price 2400`,
+  $ tollgate product update my-kit --price 2400
+  $ tollgate product update my-club --past-due-days 7 --refund keeps --dispute keeps`,
   )
   .action(lazy("productUpdate"));
 product
@@ -303,9 +322,28 @@ program
   .action(lazy("revoke"));
 
 program
+  .command("why <email> <slug>")
+  .description(
+    "say why a customer has (or has not) access to a product, with every change: when, what, who, why",
+  )
+  .option("--json", "print it as JSON, as GET /api/admin/access-history answers")
+  .addHelpText(
+    "after",
+    `
+The email finds the customer's purchases, grants and claims made with that address and those of
+the account signed in with it. Who: a Stripe event id, the seller, the CLI or the system.
+${examples("why buyer@example.com my-kit", "why buyer@example.com my-kit --json")}`,
+  )
+  .action(lazy("why"));
+
+program
   .command("token <email> <slug>")
   .description("create a download link for someone who owns the product")
   .option("--expires <duration>", "how long it works: 90m, 24h, 7d")
+  .option(
+    "--after-first-use <duration>",
+    "also end it this long after its first download (whichever comes first): 72h, 7d",
+  )
   .option("--max-uses <n>", "how many downloads it allows", int)
   .option("--asset <assetId>", "only this file")
   .addHelpText(
@@ -313,9 +351,26 @@ program
     `
 The link points at the shop: PUBLIC_URL, else http://localhost:PORT, else the address of the
 \`tollgate serve\` running on this data folder.
-${examples("token buyer@example.com my-kit", "token buyer@example.com my-kit --expires 7d --max-uses 3")}`,
+${examples("token buyer@example.com my-kit", "token buyer@example.com my-kit --expires 7d --max-uses 3", "token buyer@example.com my-kit --expires 30d --after-first-use 72h")}`,
   )
   .action(lazy("token"));
+
+program
+  .command("reopen <order>")
+  .description(
+    "re-open an order whose access has ended, for a while, and mail the buyer a fresh download link",
+  )
+  .option("--for <duration>", "how long access works again: 7d, 48h", "7d")
+  .option("--json", "print the result as JSON")
+  .addHelpText(
+    "after",
+    `
+<order> is the order's id (ord_...) or the reference on its receipt (7KQ4M-2ZPXA). Refused for an
+order that was refunded or lost a dispute (grant access instead), one with a dispute open, an
+unpaid one, and one whose access has not ended (resend the receipt instead).
+${examples("reopen 7KQ4M-2ZPXA --for 7d", "reopen ord_0123456789abcdefghij --for 48h")}`,
+  )
+  .action(lazy("reopen"));
 
 program
   .command("reconcile")

@@ -20,7 +20,8 @@ export async function withRuntime(
     ...(opts.migrate === false ? { migrate: false } : {}),
   });
   try {
-    await fn(runtime);
+    // What a command changes, the access history says the CLI did.
+    await fn({ ...runtime, systemCtx: { ...runtime.systemCtx, cause: "cli" } });
   } finally {
     await runtime.close();
   }

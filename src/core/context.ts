@@ -48,6 +48,11 @@ export interface Settings {
   webhookAllowPrivateUrls: boolean;
   /** Update mails of releases sent a minute, at most (RELEASE_MAIL_RATE). */
   releaseMailRate: number;
+  /**
+   * A paid order nothing was downloaded of this long after payment gets one reminder with a fresh
+   * link (DOWNLOAD_REMINDER_AFTER; null: off). Decision 0023.
+   */
+  downloadReminderAfterMs: number | null;
 }
 
 /** Built once per process (Node) or isolate (Workers) and shared by every request. */

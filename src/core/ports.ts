@@ -146,8 +146,11 @@ export type Mail =
       /** Minor units, as the order recorded it. */
       amount: number;
       currency: string;
-      /** The product's files, by name; none yet when the seller is still preparing them. */
-      files: { filename: string; size: number }[];
+      /**
+       * The product's files, by name; none yet when the seller is still preparing them. With
+       * their SHA-256 (hex), so the buyer can check what they saved.
+       */
+      files: { filename: string; size: number; sha256?: string }[];
       link: MailLink;
       /** The licence key the purchase came with, when its product has licences on. */
       licenseKey?: string | null;
@@ -157,6 +160,21 @@ export type Mail =
       kind: "fresh-link";
       to: string;
       productName: string;
+      link: MailLink;
+      /** Set when the seller re-opened the buyer's ended access until then (decision 0022). */
+      reopenedUntil?: number;
+    }
+  | {
+      /**
+       * Nothing of a paid order was downloaded DOWNLOAD_REMINDER_AFTER after payment: one
+       * reminder with a fresh link (decision 0023).
+       */
+      kind: "download-reminder";
+      to: string;
+      productName: string;
+      orderRef: string;
+      /** When the order was paid (epoch ms). */
+      paidAt: number;
       link: MailLink;
     }
   | {
@@ -168,8 +186,22 @@ export type Mail =
       /** Minor units, as the order recorded it. */
       amount: number;
       currency: string;
-      /** Whether the buyer keeps the files (the shop's refund setting). */
+      /** Whether the buyer keeps the files (the product's grace policy, decision 0020). */
       accessKept: boolean;
+    }
+  | {
+      /**
+       * A subscription payment failed and the product keeps access a while (its grace policy):
+       * once per failed invoice, asking the buyer to fix their card.
+       */
+      kind: "payment-failed";
+      to: string;
+      productName: string;
+      orderRef: string;
+      /** Access lasts at least until then (epoch ms) while the invoice stays unpaid. */
+      accessUntil: number;
+      /** Where the buyer pays: the invoice's page at the provider, else the shop's library. */
+      payUrl: string | null;
     }
   | {
       /** A webhook endpoint failed for three days and was disabled: to the shop's admins. */
@@ -180,6 +212,22 @@ export type Mail =
       failingSince: number;
       lastError: string | null;
       /** The endpoint's page in /admin. */
+      pageUrl: string;
+    }
+  | {
+      /**
+       * Something the seller should look at (a receipt not sent, a bounce): to each of the
+       * shop's admins (core/alerts.ts).
+       */
+      kind: "seller-alert";
+      to: string;
+      /** What happened, in a few words: the subject and the heading. */
+      title: string;
+      /** One or two sentences: what happened and what to do. */
+      lead: string;
+      /** The facts, as label and value (order, buyer, error). */
+      rows: [string, string][];
+      /** Where in /admin to look. */
       pageUrl: string;
     }
   | {
@@ -506,6 +554,19 @@ export type PaymentEvent =
       orderId: string | null;
       periodEnd: number;
       currency: string;
+      /** The invoice: a grace its failed payment started ends with it (decision 0020). */
+      invoiceId?: string | null;
+    }
+  | {
+      /** A subscription's invoice could not be paid (Stripe retries it, then ends or marks it). */
+      kind: "invoice_payment_failed";
+      subscriptionId: string;
+      orderId: string | null;
+      invoiceId: string;
+      /** When the payment failed (the event's time, epoch ms). */
+      failedAt: number;
+      /** The invoice's page at the provider, where the buyer pays it with another card. */
+      invoiceUrl: string | null;
     }
   | {
       kind: "subscription_changed";

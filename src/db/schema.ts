@@ -29,6 +29,10 @@ export interface Database {
   releases: ReleasesTable;
   release_notices: ReleaseNoticesTable;
   mail_unsubscribes: MailUnsubscribesTable;
+  download_counts: DownloadCountsTable;
+  payment_failures: PaymentFailuresTable;
+  email_corrections: EmailCorrectionsTable;
+  receipt_bounce_alerts: ReceiptBounceAlertsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -85,6 +89,14 @@ export interface ProductsTable {
   license_expires_with_access: Generated<number>;
   /** The cover's public image id (`<sha256>.<ext>`, core/images/publicImages.ts); null: none (migration 0011). */
   cover_image: string | null;
+  /** Grace policy (migration 0017): days of access kept after a subscription payment failed. */
+  grace_past_due_days: Generated<number>;
+  /** A full refund takes access away (1) or not (0); null: REFUND_REVOKES_ACCESS decides. */
+  grace_refund_revokes: number | null;
+  /** An opened dispute suspends access (1) or leaves it (0); a lost one revokes it either way. */
+  grace_dispute_suspends: Generated<number>;
+  /** Downloads of each file each buyer (entitlement) may make (migration 0018); null: no limit. */
+  download_limit: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -129,6 +141,14 @@ export interface OrdersTable {
   receipt_url: string | null;
   /** When receipt_url was asked of the provider (epoch ms); it is asked again after a day. */
   receipt_url_at: number | null;
+  /** When the order became paid (migration 0020; earlier orders: their checkout's start). */
+  paid_at: number | null;
+  /** The seller was told that the receipt had not gone out 10 minutes after payment (once). */
+  receipt_alerted_at: number | null;
+  /** The one download reminder went (or was given up on: the address refused it for good). */
+  download_reminded_at: number | null;
+  /** A watchdog pass holds the reminder until then while it mails it (decision 0023). */
+  download_reminder_lease: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -180,11 +200,16 @@ export interface DeliveryTokensTable {
   token_hash: string;
   entitlement_id: string;
   asset_id: string | null;
+  /** When the link stops working; its first use brings it forward to first use + the window. */
   expires_at: number;
   max_uses: number | null;
   uses: Generated<number>;
   revoked_at: number | null;
   created_at: number;
+  /** Seconds the link works from its first use (migration 0019); null: no such window. */
+  expires_after_first_use: number | null;
+  /** When the link was first used to download (set once); null: not yet. */
+  first_used_at: number | null;
 }
 
 export interface DownloadsTable {
@@ -204,6 +229,20 @@ export interface DownloadsTable {
   resumable_until: number | null;
   /** Bytes a broken-off transfer may still get back beyond what it never sent (socket buffers). */
   resume_allowance: number | null;
+}
+
+/**
+ * How often one entitlement downloaded one file of a product with a download limit (migration
+ * 0018, decision 0021). Written only by core/downloads/limits.ts.
+ */
+export interface DownloadCountsTable {
+  entitlement_id: string;
+  asset_id: string;
+  /** Downloads counted (a reset by the seller deletes the row). */
+  used: number;
+  /** Until then, the file again is the last counted download again, not a new one. */
+  window_until: number;
+  updated_at: number;
 }
 
 export interface WebhookEventsTable {
@@ -388,3 +427,56 @@ export interface MailUnsubscribesTable {
 }
 
 export type Release = Selectable<ReleasesTable>;
+
+/** One failed subscription invoice and its past-due grace (migration 0017). */
+export interface PaymentFailuresTable {
+  invoice_id: string;
+  order_id: string;
+  failed_at: number;
+  /** Access lasts at least until then. */
+  grace_until: number;
+  /** The invoice's page at the provider, where the buyer pays it. */
+  invoice_url: string | null;
+  /** The invoice was paid after all: its mail is not sent any more. */
+  paid_at: number | null;
+  /** The buyer's mail is due then; null: nothing to send. */
+  mail_due_at: number | null;
+  mail_lease_until: number | null;
+  mail_attempts: Generated<number>;
+  mail_error: string | null;
+  mailed_at: number | null;
+  created_at: number;
+}
+
+export type PaymentFailure = Selectable<PaymentFailuresTable>;
+
+export type EmailCorrectionStatus = "pending" | "used" | "replaced";
+
+/**
+ * A buyer's correction of the address a receipt bounced from (migration 0021, decision 0024):
+ * pending until the new address signs in, then used once; a later one for the order replaces it.
+ */
+export interface EmailCorrectionsTable {
+  id: string;
+  order_id: string;
+  /** The order's address when it was asked for (the one that bounced). */
+  old_email: string | null;
+  new_email: string;
+  status: EmailCorrectionStatus;
+  /** The bounce it corrects: when, and in the mail server's words. */
+  bounced_at: number | null;
+  bounce_reason: string | null;
+  /** Who signed in with new_email and took the purchase; null until used. */
+  user_id: string | null;
+  created_at: number;
+  used_at: number | null;
+}
+
+export type EmailCorrection = Selectable<EmailCorrectionsTable>;
+
+/** Each bounce the seller was alerted of (migration 0021): one alert per bounce. */
+export interface ReceiptBounceAlertsTable {
+  order_id: string;
+  bounced_at: number;
+  alerted_at: number;
+}

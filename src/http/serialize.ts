@@ -1,10 +1,18 @@
+import { gracePolicy } from "../core/catalog/grace.ts";
+import type { Settings } from "../core/context.ts";
 import { isoTime as iso } from "../core/encoding.ts";
 import { publicImageUrl } from "../core/images/publicImages.ts";
 import type { ReleaseView } from "../core/releases/manifest.ts";
 import type { Asset, Entitlement, Product } from "../db/schema.ts";
 
-/** A product as the admin API answers it; `publicUrl` makes the cover's URL absolute. */
-export const productJson = (p: Product, publicUrl: string) => ({
+/**
+ * A product as the admin API answers it; `publicUrl` makes the cover's URL absolute, and the
+ * shop's refund setting fills in a grace policy that leaves refunds to it.
+ */
+export const productJson = (
+  p: Product,
+  settings: Pick<Settings, "publicUrl" | "refundRevokesAccess">,
+) => ({
   id: p.id,
   slug: p.slug,
   name: p.name,
@@ -22,7 +30,13 @@ export const productJson = (p: Product, publicUrl: string) => ({
     expiresWithAccess: p.license_expires_with_access === 1,
   },
   /** The cover image's public, permanent URL (`{PUBLIC_URL}/images/...`); null without one. */
-  coverUrl: p.cover_image ? new URL(publicImageUrl(p.cover_image), publicUrl).toString() : null,
+  /** What a failed subscription payment, a refund and a dispute do to access (decision 0020). */
+  grace: gracePolicy(p, settings),
+  coverUrl: p.cover_image
+    ? new URL(publicImageUrl(p.cover_image), settings.publicUrl).toString()
+    : null,
+  /** Downloads of each file each buyer may make; null: no limit (decision 0021). */
+  downloadLimit: p.download_limit,
   createdAt: iso(p.created_at),
   updatedAt: iso(p.updated_at),
 });

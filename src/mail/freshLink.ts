@@ -1,4 +1,5 @@
 import type { MailMessage } from "../core/ports.ts";
+import { formatDate } from "../pages/format.ts";
 import {
   downloadLines,
   KEEP_PRIVATE,
@@ -15,11 +16,19 @@ export function freshLinkMail(mail: MailOf<"fresh-link">, shop: Shop): MailMessa
   const { shopName } = shop;
   const { productName } = mail;
   const validity = linkValidity(mail.link, shop);
-  const why = `You got this email because someone asked for a fresh download link for ${productName} at ${shopName} with ${mail.to}. If that was not you, you can ignore it: the link only ever comes to this address.`;
+  // Sent by the seller re-opening ended access, or asked for from an expired link.
+  const reopened =
+    mail.reopenedUntil === undefined
+      ? null
+      : `${shopName} has re-opened your access to ${productName} until ${formatDate(mail.reopenedUntil, shop.timeZone)}.`;
+  const why = reopened
+    ? `You got this email because ${shopName} re-opened your access to ${productName} for ${mail.to}.`
+    : `You got this email because someone asked for a fresh download link for ${productName} at ${shopName} with ${mail.to}. If that was not you, you can ignore it: the link only ever comes to this address.`;
   return {
     to: mail.to,
     subject: `Your fresh download link for ${productName}`,
     text: [
+      ...(reopened ? [reopened, ""] : []),
       `Here is a fresh link to download ${productName} from ${shopName}.`,
       "",
       ...downloadLines(mail.link, shop),
@@ -36,7 +45,11 @@ export function freshLinkMail(mail: MailOf<"fresh-link">, shop: Shop): MailMessa
       shop,
       preheader: `Your new download link for ${productName} works ${validity}.`,
       title: "Your fresh download link",
-      paragraphs: [`You asked for a new link to download ${productName}. It works ${validity}.`],
+      paragraphs: [
+        reopened
+          ? `${reopened} Here is a new link to download it. It works ${validity}.`
+          : `You asked for a new link to download ${productName}. It works ${validity}.`,
+      ],
       button: { label: "Download your files", url: mail.link.url },
       closing: [libraryParagraph(shop, mail.to), KEEP_PRIVATE],
       footer: why,

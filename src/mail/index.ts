@@ -4,12 +4,15 @@
  * a transport sends the result.
  */
 import type { Mail, Mailer, MailMessage, MailTransport } from "../core/ports.ts";
+import { downloadReminderMail } from "./downloadReminder.ts";
 import { freeClaimMail } from "./freeClaim.ts";
 import { freshLinkMail } from "./freshLink.ts";
 import type { Shop } from "./layout.ts";
+import { paymentFailedMail } from "./paymentFailed.ts";
 import { receiptMail } from "./receipt.ts";
 import { refundMail } from "./refund.ts";
 import { releaseMail } from "./release.ts";
+import { sellerAlertMail } from "./sellerAlert.ts";
 import { signInMail } from "./signIn.ts";
 import { webhookDisabledMail } from "./webhookDisabled.ts";
 
@@ -36,10 +39,16 @@ function renderBody(mail: Mail, shop: Shop): MailMessage {
       return freeClaimMail(mail, shop);
     case "refund":
       return refundMail(mail, shop);
+    case "payment-failed":
+      return paymentFailedMail(mail, shop);
     case "webhook-disabled":
       return webhookDisabledMail(mail, shop);
     case "release":
       return releaseMail(mail, shop);
+    case "seller-alert":
+      return sellerAlertMail(mail, shop);
+    case "download-reminder":
+      return downloadReminderMail(mail, shop);
   }
 }
 

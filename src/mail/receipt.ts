@@ -18,6 +18,12 @@ import {
   supportLines,
 } from "./layout.ts";
 
+/** A file's name, with its SHA-256 under it in small monospace when known. */
+const fileLabel = (f: { filename: string; sha256?: string }) =>
+  f.sha256
+    ? html`${f.filename}<br><span style="font-family:ui-monospace,Menlo,Consolas,'Courier New',monospace;font-size:12px;line-height:16px;color:#5b6570;word-break:break-all">SHA-256 ${f.sha256}</span>`
+    : f.filename;
+
 const PREPARING =
   "The seller is still preparing the files: the link and your library show them once they are ready.";
 
@@ -49,7 +55,10 @@ export function receiptMail(mail: MailOf<"receipt">, shop: Shop): MailMessage {
           ]
         : []),
       files.length ? "What is in it:" : PREPARING,
-      ...files.map((f) => `  - ${f.filename} (${formatBytes(f.size)})`),
+      ...files.flatMap((f) => [
+        `  - ${f.filename} (${formatBytes(f.size)})`,
+        ...(f.sha256 ? [`    SHA-256: ${f.sha256}`] : []),
+      ]),
       "",
       ...downloadLines(mail.link, shop),
       "",
@@ -89,7 +98,7 @@ export function receiptMail(mail: MailOf<"receipt">, shop: Shop): MailMessage {
           ? [
               detailsTable(
                 "What is in it",
-                files.map((f) => [f.filename, formatBytes(f.size)]),
+                files.map((f) => [fileLabel(f), formatBytes(f.size)]),
                 { keepValuesOnOneLine: true },
               ),
             ]

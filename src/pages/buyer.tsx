@@ -6,6 +6,7 @@ import type { ShopProfile } from "../core/shop/profile.ts";
 import type { Product } from "../db/schema.ts";
 import { Cover } from "./cover.tsx";
 import { formatBytes, formatPrice } from "./format.ts";
+import { formatTtl } from "./freshLink.tsx";
 import { Layout } from "./layout.tsx";
 import { LibraryReleaseBlock } from "./releases.tsx";
 import { When } from "./shop.tsx";
@@ -25,6 +26,8 @@ export function LibraryPage(
     licenses?: BuyerLicense[];
     /** An activation was just freed (?freed=1). */
     freed?: boolean;
+    /** What a self-service action just did (a receipt or link mailed, a purchase moved here). */
+    notice?: string | null;
     /** The seller's preview of one product as its owner sees it: where to go back to. */
     previewOf?: { editUrl: string };
   },
@@ -46,6 +49,11 @@ export function LibraryPage(
         </p>
       ) : null}
       <h1>Your library</h1>
+      {props.notice ? (
+        <p class="notice ok" role="status" id="library-notice">
+          {props.notice}
+        </p>
+      ) : null}
       {props.freed ? (
         <p class="notice ok" role="status" id="licences">
           Machine deactivated: its activation is free for another machine.
@@ -80,7 +88,8 @@ export function LibraryPage(
               <p class="muted">
                 Ordered <When at={item.order.orderedAt} /> ·{" "}
                 {formatPrice(item.order.amount, item.order.currency)} · order{" "}
-                <code>{orderReference(item.order.id)}</code>
+                <code>{orderReference(item.order.id)}</code> ·{" "}
+                <a href={`/library/orders/${encodeURIComponent(item.order.id)}`}>Order status</a>
               </p>
             ) : null}
             {item.entitlement.endsAt ? (
@@ -95,6 +104,7 @@ export function LibraryPage(
               files={item.files}
             />
             <FileList files={item.files} />
+            {props.previewOf ? null : <SelfService item={item} />}
             {item.releases ? (
               <LibraryReleaseBlock slug={item.product.slug} releases={item.releases} />
             ) : null}
@@ -143,6 +153,29 @@ export function LibraryPage(
         </section>
       ) : null}
     </Layout>
+  );
+}
+
+/** The buyer's own help: the receipt again, a fresh link by mail (both to their own address). */
+function SelfService({ item }: { item: LibraryItem }) {
+  return (
+    <div class="actions self-service">
+      {item.order ? (
+        <form
+          method="post"
+          action={`/library/orders/${encodeURIComponent(item.order.id)}/resend-receipt`}
+        >
+          <button type="submit" class="secondary small">
+            Resend my receipt<span class="sr-only"> for {item.product.name}</span>
+          </button>
+        </form>
+      ) : null}
+      <form method="post" action={`/library/${encodeURIComponent(item.product.slug)}/fresh-link`}>
+        <button type="submit" class="secondary small">
+          Send me a fresh link<span class="sr-only"> for {item.product.name}</span>
+        </button>
+      </form>
+    </div>
   );
 }
 
@@ -289,6 +322,11 @@ export function PurchaseActions(props: {
   );
 }
 
+const downloadsLeftText = (left: number) =>
+  left === 0
+    ? "no downloads left: ask the seller to reset them"
+    : `${left} download${left === 1 ? "" : "s"} left`;
+
 /** A product's files, always in the one file order (core/downloads/fileOrder.ts). */
 export function FileList(props: {
   files: {
@@ -299,6 +337,8 @@ export function FileList(props: {
     sha256?: string;
     downloadUrl: string;
     lastDownloadedAt?: number | null;
+    /** Under the product's download limit; null or absent: no limit. */
+    downloadsLeft?: number | null;
   }[];
 }) {
   if (props.files.length === 0)
@@ -319,6 +359,9 @@ export function FileList(props: {
                   · last downloaded <When at={f.lastDownloadedAt} />
                 </>
               ) : null}
+              {f.downloadsLeft == null ? null : (
+                <span class="downloads-left"> · {downloadsLeftText(f.downloadsLeft)}</span>
+              )}
             </span>
             {f.sha256 ? (
               <details class="checksum">
@@ -342,6 +385,8 @@ export function TokenPage(
     files: { filename: string; size: number; downloadUrl: string }[];
     expiresAt: number;
     usesLeft: number | null;
+    /** Seconds the link works from its first download, until that starts it (decision 0022). */
+    worksAfterFirstUse?: number | null;
   },
 ) {
   return (
@@ -349,7 +394,16 @@ export function TokenPage(
       <section class="card">
         <h1>{props.product.name}</h1>
         <p class="muted">
-          This private link works until <When at={props.expiresAt} />
+          {props.worksAfterFirstUse ? (
+            <>
+              This private link works for {formatTtl(props.worksAfterFirstUse)} from your first
+              download, and not after <When at={props.expiresAt} />
+            </>
+          ) : (
+            <>
+              This private link works until <When at={props.expiresAt} />
+            </>
+          )}
           {props.usesLeft === null
             ? ""
             : ` for ${props.usesLeft} more download${props.usesLeft === 1 ? "" : "s"}`}

@@ -1,8 +1,10 @@
 import { raw } from "hono/html";
 import type { CheckoutConfirmation } from "../core/orders/confirmCheckout.ts";
+import type { CorrectionOffer } from "../core/orders/correctEmail.ts";
 import { orderReference } from "../core/orders/reference.ts";
 import type { ShopProfile } from "../core/shop/profile.ts";
 import { FileList, PurchaseActions } from "./buyer.tsx";
+import { BouncedReceiptNotice } from "./emailCorrection.tsx";
 import { formatPrice } from "./format.ts";
 import { Layout } from "./layout.tsx";
 import { OutboxHint } from "./outboxHint.tsx";
@@ -13,6 +15,8 @@ interface Props {
   signedIn: { email: string; admin: boolean } | null;
   devOutbox?: boolean;
   confirmation: CheckoutConfirmation;
+  /** The receipt bounced: the page offers to correct the address (decision 0024). */
+  bounced?: CorrectionOffer | null;
   sessionId: string;
   /** How long the receipt's download link works. */
   linkTtlSeconds: number;
@@ -80,6 +84,10 @@ function Paid(props: Props) {
         all: `/library/${encodeURIComponent(product.slug)}/all.zip`,
       }
     : { receipt: `/checkout/receipt?${proof}`, all: `/checkout/all.zip?${proof}` };
+  // Where the purchase is, like a parcel tracker (decision 0023).
+  const statusUrl = signedIn
+    ? `/library/orders/${encodeURIComponent(order.id)}`
+    : `/checkout/status?${proof}`;
   return (
     <>
       <p class="notice ok" role="status">
@@ -88,7 +96,7 @@ function Paid(props: Props) {
       <h1>{product.name}</h1>
       <p class="muted">
         Ordered <When at={order.created_at} /> · {formatPrice(order.amount, order.currency)} · order{" "}
-        <code>{orderReference(order.id)}</code>
+        <code>{orderReference(order.id)}</code> · <a href={statusUrl}>Order status</a>
       </p>
       <PurchaseActions
         productName={product.name}
@@ -97,9 +105,12 @@ function Paid(props: Props) {
         files={files}
       />
       <FileList files={files} />
+      {props.bounced ? (
+        <BouncedReceiptNotice offer={props.bounced} sessionId={props.sessionId} />
+      ) : null}
       <h2>What happens next</h2>
       <ul>
-        {email ? (
+        {email && !props.bounced ? (
           <li>
             A receipt is on its way to <strong>{email}</strong>, with a download link that works for{" "}
             {forHowLong(linkTtlSeconds)}.
@@ -112,7 +123,7 @@ function Paid(props: Props) {
         )}
         <li>
           Your files stay in <a href="/library">your library</a>
-          {email ? (
+          {email && !props.bounced ? (
             <>
               : sign in with <strong>{email}</strong> any time, no password needed.
             </>
@@ -121,7 +132,7 @@ function Paid(props: Props) {
           )}
         </li>
       </ul>
-      {email ? <OutboxHint show={devOutbox} /> : null}
+      {email && !props.bounced ? <OutboxHint show={devOutbox} /> : null}
     </>
   );
 }

@@ -4,12 +4,17 @@ import type { Config } from "../config.ts";
 import type { Ctx } from "../core/context.ts";
 import { type JobSchedule, runJobOnce } from "../core/jobs.ts";
 import { sweepExpired } from "../core/maintenance.ts";
+import { alertBouncedReceipts } from "../core/orders/bounceAlerts.ts";
+import { sendPaymentFailedMails } from "../core/orders/pastDue.ts";
 import { resendUndeliveredReceipts } from "../core/orders/receipts.ts";
 import { reconcile } from "../core/orders/reconcile.ts";
+import { watchDeliveries } from "../core/orders/watchdog.ts";
 import { sendDueNotices } from "../core/releases/sendNotices.ts";
 
 /** Reconcile looks back at least this far, as the Worker's Cron Trigger does. */
 const RECONCILE_WINDOW_MS = 6 * 3600_000;
+/** The delivery watchdog's longest interval, whichever process runs it. */
+const WATCHDOG_MS = 60_000;
 /** A process ticks at least this often, so a due pass starts soon whichever process is alive. */
 const MAX_TICK_MS = 30_000;
 
@@ -30,13 +35,27 @@ const leaseFor = (everyMs: number) => Math.max(10_000, Math.min(everyMs, 120_000
  * one process that claims it in job_leases, one interval apart. Receipts are the receipt queue's
  * (its rows are claimed one by one), so every process drains it on each tick.
  */
-export function startBackgroundJobs(ctx: Ctx, config: Config): { stop(): Promise<void> } {
+export function startBackgroundJobs(runtimeCtx: Ctx, config: Config): { stop(): Promise<void> } {
+  // What a pass changes, the access history says the system did (a Stripe event's, the event).
+  const ctx: Ctx = { ...runtimeCtx, cause: "system" };
   const holder = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const { housekeepingMs, reconcileMs } = config.jobs;
+  const watchdogMs = Math.min(housekeepingMs, WATCHDOG_MS);
   const jobs: Job[] = [
     {
       schedule: { name: "sweep", everyMs: housekeepingMs, leaseMs: leaseFor(housekeepingMs) },
       pass: (ctx) => sweepExpired({ ctx }),
+    },
+    {
+      // Stuck receipts and download reminders (decision 0023): every minute (or sooner with a
+      // shorter housekeeping interval), so the seller hears of a receipt soon after its 10 minutes.
+      schedule: { name: "watchdog", everyMs: watchdogMs, leaseMs: leaseFor(watchdogMs) },
+      pass: (ctx) => watchDeliveries({ ctx }),
+    },
+    {
+      // Bounced receipts, each alerted to the seller once (decision 0024).
+      schedule: { name: "bounce-alerts", everyMs: WATCHDOG_MS, leaseMs: leaseFor(WATCHDOG_MS) },
+      pass: (ctx) => alertBouncedReceipts({ ctx }),
     },
     {
       schedule: { name: "reconcile", everyMs: reconcileMs, leaseMs: leaseFor(reconcileMs) },
@@ -65,6 +84,11 @@ export function startBackgroundJobs(ctx: Ctx, config: Config): { stop(): Promise
   );
   timers.push(
     setInterval(() => tick("receipts", () => resendUndeliveredReceipts({ ctx })), housekeepingMs),
+    // Payment-failed mails whose first try failed or whose sender died (decision 0020).
+    setInterval(
+      () => tick("payment-failed", () => sendPaymentFailedMails({ ctx })),
+      housekeepingMs,
+    ),
     // Update mails left by a sender that died (its lease over) or waiting after a failed try:
     // the background sender takes them at its rate (decision 0018).
     setInterval(

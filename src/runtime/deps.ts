@@ -60,6 +60,7 @@ export async function assembleDeps(
     refundRevokesAccess: config.refundRevokesAccess,
     webhookAllowPrivateUrls: config.webhookAllowPrivateUrls,
     releaseMailRate: config.releaseMailRate,
+    downloadReminderAfterMs: config.downloadReminderAfterMs,
     licenseRateLimit: config.licenseRateLimit,
     licenseSigningKeyKept: !!config.licenseSigningKeys || !!generatedSigningKey,
   };

@@ -17,8 +17,11 @@ import { stripePayments } from "../adapters/stripe/index.ts";
 import { type Config, ConfigError, parseConfig, type S3Access } from "../config.ts";
 import { type Ctx, system } from "../core/context.ts";
 import { sweepExpired } from "../core/maintenance.ts";
+import { alertBouncedReceipts } from "../core/orders/bounceAlerts.ts";
+import { sendPaymentFailedMails } from "../core/orders/pastDue.ts";
 import { resendUndeliveredReceipts, sendQueuedReceipts } from "../core/orders/receipts.ts";
 import { reconcile } from "../core/orders/reconcile.ts";
+import { watchDeliveries } from "../core/orders/watchdog.ts";
 import type { Crypto, ObjectStore } from "../core/ports.ts";
 import { changesAccess, readCache } from "../core/readCache.ts";
 import { sendDueNotices, sendQueuedNotices } from "../core/releases/sendNotices.ts";
@@ -319,8 +322,8 @@ async function sendWebhooksUntil(ctx: Ctx, deadline: number): Promise<void> {
 
 /**
  * Every minute, within the 30 s such a run is given: the webhook retries due, up to half a
- * minute's worth of update mails at the rate (paced), and the receipts due again after a failed
- * try. With nothing to do, each is one indexed statement.
+ * minute's worth of update mails at the rate (paced), the receipts due again after a failed
+ * try, and the delivery watchdog's pass. With nothing to do, each is one indexed statement.
  */
 function sendersWork(ctx: Ctx, deadline: number): Promise<unknown>[] {
   return [
@@ -330,6 +333,10 @@ function sendersWork(ctx: Ctx, deadline: number): Promise<unknown>[] {
       input: { budget: Math.ceil(ctx.settings.releaseMailRate / 2), pace: sleep },
     }),
     sendQueuedReceipts({ ctx }),
+    // Stuck receipts and download reminders (decision 0023); claimed per order.
+    watchDeliveries({ ctx }),
+    // Bounced receipts, each alerted to the seller once (decision 0024).
+    alertBouncedReceipts({ ctx }),
   ];
 }
 
@@ -344,6 +351,7 @@ function hourlyWork(ctx: Ctx, scheduledTime: number): Promise<unknown>[] {
       if (report.failed.length) throw new Error(`${report.failed.length} event(s) failed`);
     }),
     resendUndeliveredReceipts({ ctx }),
+    sendPaymentFailedMails({ ctx }),
     sweepExpired({ ctx }),
   ];
 }
@@ -357,7 +365,8 @@ async function runScheduled(
   work: (ctx: Ctx) => Promise<unknown>[],
 ): Promise<void> {
   await built.postgres.withConnections(async () => {
-    const ctx = built.systemCtx;
+    // What the run changes, the access history says the system did.
+    const ctx: Ctx = { ...built.systemCtx, cause: "system" };
     const outcomes = await Promise.allSettled(work(ctx));
     const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason] : []));
     for (const failure of failures)

@@ -45,9 +45,12 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       .map((t) => t.name)
       .sort();
     expect(tables).toEqual([
+      "access_events",
       "assets",
       "delivery_tokens",
+      "download_counts",
       "downloads",
+      "email_corrections",
       "entitlements",
       "job_leases",
       "license_activations",
@@ -56,8 +59,10 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       "mail_unsubscribes",
       "orders",
       "outbox",
+      "payment_failures",
       "products",
       "rate_limits",
+      "receipt_bounce_alerts",
       "receipt_queue",
       "release_notices",
       "releases",
@@ -205,7 +210,15 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       .execute();
     const now = Date.now();
     // An order as the table was before 0007 (later migrations add columns).
-    type OldOrder = Omit<OrdersTable, "receipt_url" | "receipt_url_at">;
+    type OldOrder = Omit<
+      OrdersTable,
+      | "receipt_url"
+      | "receipt_url_at"
+      | "paid_at"
+      | "receipt_alerted_at"
+      | "download_reminded_at"
+      | "download_reminder_lease"
+    >;
     const order = (id: string, changes: Partial<OldOrder>): OldOrder => ({
       id,
       product_id: "prd_1",

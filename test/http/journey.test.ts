@@ -30,6 +30,7 @@ describe.each(dialects)("the seller-to-buyer journey on %s", (dialect) => {
         files: [
           expect.objectContaining({ id: asset.id, filename: "pro-kit.zip", size: content.length }),
         ],
+        releases: null,
       },
     ]);
 

@@ -205,18 +205,34 @@ describe("GET /api/openapi.json", () => {
         `/api/admin/entitlements/${granted.id}/revoke`,
         { json: { reason: "test" } },
       );
+      const why = await call<{ history: unknown[] }>(
+        "GET",
+        "/api/admin/access-history",
+        "/api/admin/access-history?email=buyer@example.com&product=openapi-kit",
+      );
+      expect(why.history).toHaveLength(2);
+      await call("GET", "/api/admin/access-history", "/api/admin/access-history?email=x");
     });
 
     it("for orders, logs and the outbox", async () => {
       await h.grant("reader@example.com", "openapi-kit");
       const buyer = await h.signIn("reader@example.com");
       await call("GET", "/api/admin/orders", "/api/admin/orders?limit=5");
+      await call("GET", "/api/admin/orders/{id}/downloads", "/api/admin/orders/ord_none/downloads");
+      await call(
+        "POST",
+        "/api/admin/orders/{id}/reset-downloads",
+        "/api/admin/orders/ord_none/reset-downloads",
+      );
       await call("GET", "/api/admin/webhook-events", "/api/admin/webhook-events");
       await call(
         "POST",
         "/api/admin/webhook-events/{id}/replay",
         "/api/admin/webhook-events/evt_none/replay",
       );
+      await call("POST", "/api/admin/orders/{id}/reopen", "/api/admin/orders/ord_none/reopen", {
+        json: { for: "7d" },
+      });
       const { messages } = await call<{ messages: unknown[] }>(
         "GET",
         "/api/admin/outbox",

@@ -304,6 +304,87 @@ describe("the shop's mails, rendered (src/mail)", () => {
     expectWellFormed(mail, ["http://shop.test/admin/webhooks/endpoints/we_abc"]);
   });
 
+  it("the seller alert tells the admins what happened, the facts, and links the page to look at", () => {
+    const mail = renderMail(
+      {
+        kind: "seller-alert",
+        to: "owner@example.com",
+        title: "A receipt was not sent",
+        lead: `The receipt of order ord_123 for ${NASTY} has not gone out for 10 minutes.`,
+        rows: [
+          ["Order", "ord_123"],
+          ["Buyer", "buyer@example.com"],
+          ["Last error", "SMTP server not reachable"],
+        ],
+        pageUrl: "http://shop.test/admin/orders/ord_123",
+      },
+      shop,
+    );
+    expect(mail.to).toBe("owner@example.com");
+    expect(mail.subject).toBe("Kit Shop: A receipt was not sent");
+    expect(mail.text).toContain("Order:      ord_123\nBuyer:      buyer@example.com\n");
+    expect(mail.text).toContain("Last error: SMTP server not reachable");
+    expect(mail.text).toContain("Open it: http://shop.test/admin/orders/ord_123");
+    expect(visible(mail.html)).toContain("A receipt was not sent");
+    expect(visible(mail.html)).toContain("Last error SMTP server not reachable");
+    expect(mail.html).toContain(NASTY_ESCAPED);
+    expect(mail.html).not.toContain(NASTY);
+    expectWellFormed(mail, ["http://shop.test/admin/orders/ord_123"]);
+  });
+
+  it("the payment-failed mail says until when access lasts and links the invoice, else the library", () => {
+    const failed: Mail = {
+      kind: "payment-failed",
+      to: "sub@example.com",
+      productName: NASTY,
+      orderRef: "ord_9",
+      accessUntil: Date.UTC(2030, 0, 8, 12, 0),
+      payUrl: "https://invoice.stripe.com/i/acct_1/in_1",
+    };
+    const mail = renderMail(failed, shop);
+    expectWellFormed(mail, ["https://invoice.stripe.com/i/acct_1/in_1"]);
+    expect(mail.subject).toBe(`Payment failed: ${NASTY}`);
+    expect(mail.text).toContain("You keep your access until 2030-01-08 12:00 UTC.");
+    expect(mail.text).toContain(
+      "Pay the invoice with another card here:\nhttps://invoice.stripe.com/i/acct_1/in_1",
+    );
+    expect(mail.html).toContain(NASTY_ESCAPED);
+    expect(mail.html).not.toContain(NASTY);
+    expect(visible(mail.html)).toContain("Access until 2030-01-08 12:00 UTC");
+
+    const noInvoice = renderMail({ ...failed, payUrl: null }, shop);
+    expectWellFormed(noInvoice, ["http://shop.test/library"]);
+    expect(noInvoice.text).not.toContain("invoice.stripe.com");
+  });
+
+  it("the download reminder says what was bought and when, carries the fresh link, and says it is the only one", () => {
+    const mail = renderMail(
+      {
+        kind: "download-reminder",
+        to: "buyer@example.com",
+        productName: NASTY,
+        orderRef: "ord_123",
+        paidAt: Date.UTC(2030, 0, 1, 9, 30),
+        link,
+      },
+      shop,
+    );
+    expect(mail.subject).toBe(`Your files for ${NASTY} are waiting`);
+    expect(mail.text).toContain(
+      `You bought ${NASTY} from Kit Shop on 2030-01-01 09:30 UTC, but have not downloaded it yet.`,
+    );
+    expect(mail.text).toContain(
+      "Download your files (this link works until 2030-01-02 10:00 UTC for up to 5 downloads):\nhttp://shop.test/d/tgd_abc",
+    );
+    expect(mail.text).toContain("This is the only reminder we send.");
+    expect(mail.text).toContain("(order ord_123)");
+    expect(visible(mail.html)).toContain("Your files are waiting");
+    expect(mail.html).toContain(NASTY_ESCAPED);
+    expect(mail.html).not.toContain(NASTY);
+    expect(hrefs(mail.html)).toContain("http://shop.test/library");
+    expectWellFormed(mail, [link.url]);
+  });
+
   it("links to the library under the shop's public URL", () => {
     const mail = renderMail(receipt, { ...shop, publicUrl: "https://example.com/shop" });
     expect(hrefs(mail.html)).toContain("https://example.com/shop/library");

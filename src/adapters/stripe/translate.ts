@@ -72,6 +72,22 @@ export async function translateEvent(
         orderId: details?.metadata?.order ?? null,
         periodEnd: periodEnd * 1000,
         currency: invoice.currency,
+        invoiceId: invoice.id,
+      };
+    }
+    case "invoice.payment_failed": {
+      // Sent for each failed try (Stripe retries on its schedule); fulfilment acts on the first.
+      const invoice = event.data.object;
+      const details = invoice.parent?.subscription_details;
+      const subscriptionId = idOf(details?.subscription);
+      if (!subscriptionId) return null;
+      return {
+        kind: "invoice_payment_failed",
+        subscriptionId,
+        orderId: details?.metadata?.order ?? null,
+        invoiceId: invoice.id,
+        failedAt: event.created * 1000,
+        invoiceUrl: invoice.hosted_invoice_url ?? null,
       };
     }
     case "customer.subscription.updated": {
@@ -168,6 +184,7 @@ export const HANDLED_EVENT_TYPES = [
   "payment_intent.succeeded",
   "invoice.paid",
   "invoice.payment_succeeded",
+  "invoice.payment_failed",
   "customer.subscription.updated",
   "customer.subscription.deleted",
   "charge.refunded",

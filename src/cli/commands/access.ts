@@ -56,7 +56,7 @@ export function revoke(
 export function token(
   email: string,
   slug: string,
-  opts: { expires?: string; maxUses?: number; asset?: string },
+  opts: { expires?: string; afterFirstUse?: string; maxUses?: number; asset?: string },
 ) {
   return withRuntime(async ({ systemCtx: ctx }) => {
     const address = parseEmail(email);
@@ -67,6 +67,7 @@ export function token(
         email: address,
         productId: product.id,
         ...(opts.expires ? { expiresIn: opts.expires } : {}),
+        ...(opts.afterFirstUse !== undefined ? { expiresAfterFirstUse: opts.afterFirstUse } : {}),
         ...(opts.maxUses !== undefined ? { maxUses: opts.maxUses } : {}),
         ...(opts.asset ? { assetId: opts.asset } : {}),
       },
@@ -77,8 +78,9 @@ export function token(
       throw error;
     });
     console.log(created.url);
+    const window = created.expiresAfterFirstUse ? opts.afterFirstUse?.trim() : undefined;
     console.log(
-      `Expires ${new Date(created.expiresAt).toISOString()}${opts.maxUses ? `, ${opts.maxUses} download(s)` : ""}.`,
+      `Expires ${new Date(created.expiresAt).toISOString()}${window ? `, or ${window} after its first download if that comes first` : ""}${opts.maxUses ? `, ${opts.maxUses} download(s)` : ""}.`,
     );
   }, LINKS);
 }

@@ -89,10 +89,20 @@ Examples:
     "renew <id>",
     "roll a subscription (or a subscription Checkout Session) over to its next paid period",
   )
-    .addHelpText("after", example("renew sub_..."))
+    .option("--fail", "the renewal's payment is declined: the invoice stays open, past_due")
+    .addHelpText("after", example("renew sub_... --fail"))
     .action(
-      guard((id: string, opts: { apiUrl?: string }) =>
-        call(opts.apiUrl, `/_local/subscriptions/${encodeURIComponent(id)}/renew`, {}),
+      guard((id: string, opts: { apiUrl?: string; fail?: boolean }) =>
+        call(opts.apiUrl, `/_local/subscriptions/${encodeURIComponent(id)}/renew`, {
+          ...(opts.fail ? { fail: true } : {}),
+        }),
+      ),
+    );
+  trigger("pay-invoice <invoice>", "pay an open invoice (a declined renewal) with another card")
+    .addHelpText("after", example("pay-invoice in_..."))
+    .action(
+      guard((invoice: string, opts: { apiUrl?: string }) =>
+        call(opts.apiUrl, `/_local/invoices/${encodeURIComponent(invoice)}/pay`, {}),
       ),
     );
   trigger("cancel <id>", "cancel a subscription (or a subscription Checkout Session) now")

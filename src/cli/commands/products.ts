@@ -6,6 +6,7 @@ import {
 } from "../../core/catalog/products.ts";
 import { formatPrice } from "../../pages/format.ts";
 import { withRuntime } from "../run.ts";
+import { type GraceOptions, graceInput, graceSettingsText } from "./graceOptions.ts";
 import {
   type LicenseOptions,
   licenseInput,
@@ -50,7 +51,7 @@ export function productAdd(opts: ProductAddOptions) {
   });
 }
 
-interface ProductUpdateOptions extends LicenseOptions {
+interface ProductUpdateOptions extends LicenseOptions, GraceOptions {
   name?: string;
   description?: string;
   price?: number;
@@ -62,9 +63,10 @@ export function productUpdate(slug: string, opts: ProductUpdateOptions) {
     ...(opts.name !== undefined ? { name: opts.name } : {}),
     ...(opts.description !== undefined ? { description: opts.description } : {}),
     ...licenseInput(opts),
+    ...graceInput(opts),
   };
   requireSomeChange({ ...changes, ...(opts.price !== undefined ? { price: opts.price } : {}) });
-  return withRuntime(async ({ systemCtx: ctx }) => {
+  return withRuntime(async ({ systemCtx: ctx, config }) => {
     const current = await getProductForAdmin({ ctx, input: { slug } });
     const product = await updateProduct({
       ctx,
@@ -82,6 +84,7 @@ export function productUpdate(slug: string, opts: ProductUpdateOptions) {
       `Updated ${product.slug}: ${product.name} (${product.kind}, ${priceText(product.price_amount, product.currency, product.kind)})`,
     );
     console.log(licenseSettingsText(product));
+    console.log(graceSettingsText(product, config.refundRevokesAccess));
     if (product.license_enabled && !current.license_enabled)
       console.log(
         "Everyone who owns it now has a key, and each new purchase comes with one. See them with: npx tollgate license list --product " +

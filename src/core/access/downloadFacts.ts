@@ -21,6 +21,10 @@ const PRODUCT: Record<keyof Product, true> = {
   license_activation_limit: true,
   license_expires_with_access: true,
   cover_image: true,
+  grace_past_due_days: true,
+  grace_refund_revokes: true,
+  grace_dispute_suspends: true,
+  download_limit: true,
   created_at: true,
   updated_at: true,
 };

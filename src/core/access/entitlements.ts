@@ -4,6 +4,15 @@ import { invalidInput, notFound } from "../errors.ts";
 import { issueLicense } from "../licenses/keys.ts";
 import { recordWebhookEvent } from "../webhooks/events.ts";
 import { heldBy, holderOf } from "./accessRule.ts";
+import { recordAccessChange } from "./history.ts";
+
+/** Why a new entitlement exists, as its first line in the access history says. */
+const GRANT_REASONS: Record<EntitlementSource, string> = {
+  purchase: "payment confirmed",
+  subscription: "subscription payment confirmed",
+  grant: "given without payment",
+  free: "free product claimed",
+};
 
 export interface Owner {
   userId?: string | null;
@@ -59,7 +68,10 @@ export async function grantAccess({
       .executeTakeFirst();
     // A new grant comes back from the insert; a repeated one (a redelivered event) is read.
     let changed = inserted !== undefined;
-    if (inserted) await issueLicense(tx, inserted);
+    if (inserted) {
+      await issueLicense(tx, inserted);
+      await recordAccessChange(tx, inserted, "granted", GRANT_REASONS[input.source]);
+    }
     let row =
       inserted ??
       (await db(tx)
@@ -77,6 +89,7 @@ export async function grantAccess({
         updated_at: now,
       };
       await db(tx).updateTable("entitlements").set(changes).where("id", "=", row.id).execute();
+      await recordAccessChange(tx, row, "restored", "granted again");
       row = { ...row, ...changes };
       changed = true;
     }
@@ -116,11 +129,22 @@ export async function revokeEntitlement({
     updated_at: ctx.clock.now(),
   };
   await withTransaction(ctx, async (tx) => {
-    await db(tx).updateTable("entitlements").set(changes).where("id", "=", row.id).execute();
-    if (row.status !== "revoked")
-      await recordWebhookEvent(tx, "access.revoked", accessData({ ...row, ...changes }), {
-        productId: row.product_id,
-      });
+    // Only the statement that takes access away tells of it, so a concurrent revoke does not.
+    const taken = await db(tx)
+      .updateTable("entitlements")
+      .set(changes)
+      .where("id", "=", row.id)
+      .where("status", "!=", "revoked")
+      .executeTakeFirst();
+    if (Number(taken.numUpdatedRows) === 0) {
+      // Revoked already: the new reason is kept, nothing more happened.
+      await db(tx).updateTable("entitlements").set(changes).where("id", "=", row.id).execute();
+      return;
+    }
+    await recordWebhookEvent(tx, "access.revoked", accessData({ ...row, ...changes }), {
+      productId: row.product_id,
+    });
+    await recordAccessChange(tx, row, "revoked", changes.revoked_reason);
   });
   ctx.log.info("access revoked", { entitlementId: row.id, reason: changes.revoked_reason });
   return { ...row, ...changes };

@@ -1,6 +1,7 @@
 import type { Entitlement, Order, Product } from "../../db/schema.ts";
 import { type Ctx, db, requireUser } from "../context.ts";
 import { byFileName } from "../downloads/fileOrder.ts";
+import { downloadsLeft, usedDownloads } from "../downloads/limits.ts";
 import { notFound, unavailable } from "../errors.ts";
 import { orderForViewer } from "../orders/confirmCheckout.ts";
 import {
@@ -49,6 +50,8 @@ export interface LibraryItem {
     version: number;
     downloadUrl: string;
     lastDownloadedAt: number | null;
+    /** Downloads of this file left under the product's limit (decision 0021); null: no limit. */
+    downloadsLeft?: number | null;
   }[];
 }
 
@@ -114,6 +117,11 @@ export async function getLibrary({
     releasesByProduct(ctx, [...new Set(all.map((e) => e.product_id))]),
   ]);
   const lastDownload = new Map(downloads.map((d) => [d.asset_id, Number(d.last)]));
+  // Counted downloads are asked for only when an owned product has a download limit.
+  const limitedIds = products.flatMap((p) =>
+    p.download_limit === null ? [] : (byProduct.get(p.id)?.id ?? []),
+  );
+  const used = await usedDownloads(ctx, limitedIds);
   const items = products.flatMap((p) => {
     const e = byProduct.get(p.id);
     if (!e) return [];
@@ -139,6 +147,7 @@ export async function getLibrary({
           version: a.version,
           downloadUrl: `${ctx.settings.publicUrl}/download/${p.slug}/${a.id}`,
           lastDownloadedAt: lastDownload.get(a.id) ?? null,
+          downloadsLeft: downloadsLeft(p.download_limit, used.get(`${e.id}:${a.id}`) ?? 0),
         })),
     };
   });

@@ -4,6 +4,7 @@ import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.t
 import { conflict, notFound } from "../errors.ts";
 import { issueMissingLicenses } from "../licenses/keys.ts";
 import { type InputOf, parseInput } from "../validate.ts";
+import { graceColumns } from "./grace.ts";
 import {
   createProductSchema,
   slugSchema,
@@ -36,6 +37,10 @@ export async function createProduct({
     license_activation_limit: p.license?.activationLimit ?? null,
     license_expires_with_access: p.license?.expiresWithAccess === false ? 0 : 1,
     cover_image: null,
+    download_limit: p.downloadLimit ?? null,
+    grace_past_due_days: p.grace?.pastDueDays ?? 0,
+    grace_refund_revokes: graceColumns(p.grace).grace_refund_revokes ?? null,
+    grace_dispute_suspends: p.grace?.disputeSuspends === false ? 0 : 1,
     created_at: now,
     updated_at: now,
   };
@@ -74,6 +79,8 @@ export async function updateProduct({
       ? { active: (changes.published ?? changes.active) ? 1 : 0 }
       : {}),
     ...licenseColumns(changes.license),
+    ...(changes.downloadLimit !== undefined ? { download_limit: changes.downloadLimit } : {}),
+    ...graceColumns(changes.grace),
     updated_at: ctx.clock.now(),
   };
   if (product.kind === "free" && next.price_amount)

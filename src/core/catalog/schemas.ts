@@ -1,5 +1,6 @@
 import { licenseSettingsSchema } from "../licenses/schemas.ts";
 import * as z from "../zod.ts";
+import { graceSchema } from "./grace.ts";
 
 export const slugSchema = z
   .string()
@@ -31,6 +32,17 @@ export const priceSchema = z.object({
   currency: currencySchema,
 });
 
+/** Downloads of each file each buyer may make; null: no limit (decision 0021). */
+export const downloadLimitSchema = z.nullable(
+  z
+    .number()
+    .check(
+      z.int("use a whole number of downloads"),
+      z.minimum(1, "must be at least 1; use null for no limit"),
+      z.maximum(10_000, "is at most 10000; use null for no limit"),
+    ),
+);
+
 export const productKindSchema = z.enum(["one_time", "subscription", "free"]);
 export const intervalSchema = z.enum(["day", "week", "month", "year"]);
 
@@ -49,6 +61,8 @@ export const createProductSchema = z
     /** The same as `active`, by the name the seller's pages use; it wins when both are given. */
     published: z.optional(z.boolean()),
     license: z.optional(licenseSettingsSchema),
+    downloadLimit: z.optional(downloadLimitSchema),
+    grace: z.optional(graceSchema),
   })
   .check(
     z.superRefine((p, ctx) => {
@@ -97,6 +111,8 @@ export const updateProductSchema = z.partial(
     active: z.boolean(),
     published: z.boolean(),
     license: licenseSettingsSchema,
+    downloadLimit: downloadLimitSchema,
+    grace: graceSchema,
   }),
 );
 

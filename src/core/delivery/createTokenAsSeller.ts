@@ -13,6 +13,10 @@ export const sellerTokenSchema = z
     product: z.string().check(z.minLength(1, "is required")),
     assetId: z.optional(z.string().check(z.minLength(1))),
     expiresIn: z.optional(z.union([z.string(), z.number().check(z.int(), z.positive())])),
+    /** The link also ends this long after its first download, when that comes first. */
+    expiresAfterFirstUse: z.optional(
+      z.nullable(z.union([z.string(), z.number().check(z.int(), z.positive())])),
+    ),
     maxUses: z.optional(z.nullable(z.number().check(z.int(), z.minimum(1), z.maximum(1_000_000)))),
   })
   .check(

@@ -71,18 +71,30 @@ export async function requestFreshLink({
     throw error;
   }
   const product = await productById(ctx, entitlement.product_id);
+  const sent = await mailFreshLink(ctx, { to: email, productName: product.name, link });
+  if (sent) ctx.log.info("fresh link sent", { tokenId: token.id, newTokenId: link.id, email });
+  return { email };
+}
+
+/**
+ * The fresh-link mail, for a buyer who asked from an expired link or whose ended access the
+ * seller re-opened (`reopenedUntil`); false, and logged, when the mailer did not take it.
+ */
+export async function mailFreshLink(
+  ctx: Ctx,
+  mail: { to: string; productName: string; link: CreatedToken; reopenedUntil?: number },
+): Promise<boolean> {
   try {
-    await ctx.mailer.send({ kind: "fresh-link", to: email, productName: product.name, link });
+    await ctx.mailer.send({ kind: "fresh-link", ...mail });
+    return true;
   } catch (error) {
     ctx.log.error("fresh link not sent", {
       reason: "mail failed",
-      tokenId: token.id,
+      newTokenId: mail.link.id,
       error: error instanceof Error ? error.message : String(error),
     });
-    return { email };
+    return false;
   }
-  ctx.log.info("fresh link sent", { tokenId: token.id, newTokenId: link.id, email });
-  return { email };
 }
 
 /** The verified addresses of a link's owner: the entitlement's email and its user's email. */

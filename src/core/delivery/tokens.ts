@@ -32,6 +32,8 @@ export interface CreateDownloadTokenInput {
   assetId?: string;
   /** `"24h"`, `"7d"`, `"90m"` or seconds; the configured default when absent. */
   expiresIn?: string | number;
+  /** The same syntax: the link also ends this long after its first use (whichever is first). */
+  expiresAfterFirstUse?: string | number | null;
   maxUses?: number | null;
 }
 
@@ -41,6 +43,8 @@ export interface CreatedToken {
   url: string;
   expiresAt: number;
   maxUses: number | null;
+  /** Seconds the link works from its first use; null: only expiresAt ends it. */
+  expiresAfterFirstUse: number | null;
 }
 
 /**
@@ -114,34 +118,47 @@ function holderOfLink(input: { userId?: string; email?: string }): Holder {
   return { userId: input.userId ?? null, email };
 }
 
-/** How long a link lasts (seconds) and how many uses it allows: the shop's defaults when absent. */
+/**
+ * How long a link lasts (seconds), how long from its first use, and how many uses it allows: the
+ * shop's defaults when absent (no window from the first use).
+ */
 interface LinkTerms {
   ttl: number;
+  afterFirstUse: number | null;
   maxUses: number | null;
 }
 
+const YEAR_SECONDS = 365 * 86400;
+
 function linkTerms(
   ctx: Ctx,
-  input: Pick<CreateDownloadTokenInput, "expiresIn" | "maxUses">,
+  input: Pick<CreateDownloadTokenInput, "expiresIn" | "expiresAfterFirstUse" | "maxUses">,
 ): LinkTerms {
   const ttl =
     input.expiresIn === undefined
       ? ctx.settings.delivery.tokenTtlSeconds
       : parseDuration(input.expiresIn);
-  if (ttl === null || ttl > 365 * 86400) {
+  if (ttl === null || ttl > YEAR_SECONDS) {
     throw invalidInput("expiresIn must be a duration like 90m, 24h or 7d (at most a year).");
+  }
+  const window = input.expiresAfterFirstUse ?? null;
+  const afterFirstUse = window === null ? null : parseDuration(window);
+  if (window !== null && (afterFirstUse === null || afterFirstUse > YEAR_SECONDS)) {
+    throw invalidInput(
+      "expiresAfterFirstUse must be a duration like 90m, 72h or 7d (at most a year).",
+    );
   }
   const maxUses = input.maxUses === undefined ? ctx.settings.delivery.tokenMaxUses : input.maxUses;
   if (maxUses !== null && (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > 1_000_000)) {
     throw invalidInput("maxUses must be a whole number of at least 1.");
   }
-  return { ttl, maxUses };
+  return { ttl, afterFirstUse, maxUses };
 }
 
 /** A link made but not stored yet: the token (given out once) and the row that keeps its hash. */
 interface NewLink {
   token: string;
-  row: Omit<DeliveryToken, "uses">;
+  row: Omit<DeliveryToken, "uses" | "first_used_at">;
 }
 
 /** The one place a link's row is made: what is stored of it (only the token's hash), and when it ends. */
@@ -164,6 +181,7 @@ async function newLink(
       max_uses: terms.maxUses,
       revoked_at: null,
       created_at: now,
+      expires_after_first_use: terms.afterFirstUse,
     },
   };
 }
@@ -178,6 +196,7 @@ async function storeLinks(ctx: Ctx, links: NewLink[]): Promise<CreatedToken[]> {
       tokenId: row.id,
       entitlementId: row.entitlement_id,
       expiresAt: row.expires_at,
+      expiresAfterFirstUse: row.expires_after_first_use,
     });
     return {
       id: row.id,
@@ -185,6 +204,7 @@ async function storeLinks(ctx: Ctx, links: NewLink[]): Promise<CreatedToken[]> {
       url: `${ctx.settings.publicUrl}/d/${token}`,
       expiresAt: row.expires_at,
       maxUses: row.max_uses,
+      expiresAfterFirstUse: row.expires_after_first_use,
     };
   });
 }
@@ -195,6 +215,11 @@ export interface TokenView {
   product: Product;
   assets: Asset[];
   usesLeft: number | null;
+  /**
+   * Seconds the link will work from its first download, while that is still to come and would
+   * end it before expires_at; null: it works until expires_at.
+   */
+  worksAfterFirstUse: number | null;
 }
 
 export type TokenInspection =
@@ -236,7 +261,43 @@ export async function inspectToken({
     product,
     assets: await assets.orderBy("filename").execute(),
     usesLeft,
+    worksAfterFirstUse: windowStillAhead(token, now),
   };
+}
+
+function windowStillAhead(token: DeliveryToken, now: number): number | null {
+  const window = token.expires_after_first_use;
+  if (window === null || token.first_used_at !== null) return null;
+  return now + window * 1000 < token.expires_at ? window : null;
+}
+
+/**
+ * Starts a link's window from its first use, once: the first download sets first_used_at and
+ * brings expires_at forward to the earlier of the two ends, so every check of expires_at (the
+ * link's page, its downloads, the seller's list) applies the window with nothing more to ask.
+ * The update is conditional, so of concurrent first downloads exactly one records it.
+ */
+export async function startUseWindow(ctx: Ctx, token: DeliveryToken): Promise<void> {
+  const window = token.expires_after_first_use;
+  if (window === null || token.first_used_at !== null) return;
+  const now = ctx.clock.now();
+  const windowEnd = now + window * 1000;
+  const started = await db(ctx)
+    .updateTable("delivery_tokens")
+    .set((eb) => ({
+      first_used_at: now,
+      expires_at: eb
+        .case()
+        .when("expires_at", "<", windowEnd)
+        .then(eb.ref("expires_at"))
+        .else(windowEnd)
+        .end(),
+    }))
+    .where("id", "=", token.id)
+    .where("first_used_at", "is", null)
+    .executeTakeFirst();
+  if (Number(started.numUpdatedRows) === 1)
+    ctx.log.info("download link first used", { tokenId: token.id, windowSeconds: window });
 }
 
 /** The stored row of a token link, whatever its state; null for an unknown or malformed one. */

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Asset } from "../../db/schema.ts";
 import { type Ctx, db, sharedWrite } from "../context.ts";
 import { parseRange } from "../delivery/range.ts";
+import { unavailable } from "../errors.ts";
 import { type Delivery, type DeliveryRequest, etagOf } from "./deliver.ts";
 
 /**
@@ -110,12 +111,37 @@ export async function giveBack(
 /**
  * The delivery with a body that counts what the client reads and, when it stops early, gives the
  * rest back to the download, so a resume from where the transfer broke fits in what is left.
- * Only bytes the client asked for count as sent (no read-ahead here).
+ * Only bytes the client asked for count as sent (no read-ahead here). With `lastByte` (a product's
+ * download limit, limits.ts), the chunk that holds the file's last byte is handed over only once
+ * lastByte counted the download; when it answers with a refusal the transfer breaks off there.
  */
-export function metered(ctx: Ctx, delivery: Delivery, downloadId: string): Delivery {
+export function metered(
+  ctx: Ctx,
+  delivery: Delivery,
+  downloadId: string,
+  lastByte?: () => Promise<Error | null>,
+): Delivery {
   if (delivery.kind !== "stream") return delivery;
   const length = bytesOf(delivery);
   const reader = delivery.object.body.getReader();
+  const { range } = delivery.object;
+  let toCount = lastByte && (!range || range.end === delivery.asset.size - 1) ? lastByte : null;
+  const count = async () => {
+    if (!toCount) return;
+    const counting = toCount;
+    toCount = null;
+    let refusal: Error | null;
+    try {
+      refusal = await counting();
+    } catch (error) {
+      ctx.log.error("could not count a limited download", { downloadId, error: String(error) });
+      refusal = unavailable("The download could not be finished. Please try again in a minute.");
+    }
+    if (refusal) {
+      await reader.cancel().catch(() => {});
+      throw refusal;
+    }
+  };
   let sent = 0;
   let givenBack = false;
   // Once only: a cancel while a read is pending also fails that read's pull, and a second give
@@ -132,7 +158,11 @@ export function metered(ctx: Ctx, delivery: Delivery, downloadId: string): Deliv
       async pull(controller) {
         try {
           const { done, value } = await reader.read();
-          if (done) return controller.close();
+          if (done) {
+            if (sent >= length) await count();
+            return controller.close();
+          }
+          if (toCount && sent + value.byteLength >= length) await count();
           sent += value.byteLength;
           controller.enqueue(value);
         } catch (error) {

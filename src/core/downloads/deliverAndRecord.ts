@@ -1,7 +1,8 @@
 /**
  * The one path every download takes, whatever proved the right to it (downloadAsUser.ts: a
  * session; downloadWithToken.ts: a link; downloadWithCheckout.ts: a checkout session id): open
- * the file (deliver.ts), continue an open download or count a new one (continuations.ts), log it.
+ * the file (deliver.ts), continue an open download or count a new one (continuations.ts), log it,
+ * and count it against the product's download limit when it has one (limits.ts).
  */
 import type { Asset } from "../../db/schema.ts";
 import { type Ctx, db, newTimeOrderedId, withSharedCommit } from "../context.ts";
@@ -20,6 +21,7 @@ import {
   type DeliveryRequest,
   prepareDelivery,
 } from "./deliver.ts";
+import { countDownload, type LimitedFile, limitReached, requireDownloadLeft } from "./limits.ts";
 
 export interface ClientInfo {
   ip?: string | null;
@@ -34,6 +36,8 @@ export interface DownloadRecord {
   client: ClientInfo;
   /** The link it comes through (`token:`, `user:` or `order:` and an id); see DownloadsTable. */
   link: string;
+  /** The product's downloads per file per buyer, from the row the download was decided on. */
+  limit?: number | null;
 }
 
 /** The log row of a download whose first response hands out `taken` bytes of the file. */
@@ -84,7 +88,9 @@ export interface CountedUse {
  * Opens an authorized file. A range that fits in what an open download of the same file through
  * the same link has left continues it, counting and logging nothing; anything else is a new
  * download, counted against the link's uses (`use`) and logged. A HEAD or an unsatisfiable range
- * opens, counts and logs nothing.
+ * opens, counts and logs nothing. Under a product's download limit (limits.ts) a new download or
+ * a HEAD is refused once none is left; a stream counts when it sends the file's last byte, a
+ * signed URL when it is handed out.
  */
 export async function deliverAndRecord(
   ctx: Ctx,
@@ -93,8 +99,14 @@ export async function deliverAndRecord(
   record: DownloadRecord,
   use?: CountedUse,
 ): Promise<Delivery> {
+  const startedAt = ctx.clock.now();
+  const limited: LimitedFile | null =
+    record.limit == null
+      ? null
+      : { entitlementId: record.entitlementId, asset, limit: record.limit };
   if (request.headOnly) {
     if (use && !use.available) throw use.refusal();
+    if (limited) await requireDownloadLeft(ctx, limited);
     return { kind: "head", asset };
   }
   const wanted = continuationBytes(ctx, asset, request);
@@ -103,6 +115,9 @@ export async function deliverAndRecord(
       ? null
       : await continueDownload(ctx, { link: record.link, assetId: asset.id, bytes: wanted });
   if (continued === null && use && !use.available) throw use.refusal();
+  // A continuation rides on a download that was let in; a signed URL is counted as it is made.
+  const streamed = ctx.settings.delivery.mode !== "redirect";
+  if (continued === null && limited && streamed) await requireDownloadLeft(ctx, limited);
   let delivery: Delivery;
   try {
     delivery = await prepareDelivery(ctx, asset, request);
@@ -110,9 +125,15 @@ export async function deliverAndRecord(
     if (continued !== null && wanted !== null) await giveBack(ctx, continued, wanted);
     throw error;
   }
-  if (continued !== null) return metered(ctx, delivery, continued);
+  // A stream that sends the file's last byte is a completed download: counted then, or cut off.
+  const lastByte = limited
+    ? async () =>
+        (await countDownload(ctx, limited, startedAt)) ? null : limitReached(ctx, limited)
+    : undefined;
+  if (continued !== null) return metered(ctx, delivery, continued, lastByte);
   if (delivery.kind === "unsatisfiable") return delivery;
-  if (delivery.kind === "redirect" && !use?.limited && ctx.downloadLog && !ctx.trx) {
+  const countNow = limited !== null && delivery.kind === "redirect";
+  if (delivery.kind === "redirect" && !use?.limited && !countNow && ctx.downloadLog && !ctx.trx) {
     // Nothing is decided on this row (a signed URL is never continued): it may land after the
     // answer, batched (decision 0010). A limited link's use is counted before, below.
     const row = downloadRow(ctx, record, asset, asset.size);
@@ -120,21 +141,30 @@ export async function deliverAndRecord(
     return delivery;
   }
   const opened = delivery;
-  let outcome: string | Error;
+  let outcome: string | Error | typeof NONE_LEFT;
   try {
-    // Counting the use and logging it commit together, a commit other downloads may share.
-    outcome = await withSharedCommit(ctx, async (tx) =>
-      use && !(await use.count(tx))
-        ? use.refusal()
-        : recordDownload(tx, record, asset, bytesOf(opened)),
-    );
+    // Counting the use (and, for a signed URL, the limited download) and logging it commit
+    // together, a commit other downloads may share.
+    outcome = await withSharedCommit(ctx, async (tx) => {
+      if (countNow && !(await countDownload(tx, limited, startedAt))) return NONE_LEFT;
+      if (use && !(await use.count(tx))) {
+        // Thrown, not returned, once the download was counted: the count rolls back with it.
+        if (countNow) throw use.refusal();
+        return use.refusal();
+      }
+      return recordDownload(tx, record, asset, bytesOf(opened));
+    });
   } catch (error) {
     await abandonDelivery(delivery);
     throw error;
   }
-  if (outcome instanceof Error) {
+  if (outcome === NONE_LEFT && limited) outcome = await limitReached(ctx, limited);
+  if (typeof outcome !== "string") {
     await abandonDelivery(delivery);
     throw outcome;
   }
-  return metered(ctx, delivery, outcome);
+  return metered(ctx, delivery, outcome, lastByte);
 }
+
+/** The limit allowed no other download: the refusal is worded after the commit. */
+const NONE_LEFT = Symbol("none left");

@@ -47,7 +47,7 @@ export async function downloadAsUser({
   ctx: Ctx;
   input: { slug: string; assetId: string; request: DeliveryRequest; client: ClientInfo };
 }): Promise<Delivery> {
-  const { asset, entitlement } = await authorizeDownload({ ctx, input });
+  const { product, asset, entitlement } = await authorizeDownload({ ctx, input });
   const user = requireUser(ctx);
   return deliverAndRecord(ctx, asset, input.request, {
     entitlementId: entitlement.id,
@@ -55,5 +55,6 @@ export async function downloadAsUser({
     userId: user.id,
     client: input.client,
     link: `user:${user.id}`,
+    limit: product.download_limit,
   });
 }

@@ -1,11 +1,11 @@
 import type { Order } from "../../db/schema.ts";
 import { requireAccess } from "../access/accessRule.ts";
-import { downloadableAsset } from "../catalog/assets.ts";
 import type { Ctx } from "../context.ts";
 import { forbidden } from "../errors.ts";
 import { orderForViewer } from "../orders/confirmCheckout.ts";
 import type { Delivery, DeliveryRequest } from "./deliver.ts";
 import { type ClientInfo, deliverAndRecord } from "./deliverAndRecord.ts";
+import { downloadableFile } from "./limits.ts";
 
 /** A file of a purchase, downloaded with the checkout session id as proof (guests, 24 hours). */
 export async function downloadWithCheckout({
@@ -23,13 +23,14 @@ export async function downloadWithCheckout({
     { userId: order.user_id, email: order.email },
     order.product_id,
   );
-  const asset = await downloadableAsset(ctx, order.product_id, input.assetId);
+  const { asset, limit } = await downloadableFile(ctx, order.product_id, input.assetId);
   return deliverAndRecord(ctx, asset, input.request, {
     entitlementId: entitlement.id,
     assetId: asset.id,
     userId: order.user_id,
     client: input.client,
     link: `order:${order.id}`,
+    limit,
   });
 }
 

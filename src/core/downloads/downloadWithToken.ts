@@ -1,10 +1,16 @@
 import type { DeliveryToken, Entitlement } from "../../db/schema.ts";
-import { downloadableAsset } from "../catalog/assets.ts";
 import { type Ctx, db } from "../context.ts";
-import { activeEntitlementOf, findToken, invalidLink, usedUp } from "../delivery/tokens.ts";
+import {
+  activeEntitlementOf,
+  findToken,
+  invalidLink,
+  startUseWindow,
+  usedUp,
+} from "../delivery/tokens.ts";
 import { notFound } from "../errors.ts";
 import type { Delivery, DeliveryRequest } from "./deliver.ts";
 import { type ClientInfo, deliverAndRecord } from "./deliverAndRecord.ts";
+import { downloadableFile } from "./limits.ts";
 
 /**
  * Downloads one file through a token link. Checks the token, the entitlement and the file, opens
@@ -20,7 +26,9 @@ export async function downloadWithToken({
 }): Promise<Delivery> {
   const { token, entitlement } = await findUsableToken(ctx, input.token);
   if (token.asset_id && token.asset_id !== input.assetId) throw noSuchFile();
-  const asset = await downloadableAsset(ctx, entitlement.product_id, input.assetId);
+  const { asset, limit } = await downloadableFile(ctx, entitlement.product_id, input.assetId);
+  // A link that ends a while after its first use starts counting at its first download.
+  if (!input.request.headOnly) await startUseWindow(ctx, token);
   return deliverAndRecord(
     ctx,
     asset,
@@ -32,6 +40,7 @@ export async function downloadWithToken({
       userId: entitlement.user_id,
       client: input.client,
       link: `token:${token.id}`,
+      limit,
     },
     {
       tokenId: token.id,

@@ -1,6 +1,7 @@
 import type { User } from "../../db/schema.ts";
 import { type Ctx, db, newId, normalizeEmail } from "../context.ts";
 import { isAppError } from "../errors.ts";
+import { applyEmailCorrections } from "../orders/emailCorrections.ts";
 import type { SessionCookie, SignInProof } from "../ports.ts";
 import { parseInput } from "../validate.ts";
 import * as z from "../zod.ts";
@@ -194,6 +195,8 @@ export async function completeSignInWithCode({
 async function signedIn(ctx: Ctx, proof: SignInProof): Promise<SignedIn> {
   if ("cookie" in proof) return { user: null, cookie: proof.cookie, next: null };
   const user = await findOrCreateUser(ctx, proof.email);
+  // The address is proved: a purchase whose bounced receipt was corrected to it moves now.
+  await applyEmailCorrections(ctx, user);
   const cookie = await proof.openSession(user.id);
   ctx.log.info("signed in", { userId: user.id });
   return { user, cookie, next: proof.next };

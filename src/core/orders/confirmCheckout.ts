@@ -60,7 +60,8 @@ export async function confirmCheckout({
     (checkout.paymentStatus === "paid" || checkout.paymentStatus === "no_payment_required")
   ) {
     const paid = checkout;
-    const { receiptQueued } = await withTransaction(ctx, (tx) =>
+    // Stripe's word that the session is paid is what grants access, as a webhook's would.
+    const { receiptQueued } = await withTransaction({ ...ctx, cause: `stripe:${paid.id}` }, (tx) =>
       fulfil(tx, { kind: "checkout_completed", checkout: paid }),
     );
     await receiptsQueued(ctx, [receiptQueued]);

@@ -1,11 +1,13 @@
 import { sql } from "kysely";
 import type { Order, Product } from "../../db/schema.ts";
 import { grantAccess } from "../access/entitlements.ts";
+import { gracePolicy } from "../catalog/grace.ts";
 import { type Ctx, db, normalizeEmail } from "../context.ts";
 import type { CheckoutView, PaymentEvent, PaymentRef } from "../ports.ts";
 import { recordWebhookEvent } from "../webhooks/events.ts";
 import type { EventOutcome } from "./events.ts";
 import { findOrder, setOrderAccess, transition } from "./orderState.ts";
+import { endPastDueGrace, startPastDueGrace } from "./pastDue.ts";
 import { queueReceipt, queueRefundNotice } from "./receipts.ts";
 import { orderReference } from "./reference.ts";
 
@@ -17,6 +19,9 @@ export interface Fulfilment {
   /** Set when this call queued an order's mail (its receipt when it became paid, its refund
    * notice when it became refunded): wake the sender after the commit (receiptsQueued). */
   receiptQueued: string | null;
+  /** Set when this call queued a failed invoice's mail to the buyer: send it after the commit
+   * (paymentFailedMailQueued). */
+  paymentFailedMail?: string;
   /**
    * Set, with nothing written, when the event's copy of the session does not settle it: ask the
    * provider for the whole session (outside the transaction) and fulfil again with it.
@@ -72,7 +77,34 @@ export async function fulfil(ctx: Ctx, event: PaymentEvent): Promise<Fulfilment>
         return ignored("waiting for the checkout session");
       if (event.currency !== order.currency)
         return flag(ctx, order, `invoice currency ${event.currency} is not ${order.currency}`);
-      return markPaid(ctx, order, event.periodEnd);
+      const paid = await markPaid(ctx, order, event.periodEnd);
+      // A past-due grace ends with its invoice paid: the paid period takes over from it.
+      if (paid.outcome.status === "processed" && event.invoiceId)
+        if (await endPastDueGrace(ctx, event.invoiceId)) {
+          await setOrderAccess(ctx, order, "active", ["active"], {
+            endsAt: event.periodEnd + RENEWAL_GRACE_MS,
+          });
+          return {
+            ...paid,
+            outcome: { ...paid.outcome, note: "invoice paid after all: grace over" },
+          };
+        }
+      return paid;
+    }
+    case "invoice_payment_failed": {
+      const order = await findOrder(ctx, {
+        orderId: event.orderId,
+        subscriptionId: event.subscriptionId,
+      });
+      if (!order) return ignored("no order for this subscription");
+      if (order.subscription_id !== event.subscriptionId)
+        return ignored("waiting for the checkout session");
+      const grace = await startPastDueGrace(ctx, order, event);
+      if (!grace.started) return ignored(grace.note);
+      return {
+        ...done({ status: "processed", note: grace.note }),
+        paymentFailedMail: event.invoiceId,
+      };
     }
     case "subscription_changed":
       return onSubscriptionChanged(ctx, event);
@@ -101,7 +133,7 @@ export async function fulfil(ctx: Ctx, event: PaymentEvent): Promise<Fulfilment>
         });
       }
       const notify = becameRefunded ? order.id : null;
-      if (!ctx.settings.refundRevokesAccess)
+      if (!(await policyOf(ctx, order)).refundRevokes)
         return done({ status: "processed", note: "refunded; access kept by setting" }, notify);
       await setOrderAccess(ctx, order, "revoked", ["active", "suspended"], {
         revokedReason: "refunded",
@@ -112,6 +144,8 @@ export async function fulfil(ctx: Ctx, event: PaymentEvent): Promise<Fulfilment>
       const order = await findOrder(ctx, paymentKeys(event));
       if (!order) return ignored("no order for this payment");
       await transition(ctx, order, "disputed");
+      if (!(await policyOf(ctx, order)).disputeSuspends)
+        return done({ status: "processed", note: "dispute opened; access kept by setting" });
       await setOrderAccess(ctx, order, "suspended", ["active"]);
       return done({ status: "processed", note: "dispute opened: access suspended" });
     }
@@ -129,6 +163,16 @@ export async function fulfil(ctx: Ctx, event: PaymentEvent): Promise<Fulfilment>
       return done({ status: "processed", note: "dispute lost: access revoked" });
     }
   }
+}
+
+/** The grace policy of the order's product (decision 0020): what a refund or dispute does. */
+async function policyOf(ctx: Ctx, order: Order) {
+  const product = await db(ctx)
+    .selectFrom("products")
+    .select(["grace_past_due_days", "grace_refund_revokes", "grace_dispute_suspends"])
+    .where("id", "=", order.product_id)
+    .executeTakeFirstOrThrow();
+  return gracePolicy(product, ctx.settings);
 }
 
 const paymentKeys = (p: PaymentRef) => ({
@@ -289,7 +333,12 @@ async function markPaid(
   const order = details ? { ...unpaid, ...details } : unpaid;
   const claimReceipt = order.receipt_sent_at === null ? { receipt_sent_at: ctx.clock.now() } : {};
   const becamePaid =
-    !order.flag && (await transition(ctx, order, "paid", { ...details, ...claimReceipt }));
+    !order.flag &&
+    (await transition(ctx, order, "paid", {
+      ...details,
+      ...claimReceipt,
+      paid_at: ctx.clock.now(),
+    }));
   if (!becamePaid && details) await writeDetails(ctx, order.id, details);
   if (order.flag) return done({ status: "flagged", note: `order flagged earlier: ${order.flag}` });
   if (!becamePaid && order.status !== "paid")
@@ -351,6 +400,10 @@ async function onSubscriptionChanged(
     });
     return done({ status: "processed", note: "subscription active: access until the period ends" });
   }
+  // A failed renewal: the failed invoice's own event starts the product's past-due grace, if it
+  // has one (decision 0020); without, access ends with the period paid for, as before.
+  if (event.status === "past_due" || event.status === "unpaid")
+    return ignored(`subscription is ${event.status}: access follows its failed invoice`);
   return ignored(`subscription is ${event.status}: access unchanged`);
 }
 

@@ -3,6 +3,7 @@ import { type Ctx, db, withSharedCommit } from "../context.ts";
 import type { CheckoutView, PaymentEvent, ProviderEvent } from "../ports.ts";
 import type { EventOutcome } from "./events.ts";
 import { type Fulfilment, fulfil } from "./fulfil.ts";
+import { paymentFailedMailQueued } from "./pastDue.ts";
 import { receiptsQueued } from "./receipts.ts";
 
 /** Statuses of an event that is done with: a redelivery changes nothing. */
@@ -19,13 +20,15 @@ export interface HandledEvent {
  * provider (5xx) so it retries. A second delivery, even concurrent, finds the event handled.
  */
 export async function handleProviderEvent({
-  ctx,
+  ctx: caller,
   input,
 }: {
   ctx: Ctx;
   input: { event: ProviderEvent; force?: boolean };
 }): Promise<HandledEvent> {
   const { event } = input;
+  // Whoever delivers it (the webhook, reconcile, a replay), the event is what changes access.
+  const ctx: Ctx = { ...caller, cause: `stripe:${event.id}` };
   const now = ctx.clock.now();
   if (event.livemode !== ctx.payments.livemode) {
     await record(
@@ -51,6 +54,7 @@ export async function handleProviderEvent({
       result = await apply(ctx, event, paymentEvent, input.force, now);
     }
     await receiptsQueued(ctx, [result.receiptQueued]);
+    if (!result.duplicate) await paymentFailedMailQueued(ctx, result.paymentFailedMail);
     if (!result.duplicate)
       ctx.log.info("payment event handled", { id: event.id, type: event.type, ...result.outcome });
     return { duplicate: result.duplicate, outcome: result.outcome };

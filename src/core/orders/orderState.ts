@@ -1,6 +1,13 @@
 import { sql, type Updateable } from "kysely";
-import type { EntitlementStatus, Order, OrderStatus, OrdersTable } from "../../db/schema.ts";
+import type {
+  AccessChange,
+  EntitlementStatus,
+  Order,
+  OrderStatus,
+  OrdersTable,
+} from "../../db/schema.ts";
 import { accessData } from "../access/entitlements.ts";
+import { recordAccessChange } from "../access/history.ts";
 import { type Ctx, db } from "../context.ts";
 import { recordWebhookEvent } from "../webhooks/events.ts";
 
@@ -75,32 +82,54 @@ export function entitlementRef(
   return { source: "purchase", sourceRef: order.id };
 }
 
-/** Sets the status of the entitlement an order granted, only from the given statuses. */
+/**
+ * Sets the status of the entitlement an order granted, only from the given statuses. A change of
+ * status goes into the access history with `reason` (else the revoked reason, else what it means
+ * for an order: a dispute opened, or won); a new `endsAt` alone (a renewal) does not.
+ */
 export async function setOrderAccess(
   ctx: Ctx,
   order: Order,
   to: EntitlementStatus,
   from: EntitlementStatus[],
-  changes: { revokedReason?: string | null; endsAt?: number | null } = {},
+  changes: { revokedReason?: string | null; endsAt?: number | null; reason?: string } = {},
 ): Promise<boolean> {
   const ref = entitlementRef(order);
   if (!ref) return false;
-  const query = db(ctx)
-    .updateTable("entitlements")
-    .set({
-      status: to,
-      updated_at: ctx.clock.now(),
-      ...(changes.revokedReason !== undefined ? { revoked_reason: changes.revokedReason } : {}),
-      ...(changes.endsAt !== undefined ? { ends_at: changes.endsAt } : {}),
-    })
-    .where("product_id", "=", order.product_id)
-    .where("source", "=", ref.source)
-    .where("source_ref", "=", ref.sourceRef)
-    .where("status", "in", from);
-  if (to !== "revoked") return Number((await query.executeTakeFirst()).numUpdatedRows) > 0;
-  // Access taken away: access.revoked, in this transaction (decision 0017).
-  const revoked = await query.returningAll().execute();
-  for (const row of revoked)
-    await recordWebhookEvent(ctx, "access.revoked", accessData(row), { productId: row.product_id });
-  return revoked.length > 0;
+  const update = (statuses: EntitlementStatus[]) =>
+    db(ctx)
+      .updateTable("entitlements")
+      .set({
+        status: to,
+        updated_at: ctx.clock.now(),
+        ...(changes.revokedReason !== undefined ? { revoked_reason: changes.revokedReason } : {}),
+        ...(changes.endsAt !== undefined ? { ends_at: changes.endsAt } : {}),
+      })
+      .where("product_id", "=", order.product_id)
+      .where("source", "=", ref.source)
+      .where("source_ref", "=", ref.sourceRef)
+      .where("status", "in", statuses);
+  const moving = from.filter((status) => status !== to);
+  const kept = moving.length < from.length ? await update([to]).executeTakeFirst() : null;
+  const changed = moving.length ? await update(moving).returningAll().execute() : [];
+  const reason =
+    changes.reason ??
+    changes.revokedReason ??
+    (to === "suspended" ? "payment disputed" : null) ??
+    (to === "active" && moving.every((status) => status === "suspended") ? "dispute won" : null);
+  for (const row of changed) {
+    // Access taken away: access.revoked, in this transaction (decision 0017).
+    if (to === "revoked")
+      await recordWebhookEvent(ctx, "access.revoked", accessData(row), {
+        productId: row.product_id,
+      });
+    await recordAccessChange(ctx, row, HISTORY_CHANGE[to], reason);
+  }
+  return changed.length > 0 || Number(kept?.numUpdatedRows ?? 0) > 0;
 }
+
+const HISTORY_CHANGE = {
+  active: "restored",
+  suspended: "suspended",
+  revoked: "revoked",
+} as const satisfies Record<EntitlementStatus, AccessChange>;

@@ -1,5 +1,6 @@
 import { PostgresAdapter, sql } from "kysely";
 import type { EntitlementSource, Order, OrderMailKind } from "../../db/schema.ts";
+import { refundRevokes } from "../catalog/grace.ts";
 import { type Ctx, db, sharedWrite, system } from "../context.ts";
 import { type CreatedToken, createDownloadTokens } from "../delivery/tokens.ts";
 import { type DrainLoop, drainLoop } from "../drainLoop.ts";
@@ -90,6 +91,7 @@ function receiptFacts(ctx: Ctx, orderIds: string[]) {
       "o.receipt_bounced_at",
       "o.product_id",
       "p.name as product_name",
+      "p.grace_refund_revokes",
       "u.email as user_email",
       "l.key as license_key",
     ])
@@ -252,7 +254,7 @@ async function mailRefundNotice(ctx: Ctx, order: ReceiptFacts): Promise<Outcome>
       orderRef: orderReference(order.id),
       amount: order.amount,
       currency: order.currency,
-      accessKept: !ctx.settings.refundRevokesAccess,
+      accessKept: !refundRevokes(order, ctx.settings),
     });
     return { status: "sent", to: email };
   } catch (error) {

@@ -1,4 +1,5 @@
 import { PostgresAdapter, sql } from "kysely";
+import { mailAdmins } from "../alerts.ts";
 import { type Ctx, db, sharedWrite } from "../context.ts";
 import { type DrainLoop, drainLoop } from "../drainLoop.ts";
 import type { Logger, WebhookSender } from "../ports.ts";
@@ -273,22 +274,18 @@ async function tellSellerDisabled(
   });
   const lastError =
     outcomes.find((o) => o.delivery.endpoint_id === endpoint.id)?.outcome.error ?? null;
-  for (const to of ctx.settings.adminEmails) {
-    await ctx.mailer
-      .send({
-        kind: "webhook-disabled",
-        to,
-        url: endpoint.url,
-        failingSince: Number(endpoint.failing_since),
-        lastError,
-        pageUrl: `${ctx.settings.publicUrl}/admin/webhooks/endpoints/${endpoint.id}`,
-      })
-      .catch((error) =>
-        ctx.log.error("could not mail the seller about a disabled endpoint", {
-          error: String(error),
-        }),
-      );
-  }
+  await mailAdmins(
+    ctx,
+    (to) => ({
+      kind: "webhook-disabled",
+      to,
+      url: endpoint.url,
+      failingSince: Number(endpoint.failing_since),
+      lastError,
+      pageUrl: `${ctx.settings.publicUrl}/admin/webhooks/endpoints/${endpoint.id}`,
+    }),
+    "could not mail the seller about a disabled endpoint",
+  );
 }
 
 /**

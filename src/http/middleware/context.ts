@@ -71,7 +71,8 @@ function cookiesOf(c: Context<HonoEnv>): Record<string, string> {
  */
 export function sameOrigin(publicUrl: string): MiddlewareHandler<HonoEnv> {
   const ours = new URL(publicUrl).origin;
-  const signInPosts = new Set(["/auth/login", "/auth/code"]);
+  // The bounced-receipt correction mails a sign-in link too.
+  const signInPosts = new Set(["/auth/login", "/auth/code", "/checkout/correct-email"]);
   return async (c, next) => {
     const signIn = c.req.method === "POST" && signInPosts.has(c.req.path);
     if (!/^(GET|HEAD|OPTIONS)$/.test(c.req.method) && (signIn || c.get("sessionToken"))) {

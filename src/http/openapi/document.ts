@@ -21,7 +21,10 @@ import type { ErrorCode } from "../../core/errors.ts";
 import type * as z from "../../core/zod.ts";
 import { STATUS } from "../errors.ts";
 import { admin } from "../routes/admin.ts";
+import { adminAccessHistory } from "../routes/adminAccessHistory.ts";
+import { adminDownloadLimits } from "../routes/adminDownloadLimits.ts";
 import { adminLicenses } from "../routes/adminLicenses.ts";
+import { adminOrderReopen } from "../routes/adminOrderReopen.ts";
 import { adminReleases } from "../routes/adminReleases.ts";
 import { adminShop } from "../routes/adminShop.ts";
 import { adminWebhookEndpoints } from "../routes/adminWebhookEndpoints.ts";
@@ -36,7 +39,10 @@ import { errorBody, type ResponseName, responses } from "./responses.ts";
  */
 const API_ROUTES = [
   admin,
+  adminAccessHistory,
+  adminDownloadLimits,
   adminLicenses,
+  adminOrderReopen,
   adminReleases,
   adminShop,
   library,

@@ -34,8 +34,19 @@ const product = z.strictObject({
     activationLimit: maybe(z.number().check(z.int())),
     expiresWithAccess: z.boolean(),
   }),
+  /** What a failed subscription payment, a refund and a dispute do to access (decision 0020). */
+  grace: z.strictObject({
+    /** Days of access kept after a subscription payment failed; 0: none. */
+    pastDueDays: z.number().check(z.int()),
+    /** A full refund takes access away (the product's setting, else REFUND_REVOKES_ACCESS). */
+    refundRevokes: z.boolean(),
+    /** An opened dispute suspends access; a lost one revokes it either way. */
+    disputeSuspends: z.boolean(),
+  }),
   /** The cover image's public, permanent URL (`{PUBLIC_URL}/images/{sha256}.{ext}`); null without one. */
   coverUrl: maybe(z.string()),
+  /** Downloads of each file each buyer may make; null: no limit. */
+  downloadLimit: maybe(z.number().check(z.int())),
   createdAt: time,
   updatedAt: time,
 });
@@ -309,6 +320,38 @@ export const responses = {
   DownloadLink: z.strictObject({ token: z.string(), url: z.string(), expiresAt: time }),
   Downloads: z.strictObject({ downloads: z.array(download) }),
   Orders: z.strictObject({ orders: z.array(order) }),
+  OrderDownloads: z.strictObject({
+    orderId: id,
+    product: z.strictObject({
+      slug: z.string(),
+      name: z.string(),
+      /** Downloads of each file each buyer may make; null: no limit. */
+      downloadLimit: maybe(z.number().check(z.int())),
+    }),
+    /** The product's active files, in the order every page shows them. */
+    files: z.array(
+      z.strictObject({
+        id,
+        filename: z.string(),
+        /** Downloads counted for the order's buyer (repeats within 10 minutes count once). */
+        downloads: z.number().check(z.int()),
+        /** null: the product has no limit. */
+        downloadsLeft: maybe(z.number().check(z.int())),
+      }),
+    ),
+  }),
+  OrderReopened: z.strictObject({
+    orderId: id,
+    /** What the buyer's receipt calls the order. */
+    reference: z.string(),
+    entitlementId: id,
+    /** Access works until then. */
+    until: time,
+    /** Where the fresh link was mailed. */
+    mailedTo: z.string(),
+    /** False when the mail could not be sent: the access is re-opened all the same. */
+    mailed: z.boolean(),
+  }),
   WebhookEvents: z.strictObject({ events: z.array(webhookEvent) }),
   Replay: z.strictObject({
     id,
@@ -326,6 +369,35 @@ export const responses = {
   Licenses: z.strictObject({ licenses: z.array(license) }),
   LicenseReset: z.strictObject({ freed: z.number().check(z.int()), license }),
   CustomerState: customerState,
+  AccessHistory: z.strictObject({
+    email: z.string(),
+    product: z.strictObject({ slug: z.string(), name: z.string() }),
+    /** The access rule's answer now: what a download by this customer would get. */
+    hasAccess: z.boolean(),
+    /** Why, in one sentence: "ana@example.com has access to Icon Kit: bought on 4 Dec 2026 (order 7KQ4M-2ZPXA)." */
+    sentence: z.string(),
+    /** Every change to the customer's entitlements to the product, newest first. */
+    history: z.array(
+      z.strictObject({
+        at: time,
+        change: z.enum([
+          "granted",
+          "revoked",
+          "suspended",
+          "restored",
+          "expired",
+          "limit_changed",
+          "reopened",
+          "grace_started",
+        ]),
+        /** `stripe:{event id}`, `seller`, `cli`, `system` or `buyer`; `unknown` for what came before the history. */
+        by: z.string(),
+        reason: maybe(z.string()),
+        entitlementId: id,
+        source: z.enum(["purchase", "subscription", "grant", "free"]),
+      }),
+    ),
+  }),
   Activated: z.strictObject({ activation, license: publicLicense }),
   Validation: z.strictObject({
     valid: z.boolean(),
@@ -368,6 +440,8 @@ export const responses = {
             version: z.number().check(z.int()),
             /** Signs a short-lived link on each use; needs the buyer's session. */
             downloadUrl: z.string(),
+            /** Downloads of this file left under the product's limit; null: no limit. */
+            downloadsLeft: maybe(z.number().check(z.int())),
           }),
         ),
         /** null: no release published yet. */

@@ -57,8 +57,8 @@ export const admin = new Hono<HonoEnv>()
         ctx: c.get("ctx"),
         input: { includeUnpublished: true },
       });
-      const url = c.get("ctx").settings.publicUrl;
-      return c.json({ products: products.map((p) => productJson(p, url)) });
+      const { settings } = c.get("ctx");
+      return c.json({ products: products.map((p) => productJson(p, settings)) });
     },
   )
   .post(
@@ -75,7 +75,7 @@ export const admin = new Hono<HonoEnv>()
     async (c) => {
       const body = (await readBody(c)) as Unchecked;
       const product = await createProduct({ ctx: c.get("ctx"), input: body });
-      return c.json(productJson(product, c.get("ctx").settings.publicUrl), 201);
+      return c.json(productJson(product, c.get("ctx").settings), 201);
     },
   )
   .get(
@@ -93,7 +93,7 @@ export const admin = new Hono<HonoEnv>()
       const product = await getProductForAdmin({ ctx, input: { slug: c.req.param("slug") } });
       const assets = await listAssets(ctx, product.id, { activeOnly: false });
       return c.json({
-        ...productJson(product, ctx.settings.publicUrl),
+        ...productJson(product, ctx.settings),
         assets: assets.map(assetJson),
       });
     },
@@ -115,7 +115,7 @@ export const admin = new Hono<HonoEnv>()
         ctx: c.get("ctx"),
         input: { slug: c.req.param("slug"), changes: (await readBody(c)) as Unchecked },
       });
-      return c.json(productJson(product, c.get("ctx").settings.publicUrl));
+      return c.json(productJson(product, c.get("ctx").settings));
     },
   )
   .put(
@@ -141,7 +141,7 @@ export const admin = new Hono<HonoEnv>()
           declaredSize: declared ? Number(declared) : null,
         },
       });
-      return c.json(productJson(product, c.get("ctx").settings.publicUrl));
+      return c.json(productJson(product, c.get("ctx").settings));
     },
   )
   .delete(
@@ -159,7 +159,7 @@ export const admin = new Hono<HonoEnv>()
         ctx: c.get("ctx"),
         input: { slug: c.req.param("slug") },
       });
-      return c.json(productJson(product, c.get("ctx").settings.publicUrl));
+      return c.json(productJson(product, c.get("ctx").settings));
     },
   )
   .get(
@@ -385,7 +385,7 @@ export const admin = new Hono<HonoEnv>()
     apiDoc({
       summary: "Create a download link",
       description:
-        "For an email or a user id who owns the product; `expiresIn` as `24h`, `7d` or seconds.",
+        "For an email or a user id who owns the product; `expiresIn` as `24h`, `7d` or seconds. With `expiresAfterFirstUse` (same syntax) the link also ends that long after its first download, whichever comes first.",
       tag: "Download links",
       auth: "admin",
       body: sellerTokenSchema,

@@ -10,6 +10,7 @@ import { viewProduct } from "../../core/catalog/viewProduct.ts";
 import { downloadWithCheckout } from "../../core/downloads/downloadWithCheckout.ts";
 import { AppError, unauthenticated } from "../../core/errors.ts";
 import { confirmCheckout, GUEST_WINDOW_MS } from "../../core/orders/confirmCheckout.ts";
+import { correctionOffer } from "../../core/orders/correctEmail.ts";
 import { startCheckout } from "../../core/orders/startCheckout.ts";
 import { parseInput } from "../../core/validate.ts";
 import * as z from "../../core/zod.ts";
@@ -119,10 +120,12 @@ export const checkout = new Hono<HonoEnv>()
     });
     c.header("Referrer-Policy", "no-referrer");
     c.header("Cache-Control", "private, no-store");
+    const bounced = await correctionOffer(c.get("ctx"), confirmation.order);
     return c.html(
       <CheckoutSuccessPage
         {...pageProps(c)}
         confirmation={confirmation}
+        bounced={bounced}
         sessionId={sessionId}
         linkTtlSeconds={c.get("deps").settings.delivery.tokenTtlSeconds}
         guestWindowMs={GUEST_WINDOW_MS}

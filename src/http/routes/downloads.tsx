@@ -107,6 +107,7 @@ export const downloads = new Hono<HonoEnv>()
         files={files}
         expiresAt={view.token.expires_at}
         usesLeft={view.usesLeft}
+        worksAfterFirstUse={view.worksAfterFirstUse}
       />,
     );
   })

@@ -7,6 +7,7 @@ import {
   orderReceipt,
 } from "../../core/access/library.ts";
 import { type BuyerLicense, myLicenses } from "../../core/licenses/buyerLicenses.ts";
+import { applyEmailCorrections, recentlyCorrected } from "../../core/orders/emailCorrections.ts";
 import { LibraryPage, NoReceiptPage } from "../../pages/buyer.tsx";
 import type { HonoEnv } from "../env.ts";
 import { apiDoc } from "../openapi/describe.ts";
@@ -29,13 +30,28 @@ export const library = new Hono<HonoEnv>()
     },
   )
   .get("/library", async (c) => {
-    if (!c.get("ctx").actor.user) return c.redirect("/auth/login?next=%2Flibrary", 303);
     const ctx = c.get("ctx");
+    const user = ctx.actor.user;
+    if (!user) return c.redirect("/auth/login?next=%2Flibrary", 303);
+    // A bounced receipt's correction waiting for this address (decision 0024): the sign-in
+    // already moved it (built-in); with Supabase, whose sign-in we do not see, it moves here.
+    await applyEmailCorrections(ctx, user);
     const { items, ended } = await getLibrary({ ctx });
     const licenses = await myLicenses({ ctx });
+    const sent = c.req.query("sent");
+    const moved = c.req.query("corrected") ? await recentlyCorrected(ctx, user.id) : [];
+    const notice =
+      sent === "receipt"
+        ? `We sent your receipt again to ${user.email}.`
+        : sent === "link"
+          ? `A fresh download link is on its way to ${user.email}.`
+          : moved.length
+            ? `${moved.map((m) => m.productName).join(", ")} now belongs to ${user.email}. A new receipt is on its way.`
+            : null;
     return c.html(
       <LibraryPage
         {...pageProps(c)}
+        notice={notice}
         items={items}
         ended={ended}
         licenses={licenses}
@@ -89,6 +105,7 @@ export const library = new Hono<HonoEnv>()
             sha256: f.sha256,
             version: f.version,
             downloadUrl: f.downloadUrl,
+            downloadsLeft: f.downloadsLeft ?? null,
           })),
           releases: item.releases
             ? {

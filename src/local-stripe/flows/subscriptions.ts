@@ -103,13 +103,22 @@ function currentPeriod(subscription: Stripe.Subscription): Period {
 
 /**
  * The billing period rolls over now: a new paid invoice for the next period, or, for a
- * subscription set to cancel at period end, its end.
+ * subscription set to cancel at period end, its end. With `fail`, the renewal's payment is
+ * declined: the invoice stays open and the subscription goes past_due, with
+ * `customer.subscription.updated` and `invoice.payment_failed` as Stripe sends them; the
+ * invoice can then be paid (payOpenInvoice).
  */
 export function renewSubscription(
   engine: Engine,
   id: string,
+  opts: { fail?: boolean } = {},
 ): { subscription: Stripe.Subscription; invoice: Stripe.Invoice | null } {
   const subscription = activeSubscription(engine, id);
+  if (subscription.status === "past_due")
+    throw badRequest(
+      `This subscription is past_due: pay its open invoice ${subscription.latest_invoice} first.`,
+      "subscription",
+    );
   if (subscription.cancel_at_period_end) {
     endSubscription(engine, subscription);
     return { subscription, invoice: null };
@@ -134,20 +143,95 @@ export function renewSubscription(
     item.current_period_start = period.start;
     item.current_period_end = period.end;
   }
-  const invoice = payInvoice(engine, customer, subscription, {
+  const renewal = {
     lines: subscription.items.data.map((item) => ({
       price: item.price,
       quantity: item.quantity ?? 1,
       description: lineDescription(item.quantity ?? 1, productName(engine, item.price)),
       period,
     })),
-    billingReason: "subscription_cycle",
+    billingReason: "subscription_cycle" as const,
     invoicePeriod: old,
-  });
+  };
+  if (opts.fail) {
+    const invoice = openInvoice(engine, customer, subscription, renewal);
+    subscription.status = "past_due";
+    engine.emit("customer.subscription.updated", subscription, {
+      previous: { ...previous, status: "active" },
+    });
+    engine.emit("invoice.payment_failed", invoice);
+    return { subscription, invoice };
+  }
+  const invoice = payInvoice(engine, customer, subscription, renewal);
   engine.emit("customer.subscription.updated", subscription, { previous });
   engine.emit("invoice.paid", invoice);
   engine.emit("invoice.payment_succeeded", invoice);
   return { subscription, invoice };
+}
+
+/** A renewal invoice whose payment was declined: open, with Stripe's next retry a day later. */
+function openInvoice(
+  engine: Engine,
+  customer: Stripe.Customer,
+  subscription: Stripe.Subscription,
+  input: Omit<Parameters<typeof newInvoice>[0], "customer" | "subscription">,
+): Stripe.Invoice {
+  const invoice = newInvoice({ customer, subscription, ...input });
+  Object.assign(invoice, {
+    status: "open",
+    amount_paid: 0,
+    amount_remaining: invoice.total,
+    next_payment_attempt: unixNow() + 24 * 3600,
+    status_transitions: { ...invoice.status_transitions, paid_at: null },
+  } satisfies Partial<Stripe.Invoice>);
+  invoice.hosted_invoice_url = engine.pageUrl(`/i/${invoice.id}`);
+  engine.state.invoices[invoice.id] = invoice;
+  subscription.latest_invoice = invoice.id;
+  return invoice;
+}
+
+/**
+ * The buyer pays an open invoice (another card, on the invoice's page): a payment intent and
+ * charge pay it, a past_due subscription is active again, with `invoice.paid`,
+ * `invoice.payment_succeeded` and `customer.subscription.updated`.
+ */
+export function payOpenInvoice(engine: Engine, id: string): Stripe.Invoice {
+  const invoice = engine.invoice(id, "invoice");
+  if (invoice.status !== "open")
+    throw badRequest(`Invoice ${id} is ${invoice.status}, not open.`, "invoice");
+  const subscriptionId = String(invoice.parent?.subscription_details?.subscription ?? "");
+  const subscription = activeSubscription(engine, subscriptionId);
+  const customer = engine.customer(String(subscription.customer));
+  const intent = newPaymentIntent({
+    amount: invoice.total,
+    currency: invoice.currency,
+    customer: customer.id,
+    description: "Subscription update",
+    metadata: {},
+    methodType: "card",
+    status: "processing",
+  });
+  engine.state.paymentIntents[intent.id] = intent;
+  chargeIntent(engine, intent, customer.email);
+  engine.state.invoicePayments[invoice.id] = intent.id;
+  const now = unixNow();
+  Object.assign(invoice, {
+    status: "paid",
+    amount_paid: invoice.total,
+    amount_remaining: 0,
+    attempt_count: invoice.attempt_count + 1,
+    next_payment_attempt: null,
+    status_transitions: { ...invoice.status_transitions, paid_at: now },
+  } satisfies Partial<Stripe.Invoice>);
+  engine.emit("invoice.paid", invoice);
+  engine.emit("invoice.payment_succeeded", invoice);
+  if (subscription.status === "past_due" && subscription.latest_invoice === invoice.id) {
+    subscription.status = "active";
+    engine.emit("customer.subscription.updated", subscription, {
+      previous: { status: "past_due" },
+    });
+  }
+  return invoice;
 }
 
 const productName = (engine: Engine, price: Stripe.Price) =>

@@ -8,6 +8,7 @@ import { createRefund } from "../flows/refunds.ts";
 import { expireSession } from "../flows/sessions.ts";
 import {
   cancelSubscription,
+  payOpenInvoice,
   renewSubscription,
   updateSubscription,
 } from "../flows/subscriptions.ts";
@@ -124,17 +125,31 @@ export function triggerRoutes(engine: Engine) {
       );
     })
     .post("/subscriptions/:id/renew", async (c) => {
-      await body(c);
+      const input = await body(c);
+      if (input.fail !== undefined && typeof input.fail !== "boolean")
+        throw badRequest("fail must be true or false.", "fail");
+      const fail = input.fail === true;
       const id = subscriptionOf(c.req.param("id"));
       return run(
         c,
-        () => renewSubscription(engine, id),
+        () => renewSubscription(engine, id, { fail }),
         ({ subscription, invoice }) => {
           const item = subscription.items.data[0];
-          return invoice
-            ? `Renewed ${subscription.id}: invoice ${invoice.id} paid ${formatPrice(invoice.total, invoice.currency)} for ${formatDate((item?.current_period_start ?? 0) * 1000)} to ${formatDate((item?.current_period_end ?? 0) * 1000)}.`
-            : `Ended ${subscription.id}: it was set to cancel at the end of its period.`;
+          const period = `${formatDate((item?.current_period_start ?? 0) * 1000)} to ${formatDate((item?.current_period_end ?? 0) * 1000)}`;
+          if (!invoice)
+            return `Ended ${subscription.id}: it was set to cancel at the end of its period.`;
+          return fail
+            ? `Renewal of ${subscription.id} declined: invoice ${invoice.id} for ${period} is open and the subscription past_due.`
+            : `Renewed ${subscription.id}: invoice ${invoice.id} paid ${formatPrice(invoice.total, invoice.currency)} for ${period}.`;
         },
+      );
+    })
+    .post("/invoices/:id/pay", async (c) => {
+      await body(c);
+      return run(
+        c,
+        () => payOpenInvoice(engine, c.req.param("id")),
+        (invoice) => `Paid invoice ${invoice.id}: ${formatPrice(invoice.total, invoice.currency)}.`,
       );
     })
     .post("/subscriptions/:id/cancel", async (c) => {

@@ -1,3 +1,4 @@
+import { type AccessExplanation, describeBy } from "../../core/access/accessHistory.ts";
 import type { EntitlementView } from "../../core/access/entitlements.ts";
 import type { SellerLicense } from "../../core/licenses/sellerLicenses.ts";
 import type { Product } from "../../db/schema.ts";
@@ -8,7 +9,7 @@ import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { LicenseTable } from "./licenses.tsx";
 import { orderColumns, type RecentOrder } from "./orders.tsx";
 import { EntitlementStatus } from "./statuses.tsx";
-import { ActionButton, FormError, StackTable } from "./ui.tsx";
+import { ActionButton, Badge, FormError, StackTable, shortTime } from "./ui.tsx";
 
 const SOURCES: Record<string, string> = {
   purchase: "purchase",
@@ -32,6 +33,8 @@ export function CustomersPage(
     orders: RecentOrder[];
     /** The searched customer's licence keys (none for the recent list). */
     licenses: SellerLicense[];
+    /** Why the searched customer has each product or not, with its history (none for the recent list). */
+    access: AccessExplanation[];
     grant: GrantValues;
     /** What went wrong with the grant form. */
     error?: string | null;
@@ -154,6 +157,14 @@ export function CustomersPage(
           </section>
         ))
       )}
+      {props.email && props.access.length ? (
+        <>
+          <h2 style="overflow-wrap:anywhere">Why {props.email} has access, or not</h2>
+          {props.access.map((a) => (
+            <AccessStory a={a} />
+          ))}
+        </>
+      ) : null}
     </AdminLayout>
   );
 }
@@ -187,6 +198,43 @@ function EntitlementTable(props: { owner: string; rows: EntitlementView[]; back:
     />
   );
 }
+
+/** One product: the sentence that answers "why", and every change behind it, newest first. */
+function AccessStory({ a }: { a: AccessExplanation }) {
+  return (
+    <section class="card" aria-label={`Access to ${a.product.name}`}>
+      <h3 style="margin-top:0">
+        {a.product.name}{" "}
+        <Badge tone={a.hasAccess ? "ok" : "muted"}>
+          {a.hasAccess ? "has access" : "no access"}
+        </Badge>
+      </h3>
+      <p style="overflow-wrap:anywhere">{a.sentence}</p>
+      <StackTable
+        caption={`History of access to ${a.product.name}`}
+        rows={a.history}
+        columns={[
+          { label: "When", cell: (e) => shortTime(e.at) },
+          { label: "What", cell: (e) => CHANGES[e.change] ?? e.change },
+          { label: "Who", cell: (e) => describeBy(e.by) },
+          { label: "Why", kind: "wrap", cell: (e) => e.reason ?? "—" },
+        ]}
+        empty="No changes recorded."
+      />
+    </section>
+  );
+}
+
+const CHANGES: Record<string, string> = {
+  granted: "granted",
+  revoked: "revoked",
+  suspended: "suspended",
+  restored: "restored",
+  expired: "expired",
+  limit_changed: "limit changed",
+  reopened: "reopened",
+  grace_started: "grace started",
+};
 
 function RevokeForm({ e, owner, back }: { e: EntitlementView; owner: string; back: string }) {
   return (

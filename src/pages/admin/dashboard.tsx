@@ -1,8 +1,9 @@
+import type { UndeliveredOrder } from "../../core/orders/watchdog.ts";
 import type { SalesAndDownloads } from "../../core/reports.ts";
 import { formatPrice } from "../format.ts";
 import { DailyChart } from "./chart.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
-import { OrderTable, orderColumns, type RecentOrder } from "./orders.tsx";
+import { OrderTable, type RecentOrder } from "./orders.tsx";
 import { StackTable, shortTime } from "./ui.tsx";
 
 export interface FailedEvent {
@@ -17,8 +18,8 @@ export function DashboardPage(
     report: SalesAndDownloads;
     orders: RecentOrder[];
     failedEvents: FailedEvent[];
-    /** Paid orders whose receipt bounced lately, the latest first. */
-    bouncedReceipts: RecentOrder[];
+    /** Paid orders of the last 30 days whose delivery is stuck, with why (decision 0023). */
+    undelivered: UndeliveredOrder[];
   },
 ) {
   const { totals, days } = props.report;
@@ -64,28 +65,32 @@ export function DashboardPage(
           />
         </section>
       ) : null}
-      {props.bouncedReceipts.length ? (
-        <section aria-labelledby="bounced">
-          <h2 id="bounced">Receipts that bounced</h2>
+      {props.undelivered.length ? (
+        <section aria-labelledby="undelivered">
+          <h2 id="undelivered">Paid but not yet delivered</h2>
           <p class="notice bad">
-            The buyer's mail server refused these receipts for good, so Tollgate stopped sending
-            them. The buyers still have access: check the address with them, then resend the receipt
-            from the order.
+            These buyers paid but may not have their files: the receipt has not gone out 10 minutes
+            after payment, bounced, or nothing was downloaded yet. Tollgate retries receipts and
+            sends one download reminder by itself. Receipts that bounced are not sent again: check
+            the address with the buyer, then resend the receipt from the order.
           </p>
           <StackTable
-            caption="Receipts that bounced"
-            rows={props.bouncedReceipts}
+            caption="Paid but not yet delivered"
+            rows={props.undelivered}
             columns={[
               {
-                label: "Bounced",
+                label: "Order",
                 kind: "title",
                 cell: (o) => (
-                  <a href={`/admin/orders/${o.id}`}>{shortTime(o.receiptBounce?.at ?? null)}</a>
+                  <a href={`/admin/orders/${o.id}`}>
+                    <code>{o.reference}</code>
+                  </a>
                 ),
               },
-              orderColumns.customer,
-              orderColumns.product,
-              { label: "Reason", kind: "wrap", cell: (o) => o.receiptBounce?.reason },
+              { label: "Paid", cell: (o) => shortTime(new Date(o.paidAt).toISOString()) },
+              { label: "Customer", kind: "wrap", cell: (o) => o.email ?? "no address" },
+              { label: "Product", kind: "wrap", cell: (o) => o.productName },
+              { label: "Why", kind: "wrap", cell: (o) => o.why },
             ]}
             empty=""
           />

@@ -1,4 +1,5 @@
 import type { Child } from "hono/jsx";
+import type { OrderDownloads } from "../../core/downloads/resetDownloads.ts";
 import type { SellerLicense } from "../../core/licenses/sellerLicenses.ts";
 import type { OrderDetails } from "../../core/orders/orderDetails.ts";
 import { orderReference } from "../../core/orders/reference.ts";
@@ -6,6 +7,7 @@ import type { OrderStatus as Status } from "../../db/schema.ts";
 import { Field } from "../field.tsx";
 import { formatPrice } from "../format.ts";
 import { When } from "../shop.tsx";
+import { OrderDownloadCounts } from "./downloadLimits.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { LicenseTable } from "./licenses.tsx";
 import { EntitlementStatus, EventStatus, OrderStatus } from "./statuses.tsx";
@@ -128,6 +130,10 @@ export function OrderPage(
     /** The licence keys this order's access carries. */
     licenses: SellerLicense[];
     error?: string | null;
+    /** Downloads of each file under the product's download limit (decision 0021). */
+    downloads?: OrderDownloads | null;
+    /** Set when the order's access has ended and may be re-opened: the days the form shows. */
+    reopen?: { days: string } | null;
   },
 ) {
   const { order, product, entitlements, events, userEmail, receipt } = props.details;
@@ -251,6 +257,10 @@ export function OrderPage(
         </section>
       ) : null}
 
+      {props.downloads ? (
+        <OrderDownloadCounts downloads={props.downloads} canReset={entitlements.length > 0} />
+      ) : null}
+
       <h2>Access from this order</h2>
       <StackTable
         caption="Access from this order"
@@ -268,6 +278,33 @@ export function OrderPage(
             : "This order gave no access."
         }
       />
+      {props.reopen ? (
+        <section class="card" aria-labelledby="reopen">
+          <h2 id="reopen" style="margin-top:0">
+            Re-open access
+          </h2>
+          <p class="muted">
+            This order's access has ended. Re-open it for a few days and {who ?? "the buyer"} gets a
+            fresh download link by email; the access history records it.
+          </p>
+          <form method="post" action={`/admin/orders/${order.id}/reopen`}>
+            <Field
+              id="reopen-days"
+              label="Days"
+              input={{
+                name: "days",
+                type: "number",
+                inputmode: "numeric",
+                min: 1,
+                max: 365,
+                required: true,
+                value: props.reopen.days,
+              }}
+            />
+            <button type="submit">Re-open and mail a fresh link</button>
+          </form>
+        </section>
+      ) : null}
 
       {props.licenses.length ? (
         <>

@@ -5,6 +5,8 @@ import { Field } from "../field.tsx";
 import { formatBytes, formatPrice } from "../format.ts";
 import { renderMarkdown } from "../markdown.ts";
 import { When } from "../shop.tsx";
+import { DownloadLimitSettings } from "./downloadLimits.tsx";
+import { type GraceFormValues, GraceSettings } from "./graceSettings.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { ActionButton, Badge, FormError, StackTable } from "./ui.tsx";
 
@@ -117,6 +119,10 @@ export function EditProductPage(
     error?: string | null;
     license: LicenseFormValues;
     licenseError?: string | null;
+    grace: GraceFormValues;
+    graceError?: string | null;
+    /** The shop's REFUND_REVOKES_ACCESS, for a product that leaves refunds to it. */
+    shopRefundRevokes: boolean;
     maxUploadBytes: number;
     /** What the product needs to be deliverable, each checked. */
     readiness: ReadinessCheck[];
@@ -193,6 +199,13 @@ export function EditProductPage(
       </section>
 
       <LicenseSettings product={p} values={props.license} error={props.licenseError} />
+      <DownloadLimitSettings product={p} />
+      <GraceSettings
+        product={p}
+        values={props.grace}
+        error={props.graceError}
+        shopRefundRevokes={props.shopRefundRevokes}
+      />
     </AdminLayout>
   );
 }

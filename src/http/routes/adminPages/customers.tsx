@@ -1,4 +1,5 @@
 import { type Context, Hono } from "hono";
+import { customerAccessHistories } from "../../../core/access/accessHistory.ts";
 import { listEntitlements, revokeEntitlement } from "../../../core/access/entitlements.ts";
 import { grantAsSeller } from "../../../core/access/grantAsSeller.ts";
 import { listProducts } from "../../../core/catalog/products.ts";
@@ -93,11 +94,12 @@ async function customersPage(
 ) {
   const ctx = c.get("ctx");
   const email = view.email ? normalizeEmail(view.email) : "";
-  const [products, entitlements, orders, licenses] = await Promise.all([
+  const [products, entitlements, orders, licenses, access] = await Promise.all([
     listProducts({ ctx, input: { includeUnpublished: true } }),
     listEntitlements({ ctx, input: email ? { email } : { limit: RECENT } }),
     email ? listOrdersWithNames({ ctx, input: { email, limit: 50 } }) : [],
     email ? listLicenses({ ctx, input: { email, limit: 100 } }) : [],
+    email ? customerAccessHistories({ ctx, input: { email } }) : [],
   ]);
   return c.html(
     <CustomersPage
@@ -108,6 +110,7 @@ async function customersPage(
       entitlements={entitlements}
       orders={orders}
       licenses={licenses}
+      access={access}
       grant={view.grant}
       error={view.error ?? null}
       actionError={view.actionError ?? null}

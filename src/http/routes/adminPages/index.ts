@@ -3,6 +3,7 @@ import { forbidden } from "../../../core/errors.ts";
 import type { HonoEnv } from "../../env.ts";
 import { customerPages } from "./customers.tsx";
 import { dashboardPages } from "./dashboard.tsx";
+import { downloadLimitPages } from "./downloadLimits.tsx";
 import { downloadPages } from "./downloads.tsx";
 import { licensePages } from "./licenses.tsx";
 import { orderPages } from "./orders.tsx";
@@ -39,6 +40,7 @@ export const adminPages = new Hono<HonoEnv>()
   .route("/", productPages)
   .route("/", releasePages)
   .route("/", orderPages)
+  .route("/", downloadLimitPages)
   .route("/", customerPages)
   .route("/", licensePages)
   .route("/", tokenPages)

@@ -1,21 +1,29 @@
 import { type Context, Hono } from "hono";
+import { orderDownloads } from "../../../core/downloads/resetDownloads.ts";
+import { invalidInput } from "../../../core/errors.ts";
 import { licensesOfEntitlements } from "../../../core/licenses/sellerLicenses.ts";
 import { countUnfinishedCheckouts, listOrdersWithNames } from "../../../core/orders/listOrders.ts";
 import { orderDetails } from "../../../core/orders/orderDetails.ts";
 import { orderIdStart } from "../../../core/orders/reference.ts";
 import { refundOrder } from "../../../core/orders/refundOrder.ts";
+import { reopenOrder, reopenRefusal } from "../../../core/orders/reopenOrder.ts";
 import { resendReceipt } from "../../../core/orders/resendReceipt.ts";
 import { parseInput } from "../../../core/validate.ts";
 import * as z from "../../../core/zod.ts";
 import { filterQuery, ORDER_FILTERS, OrderPage, OrdersPage } from "../../../pages/admin/orders.tsx";
 import type { HonoEnv } from "../../env.ts";
 import { pageProps } from "../../pageProps.ts";
-import { attempt, noticeFor, redirectDone } from "./forms.ts";
+import { attempt, noticeFor, readForm, redirectDone } from "./forms.ts";
 
 const NOTICES = {
   "refund-requested":
     "Refund requested; access ends when Stripe confirms it (usually seconds). Reload to see the order refunded.",
   "receipt-sent": "Receipt sent again, with a fresh download link.",
+  "downloads-reset":
+    "Downloads reset: the buyer may download each file again as often as the product allows.",
+  reopened: "Access re-opened, and a fresh download link is on its way to the buyer.",
+  "reopened-unmailed":
+    "Access re-opened, but the mail with the fresh link could not be sent: check the mail settings, then resend the receipt.",
 };
 
 /** Once Stripe has confirmed the refund, the page says so rather than asking for a reload. */
@@ -107,9 +115,26 @@ export const orderPages = new Hono<HonoEnv>()
     const sent = await attempt(() => resendReceipt({ ctx: c.get("ctx"), input: { orderId } }));
     if (!sent.ok) return orderPage(c, orderId, sent.message);
     return redirectDone(c, `/admin/orders/${orderId}`, "receipt-sent");
+  })
+  .post("/admin/orders/:id/reopen", async (c) => {
+    const orderId = c.req.param("id");
+    const { days = "" } = await readForm(c);
+    const reopened = await attempt(() => {
+      if (!/^\s*\d{1,3}\s*$/.test(days) || Number(days) < 1 || Number(days) > 365)
+        throw invalidInput("Days: give a whole number of days from 1 to 365.");
+      return reopenOrder({ ctx: c.get("ctx"), input: { order: orderId, for: `${Number(days)}d` } });
+    });
+    if (!reopened.ok) return orderPage(c, orderId, reopened.message, days);
+    const done = reopened.value.mailed ? "reopened" : "reopened-unmailed";
+    return redirectDone(c, `/admin/orders/${orderId}`, done);
   });
 
-async function orderPage(c: Context<HonoEnv>, orderId: string, error: string | null) {
+async function orderPage(
+  c: Context<HonoEnv>,
+  orderId: string,
+  error: string | null,
+  reopenDays = "7",
+) {
   const ctx = c.get("ctx");
   const details = await orderDetails({ ctx, input: { orderId } });
   const licenses = await licensesOfEntitlements(
@@ -123,6 +148,12 @@ async function orderPage(c: Context<HonoEnv>, orderId: string, error: string | n
       notice={error ? null : noticeFor(c, noticesFor(details.order.status))}
       details={details}
       error={error}
+      downloads={await orderDownloads({ ctx, input: { orderId: details.order.id } })}
+      reopen={
+        reopenRefusal(details.order, details.entitlements[0] ?? null, ctx.clock.now()) === null
+          ? { days: reopenDays }
+          : null
+      }
     />,
     error ? 400 : 200,
   );

@@ -7,6 +7,7 @@ import {
   setAssetActive,
 } from "../../../core/catalog/assets.ts";
 import { removeProductCover, setProductCover } from "../../../core/catalog/cover.ts";
+import { MAX_PAST_DUE_DAYS } from "../../../core/catalog/grace.ts";
 import {
   createProduct,
   getProductForAdmin,
@@ -19,6 +20,7 @@ import { downloadAsSeller } from "../../../core/downloads/downloadAsSeller.ts";
 import { AppError, invalidInput, notFound } from "../../../core/errors.ts";
 import { MAX_PUBLIC_IMAGE_BYTES } from "../../../core/images/publicImages.ts";
 import type { Product } from "../../../db/schema.ts";
+import { type GraceFormValues, graceFormValues } from "../../../pages/admin/graceSettings.tsx";
 import {
   EditProductPage,
   type LicenseFormValues,
@@ -51,6 +53,8 @@ const NOTICES = {
   "license-on":
     "Licence keys on: every purchase comes with a key, and everyone who owns the product now has one.",
   "license-off": "Licence keys off: new purchases get no key; keys already issued keep working.",
+  "grace-saved": "Grace policy saved: it applies to every payment event from now on.",
+  "download-limit-saved": "Download limit saved: it applies to every download from now on.",
 };
 
 const NEW_PRODUCT: ProductFormValues = {
@@ -220,6 +224,43 @@ export const productPages = new Hono<HonoEnv>()
       license.enabled === was ? "license-saved" : license.enabled ? "license-on" : "license-off";
     return redirectDone(c, `/admin/products/${product.slug}`, done);
   })
+  .post("/admin/products/:slug/grace", async (c) => {
+    const ctx = c.get("ctx");
+    const product = await getProductForAdmin({ ctx, input: { slug: c.req.param("slug") } });
+    const form = await readForm(c);
+    const grace: GraceFormValues = {
+      pastDueDays: (form.pastDueDays ?? "").trim(),
+      refund: form.refund === "revokes" || form.refund === "keeps" ? form.refund : "shop",
+      dispute: form.dispute === "keeps" ? "keeps" : "suspends",
+    };
+    const days = /^\d{1,3}$/.test(grace.pastDueDays) ? Number(grace.pastDueDays) : -1;
+    const saved =
+      days >= 0 && days <= MAX_PAST_DUE_DAYS
+        ? await attempt(() =>
+            updateProduct({
+              ctx,
+              input: {
+                slug: product.slug,
+                changes: {
+                  grace: {
+                    pastDueDays: days,
+                    refundRevokes: grace.refund === "shop" ? null : grace.refund === "revokes",
+                    disputeSuspends: grace.dispute === "suspends",
+                  },
+                },
+              },
+            }),
+          )
+        : ({
+            ok: false,
+            message: `Days of access after a failed payment: use a whole number from 0 to ${MAX_PAST_DUE_DAYS}.`,
+          } as const);
+    if (!saved.ok)
+      return editPage(c, product, formValues(product), null, 400, {
+        grace: { values: grace, error: saved.message },
+      });
+    return redirectDone(c, `/admin/products/${product.slug}`, "grace-saved");
+  })
   .post("/admin/products/:slug/publish", async (c) => {
     const ctx = c.get("ctx");
     const slug = c.req.param("slug");
@@ -289,13 +330,14 @@ async function editPage(
   status: 200 | 400 | 409 | 413,
   refused: {
     license?: { values: LicenseFormValues; error: string };
+    grace?: { values: GraceFormValues; error: string };
     publishError?: string;
     coverError?: string;
     /** Show the typed description rendered, unsaved. */
     preview?: boolean;
   } = {},
 ) {
-  const { license: rejectedLicense, publishError, coverError } = refused;
+  const { license: rejectedLicense, grace: rejectedGrace, publishError, coverError } = refused;
   const ctx = c.get("ctx");
   const [assets, readiness] = await Promise.all([
     listAssets(ctx, product.id, { activeOnly: false }),
@@ -305,7 +347,7 @@ async function editPage(
     <EditProductPage
       {...pageProps(c)}
       notice={
-        error || rejectedLicense || publishError || coverError || refused.preview
+        error || rejectedLicense || rejectedGrace || publishError || coverError || refused.preview
           ? null
           : noticeFor(c, NOTICES)
       }
@@ -317,6 +359,9 @@ async function editPage(
       error={error}
       license={rejectedLicense?.values ?? licenseValues(product)}
       licenseError={rejectedLicense?.error ?? null}
+      grace={rejectedGrace?.values ?? graceFormValues(product)}
+      graceError={rejectedGrace?.error ?? null}
+      shopRefundRevokes={ctx.settings.refundRevokesAccess}
       maxUploadBytes={ctx.settings.maxUploadBytes}
       coverError={coverError ?? null}
       preview={refused.preview ?? false}
