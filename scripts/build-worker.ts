@@ -16,10 +16,10 @@ export const DEFAULT_OUTFILE = join(ROOT, "dist/worker/index.js");
  * Every module uploaded, gzip. Workers' free plan allows 3 MB; ours stays far smaller, so the
  * isolate starts quickly and the next features (licences, releases, outgoing webhooks) fit
  * (issue 14; docs/deploy-cloudflare.md keeps the figures; 194 KB since covers and Markdown
- * descriptions, issue 16; 212 KB for releases and outgoing webhooks, issue 17). Above it, the
- * build fails.
+ * descriptions, issue 16; 212 KB for releases and outgoing webhooks, issue 17;
+ * 228 KB for the watched delivery, issue 18). Above it, the build fails.
  */
-export const BUDGET_GZIP_BYTES = 212 * 1024;
+export const BUDGET_GZIP_BYTES = 228 * 1024;
 
 /**
  * Node's modules stay imports, as `node:x`, for workerd's nodejs_compat to provide; pg asks for

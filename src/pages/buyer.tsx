@@ -104,7 +104,7 @@ export function LibraryPage(
               files={item.files}
             />
             <FileList files={item.files} />
-            {props.previewOf ? null : <SelfService item={item} />}
+            <SelfService item={item} preview={Boolean(props.previewOf)} />
             {item.releases ? (
               <LibraryReleaseBlock slug={item.product.slug} releases={item.releases} />
             ) : null}
@@ -156,8 +156,11 @@ export function LibraryPage(
   );
 }
 
-/** The buyer's own help: the receipt again, a fresh link by mail (both to their own address). */
-function SelfService({ item }: { item: LibraryItem }) {
+/**
+ * The buyer's own help: the receipt again, a fresh link by mail (both to their own address).
+ * The seller's preview shows the same buttons, disabled: there is no buyer to mail.
+ */
+function SelfService({ item, preview }: { item: LibraryItem; preview: boolean }) {
   return (
     <div class="actions self-service">
       {item.order ? (
@@ -165,13 +168,13 @@ function SelfService({ item }: { item: LibraryItem }) {
           method="post"
           action={`/library/orders/${encodeURIComponent(item.order.id)}/resend-receipt`}
         >
-          <button type="submit" class="secondary small">
+          <button type="submit" class="secondary small" disabled={preview}>
             Resend my receipt<span class="sr-only"> for {item.product.name}</span>
           </button>
         </form>
       ) : null}
       <form method="post" action={`/library/${encodeURIComponent(item.product.slug)}/fresh-link`}>
-        <button type="submit" class="secondary small">
+        <button type="submit" class="secondary small" disabled={preview}>
           Send me a fresh link<span class="sr-only"> for {item.product.name}</span>
         </button>
       </form>

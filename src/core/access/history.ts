@@ -29,6 +29,7 @@ export async function recordAccessChange(
 /** Who the history says made a change: the cause the caller set, else the actor. */
 export function whoActs(ctx: Ctx): string {
   if (ctx.cause) return ctx.cause;
-  if (ctx.actor.user) return "buyer";
-  return ctx.actor.admin ? "seller" : "system";
+  // An admin signed in by session also has a user: what they do here is the seller's doing.
+  if (ctx.actor.admin) return "seller";
+  return ctx.actor.user ? "buyer" : "system";
 }

@@ -109,7 +109,7 @@ async function mailReceipts(ctx: Ctx, orders: ReceiptFacts[]): Promise<Outcome[]
   const files = productIds.length
     ? await db(ctx)
         .selectFrom("assets")
-        .select(["product_id", "filename", "size"])
+        .select(["product_id", "filename", "size", "sha256"])
         .where("product_id", "in", productIds)
         .where("active", "=", 1)
         .orderBy("filename")
@@ -153,7 +153,7 @@ async function mailReceipts(ctx: Ctx, orders: ReceiptFacts[]): Promise<Outcome[]
           currency: order.currency,
           files: files
             .filter((f) => f.product_id === order.product_id)
-            .map(({ filename, size }) => ({ filename, size })),
+            .map(({ filename, size, sha256 }) => ({ filename, size, sha256 })),
           link,
           licenseKey: order.license_key,
         });
