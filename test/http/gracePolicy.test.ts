@@ -34,12 +34,19 @@ describe.each(dialects)("grace policy on %s", (dialect) => {
       headers: { "content-type": "application/json", "stripe-signature": signature(body) },
       body,
     });
-  /** Delivers every event the local Stripe has sent since the last call, oldest first. */
+  /**
+   * Delivers every event the local Stripe has sent since the last call, oldest first (or in the
+   * order `reorder` gives, as Stripe may deliver them).
+   */
   const delivered = new Set<string>();
-  async function deliverNew(): Promise<Stripe.Event[]> {
-    const events = (await stripe.events.list({ limit: 100 }).autoPagingToArray({ limit: 1000 }))
-      .filter((e) => !delivered.has(e.id))
-      .reverse();
+  async function deliverNew(
+    reorder: (events: Stripe.Event[]) => Stripe.Event[] = (events) => events,
+  ): Promise<Stripe.Event[]> {
+    const events = reorder(
+      (await stripe.events.list({ limit: 100 }).autoPagingToArray({ limit: 1000 }))
+        .filter((e) => !delivered.has(e.id))
+        .reverse(),
+    );
     for (const event of events) {
       delivered.add(event.id);
       const res = await post(JSON.stringify(event));
@@ -337,6 +344,32 @@ describe.each(dialects)("grace policy on %s", (dialect) => {
       });
       expect(await at(periodEnd + DAY / 2 - Date.now(), () => canDownload(email, slug))).toBe(true);
       expect(await mailsTo(email, /Payment failed/)).toHaveLength(1);
+    });
+
+    it("a failed try's event that arrives after the invoice was paid starts no grace and mails nobody", async () => {
+      const slug = await product({ ...subscription, grace: { pastDueDays: 30 } });
+      const email = "latefailure@example.com";
+      const { subscriptionId } = await buy(slug, email);
+      const renewal = await localTrigger<{ invoice: { id: string } }>(
+        `/subscriptions/${subscriptionId}/renew`,
+        { fail: true },
+      );
+      await localTrigger(`/invoices/${renewal.object.invoice.id}/pay`);
+      // Stripe does not promise order: the failure comes last.
+      const lateFirst = (events: Stripe.Event[]) => [
+        ...events.filter((e) => e.type !== "invoice.payment_failed"),
+        ...events.filter((e) => e.type === "invoice.payment_failed"),
+      ];
+      expect((await deliverNew(lateFirst)).at(-1)?.type).toBe("invoice.payment_failed");
+
+      const sub = await stripe.subscriptions.retrieve(subscriptionId as string);
+      const periodEnd = (sub.items.data[0]?.current_period_end ?? 0) * 1000;
+      expect(await entitlementOf(email)).toMatchObject({
+        status: "active",
+        endsAt: new Date(periodEnd + DAY).toISOString(),
+      });
+      expect(await mailsTo(email, /Payment failed/)).toEqual([]);
+      expect((await history(email)).map((e) => e.change)).not.toContain("grace_started");
     });
   });
 

@@ -80,7 +80,7 @@ export async function fulfil(ctx: Ctx, event: PaymentEvent): Promise<Fulfilment>
       const paid = await markPaid(ctx, order, event.periodEnd);
       // A past-due grace ends with its invoice paid: the paid period takes over from it.
       if (paid.outcome.status === "processed" && event.invoiceId)
-        if (await endPastDueGrace(ctx, event.invoiceId)) {
+        if (await endPastDueGrace(ctx, order, event.invoiceId)) {
           await setOrderAccess(ctx, order, "active", ["active"], {
             endsAt: event.periodEnd + RENEWAL_GRACE_MS,
           });

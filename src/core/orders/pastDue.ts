@@ -72,8 +72,20 @@ export async function startPastDueGrace(
     })
     .onConflict((oc) => oc.column("invoice_id").doNothing())
     .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1)
-    return { started: false, note: "payment failed again; its grace started with the first try" };
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) {
+    const known = await db(ctx)
+      .selectFrom("payment_failures")
+      .select("paid_at")
+      .where("invoice_id", "=", event.invoiceId)
+      .executeTakeFirst();
+    return {
+      started: false,
+      note:
+        known?.paid_at != null
+          ? "payment failed, but the invoice was paid already: nothing changes"
+          : "payment failed again; its grace started with the first try",
+    };
+  }
   if (!entitlement || !active)
     return {
       started: false,
@@ -104,16 +116,37 @@ export async function startPastDueGrace(
 
 /**
  * The invoice was paid after all: its grace is over (the paid period takes over) and its mail,
- * if it has not gone yet, does not go. True when the invoice had a grace running.
+ * if it has not gone yet, does not go. True when the invoice had a grace running. An invoice
+ * paid before any failure of it reached us is written down as paid (no failure time, no grace),
+ * so a failed try's event that Stripe delivers late starts no grace and mails nobody.
  */
-export async function endPastDueGrace(ctx: Ctx, invoiceId: string): Promise<boolean> {
+export async function endPastDueGrace(ctx: Ctx, order: Order, invoiceId: string): Promise<boolean> {
+  const now = ctx.clock.now();
   const ended = await db(ctx)
     .updateTable("payment_failures")
-    .set({ paid_at: ctx.clock.now(), mail_due_at: null })
+    .set({ paid_at: now, mail_due_at: null })
     .where("invoice_id", "=", invoiceId)
     .where("paid_at", "is", null)
     .executeTakeFirst();
-  return Number(ended.numUpdatedRows) > 0;
+  if (Number(ended.numUpdatedRows) > 0) return true;
+  await db(ctx)
+    .insertInto("payment_failures")
+    .values({
+      invoice_id: invoiceId,
+      order_id: order.id,
+      failed_at: 0,
+      grace_until: 0,
+      invoice_url: null,
+      paid_at: now,
+      mail_due_at: null,
+      mail_lease_until: null,
+      mail_error: null,
+      mailed_at: null,
+      created_at: now,
+    })
+    .onConflict((oc) => oc.column("invoice_id").doNothing())
+    .execute();
+  return false;
 }
 
 /**
