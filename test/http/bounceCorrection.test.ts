@@ -28,7 +28,11 @@ describe.each(dialects)("bounced receipt and its correction, on %s", (dialect) =
     smtp = await startSmtpServer({ rejectRecipients: ["typo@example.com"] });
     h = await makeHarness(
       dialect,
-      { MAIL_URL: smtp.url(), MAIL_FROM: "Kit Shop <hello@kits.example>" },
+      {
+        MAIL_URL: smtp.url(),
+        MAIL_FROM: "Kit Shop <hello@kits.example>",
+        WEBHOOK_ALLOW_PRIVATE_URLS: "true",
+      },
       { stripe: true },
     );
   });
@@ -133,6 +137,28 @@ describe.each(dialects)("bounced receipt and its correction, on %s", (dialect) =
     expect(await entitlementOf(orderId)).toMatchObject({ email: "typo@example.com" });
     expect((await orderRow(orderId)).email).toBe("typo@example.com");
 
+    // The seller's order page says what the buyer asked for, and that nothing moved yet.
+    const askedFor = textOf(await (await h.admin(`/admin/orders/${orderId}`)).text());
+    expect(askedFor).toContain("Correction asked for. The buyer gave right@example.com instead");
+    expect(askedFor).toContain("until then it stays with typo@example.com");
+    expect(askedFor).not.toContain("wrong@example.com");
+
+    // The seller's CRM hears who holds the access once it moves, and not before.
+    const hook = await h.admin("/api/admin/webhook-endpoints", {
+      method: "POST",
+      json: { url: "http://127.0.0.1:9/hook", events: ["access.granted"] },
+    });
+    expect(hook.status).toBe(201);
+    const granted = async () =>
+      (
+        await h.deps.db
+          .selectFrom("webhook_deliveries")
+          .select("payload")
+          .where("event_type", "=", "access.granted")
+          .execute()
+      ).map((r) => JSON.parse(r.payload).data);
+    expect(await granted()).toEqual([]);
+
     const signedIn = await h.request(signInLink("right@example.com"));
     expect(signedIn.status).toBe(303);
     expect(signedIn.headers.get("location")).toBe("/library?corrected=1");
@@ -157,6 +183,20 @@ describe.each(dialects)("bounced receipt and its correction, on %s", (dialect) =
       .where("change", "=", "granted")
       .execute();
     expect(history.map((e) => e.reason)).toContain("email corrected from t…@… after a bounce");
+    const moved = textOf(await (await h.admin(`/admin/orders/${orderId}`)).text());
+    expect(moved).toContain(
+      "Moved to right@example.com from typo@example.com after the receipt bounced",
+    );
+    expect(moved).not.toContain("Correction asked for");
+    expect(await granted()).toEqual([
+      expect.objectContaining({
+        email: "right@example.com",
+        userId: user.id,
+        orderId,
+        status: "active",
+        productSlug: expect.any(String),
+      }),
+    ]);
 
     // A fresh receipt goes to the new address.
     await waitFor(

@@ -66,8 +66,11 @@ describe.each(dialects)("re-opening an order whose access ended, on %s", (dialec
       `/api/admin/access-history?email=${encodeURIComponent(email)}&product=${slug}`,
     );
     expect(res.status).toBe(200);
-    return ((await res.json()) as { history: { change: string; by: string; reason: string }[] })
-      .history;
+    return (
+      (await res.json()) as {
+        history: { at: string; change: string; by: string; reason: string }[];
+      }
+    ).history;
   }
 
   /** Everything a refused re-open must leave as it was. */
@@ -308,8 +311,15 @@ describe.each(dialects)("re-opening an order whose access ended, on %s", (dialec
     expect(await viaLink.text()).toBe("monthly bytes");
     expect(await libraryDownload(cookie)).toBe(200);
 
-    const [latest] = await historyOf(email, monthly.slug);
+    // The history reads in order: the period ran out, then the seller re-opened it.
+    const [latest, before] = await historyOf(email, monthly.slug);
     expect(latest).toMatchObject({ change: "reopened", by: "seller", reason: "for 7 days" });
+    expect(before).toMatchObject({
+      change: "expired",
+      by: "system",
+      reason: "the paid period ended",
+    });
+    expect(Date.parse(before?.at as string)).toBeLessThan(h.clock.time - 7 * DAY);
 
     h.clock.advance(7 * DAY - HOUR);
     expect(await libraryDownload(cookie)).toBe(200);

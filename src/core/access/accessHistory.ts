@@ -8,6 +8,7 @@ import { readShopProfile } from "../shop/profile.ts";
 import { type InputOf, parseInput } from "../validate.ts";
 import * as z from "../zod.ts";
 import { entitlementsOf, type Holder, holderOf, isActive } from "./accessRule.ts";
+import { expiryReason } from "./history.ts";
 
 export const accessHistorySchema = z.object({
   email: emailSchema,
@@ -176,14 +177,7 @@ function historyOf(
     e.ends_at <= now &&
     stored[0]?.change !== "expired"
   )
-    entries.push(
-      entry(
-        e.ends_at,
-        "expired",
-        "system",
-        e.source === "subscription" ? "the paid period ended" : "the access period ended",
-      ),
-    );
+    entries.push(entry(e.ends_at, "expired", "system", expiryReason(e)));
   return entries;
 }
 

@@ -33,3 +33,22 @@ export function whoActs(ctx: Ctx): string {
   if (ctx.actor.admin) return "seller";
   return ctx.actor.user ? "buyer" : "system";
 }
+
+/** Why access that ran out ended, in the history's words. */
+export const expiryReason = (e: Pick<Entitlement, "source">): string =>
+  e.source === "subscription" ? "the paid period ended" : "the access period ended";
+
+/**
+ * Access that ran out is not a change anybody makes, so it is not recorded when it happens; a
+ * change that follows it (a reopen) records it first, at the time it ran out, so the history
+ * reads in order: expired, then reopened.
+ */
+export async function recordExpiryIfPassed(
+  ctx: Ctx,
+  e: Pick<Entitlement, "id" | "product_id" | "source" | "status" | "ends_at">,
+): Promise<void> {
+  const endedAt = e.ends_at === null ? null : Number(e.ends_at);
+  if (e.status !== "active" || endedAt === null || endedAt > ctx.clock.now()) return;
+  const atExpiry: Ctx = { ...ctx, cause: "system", clock: { now: () => endedAt } };
+  await recordAccessChange(atExpiry, e, "expired", expiryReason(e));
+}

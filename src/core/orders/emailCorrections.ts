@@ -1,6 +1,8 @@
 import type { EmailCorrection } from "../../db/schema.ts";
+import { accessData } from "../access/entitlements.ts";
 import { recordAccessChange } from "../access/history.ts";
 import { type Ctx, db, normalizeEmail, withTransaction } from "../context.ts";
+import { recordWebhookEvent } from "../webhooks/events.ts";
 import { entitlementRef } from "./orderState.ts";
 import { receiptsQueued } from "./receipts.ts";
 
@@ -9,10 +11,11 @@ import { receiptsQueued } from "./receipts.ts";
  * correctEmail.ts): once someone signs in with the corrected address, which proves it is theirs,
  * each purchase waiting for that address moves to it. In one transaction per purchase: the
  * correction is used (once: a correction no longer pending is left alone), the order's address
- * and user and its entitlement's owner become the new ones, the access history says so, and the
- * receipt is queued again, to the new address; it is sent after the commit. Never throws: a
- * correction that could not be applied stays pending, and the next sign-in (or library visit)
- * tries again. Answers the products' orders that moved.
+ * and user and its entitlement's owner become the new ones, the access history says so, an
+ * `access.granted` webhook event carries the new owner, and the receipt is queued again, to the
+ * new address; it is sent after the commit. Never throws: a correction that could not be
+ * applied stays pending, and the next sign-in (or library visit) tries again. Answers the
+ * products' orders that moved.
  */
 export async function applyEmailCorrections(
   ctx: Ctx,
@@ -88,16 +91,21 @@ async function applyOne(
           .where("product_id", "=", order.product_id)
           .where("source", "=", ref.source)
           .where("source_ref", "=", ref.sourceRef)
-          .returning(["id", "product_id"])
+          .returningAll()
           .executeTakeFirst()
       : undefined;
-    if (entitlement)
+    if (entitlement) {
       await recordAccessChange(
         tx,
         entitlement,
         "granted",
         `email corrected from ${maskEmail(correction.old_email)} after a bounce`,
       );
+      // The seller's systems knew the old address: they hear who holds the access now.
+      await recordWebhookEvent(tx, "access.granted", accessData(entitlement), {
+        productId: entitlement.product_id,
+      });
+    }
     await db(tx)
       .insertInto("receipt_queue")
       .values({

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { Entitlement, Order } from "../../db/schema.ts";
 import { accessStatus, isActive } from "../access/accessRule.ts";
 import { accessData } from "../access/entitlements.ts";
-import { recordAccessChange } from "../access/history.ts";
+import { recordAccessChange, recordExpiryIfPassed } from "../access/history.ts";
 import { productById } from "../catalog/products.ts";
 import { type Ctx, db, normalizeEmail, requireAdmin, system, withTransaction } from "../context.ts";
 import { mailFreshLink } from "../delivery/freshLink.ts";
@@ -88,6 +88,7 @@ export async function reopenOrder({
       throw conflict("This order's access changed at the same moment. Look at the order again.");
     // Only an admin gets here: a seller signed in by session is still the seller, not a buyer.
     const by = { ...tx, cause: tx.cause ?? "seller" };
+    await recordExpiryIfPassed(tx, entitlement);
     await recordAccessChange(by, row, "reopened", `for ${spanText(seconds)}`);
     await recordWebhookEvent(tx, "access.granted", accessData(row), { productId: row.product_id });
     const link = await createDownloadToken({

@@ -1,6 +1,7 @@
 import type { Child } from "hono/jsx";
 import type { OrderDownloads } from "../../core/downloads/resetDownloads.ts";
 import type { SellerLicense } from "../../core/licenses/sellerLicenses.ts";
+import type { OrderCorrection } from "../../core/orders/emailCorrections.ts";
 import type { OrderDetails } from "../../core/orders/orderDetails.ts";
 import { orderReference } from "../../core/orders/reference.ts";
 import type { OrderStatus as Status } from "../../db/schema.ts";
@@ -134,6 +135,8 @@ export function OrderPage(
     downloads?: OrderDownloads | null;
     /** Set when the order's access has ended and may be re-opened: the days the form shows. */
     reopen?: { days: string } | null;
+    /** The buyer's corrections of a bounced address, the latest first (decision 0024). */
+    corrections?: OrderCorrection[];
   },
 ) {
   const { order, product, entitlements, events, userEmail, receipt } = props.details;
@@ -161,6 +164,7 @@ export function OrderPage(
           has access. Check the address with them, then resend the receipt.
         </p>
       ) : null}
+      <Corrections corrections={props.corrections ?? []} />
       {order.flag ? (
         <p class="notice bad">
           <strong>Flagged: {order.flag}.</strong> The payment did not match what the shop started at
@@ -353,6 +357,35 @@ function Fact({ name, children }: { name: string; children: Child }) {
 
 function Id({ value }: { value: string | null }) {
   return value ? <code>{value}</code> : <span class="muted">—</span>;
+}
+
+/**
+ * What the buyer did about a bounced receipt: the address asked for and not yet proven (the
+ * purchase moves when its sign-in link is used), and the moves made. Replaced requests are left
+ * out: the latest one is the one that counts.
+ */
+function Corrections({ corrections }: { corrections: OrderCorrection[] }) {
+  const pending = corrections.find((c) => c.status === "pending");
+  const used = corrections.filter((c) => c.status === "used");
+  if (!pending && !used.length) return null;
+  return (
+    <div id="email-corrections">
+      {pending ? (
+        <p class="notice">
+          <strong>Correction asked for.</strong> The buyer gave {pending.newEmail} instead. The
+          purchase moves to it when they use the sign-in link sent there; until then it stays with{" "}
+          {pending.oldEmail ?? "the old address"}. Asked <When at={pending.createdAt} />.
+        </p>
+      ) : null}
+      {used.map((c) => (
+        <p class="notice ok">
+          <strong>Moved to {c.newEmail}</strong> from {c.oldEmail ?? "the old address"} after the
+          receipt bounced, when the buyer signed in with it; the receipt went to the new address.
+          Moved <When at={c.usedAt ?? c.createdAt} />.
+        </p>
+      ))}
+    </div>
+  );
 }
 
 export interface RecentOrder {

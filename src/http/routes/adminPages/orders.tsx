@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import { orderDownloads } from "../../../core/downloads/resetDownloads.ts";
 import { invalidInput } from "../../../core/errors.ts";
 import { licensesOfEntitlements } from "../../../core/licenses/sellerLicenses.ts";
+import { correctionsOfOrder } from "../../../core/orders/emailCorrections.ts";
 import { countUnfinishedCheckouts, listOrdersWithNames } from "../../../core/orders/listOrders.ts";
 import { orderDetails } from "../../../core/orders/orderDetails.ts";
 import { orderIdStart } from "../../../core/orders/reference.ts";
@@ -149,6 +150,7 @@ async function orderPage(
       details={details}
       error={error}
       downloads={await orderDownloads({ ctx, input: { orderId: details.order.id } })}
+      corrections={await correctionsOfOrder(ctx, details.order.id)}
       reopen={
         reopenRefusal(details.order, details.entitlements[0] ?? null, ctx.clock.now()) === null
           ? { days: reopenDays }
