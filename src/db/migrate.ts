@@ -20,6 +20,10 @@ import * as m0018 from "./migrations/0018_download_limits.ts";
 import * as m0019 from "./migrations/0019_link_first_use.ts";
 import * as m0020 from "./migrations/0020_delivery_watchdog.ts";
 import * as m0021 from "./migrations/0021_email_corrections.ts";
+import * as m0022 from "./migrations/0022_resumable_uploads.ts";
+import * as m0023 from "./migrations/0023_pdf_stamping.ts";
+import * as m0024 from "./migrations/0024_malware_scans.ts";
+import * as m0025 from "./migrations/0025_sharing_signals.ts";
 import type { Database, Db } from "./schema.ts";
 
 // Imported statically so the Workers bundle carries them too.
@@ -45,6 +49,10 @@ export const migrations: Record<string, Migration> = {
   "0019_link_first_use": m0019,
   "0020_delivery_watchdog": m0020,
   "0021_email_corrections": m0021,
+  "0022_resumable_uploads": m0022,
+  "0023_pdf_stamping": m0023,
+  "0024_malware_scans": m0024,
+  "0025_sharing_signals": m0025,
 };
 
 const PG_MIGRATION_LOCK = 7_413_100; // any constant; shared by every Tollgate process
