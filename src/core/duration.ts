@@ -31,3 +31,12 @@ export function parseSize(text: string): number | null {
   );
   return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : null;
 }
+
+/** 604800 -> "7 days", 7200 -> "2 hours": a span in the largest unit that divides it. */
+export function durationText(seconds: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
+  if (seconds % 86400 === 0) return plural(seconds / 86400, "day");
+  if (seconds % 3600 === 0) return plural(seconds / 3600, "hour");
+  if (seconds % 60 === 0) return plural(seconds / 60, "minute");
+  return plural(seconds, "second");
+}

@@ -84,6 +84,12 @@ describe.each(dialects)("links that start when they are used, on %s", (dialect) 
     expect(before.status).toBe(200);
     expect(before.text).toContain("This private link works for 3 days from your first download");
     expect(before.text).not.toContain("works until");
+    // The seller's list of links says the same.
+    const sellerRow = async () => {
+      const page = textOf(await (await h.admin(`/admin/tokens?email=${email}`)).text());
+      return page.slice(page.indexOf("Recent download links"));
+    };
+    expect(await sellerRow()).toContain("3 days after first use (not used yet; by");
 
     // Unused for ten days: the window has not started, so the link still works.
     h.clock.advance(10 * 24 * HOUR);
@@ -95,6 +101,9 @@ describe.each(dialects)("links that start when they are used, on %s", (dialect) 
     const after = await pageText(token);
     expect(after.text).toContain(`This private link works until ${formatDate(started.expires_at)}`);
     expect(after.text).not.toContain("from your first download");
+    expect((await sellerRow()).replace(/\s+\)/g, ")")).toContain(
+      `${formatDate(started.expires_at)} (first used ${formatDate(Number(started.first_used_at))})`,
+    );
 
     h.clock.advance(71 * HOUR);
     expect((await download(token, asset.id)).status).toBe(200);

@@ -73,8 +73,20 @@ describe.each(dialects)("re-opening an order whose access ended, on %s", (dialec
     ).history;
   }
 
-  /** Everything a refused re-open must leave as it was. */
+  /**
+   * Everything a refused re-open must leave as it was, once what the last webhook set going
+   * after its answer (its mail) has settled: two reads 100 ms apart agree.
+   */
   async function snapshot(email: string, slug: string) {
+    let last = await snapshotNow(email, slug);
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 100));
+      const next = await snapshotNow(email, slug);
+      if (JSON.stringify(next) === JSON.stringify(last)) return next;
+      last = next;
+    }
+  }
+  async function snapshotNow(email: string, slug: string) {
     return {
       entitlements: await entitlementsOf(email),
       history: await historyOf(email, slug),

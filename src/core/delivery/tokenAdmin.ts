@@ -24,6 +24,9 @@ export interface TokenRow {
   filename: string | null;
   createdAt: number;
   expiresAt: number;
+  /** A link that starts at first use: its window in seconds, and when it was first used. */
+  afterFirstUse: number | null;
+  firstUsedAt: number | null;
   uses: number;
   maxUses: number | null;
   status: TokenStatus;
@@ -62,6 +65,8 @@ export async function listTokens({
       "t.id",
       "t.created_at",
       "t.expires_at",
+      "t.expires_after_first_use",
+      "t.first_used_at",
       "t.uses",
       "t.max_uses",
       "t.revoked_at",
@@ -93,6 +98,8 @@ export async function listTokens({
     filename: t.filename,
     createdAt: t.created_at,
     expiresAt: t.expires_at,
+    afterFirstUse: t.expires_after_first_use,
+    firstUsedAt: t.first_used_at,
     uses: t.uses,
     maxUses: t.max_uses,
     status: tokenStatus(t, t, now),

@@ -7,7 +7,7 @@ import { productById } from "../catalog/products.ts";
 import { type Ctx, db, normalizeEmail, requireAdmin, system, withTransaction } from "../context.ts";
 import { mailFreshLink } from "../delivery/freshLink.ts";
 import { createDownloadToken } from "../delivery/tokens.ts";
-import { parseDuration } from "../duration.ts";
+import { durationText, parseDuration } from "../duration.ts";
 import { conflict, notFound } from "../errors.ts";
 import { type InputOf, parseInput } from "../validate.ts";
 import { recordWebhookEvent } from "../webhooks/events.ts";
@@ -89,7 +89,7 @@ export async function reopenOrder({
     // Only an admin gets here: a seller signed in by session is still the seller, not a buyer.
     const by = { ...tx, cause: tx.cause ?? "seller" };
     await recordExpiryIfPassed(tx, entitlement);
-    await recordAccessChange(by, row, "reopened", `for ${spanText(seconds)}`);
+    await recordAccessChange(by, row, "reopened", `for ${durationText(seconds)}`);
     await recordWebhookEvent(tx, "access.granted", accessData(row), { productId: row.product_id });
     const link = await createDownloadToken({
       ctx: { ...tx, actor: system },
@@ -199,13 +199,4 @@ export function reopenRefusal(
   if (isActive(entitlement, now))
     return `This order's access has not ended${entitlement.ends_at === null ? "" : ` (it runs until ${new Date(entitlement.ends_at).toISOString()})`}: resend the receipt to send the buyer a fresh link.`;
   return null;
-}
-
-/** 604800 -> "7 days", 7200 -> "2 hours": the span as the history tells it. */
-function spanText(seconds: number): string {
-  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
-  if (seconds % 86400 === 0) return plural(seconds / 86400, "day");
-  if (seconds % 3600 === 0) return plural(seconds / 3600, "hour");
-  if (seconds % 60 === 0) return plural(seconds / 60, "minute");
-  return plural(seconds, "second");
 }

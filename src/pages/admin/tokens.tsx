@@ -1,4 +1,5 @@
 import type { TokenRow, TokenStatus } from "../../core/delivery/tokenAdmin.ts";
+import { durationText } from "../../core/duration.ts";
 import type { Asset, Product } from "../../db/schema.ts";
 import { Field } from "../field.tsx";
 
@@ -170,7 +171,7 @@ export function TokensPage(
             ),
           },
           { label: "For", kind: "wrap", cell: (t) => t.owner ?? "—" },
-          { label: "Expires", cell: (t) => <When at={t.expiresAt} /> },
+          { label: "Expires", cell: (t) => <LinkExpiry link={t} /> },
           {
             label: "Downloads",
             cell: (t) =>
@@ -224,5 +225,30 @@ function Created({ link }: { link: CreatedLink }) {
         Copy it now: it is shown only this once, and the shop keeps only a fingerprint of it.
       </p>
     </section>
+  );
+}
+
+/**
+ * When a link stops working. One that starts at first use says its window until it is used, with
+ * the absolute end that still applies; once used, the end its first use set.
+ */
+function LinkExpiry({ link }: { link: TokenRow }) {
+  if (link.afterFirstUse === null) return <When at={link.expiresAt} />;
+  if (link.firstUsedAt === null)
+    return (
+      <>
+        {durationText(link.afterFirstUse)} after first use{" "}
+        <span class="muted">
+          (not used yet; by <When at={link.expiresAt} /> at the latest)
+        </span>
+      </>
+    );
+  return (
+    <>
+      <When at={link.expiresAt} />{" "}
+      <span class="muted">
+        (first used <When at={link.firstUsedAt} />)
+      </span>
+    </>
   );
 }
