@@ -266,6 +266,19 @@ describe.each(dialects)("buying through the local Stripe on %s", (dialect) => {
       async () => (await entitlementsOf(lost.email))[0]?.status === "revoked",
       "revocation",
     );
+
+    // An inquiry closed without becoming a chargeback costs the seller nothing: access returns.
+    const inquiry = await buy("dispute-inquiry@example.com");
+    const asked = await trigger("/disputes", { id: inquiry.sessionId });
+    await waitFor(
+      async () => (await entitlementsOf(inquiry.email))[0]?.status === "suspended",
+      "the inquiry's suspension",
+    );
+    await trigger(`/disputes/${asked.object.id}/close`, { outcome: "warning_closed" });
+    await waitFor(
+      async () => (await entitlementsOf(inquiry.email))[0]?.status === "active",
+      "restoration after the inquiry",
+    );
   });
 
   it("a subscription grants access until the period ends, renews, and ends when cancelled", async () => {

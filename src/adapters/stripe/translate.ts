@@ -131,7 +131,9 @@ export async function translateEvent(
       const ref = await lookups.paymentRef(paymentIntentId);
       return event.type === "charge.dispute.created"
         ? { kind: "dispute_opened", ...ref }
-        : { kind: "dispute_closed", ...ref, won: dispute.status === "won" };
+        : // Only a lost dispute costs the seller the payment; an inquiry closed without becoming
+          // a chargeback (warning_closed) is kept like a dispute won.
+          { kind: "dispute_closed", ...ref, won: dispute.status !== "lost" };
     }
     default:
       return null;

@@ -71,10 +71,13 @@ Examples:
         call(opts.apiUrl, "/_local/disputes", { id }),
       ),
     );
-  trigger("close-dispute <dispute>", "close a dispute as won or lost")
+  trigger(
+    "close-dispute <dispute>",
+    "close a dispute as won or lost, or an inquiry as warning_closed",
+  )
     .addOption(
       new Option("--outcome <outcome>", "how the dispute ends")
-        .choices(["won", "lost"])
+        .choices(["won", "lost", "warning_closed"])
         .makeOptionMandatory(),
     )
     .addHelpText("after", example("close-dispute du_... --outcome lost"))

@@ -26,7 +26,15 @@ export function openDispute(
 }
 
 /** The bank decides: `charge.dispute.closed` with status `won` or `lost`. */
-export function closeDispute(engine: Engine, id: string, outcome: "won" | "lost"): Stripe.Dispute {
+/**
+ * Closes an open dispute: `won` and `lost` end a chargeback; `warning_closed` ends an inquiry
+ * that never became one (the seller keeps the money), as Stripe's charge.dispute.closed says.
+ */
+export function closeDispute(
+  engine: Engine,
+  id: string,
+  outcome: "won" | "lost" | "warning_closed",
+): Stripe.Dispute {
   const dispute = engine.dispute(id);
   if (!OPEN.includes(dispute.status))
     throw badRequest(`Dispute ${id} is already closed (${dispute.status}).`, "dispute");

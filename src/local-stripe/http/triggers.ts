@@ -116,8 +116,8 @@ export function triggerRoutes(engine: Engine) {
     .post("/disputes/:id/close", async (c) => {
       const input = await body(c);
       const outcome = input.outcome;
-      if (outcome !== "won" && outcome !== "lost")
-        throw badRequest('outcome must be "won" or "lost".', "outcome");
+      if (outcome !== "won" && outcome !== "lost" && outcome !== "warning_closed")
+        throw badRequest('outcome must be "won", "lost" or "warning_closed".', "outcome");
       return run(
         c,
         () => closeDispute(engine, c.req.param("id"), outcome),
