@@ -262,11 +262,54 @@ describe.each(dialects)("outgoing webhook events on %s", (dialect) => {
       email,
       userId: license.owner.userId,
       fingerprint: "old-laptop",
+      by: "app",
       productId: product.id,
       productSlug: product.slug,
     });
     expect(license.owner.userId).toEqual(expect.any(String));
     expect(receiver.at(on.path)[0]?.body).not.toContain(license.key);
+    await nothingFor(off);
+    await unregister(on, off);
+  });
+
+  it("license.deactivated for each machine the buyer frees from the library or the seller resets, saying who", async () => {
+    const product = await licensed(3);
+    const email = "reinstaller@example.com";
+    const cookie = await h.signIn(email);
+    await buy(product.slug, email, cookie);
+    const license = await licenseOf(email);
+    for (const fingerprint of ["desk", "laptop", "tablet"])
+      expect((await app("activate", { key: license.key, fingerprint })).status).toBe(200);
+    const machines = async () =>
+      (await (await h.admin(`/api/admin/licenses/${license.id}`)).json()).activations as {
+        id: string;
+        fingerprint: string;
+      }[];
+    const desk = (await machines()).find((m) => m.fingerprint === "desk");
+    const { on, off } = await watch("license.deactivated");
+
+    const freed = await h.request(`/library/licenses/${license.id}/activations/${desk?.id}/free`, {
+      method: "POST",
+      cookie,
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: PUBLIC_URL },
+      body: "",
+    });
+    expect(freed.status).toBe(303);
+    const reset = await h.admin(`/api/admin/licenses/${license.id}/reset`, { method: "POST" });
+    expect(reset.status).toBe(200);
+    expect(await machines()).toEqual([]);
+
+    const log = await waitFor(async () => {
+      const all = await deliveries(on);
+      return all.length === 3 && all.every((d) => d.status === "delivered") ? all : null;
+    }, "three deactivations");
+    expect(log.map((d) => d.type)).toEqual(Array(3).fill("license.deactivated"));
+    const told = receiver
+      .at(on.path)
+      .map((r) => verified(on.secret, r).data as { fingerprint: string; by: string })
+      .map(({ fingerprint, by }) => `${fingerprint} by ${by}`)
+      .sort();
+    expect(told).toEqual(["desk by buyer", "laptop by seller", "tablet by seller"]);
     await nothingFor(off);
     await unregister(on, off);
   });

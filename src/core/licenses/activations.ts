@@ -66,12 +66,10 @@ export async function deactivateLicense({
       .deleteFrom("license_activations")
       .where("license_id", "=", facts.license.id)
       .where("fingerprint", "=", fingerprint)
-      .executeTakeFirst();
-    const deactivated = Number(freed.numDeletedRows) > 0;
-    if (deactivated)
-      await recordWebhookEvent(tx, "license.deactivated", licenseData(facts, { fingerprint }), {
-        productId: facts.product.id,
-      });
+      .returning("fingerprint")
+      .execute();
+    await recordDeactivations(tx, facts, freed, "app");
+    const deactivated = freed.length > 0;
     if (deactivated)
       ctx.log.info("licence deactivated", { licenseId: facts.license.id, by: "the app" });
     const count = await countActivations(tx, facts.license.id);
@@ -183,6 +181,22 @@ export async function countActivations(ctx: Ctx, licenseId: string): Promise<num
 }
 
 /** What the license.* events tell (docs/webhooks.md): never the key itself. */
+/**
+ * One license.deactivated event per machine freed, in the transaction that freed it, whoever freed
+ * it: the app (`by` "app"), the buyer from their library, or the seller.
+ */
+export async function recordDeactivations(
+  tx: Ctx,
+  facts: LicenseFacts,
+  freed: { fingerprint: string }[],
+  by: "app" | "buyer" | "seller",
+): Promise<void> {
+  for (const { fingerprint } of freed)
+    await recordWebhookEvent(tx, "license.deactivated", licenseData(facts, { fingerprint, by }), {
+      productId: facts.product.id,
+    });
+}
+
 export function licenseData(facts: LicenseFacts, extra: Record<string, unknown> = {}) {
   return {
     licenseId: facts.license.id,

@@ -1,6 +1,7 @@
 import { entitlementsOf, type Holder, holds } from "../access/accessRule.ts";
-import { type Ctx, db, requireUser } from "../context.ts";
+import { type Ctx, db, requireUser, withTransaction } from "../context.ts";
 import { notFound } from "../errors.ts";
+import { recordDeactivations } from "./activations.ts";
 import { activationJson, activationsOf, licenseState, loadLicenses } from "./licenseState.ts";
 
 /** The keys a holder's entitlements carry, each with its standing and activations. */
@@ -54,12 +55,16 @@ export async function freeMyActivation({
       : [];
   if (!facts || !holds({ userId: user.id, email: user.email }, facts.entitlement))
     throw notFound("There is no such licence in your library.");
-  const freed = await db(ctx)
-    .deleteFrom("license_activations")
-    .where("license_id", "=", facts.license.id)
-    .where("id", "=", String(input.activationId))
-    .executeTakeFirst();
-  if (Number(freed.numDeletedRows) === 0)
-    throw notFound("This machine is no longer activated on your licence.");
+  const freed = await withTransaction(ctx, async (tx) => {
+    const rows = await db(tx)
+      .deleteFrom("license_activations")
+      .where("license_id", "=", facts.license.id)
+      .where("id", "=", String(input.activationId))
+      .returning("fingerprint")
+      .execute();
+    await recordDeactivations(tx, facts, rows, "buyer");
+    return rows.length;
+  });
+  if (freed === 0) throw notFound("This machine is no longer activated on your licence.");
   ctx.log.info("licence deactivated", { licenseId: facts.license.id, by: "the buyer" });
 }

@@ -7,7 +7,7 @@ import { notFound } from "../errors.ts";
 import { type InputOf, limitSchema, parseInput } from "../validate.ts";
 import { recordWebhookEvent } from "../webhooks/events.ts";
 import * as z from "../zod.ts";
-import { licenseData } from "./activations.ts";
+import { licenseData, recordDeactivations } from "./activations.ts";
 import { activationsOf, type LicenseFacts, licenseState, loadLicenses } from "./licenseState.ts";
 import { licenseKeySchema, resetSchema, setLimitSchema } from "./schemas.ts";
 
@@ -90,12 +90,16 @@ export async function resetLicense({
   requireAdmin(ctx);
   const { activation } = parseInput(resetSchema, input.changes);
   const facts = await findLicense(ctx, input.id);
-  let query = db(ctx).deleteFrom("license_activations").where("license_id", "=", facts.license.id);
-  if (activation)
-    query = query.where((eb) =>
-      eb.or([eb("id", "=", activation), eb("fingerprint", "=", activation)]),
-    );
-  const freed = Number((await query.executeTakeFirst()).numDeletedRows);
+  const freed = await withTransaction(ctx, async (tx) => {
+    let query = db(tx).deleteFrom("license_activations").where("license_id", "=", facts.license.id);
+    if (activation)
+      query = query.where((eb) =>
+        eb.or([eb("id", "=", activation), eb("fingerprint", "=", activation)]),
+      );
+    const rows = await query.returning("fingerprint").execute();
+    await recordDeactivations(tx, facts, rows, "seller");
+    return rows.length;
+  });
   if (activation && freed === 0) throw notFound("This licence has no such activation.");
   ctx.log.info("licence activations freed", { licenseId: facts.license.id, freed, by: "seller" });
   return { freed, license: await getLicense({ ctx, input: { id: facts.license.id } }) };

@@ -10,8 +10,9 @@ const LOOK_BACK_MS = 2 * 24 * 3600_000;
  * claimed in receipt_bounce_alerts (order, time of the bounce) before its mail goes, so two
  * processes, or a pass run twice, alert it once; a crash between the claim and the mail loses
  * that alert rather than sending it twice. A later bounce of the same order (a resend to an
- * address closed since) is a new one. Safe to call any time: after the receipt sender settled
- * a batch, and from housekeeping. Answers how many bounces it alerted.
+ * address closed since) is a new one. Safe to call any time; the per-minute background job
+ * (Node) and Cron (Workers) call it, so the seller hears of a bounce within about a minute.
+ * Answers how many bounces it alerted.
  */
 export async function alertBouncedReceipts({ ctx }: { ctx: Ctx }): Promise<number> {
   const now = ctx.clock.now();
