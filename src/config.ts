@@ -224,7 +224,7 @@ const schema = z.object({
   DOWNLOAD_TOKEN_MAX_USES: positiveInt("uses per link", 1_000_000),
   MAX_UPLOAD_SIZE: variable(
     z.pipe(
-      z._default(z.string(), "5GB"),
+      z._default(z.string(), "10GB"),
       z.transform((text: string, ctx) => {
         const bytes = parseSize(text);
         if (bytes === null)
@@ -253,6 +253,25 @@ const schema = z.object({
     ),
   ),
   STRIPE_API_URL: url(["http:", "https:"], "http://127.0.0.1:12111"),
+  // clamd's TCP socket: every uploaded file is scanned before it is delivered (decision 0027).
+  CLAMD_URL: variable(
+    z.optional(
+      trimmed().check(
+        z.superRefine((v, ctx) => {
+          const problem = clamdUrlProblem(v);
+          if (problem) ctx.addIssue({ code: "custom", message: problem });
+        }),
+      ),
+    ),
+  ),
+  // Sharing detection's defaults, until the seller saves their own on the settings page
+  // (decision 0028): off; flagged past 5 networks or 4 devices in 24 hours.
+  SHARING_DETECTION: variable(
+    z._default(z.enum(["true", "false"], { message: 'must be "true" or "false"' }), "false"),
+  ),
+  SHARING_NETWORKS: positiveInt("distinct networks allowed in the window", 1000),
+  SHARING_DEVICES: positiveInt("distinct devices allowed in the window", 1000),
+  SHARING_WINDOW: duration("24h", 30 * 86400),
   REFUND_REVOKES_ACCESS: variable(
     z._default(z.enum(["true", "false"], { message: 'must be "true" or "false"' }), "true"),
   ),
@@ -401,6 +420,12 @@ export interface Config {
   };
   maxUploadBytes: number;
   refundRevokesAccess: boolean;
+  /**
+   * Sharing detection's defaults (SHARING_*, decision 0028): the seller's settings override
+   * them. A buyer is flagged past `networks` distinct networks or `devices` distinct devices
+   * within `windowHours`.
+   */
+  sharing: { enabled: boolean; networks: number; devices: number; windowHours: number };
   /** Outgoing webhooks may go to loopback and private addresses (tests, private networks). */
   webhookAllowPrivateUrls: boolean;
   stripe: { secretKey?: string; webhookSecret?: string; apiUrl?: string };
@@ -417,6 +442,8 @@ export interface Config {
   releaseMailRate: number;
   /** A buyer who has not downloaded this long after payment is reminded once; null: never. */
   downloadReminderAfterMs: number | null;
+  /** clamd's TCP socket (CLAMD_URL): every upload is scanned before it is delivered. */
+  clamd: { host: string; port: number } | null;
   /** Signs offline licence files (LICENSE_SIGNING_KEY): the first signs, all are published. */
   licenseSigningKeys?: SigningKey[];
   /**
@@ -553,6 +580,12 @@ function assemble(v: Parsed): Config {
     },
     maxUploadBytes: v.MAX_UPLOAD_SIZE,
     refundRevokesAccess: v.REFUND_REVOKES_ACCESS === "true",
+    sharing: {
+      enabled: v.SHARING_DETECTION === "true",
+      networks: v.SHARING_NETWORKS ?? 5,
+      devices: v.SHARING_DEVICES ?? 4,
+      windowHours: Math.max(1, Math.round(v.SHARING_WINDOW / 3600)),
+    },
     webhookAllowPrivateUrls: v.WEBHOOK_ALLOW_PRIVATE_URLS === "true",
     stripe: {
       ...(v.STRIPE_SECRET_KEY ? { secretKey: v.STRIPE_SECRET_KEY } : {}),
@@ -572,6 +605,7 @@ function assemble(v: Parsed): Config {
     ...(v.ADMIN_TOKEN ? { adminToken: v.ADMIN_TOKEN } : {}),
     licenseRateLimit: v.LICENSE_RATE_LIMIT,
     releaseMailRate: v.RELEASE_MAIL_RATE,
+    clamd: v.CLAMD_URL ? clamdAddress(v.CLAMD_URL) : null,
     downloadReminderAfterMs:
       v.DOWNLOAD_REMINDER_AFTER === null ? null : v.DOWNLOAD_REMINDER_AFTER * 1000,
     ...(v.LICENSE_SIGNING_KEY ? { licenseSigningKeys: v.LICENSE_SIGNING_KEY } : {}),
@@ -609,6 +643,30 @@ export interface SigningKey {
   x: string;
   d?: string;
   kid?: string;
+}
+
+/** What is wrong with CLAMD_URL, in words; null when it is a usable tcp://host:port. */
+function clamdUrlProblem(v: string): string | null {
+  const example = "tcp://127.0.0.1:3310";
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    return `must be clamd's TCP socket as a URL like ${example} (got "${v}")`;
+  }
+  if (parsed.protocol === "unix:")
+    return `must be a TCP address like ${example}: set TCPSocket 3310 and TCPAddr in clamd.conf (a unix socket is not supported)`;
+  if (parsed.protocol !== "tcp:") return `must start with tcp://, like ${example}`;
+  if (!parsed.hostname) return `names no host; use a URL like ${example}`;
+  if (!parsed.port)
+    return `names no port; clamd listens where clamd.conf's TCPSocket says, usually ${example}`;
+  if (parsed.pathname && parsed.pathname !== "/") return `must have no path, like ${example}`;
+  return null;
+}
+
+function clamdAddress(v: string): { host: string; port: number } {
+  const parsed = new URL(v);
+  return { host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(parsed.port) };
 }
 
 /** The keys of LICENSE_SIGNING_KEY: one JWK, or a JWK Set; throws what is wrong with them. */

@@ -22,4 +22,5 @@ export { productAdd, productList, productUpdate } from "./commands/products.ts";
 export { releaseAdd, releaseList } from "./commands/releases.ts";
 export { reopen } from "./commands/reopen.ts";
 export { migrate, serve } from "./commands/server.ts";
+export { trace } from "./commands/trace.ts";
 export { why } from "./commands/why.ts";

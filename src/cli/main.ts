@@ -256,11 +256,13 @@ program
   .description("upload a file to a product (shows progress and the sha256)")
   .option("--content-type <type>", "override the guessed content type")
   .option("--name <filename>", "the file name buyers see (default: the file's own name)")
+  .option("--resume", "continue an interrupted upload of this file where it stopped")
   .addHelpText(
     "after",
     examples(
       "asset add my-kit ./my-kit.zip          # a new version if my-kit.zip is there already",
       "asset add my-kit ./build/v2.zip --name my-kit.zip",
+      "asset add my-kit ./course.mp4 --resume # after an upload was interrupted",
     ),
   )
   .action(lazy("assetAdd"));
@@ -335,6 +337,21 @@ the account signed in with it. Who: a Stripe event id, the seller, the CLI or th
 ${examples("why buyer@example.com my-kit", "why buyer@example.com my-kit --json")}`,
   )
   .action(lazy("why"));
+
+program
+  .command("trace <file>")
+  .description(
+    "say which order a leaked copy of a stamped PDF came from: order, email, product and date",
+  )
+  .option("--json", "print it as JSON")
+  .addHelpText(
+    "after",
+    `
+Reads the invisible trace id that products with "stamp PDFs" on put in every buyer's copy, and
+looks it up in the shop's database.
+${examples("trace leaked.pdf", "trace leaked.pdf --json")}`,
+  )
+  .action(lazy("trace"));
 
 program
   .command("token <email> <slug>")

@@ -10,8 +10,10 @@ import type {
   LicenseSigner,
   Logger,
   Mailer,
+  MalwareScanner,
   ObjectStore,
   Payments,
+  PdfStamper,
   RateCounter,
   ReadCache,
   ReceiptSender,
@@ -37,6 +39,8 @@ export interface Settings {
   adminEmails: string[];
   /** A full refund takes access away (the default), or leaves it as a goodwill gesture. */
   refundRevokesAccess: boolean;
+  /** Sharing detection's defaults (SHARING_*); the seller's settings override them (decision 0028). */
+  sharing: { enabled: boolean; networks: number; devices: number; windowHours: number };
   /**
    * Offline licence files are signed with a key the shop keeps (LICENSE_SIGNING_KEY, or one made
    * and stored for the embedded shop), not one derived from SESSION_SECRET.
@@ -82,6 +86,12 @@ export interface Deps {
   licenseSigner?: LicenseSigner;
   /** Per-process counters for the public licence API's rate limits. */
   counters: RateCounter;
+  /** Stamps buyers' PDFs (decision 0026); without it, copies wait for a process that has one. */
+  pdfStamper?: PdfStamper;
+  /** Stamps queued copies in the background (Node); Workers stamp from the per-minute Cron. */
+  stampSender?: ReceiptSender;
+  /** Scans every uploaded file before it is delivered (CLAMD_URL, decision 0027); none: no scan. */
+  scanner?: MalwareScanner;
 }
 
 export interface Actor {

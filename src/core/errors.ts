@@ -11,6 +11,7 @@ export type ErrorCode =
   | "gone" // 410
   | "too_large" // 413
   | "range_not_satisfiable" // 416
+  | "unprocessable" // 422
   | "rate_limited" // 429
   | "unavailable"; // 503
 
@@ -34,6 +35,8 @@ export const notFound = (message: string) => new AppError("not_found", message);
 export const conflict = (message: string) => new AppError("conflict", message);
 export const gone = (message: string) => new AppError("gone", message);
 export const tooLarge = (message: string) => new AppError("too_large", message);
+export const unprocessable = (message: string, details?: Record<string, unknown>) =>
+  new AppError("unprocessable", message, details);
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   new AppError("rate_limited", message, { retryAfterSeconds });
 export const unavailable = (message: string) => new AppError("unavailable", message);

@@ -1,4 +1,5 @@
 import { type Ctx, db, requireAdmin } from "./context.ts";
+import { sweepSharingSignals } from "./downloads/sharing.ts";
 import { abandonStaleCheckouts } from "./orders/staleCheckouts.ts";
 
 const DAY_MS = 86_400_000;
@@ -51,6 +52,8 @@ export async function sweepExpired({ ctx }: { ctx: Ctx }): Promise<SweepReport> 
     ),
     abandonedOrders: await abandonStaleCheckouts({ ctx }),
   };
-  ctx.log.info("expired records deleted", { ...report });
+  // Sharing detection's evidence past its window (decision 0028).
+  const sharingSignals = await sweepSharingSignals(ctx);
+  ctx.log.info("expired records deleted", { ...report, sharingSignals });
   return report;
 }

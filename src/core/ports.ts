@@ -96,12 +96,47 @@ export interface DirectUploads {
     parts: { partNumber: number; etag: string }[],
   ): Promise<void>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+  /** The parts that have arrived so far (S3 ListParts), in part-number order; null: no such upload. */
+  listParts(key: string, uploadId: string): Promise<StoredPart[] | null>;
+}
+
+/** One part of an unfinished upload, as the store holds it. */
+export interface StoredPart {
+  partNumber: number;
+  size: number;
+  etag: string;
+}
+
+/**
+ * Resumable uploads through the app (local folder): each part is written under the upload's key
+ * as it arrives, listed to resume, and joined into the object in one streaming pass.
+ */
+export interface ChunkedUploads {
+  /** Writes one part; a part written again replaces the earlier one. Exactly `size` bytes. */
+  putPart(
+    key: string,
+    partNumber: number,
+    body: ReadableStream<Uint8Array>,
+    size: number,
+  ): Promise<StoredPart>;
+  /** The parts written so far, in part-number order (an empty list when none). */
+  listParts(key: string): Promise<StoredPart[]>;
+  /** Joins parts 1..count into the object under `key` (constant memory) and drops the parts. */
+  completeParts(
+    key: string,
+    count: number,
+    opts: { contentType: string; contentDisposition: string },
+  ): Promise<{ size: number }>;
+  /** Drops the parts written so far. */
+  abortParts(key: string): Promise<void>;
 }
 
 export interface ObjectStore {
   readonly kind: "local" | "s3" | "r2-binding";
   /** Present when clients can upload straight to the store (presigned URLs). */
   readonly directUploads?: DirectUploads;
+  /** Present when the app itself takes uploads in resumable parts (local folder). */
+  readonly chunkedUploads?: ChunkedUploads;
   put(key: string, body: ReadableStream<Uint8Array>, opts: PutOptions): Promise<{ size: number }>;
   head(key: string): Promise<ObjectInfo | null>;
   /** The object's bytes, or a range of them; null when the object is missing. */
@@ -111,6 +146,18 @@ export interface ObjectStore {
   signedUrl(key: string, opts: SignedUrlOptions): Promise<string>;
   /** Throws when the store is not reachable or not writable. */
   check(): Promise<void>;
+}
+
+/**
+ * Stamps PDFs (decision 0026): a visible line on every page and an invisible trace id, written
+ * as an incremental update, so the stamped copy is the original's bytes followed by what this
+ * returns. Loads its PDF library on first use (a lazy chunk of the Worker).
+ */
+export interface PdfStamper {
+  /** The bytes to append to `pdf`; throws when the file cannot be read as a PDF. */
+  stamp(pdf: Uint8Array, stamp: { text: string; traceId: string }): Promise<Uint8Array>;
+  /** The trace id a stamped copy carries, or null when it carries none. */
+  readTrace(pdf: Uint8Array): Promise<string | null>;
 }
 
 /** A download link as a mail tells it: a delivery-token URL, never a storage URL. */
@@ -229,6 +276,19 @@ export type Mail =
       rows: [string, string][];
       /** Where in /admin to look. */
       pageUrl: string;
+    }
+  | {
+      /**
+       * Sharing detection (decision 0028): a flagged buyer asked to confirm it is them; opening
+       * the one-time link clears the flag and lets the download go on. Only to the buyer's own
+       * address.
+       */
+      kind: "sharing-confirm";
+      to: string;
+      productName: string;
+      url: string;
+      /** How long the link works. */
+      hours: number;
     }
   | {
       /** Proves the address that asked for a free product; opening it leads to the files. */
@@ -618,4 +678,24 @@ export interface PaymentEvents {
   fromStored(payload: string): ProviderEvent;
   /** Every event since a time, oldest first, fetched from the provider with our key. */
   listSince(sinceMs: number): AsyncIterable<ProviderEvent>;
+}
+
+/** What a malware scanner said of a file (decision 0027). */
+export type ScanVerdict =
+  | { status: "clean" }
+  /** `signature`: the name clamd gives what it found, e.g. `Win.Test.EICAR_HDB-1`. */
+  | { status: "infected"; signature: string }
+  /** The scanner could not tell (too large for it, unreachable, an error): never taken as clean. */
+  | { status: "failed"; reason: string };
+
+/** A malware scanner the files are streamed to before they are delivered (clamd: CLAMD_URL). */
+export interface MalwareScanner {
+  /** Where it is, for messages (`clamd at 127.0.0.1:3310`). */
+  readonly name: string;
+  /** Streams the bytes to the scanner in constant memory; never throws, a failure is a verdict. */
+  scan(body: ReadableStream<Uint8Array>): Promise<ScanVerdict>;
+  /** Throws unless the scanner answers its health check (clamd: PING -> PONG). */
+  ping(): Promise<void>;
+  /** The scanner's version and signature database, as it tells them. */
+  version(): Promise<string>;
 }

@@ -33,6 +33,9 @@ export interface Database {
   payment_failures: PaymentFailuresTable;
   email_corrections: EmailCorrectionsTable;
   receipt_bounce_alerts: ReceiptBounceAlertsTable;
+  pdf_stamps: PdfStampsTable;
+  sharing_signals: SharingSignalsTable;
+  sharing_flags: SharingFlagsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -97,9 +100,15 @@ export interface ProductsTable {
   grace_dispute_suspends: Generated<number>;
   /** Downloads of each file each buyer (entitlement) may make (migration 0018); null: no limit. */
   download_limit: number | null;
+  /** Buyers' PDFs are stamped with their email, order and a trace id (migration 0023). */
+  stamp_pdfs: Generated<number>;
+  /** When stamping a buyer's copy failed: serve the original, or hold the file. */
+  stamp_failure: Generated<StampFailure>;
   created_at: number;
   updated_at: number;
 }
+
+export type StampFailure = "original" | "hold";
 
 export interface AssetsTable {
   id: string;
@@ -112,7 +121,17 @@ export interface AssetsTable {
   version: number;
   active: number;
   created_at: number;
+  /**
+   * What clamd said (CLAMD_URL, decision 0027): null when not scanned (delivered as before);
+   * "infected" and "failed" files are quarantined: inactive, never delivered.
+   */
+  scan_status: ScanStatus | null;
+  /** The signature clamd named, or why the scan failed. */
+  scan_detail: string | null;
+  scanned_at: number | null;
 }
+
+export type ScanStatus = "clean" | "infected" | "failed";
 
 export type OrderStatus = "pending" | "paid" | "failed" | "abandoned" | "refunded" | "disputed";
 
@@ -171,6 +190,11 @@ export interface EntitlementsTable {
   revoked_reason: string | null;
   created_at: number;
   updated_at: number;
+  /**
+   * Sharing detection (migration 0025, decision 0028): when the buyer went past the seller's
+   * threshold; their next download asks them to confirm by email. Null: not flagged.
+   */
+  sharing_flagged_at: number | null;
 }
 
 /** What happened to an entitlement (issue 18, migration 0016). */
@@ -182,7 +206,9 @@ export type AccessChange =
   | "expired"
   | "limit_changed"
   | "reopened"
-  | "grace_started";
+  | "grace_started"
+  | "sharing_flagged"
+  | "sharing_cleared";
 
 export interface AccessEventsTable {
   id: string;
@@ -278,6 +304,34 @@ export type NewEntitlement = Insertable<EntitlementsTable>;
  * change it tells of (the payment, the refund), drained after the answer by a sender that holds
  * each row under a lease.
  */
+/**
+ * One buyer's stamped copy of one PDF (migration 0023, decision 0026): queued (pending), claimed
+ * under a lease by one stamper, then ready (its own object) or failed.
+ */
+export interface PdfStampsTable {
+  asset_id: string;
+  entitlement_id: string;
+  /** The order that granted the entitlement; null for grants and free claims. */
+  order_id: string | null;
+  status: PdfStampStatus;
+  /** What the copy carries invisibly; set when it is stamped. */
+  trace_id: string | null;
+  storage_key: string | null;
+  size: number | null;
+  sha256: string | null;
+  due_at: number;
+  lease_until: number | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+  /** When the seller was told that it failed. */
+  alerted_at: number | null;
+  created_at: number;
+  stamped_at: number | null;
+}
+
+export type PdfStampStatus = "pending" | "ready" | "failed";
+export type PdfStamp = Selectable<PdfStampsTable>;
+
 export interface ReceiptQueueTable {
   order_id: string;
   /** Which mail (migration 0010): the receipt, or the refund notice. */
@@ -343,6 +397,11 @@ export interface ShopProfileTable {
   time_zone: string | null;
   /** A public image id (core/images): the logo. */
   logo_image: string | null;
+  /** Sharing detection (migration 0025): on (1) or off (0); its thresholds and window. */
+  sharing_detection: number | null;
+  sharing_networks: number | null;
+  sharing_devices: number | null;
+  sharing_window_hours: number | null;
   updated_at: number;
 }
 
@@ -480,3 +539,42 @@ export interface ReceiptBounceAlertsTable {
   bounced_at: number;
   alerted_at: number;
 }
+
+/**
+ * Sharing detection's evidence (migration 0025, decision 0028): one row per entitlement, link,
+ * network and device, written only by core/downloads/sharing.ts.
+ */
+export interface SharingSignalsTable {
+  entitlement_id: string;
+  /** The link the downloads came through (`token:`, `user:` or `order:` and an id). */
+  link: string;
+  /** A prefix, never a whole address: `203.0.113.0/24`, `2001:db8:1::/48`; `unknown`. */
+  network: string;
+  /** A coarse label of the User-Agent: `Firefox on Windows`, `curl`. */
+  device: string;
+  /** The first download of this row's current window, and the last one. */
+  first_at: number;
+  last_at: number;
+  downloads: number;
+}
+
+/** One episode of sharing detection, from the flag to its clearing (migration 0025). */
+export interface SharingFlagsTable {
+  id: string;
+  entitlement_id: string;
+  flagged_at: number;
+  /** Distinct networks and devices in the window when it was flagged. */
+  networks: number;
+  devices: number;
+  /** The evidence when it was flagged: JSON, a list of sharing_signals rows. */
+  evidence: string;
+  /** The SHA-256 of the one-time confirmation link last mailed to the buyer, and its end. */
+  confirm_hash: string | null;
+  confirm_expires_at: number | null;
+  cleared_at: number | null;
+  /** `buyer` (the confirmation link), `seller`. */
+  cleared_by: string | null;
+}
+
+export type SharingSignal = Selectable<SharingSignalsTable>;
+export type SharingFlag = Selectable<SharingFlagsTable>;

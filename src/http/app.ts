@@ -25,6 +25,7 @@ import { licenses } from "./routes/licenses.ts";
 import { openapi } from "./routes/openapi.ts";
 import { orderStatus } from "./routes/orderStatus.tsx";
 import { selfService } from "./routes/selfService.tsx";
+import { sharing } from "./routes/sharing.tsx";
 import { storefront } from "./routes/storefront.tsx";
 import { unsubscribeRoutes } from "./routes/unsubscribe.tsx";
 import { stripeWebhooks } from "./webhooks/stripe.ts";
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route("/", orderStatus);
   app.route("/", selfService);
   app.route("/", downloads);
+  app.route("/", sharing);
   app.route("/", unsubscribeRoutes);
   app.route("/", openapi);
   app.route("/", licenses);

@@ -3,6 +3,8 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError, type ErrorCode } from "../core/errors.ts";
 import { renderErrorPage } from "../pages/errorPage.tsx";
+import { renderPreparingPage } from "../pages/preparingPage.tsx";
+import { renderConfirmItsYou } from "../pages/sharing.tsx";
 import type { HonoEnv } from "./env.ts";
 import { pageProps } from "./pageProps.ts";
 
@@ -16,6 +18,7 @@ export const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   gone: 410,
   too_large: 413,
   range_not_satisfiable: 416,
+  unprocessable: 422,
   rate_limited: 429,
   unavailable: 503,
 };
@@ -81,6 +84,27 @@ export function errorResponse(error: unknown, c: Context<HonoEnv>): Response | P
   const status = STATUS[appError.code];
   const retryAfter = appError.details?.retryAfterSeconds;
   if (typeof retryAfter === "number") c.header("Retry-After", String(retryAfter));
+  if (appError.details?.preparing && typeof retryAfter === "number" && wantsHtml(c)) {
+    // A stamped PDF not ready yet (decision 0026): a page that asks again by itself.
+    const retry = c.req.url.slice(new URL(c.req.url).origin.length);
+    c.header("Refresh", `${retryAfter};url=${retry}`);
+    c.header("Cache-Control", "private, no-store");
+    return c.html(
+      renderPreparingPage({
+        page: pageProps(c),
+        message: appError.message,
+        retry,
+        seconds: retryAfter,
+      }),
+      status,
+    );
+  }
+  const confirm = appError.details?.sharingConfirm as { request: string } | undefined;
+  if (confirm && wantsHtml(c)) {
+    // Sharing detection (decision 0028): a page that says why and offers the confirmation mail.
+    const next = c.req.method === "GET" ? c.req.url.slice(new URL(c.req.url).origin.length) : null;
+    return c.html(renderConfirmItsYou({ ...pageProps(c), request: confirm.request, next }), status);
+  }
   if (wantsHtml(c)) return page(status, appError.message, appError.code);
   // A verb may name its own code and add facts a program acts on (a licence's "activation_limit").
   const answer = appError.details?.answer as Record<string, unknown> | undefined;

@@ -37,6 +37,8 @@ export const productJson = (
     : null,
   /** Downloads of each file each buyer may make; null: no limit (decision 0021). */
   downloadLimit: p.download_limit,
+  /** Buyers' PDFs stamped with their email, order and a trace id (decision 0026). */
+  stamp: { pdfs: p.stamp_pdfs === 1, onFailure: p.stamp_failure },
   createdAt: iso(p.created_at),
   updatedAt: iso(p.updated_at),
 });
@@ -51,6 +53,10 @@ export const assetJson = (a: Asset) => ({
   version: a.version,
   active: a.active === 1,
   createdAt: iso(a.created_at),
+  scan: a.scan_status ?? "unscanned",
+  signature: a.scan_status === "infected" ? a.scan_detail : null,
+  scanError: a.scan_status === "failed" ? a.scan_detail : null,
+  scannedAt: a.scanned_at === null ? null : iso(a.scanned_at),
 });
 
 export const entitlementJson = (

@@ -13,6 +13,7 @@ import { receiptMail } from "./receipt.ts";
 import { refundMail } from "./refund.ts";
 import { releaseMail } from "./release.ts";
 import { sellerAlertMail } from "./sellerAlert.ts";
+import { sharingConfirmMail } from "./sharingConfirm.ts";
 import { signInMail } from "./signIn.ts";
 import { webhookDisabledMail } from "./webhookDisabled.ts";
 
@@ -49,6 +50,8 @@ function renderBody(mail: Mail, shop: Shop): MailMessage {
       return sellerAlertMail(mail, shop);
     case "download-reminder":
       return downloadReminderMail(mail, shop);
+    case "sharing-confirm":
+      return sharingConfirmMail(mail, shop);
   }
 }
 

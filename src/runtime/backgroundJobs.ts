@@ -10,6 +10,7 @@ import { resendUndeliveredReceipts } from "../core/orders/receipts.ts";
 import { reconcile } from "../core/orders/reconcile.ts";
 import { watchDeliveries } from "../core/orders/watchdog.ts";
 import { sendDueNotices } from "../core/releases/sendNotices.ts";
+import { stampQueued } from "../core/stamping/stamps.ts";
 
 /** Reconcile looks back at least this far, as the Worker's Cron Trigger does. */
 const RECONCILE_WINDOW_MS = 6 * 3600_000;
@@ -88,6 +89,14 @@ export function startBackgroundJobs(runtimeCtx: Ctx, config: Config): { stop(): 
     setInterval(
       () => tick("payment-failed", () => sendPaymentFailedMails({ ctx })),
       housekeepingMs,
+    ),
+    // Stamped PDFs due again after a failed try, or left by a stamper that died (decision 0026).
+    setInterval(
+      () =>
+        tick("stamps", async () =>
+          ctx.stampSender ? ctx.stampSender.wake() : stampQueued({ ctx }),
+        ),
+      WATCHDOG_MS,
     ),
     // Update mails left by a sender that died (its lease over) or waiting after a failed try:
     // the background sender takes them at its rate (decision 0018).

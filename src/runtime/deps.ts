@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { httpMailer } from "../adapters/mail-http/index.ts";
 import { outboxMailer } from "../adapters/mail-outbox/index.ts";
 import { joseLicenseSigner } from "../adapters/signing-jose/index.ts";
+import { pdfLibStamper } from "../adapters/stamper-pdflib/index.ts";
 import type { LocalObjectStore } from "../adapters/storage-local/index.ts";
 import type { Config, SigningKey } from "../config.ts";
 import type { Deps } from "../core/context.ts";
@@ -58,6 +59,7 @@ export async function assembleDeps(
     linkSecret,
     adminEmails: config.adminEmails,
     refundRevokesAccess: config.refundRevokesAccess,
+    sharing: config.sharing,
     webhookAllowPrivateUrls: config.webhookAllowPrivateUrls,
     releaseMailRate: config.releaseMailRate,
     downloadReminderAfterMs: config.downloadReminderAfterMs,
@@ -79,6 +81,8 @@ export async function assembleDeps(
   const deps: Deps = {
     ...core,
     licenseSigner: await joseLicenseSigner(signingKeys),
+    // Loads its PDF library on first use (decision 0026).
+    pdfStamper: core.pdfStamper ?? pdfLibStamper(),
     mailer,
     identity: identity(mailer),
     settings,

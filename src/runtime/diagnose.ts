@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { joseLicenseSigner } from "../adapters/signing-jose/index.ts";
 import { createStripeClient } from "../adapters/stripe/client.ts";
 import { type Config, ConfigError, isEmbedded } from "../config.ts";
-import type { ObjectStore } from "../core/ports.ts";
+import type { MalwareScanner, ObjectStore } from "../core/ports.ts";
 import { pendingMigrations } from "../db/migrate.ts";
 import type { Db } from "../db/schema.ts";
 import type { Diagnosis, HealthCheck, HealthStatus } from "../pages/admin/diagnosis.ts";
@@ -22,7 +22,7 @@ export interface PlatformChecks {
 }
 
 /** What was built from the config, or why building it failed. */
-export type Built = { db: Db; store: ObjectStore } | { error: unknown };
+export type Built = { db: Db; store: ObjectStore; scanner?: MalwareScanner } | { error: unknown };
 
 /**
  * Checks what a deployment needs (config, database, storage, Stripe, login, URL, mail, admins,
@@ -56,6 +56,8 @@ export async function diagnose(
       say("fail", "storage", `STORAGE_URL ${storageText(config)}: ${describe(error)}`);
     }
   }
+
+  if (config.clamd && !("error" in built)) await checkClamd(config, built.scanner, say, platform);
 
   await checkStripe(config, say, platform);
 
@@ -298,6 +300,38 @@ function storageText(config: Config): string {
   if (storage.kind === "r2")
     return `R2 bucket ${storage.bucket} (binding ${storage.binding}${storage.s3 ? `, S3 API at ${storage.s3.endpoint}` : ""})`;
   return `bucket ${storage.bucket} at ${storage.endpoint}`;
+}
+
+/** clamd (CLAMD_URL) answers PING with PONG, and its version and signature database. */
+async function checkClamd(
+  config: Config,
+  scanner: MalwareScanner | undefined,
+  say: Say,
+  platform: PlatformChecks,
+) {
+  if (!scanner) return;
+  const url = `CLAMD_URL ${config.clamd ? `tcp://${config.clamd.host}:${config.clamd.port}` : ""}`;
+  try {
+    await scanner.ping();
+  } catch (error) {
+    say(
+      "fail",
+      "clamd",
+      `${url}: ${describe(error)}. Until clamd answers, every upload is quarantined (scan failed) and not delivered: start clamd (e.g. systemctl start clamav-daemon) with TCPSocket and TCPAddr in clamd.conf matching CLAMD_URL${platform.stripeOverFetch ? ", reachable from Cloudflare's network (a Worker cannot reach a private address)" : ""}`,
+    );
+    return;
+  }
+  let version = "version not told";
+  try {
+    version = await scanner.version();
+  } catch (error) {
+    version = `VERSION failed: ${describe(error)}`;
+  }
+  say(
+    "ok",
+    "clamd",
+    `${scanner.name} answers PING (PONG), ${version}: every upload is scanned before it is delivered; a file larger than clamd's StreamMaxLength (25 MB unless clamd.conf raises it, at most 4 GB) is quarantined as not scanned`,
+  );
 }
 
 export function isLocal(publicUrl: string): boolean {

@@ -8,6 +8,8 @@ import { addressCheckedFetch } from "../adapters/fetch-node/index.ts";
 import { bufferedStdio } from "../adapters/log-console/bufferedStdio.ts";
 import { consoleLogger } from "../adapters/log-console/index.ts";
 import { smtpMailer } from "../adapters/mail-smtp/index.ts";
+import { clamdScanner } from "../adapters/scanner-clamd/index.ts";
+import { nodeClamdConnect } from "../adapters/scanner-clamd/node.ts";
 import { LocalObjectStore } from "../adapters/storage-local/index.ts";
 import { S3ObjectStore } from "../adapters/storage-s3/index.ts";
 import { nodeSigningCrypto } from "../adapters/storage-s3/node.ts";
@@ -15,9 +17,17 @@ import { stripePayments } from "../adapters/stripe/index.ts";
 import { type Config, ConfigError, type SigningKey } from "../config.ts";
 import { type Ctx, system } from "../core/context.ts";
 import { backgroundReceiptSender } from "../core/orders/receipts.ts";
-import type { Clock, Logger, MailTransport, ObjectStore, Payments } from "../core/ports.ts";
+import type {
+  Clock,
+  Logger,
+  MailTransport,
+  ObjectStore,
+  Payments,
+  PdfStamper,
+} from "../core/ports.ts";
 import { changesAccess, readCache } from "../core/readCache.ts";
 import { backgroundNoticeSender } from "../core/releases/sendNotices.ts";
+import { backgroundStamper } from "../core/stamping/stamps.ts";
 import { isPrivateHost } from "../core/webhooks/addresses.ts";
 import { backgroundWebhookSender } from "../core/webhooks/send.ts";
 import { groupCommit } from "../db/groupCommit.ts";
@@ -66,6 +76,8 @@ export async function buildNodeRuntime(
     clock?: Clock;
     /** Run the local Stripe in this process (serve, tests) when no STRIPE_SECRET_KEY is set. */
     localStripe?: { port: number; webhookUrl: string };
+    /** Tests: a PDF stamper of their own (slow, failing); otherwise the library's. */
+    pdfStamper?: PdfStamper;
   } = {},
 ): Promise<NodeRuntime> {
   const log = opts.log ?? consoleLogger({ sink: bufferedStdio() });
@@ -99,6 +111,8 @@ export async function buildNodeRuntime(
     });
     // Update mails of releases, woken after the publishing commit, at RELEASE_MAIL_RATE (0018).
     const noticeSender = backgroundNoticeSender(log);
+    // Buyers' stamped PDFs, made after the payment's commit, one at a time (decision 0026).
+    const stampSender = backgroundStamper(log);
     const { payments, localStripeUrl } = await openPayments(
       config,
       localStripeWebhookSecret,
@@ -106,9 +120,14 @@ export async function buildNodeRuntime(
       log,
       closers,
     );
+    // Every upload is scanned before it is delivered when CLAMD_URL is set (decision 0027).
+    const scanner = config.clamd
+      ? clamdScanner({ ...config.clamd, connect: nodeClamdConnect })
+      : undefined;
     const { deps, appDeps } = await assembleDeps(config, {
       db,
       store,
+      ...(scanner ? { scanner } : {}),
       crypto: nodeCrypto,
       clock,
       mailer,
@@ -118,6 +137,8 @@ export async function buildNodeRuntime(
       receiptSender,
       webhookSender,
       noticeSender,
+      stampSender,
+      ...(opts.pdfStamper ? { pdfStamper: opts.pdfStamper } : {}),
       reads,
       downloadLog,
       sessionSecret,
@@ -139,7 +160,7 @@ export async function buildNodeRuntime(
       clientIp: nodeClientAddress(config.trustProxy),
       fromThisMachine: isFromThisMachine,
       readRawBody: readNodeBody,
-      diagnose: diagnoser(config, { db, store }, nodeChecks),
+      diagnose: diagnoser(config, { db, store, ...(scanner ? { scanner } : {}) }, nodeChecks),
     });
     receiptSender.start({ ...deps, actor: system });
     // Closed first: the receipts under way are sent before the mailer and the database close.
@@ -148,6 +169,8 @@ export async function buildNodeRuntime(
     closers.push(webhookSender.stop);
     noticeSender.start({ ...deps, actor: system });
     closers.push(noticeSender.stop);
+    stampSender.start({ ...deps, actor: system });
+    closers.push(stampSender.stop);
     return {
       config,
       deps: appDeps,

@@ -11,6 +11,8 @@ import { builtinIdentity } from "../adapters/auth-builtin/index.ts";
 import { supabaseIdentity } from "../adapters/auth-supabase/index.ts";
 import { webCrypto } from "../adapters/crypto-web/index.ts";
 import { consoleLogger } from "../adapters/log-console/index.ts";
+import { clamdScanner } from "../adapters/scanner-clamd/index.ts";
+import { workerClamdConnect } from "../adapters/scanner-clamd/worker.ts";
 import { R2BindingStore, type R2Bucket } from "../adapters/storage-r2/index.ts";
 import { S3ObjectStore, signingCryptoFromPort } from "../adapters/storage-s3/index.ts";
 import { stripePayments } from "../adapters/stripe/index.ts";
@@ -25,6 +27,7 @@ import { watchDeliveries } from "../core/orders/watchdog.ts";
 import type { Crypto, ObjectStore } from "../core/ports.ts";
 import { changesAccess, readCache } from "../core/readCache.ts";
 import { sendDueNotices, sendQueuedNotices } from "../core/releases/sendNotices.ts";
+import { stampQueued } from "../core/stamping/stamps.ts";
 import { nextWebhookDue } from "../core/webhooks/nextDue.ts";
 import { sendDueWebhooks, TIMEOUT_MS } from "../core/webhooks/send.ts";
 import { createApp } from "../http/app.ts";
@@ -60,6 +63,7 @@ interface WorkerRuntime {
   webhooks: { due: boolean };
   /** Set when a publish queued update mails: the first batch goes after its answer. */
   notices: { due: boolean };
+  stamps: { due: boolean };
 }
 
 let runtime: Promise<WorkerRuntime> | null = null;
@@ -116,10 +120,23 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
       notices.due = true;
     },
   };
+  // Buyers' stamped PDFs (decision 0026): after the paying request's answer (waitUntil), and
+  // with the per-minute Cron Trigger; the PDF library is a chunk loaded on first use.
+  const stamps = { due: false };
+  const stampSender = {
+    wake: () => {
+      stamps.due = true;
+    },
+  };
   if (!mailer) throw new Error("unreachable: SMTP was refused by requireWorkerShape");
+  // clamd through Workers' TCP sockets when CLAMD_URL is set (decision 0027).
+  const scanner = config.clamd
+    ? clamdScanner({ ...config.clamd, connect: workerClamdConnect })
+    : undefined;
   const { deps, appDeps } = await assembleDeps(config, {
     db,
     store,
+    ...(scanner ? { scanner } : {}),
     crypto,
     clock,
     mailer,
@@ -128,6 +145,7 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     reads,
     webhookSender,
     noticeSender,
+    stampSender,
     sessionSecret: config.sessionSecret as string,
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
     // Sign-in: Supabase Auth when AUTH=supabase, otherwise our own links, codes and sessions.
@@ -137,7 +155,11 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
         : builtinIdentity({ db, crypto, clock, mailer, publicUrl: config.publicUrl, reads }),
     clientIp: (c) => c.req.header("cf-connecting-ip") ?? null,
     fromThisMachine: () => false,
-    diagnose: diagnoser(config, { db, store }, { stripeOverFetch: true }),
+    diagnose: diagnoser(
+      config,
+      { db, store, ...(scanner ? { scanner } : {}) },
+      { stripeOverFetch: true },
+    ),
   });
   return {
     app: createApp(appDeps),
@@ -145,6 +167,7 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     systemCtx: { ...deps, actor: system },
     webhooks,
     notices,
+    stamps,
   };
 }
 
@@ -277,6 +300,17 @@ export default {
           ),
       );
     }
+    if (built.stamps.due) {
+      built.stamps.due = false;
+      const { systemCtx } = built;
+      ctx.waitUntil(
+        built.postgres
+          .withConnections(() => stampQueued({ ctx: systemCtx, input: { limit: 2 } }))
+          .catch((error) =>
+            systemCtx.log.error("PDFs not stamped; they stay queued", { error: String(error) }),
+          ),
+      );
+    }
     return keepLength(res);
   },
 
@@ -337,6 +371,8 @@ function sendersWork(ctx: Ctx, deadline: number): Promise<unknown>[] {
     watchDeliveries({ ctx }),
     // Bounced receipts, each alerted to the seller once (decision 0024).
     alertBouncedReceipts({ ctx }),
+    // Stamped PDFs queued or due again (decision 0026); two a run, within the run's 30 s.
+    stampQueued({ ctx, input: { limit: 2 } }),
   ];
 }
 

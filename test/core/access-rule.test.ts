@@ -71,6 +71,7 @@ describe.each(dialects)("the access rule's queries on %s", (dialect) => {
           revoked_reason: e.status === "revoked" ? "refunded" : null,
           created_at: now + i,
           updated_at: now,
+          sharing_flagged_at: null,
         }));
         await db(h.ctx).deleteFrom("entitlements").execute();
         if (rows.length > 0) await db(h.ctx).insertInto("entitlements").values(rows).execute();

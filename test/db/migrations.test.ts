@@ -67,6 +67,8 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       "release_notices",
       "releases",
       "sessions",
+      "sharing_flags",
+      "sharing_signals",
       "shop_profile",
       "users",
       "webhook_deliveries",

@@ -5,7 +5,7 @@ import { serve } from "@hono/node-server";
 import { silentLogger } from "../../src/adapters/log-console/index.ts";
 import { readOutbox } from "../../src/adapters/mail-outbox/index.ts";
 import { parseConfig } from "../../src/config.ts";
-import type { Logger } from "../../src/core/ports.ts";
+import type { Logger, PdfStamper } from "../../src/core/ports.ts";
 import { buildNodeRuntime, type NodeRuntime } from "../../src/runtime/node.ts";
 import { freshDatabase } from "./databases.ts";
 import { freePort } from "./server.ts";
@@ -34,7 +34,7 @@ export async function makeHarness(
   env: Record<string, string> = {},
   /** stripe: the local Stripe runs and delivers webhooks to the app; "manual": it runs, but the
    * test delivers events itself (in any order, any number of times). */
-  opts: { stripe?: boolean | "manual"; log?: Logger } = {},
+  opts: { stripe?: boolean | "manual"; log?: Logger; pdfStamper?: PdfStamper } = {},
 ) {
   const database = await freshDatabase(dialect);
   const clock = new TestClock();
@@ -53,6 +53,7 @@ export async function makeHarness(
   const runtime: NodeRuntime = await buildNodeRuntime(config, {
     log: opts.log ?? silentLogger,
     clock,
+    ...(opts.pdfStamper ? { pdfStamper: opts.pdfStamper } : {}),
     ...(opts.stripe
       ? {
           localStripe: {

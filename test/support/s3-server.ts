@@ -130,6 +130,8 @@ export async function startS3Server(options: S3ServerOptions = {}) {
     if (method === "POST" && uploadId !== undefined) {
       return complete(req, res, auth, bucketName, bucket, key, uploadId);
     }
+    if (method === "GET" && uploadId !== undefined)
+      return listParts(res, bucketName, key, uploadId, param);
     if (method === "DELETE" && uploadId !== undefined) {
       const upload = findUpload(uploadId, bucketName, key);
       uploads.delete(upload.id);
@@ -412,6 +414,33 @@ export async function startS3Server(options: S3ServerOptions = {}) {
       res,
       200,
       `<InitiateMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${esc(bucket)}</Bucket><Key>${esc(key)}</Key><UploadId>${esc(id)}</UploadId></InitiateMultipartUploadResult>`,
+    );
+  }
+
+  /** ListParts, paged by part-number-marker and max-parts like S3. */
+  function listParts(
+    res: ServerResponse,
+    bucket: string,
+    key: string,
+    uploadId: string,
+    param: (name: string) => string | undefined,
+  ) {
+    const upload = findUpload(uploadId, bucket, key);
+    const marker = Number(param("part-number-marker") ?? "0") || 0;
+    const max = Math.min(1000, Number(param("max-parts") ?? "1000") || 1000);
+    const all = [...upload.parts.entries()].filter(([n]) => n > marker).sort(([a], [b]) => a - b);
+    const page = all.slice(0, max);
+    const truncated = all.length > max;
+    const next = page.at(-1)?.[0] ?? marker;
+    xml(
+      res,
+      200,
+      `<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${esc(bucket)}</Bucket><Key>${esc(key)}</Key><UploadId>${esc(uploadId)}</UploadId><PartNumberMarker>${marker}</PartNumberMarker><NextPartNumberMarker>${next}</NextPartNumberMarker><MaxParts>${max}</MaxParts><IsTruncated>${truncated}</IsTruncated>${page
+        .map(
+          ([n, p]) =>
+            `<Part><PartNumber>${n}</PartNumber><ETag>${esc(p.etag)}</ETag><Size>${p.size}</Size></Part>`,
+        )
+        .join("")}</ListPartsResult>`,
     );
   }
 

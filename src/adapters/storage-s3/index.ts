@@ -8,6 +8,7 @@ import type {
   ObjectStore,
   PutOptions,
   SignedUrlOptions,
+  StoredPart,
 } from "../../core/ports.ts";
 import { type Part, PartReader } from "./parts.ts";
 import { S3Presigner, type SigningCrypto, toHex } from "./presign.ts";
@@ -141,6 +142,7 @@ export class S3ObjectStore implements ObjectStore {
         }
       },
       abortMultipartUpload: (key, uploadId) => this.abortMultipartUpload(key, uploadId),
+      listParts: (key, uploadId) => this.listParts(key, uploadId),
     };
   }
 
@@ -358,6 +360,39 @@ export class S3ObjectStore implements ObjectStore {
         xmlText(text, "RequestId"),
       );
     return { etag: xmlText(text, "ETag") };
+  }
+
+  /**
+   * The parts of an unfinished multipart upload that have arrived (ListParts, a page of up to
+   * 1,000 at a time), in part-number order; null when the store knows no such upload.
+   */
+  async listParts(key: string, uploadId: string): Promise<StoredPart[] | null> {
+    const parts: StoredPart[] = [];
+    let marker = 0;
+    for (let page = 0; page <= MAX_PARTS / 1000; page++) {
+      const url = `${this.#objectUrl(key)}?max-parts=1000&part-number-marker=${marker}&uploadId=${encodeURIComponent(uploadId)}`;
+      const res = await this.#send("list parts", url, { method: "GET" });
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return null;
+      }
+      if (!res.ok) throw await s3Error("list parts", res);
+      const xml = await res.text();
+      for (const match of xml.matchAll(/<Part>([\s\S]*?)<\/Part>/g)) {
+        const part = match[1] ?? "";
+        const partNumber = Number(xmlText(part, "PartNumber"));
+        const size = Number(xmlText(part, "Size"));
+        const etag = xmlText(part, "ETag");
+        if (!Number.isInteger(partNumber) || !Number.isSafeInteger(size) || !etag)
+          throw new Error("S3 list parts: a part without its number, size or ETag");
+        parts.push({ partNumber, size, etag });
+      }
+      const next = Number(xmlText(xml, "NextPartNumberMarker"));
+      if (xmlText(xml, "IsTruncated") !== "true" || !Number.isInteger(next) || next <= marker)
+        break;
+      marker = next;
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
   }
 
   async abortMultipartUpload(key: string, uploadId: string): Promise<void> {

@@ -25,6 +25,8 @@ const PRODUCT: Record<keyof Product, true> = {
   grace_refund_revokes: true,
   grace_dispute_suspends: true,
   download_limit: true,
+  stamp_pdfs: true,
+  stamp_failure: true,
   created_at: true,
   updated_at: true,
 };
@@ -41,6 +43,7 @@ const ENTITLEMENT: Record<keyof Entitlement, true> = {
   revoked_reason: true,
   created_at: true,
   updated_at: true,
+  sharing_flagged_at: true,
 };
 const ASSET: Record<keyof Asset, true> = {
   id: true,
@@ -53,6 +56,9 @@ const ASSET: Record<keyof Asset, true> = {
   version: true,
   active: true,
   created_at: true,
+  scan_status: true,
+  scan_detail: true,
+  scanned_at: true,
 };
 const TABLES = { p: PRODUCT, e: ENTITLEMENT, a: ASSET };
 // Written out once: building 34 column references per request cost more than the round trips.

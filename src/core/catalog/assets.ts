@@ -1,12 +1,13 @@
 import type { Asset, Product } from "../../db/schema.ts";
 import { contentDisposition } from "../contentDisposition.ts";
 import { type Ctx, db, newId, requireAdmin, withTransaction } from "../context.ts";
-import { gone, notFound } from "../errors.ts";
+import { conflict, gone, notFound } from "../errors.ts";
 import { cachedRead } from "../readCache.ts";
 import { type InputOf, parseInput } from "../validate.ts";
 import * as z from "../zod.ts";
 import { safeContentType, sanitizeFilename } from "./filenames.ts";
 import { getProductForAdmin } from "./products.ts";
+import { isQuarantined, NOT_SCANNED, scanStoredFile } from "./scan.ts";
 
 export interface AddAssetInput {
   productSlug: string;
@@ -78,7 +79,9 @@ export interface StoredFile {
  * Records a file already in storage as the newest version of its file name and retires the
  * older versions, in one transaction. The caller removes the object if this fails. The same bytes
  * as the current version are no new version: that version is kept (and answered), and the new
- * copy removed, so buyers' "new version" never means nothing changed.
+ * copy removed, so buyers' "new version" never means nothing changed. With a malware scanner
+ * (CLAMD_URL) the file is scanned first (scan.ts): one found infected, or that could not be
+ * scanned, is recorded quarantined (inactive) and the older versions stay delivered.
  */
 export async function recordStoredAsset(ctx: Ctx, file: StoredFile): Promise<Asset> {
   const { product, filename, size, sha256 } = file;
@@ -98,6 +101,8 @@ export async function recordStoredAsset(ctx: Ctx, file: StoredFile): Promise<Ass
     });
     return current;
   }
+  const scan = (await scanStoredFile(ctx, file)) ?? NOT_SCANNED;
+  const quarantined = isQuarantined(scan);
   return withTransaction(ctx, async (tx) => {
     const previous = await db(tx)
       .selectFrom("assets")
@@ -114,17 +119,19 @@ export async function recordStoredAsset(ctx: Ctx, file: StoredFile): Promise<Ass
       sha256,
       content_type: file.contentType,
       version: Number(previous?.version ?? 0) + 1,
-      active: 1,
+      active: quarantined ? 0 : 1,
       created_at: ctx.clock.now(),
+      ...scan,
     };
-    await db(tx)
-      .updateTable("assets")
-      .set({ active: 0 })
-      .where("product_id", "=", product.id)
-      .where("filename", "=", filename)
-      .execute();
+    if (!quarantined)
+      await db(tx)
+        .updateTable("assets")
+        .set({ active: 0 })
+        .where("product_id", "=", product.id)
+        .where("filename", "=", filename)
+        .execute();
     await db(tx).insertInto("assets").values(asset).execute();
-    ctx.log.info("file uploaded", {
+    ctx.log.info(quarantined ? "file recorded quarantined" : "file uploaded", {
       product: product.slug,
       filename,
       size,
@@ -175,8 +182,9 @@ export async function setAssetActive({
 }): Promise<Asset> {
   requireAdmin(ctx);
   const input = parseInput(assetActiveSchema, raw);
-  const asset = await findAsset(ctx, input.assetId);
+  let asset = await findAsset(ctx, input.assetId);
   if (!asset) throw notFound("There is no such file.");
+  if (input.active && isQuarantined(asset)) asset = await scanAgain(ctx, asset);
   await db(ctx)
     .updateTable("assets")
     .set({ active: input.active ? 1 : 0 })
@@ -188,6 +196,38 @@ export async function setAssetActive({
   });
   return { ...asset, active: input.active ? 1 : 0 };
 }
+
+/**
+ * A quarantined file is restored only by a new scan that finds it clean (decision 0027): an
+ * infected one never; one whose scan failed is scanned again, when a scanner is configured.
+ */
+async function scanAgain(ctx: Ctx, asset: Asset): Promise<Asset> {
+  if (asset.scan_status === "infected")
+    throw conflict(
+      `This file is quarantined: the malware scan found ${asset.scan_detail ?? "malware"} in it. It is never delivered; upload a clean file.`,
+    );
+  const scan = await scanStoredFile(ctx, {
+    storageKey: asset.storage_key,
+    filename: asset.filename,
+    size: asset.size,
+  });
+  if (!scan)
+    throw conflict(
+      "This file's malware scan failed and no scanner is configured now (CLAMD_URL): upload it again.",
+    );
+  await db(ctx).updateTable("assets").set(scan).where("id", "=", asset.id).execute();
+  if (isQuarantined(scan))
+    throw conflict(
+      scan.scan_status === "infected"
+        ? `The malware scan found ${scan.scan_detail} in this file: it stays quarantined.`
+        : `The malware scan failed again: ${scan.scan_detail}`,
+    );
+  return { ...asset, ...scan };
+}
+
+/** Why buyers cannot have this file: quarantined by a malware scan (decision 0027), or retired. */
+export const undeliverable = (asset: Pick<Asset, "scan_status">) =>
+  isQuarantined(asset) ? fileQuarantined() : fileRetired();
 
 /** A product's file that buyers may download: 404 when it is not this product's, 410 when retired. */
 export async function downloadableAsset(
@@ -204,7 +244,7 @@ export async function downloadableAsset(
       .executeTakeFirst(),
   );
   if (!asset) throw notFound("There is no such file.");
-  if (!asset.active) throw fileRetired();
+  if (!asset.active || isQuarantined(asset)) throw undeliverable(asset);
   return asset;
 }
 
@@ -213,3 +253,5 @@ export function findAsset(ctx: Ctx, assetId: string): Promise<Asset | undefined>
 }
 
 export const fileRetired = () => gone("This file has been retired by the seller.");
+export const fileQuarantined = () =>
+  gone("This file is not available: the shop's malware scan held it back.");

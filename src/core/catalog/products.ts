@@ -41,6 +41,8 @@ export async function createProduct({
     grace_past_due_days: p.grace?.pastDueDays ?? 0,
     grace_refund_revokes: graceColumns(p.grace).grace_refund_revokes ?? null,
     grace_dispute_suspends: p.grace?.disputeSuspends === false ? 0 : 1,
+    stamp_pdfs: p.stamp?.pdfs ? 1 : 0,
+    stamp_failure: p.stamp?.onFailure ?? "original",
     created_at: now,
     updated_at: now,
   };
@@ -81,6 +83,8 @@ export async function updateProduct({
     ...licenseColumns(changes.license),
     ...(changes.downloadLimit !== undefined ? { download_limit: changes.downloadLimit } : {}),
     ...graceColumns(changes.grace),
+    ...(changes.stamp?.pdfs !== undefined ? { stamp_pdfs: changes.stamp.pdfs ? 1 : 0 } : {}),
+    ...(changes.stamp?.onFailure ? { stamp_failure: changes.stamp.onFailure } : {}),
     updated_at: ctx.clock.now(),
   };
   if (product.kind === "free" && next.price_amount)

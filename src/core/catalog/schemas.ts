@@ -43,6 +43,17 @@ export const downloadLimitSchema = z.nullable(
     ),
 );
 
+/**
+ * PDF stamping (decision 0026): buyers' PDFs carry their email, order and a trace id; when a copy
+ * cannot be stamped, its download serves the original or holds the file.
+ */
+export const stampSettingsSchema = z.partial(
+  z.strictObject({
+    pdfs: z.boolean(),
+    onFailure: z.enum(["original", "hold"]),
+  }),
+);
+
 export const productKindSchema = z.enum(["one_time", "subscription", "free"]);
 export const intervalSchema = z.enum(["day", "week", "month", "year"]);
 
@@ -63,6 +74,7 @@ export const createProductSchema = z
     license: z.optional(licenseSettingsSchema),
     downloadLimit: z.optional(downloadLimitSchema),
     grace: z.optional(graceSchema),
+    stamp: z.optional(stampSettingsSchema),
   })
   .check(
     z.superRefine((p, ctx) => {
@@ -113,6 +125,7 @@ export const updateProductSchema = z.partial(
     license: licenseSettingsSchema,
     downloadLimit: downloadLimitSchema,
     grace: graceSchema,
+    stamp: stampSettingsSchema,
   }),
 );
 

@@ -6,6 +6,7 @@
  */
 import type { Asset } from "../../db/schema.ts";
 import { type Ctx, db, newTimeOrderedId, withSharedCommit } from "../context.ts";
+import { stampedCopy } from "../stamping/stamps.ts";
 import {
   bytesOf,
   continuationBytes,
@@ -22,6 +23,7 @@ import {
   prepareDelivery,
 } from "./deliver.ts";
 import { countDownload, type LimitedFile, limitReached, requireDownloadLeft } from "./limits.ts";
+import { checkSharing } from "./sharing.ts";
 
 export interface ClientInfo {
   ip?: string | null;
@@ -38,6 +40,8 @@ export interface DownloadRecord {
   link: string;
   /** The product's downloads per file per buyer, from the row the download was decided on. */
   limit?: number | null;
+  /** The entitlement's sharing flag, from the row the download was decided on (sharing.ts). */
+  sharingFlaggedAt?: number | null;
 }
 
 /** The log row of a download whose first response hands out `taken` bytes of the file. */
@@ -94,12 +98,14 @@ export interface CountedUse {
  */
 export async function deliverAndRecord(
   ctx: Ctx,
-  asset: Asset,
+  original: Asset,
   request: DeliveryRequest,
   record: DownloadRecord,
   use?: CountedUse,
 ): Promise<Delivery> {
   const startedAt = ctx.clock.now();
+  // A PDF of a product that stamps them: this buyer's copy, or "preparing" (decision 0026).
+  const asset = await stampedCopy(ctx, original, { entitlementId: record.entitlementId });
   const limited: LimitedFile | null =
     record.limit == null
       ? null
@@ -107,6 +113,7 @@ export async function deliverAndRecord(
   if (request.headOnly) {
     if (use && !use.available) throw use.refusal();
     if (limited) await requireDownloadLeft(ctx, limited);
+    await checkSharing(ctx, record, { record: false });
     return { kind: "head", asset };
   }
   const wanted = continuationBytes(ctx, asset, request);
@@ -118,6 +125,8 @@ export async function deliverAndRecord(
   // A continuation rides on a download that was let in; a signed URL is counted as it is made.
   const streamed = ctx.settings.delivery.mode !== "redirect";
   if (continued === null && limited && streamed) await requireDownloadLeft(ctx, limited);
+  // A continuation is no new evidence, nor a new download to ask about.
+  if (continued === null) await checkSharing(ctx, record, { record: true });
   let delivery: Delivery;
   try {
     delivery = await prepareDelivery(ctx, asset, request);

@@ -1,8 +1,9 @@
 import type { Asset, Entitlement, Product } from "../../db/schema.ts";
 import { denialReason, isActive } from "../access/accessRule.ts";
 import { downloadFacts } from "../access/downloadFacts.ts";
-import { fileRetired } from "../catalog/assets.ts";
+import { undeliverable } from "../catalog/assets.ts";
 import { productNotFound } from "../catalog/products.ts";
+import { isQuarantined } from "../catalog/scan.ts";
 import { type Ctx, requireUser } from "../context.ts";
 import { forbidden, notFound } from "../errors.ts";
 import type { Delivery, DeliveryRequest } from "./deliver.ts";
@@ -35,7 +36,7 @@ export async function authorizeDownload({
     throw forbidden(denialReason(entitlements, now));
   }
   if (!asset) throw notFound("There is no such file.");
-  if (!asset.active) throw fileRetired();
+  if (!asset.active || isQuarantined(asset)) throw undeliverable(asset);
   return { product, asset, entitlement };
 }
 
@@ -56,5 +57,6 @@ export async function downloadAsUser({
     client: input.client,
     link: `user:${user.id}`,
     limit: product.download_limit,
+    sharingFlaggedAt: entitlement.sharing_flagged_at,
   });
 }

@@ -31,6 +31,7 @@ export async function downloadWithCheckout({
     client: input.client,
     link: `order:${order.id}`,
     limit,
+    sharingFlaggedAt: entitlement.sharing_flagged_at,
   });
 }
 

@@ -41,6 +41,7 @@ export async function downloadWithToken({
       client: input.client,
       link: `token:${token.id}`,
       limit,
+      sharingFlaggedAt: entitlement.sharing_flagged_at,
     },
     {
       tokenId: token.id,

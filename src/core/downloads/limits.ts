@@ -8,7 +8,8 @@
  */
 import { sql } from "kysely";
 import type { Asset } from "../../db/schema.ts";
-import { fileRetired } from "../catalog/assets.ts";
+import { undeliverable } from "../catalog/assets.ts";
+import { isQuarantined } from "../catalog/scan.ts";
 import { type Ctx, db, sharedWrite } from "../context.ts";
 import { AppError, notFound } from "../errors.ts";
 import { cachedRead } from "../readCache.ts";
@@ -159,6 +160,6 @@ export async function downloadableFile(
     return { asset, limit: download_limit === null ? null : Number(download_limit) };
   });
   if (!found) throw notFound("There is no such file.");
-  if (!found.asset.active) throw fileRetired();
+  if (!found.asset.active || isQuarantined(found.asset)) throw undeliverable(found.asset);
   return found;
 }

@@ -105,6 +105,7 @@ export async function loadLicenses(
       "e.revoked_reason as e_revoked_reason",
       "e.created_at as e_created_at",
       "e.updated_at as e_updated_at",
+      "e.sharing_flagged_at as e_sharing_flagged_at",
       "p.slug as p_slug",
       "p.name as p_name",
       "p.license_activation_limit as p_limit",
@@ -142,6 +143,7 @@ export async function loadLicenses(
       revoked_reason: r.e_revoked_reason,
       created_at: Number(r.e_created_at),
       updated_at: Number(r.e_updated_at),
+      sharing_flagged_at: num(r.e_sharing_flagged_at),
     },
     product: {
       id: r.product_id,

@@ -4,6 +4,7 @@ import { productById } from "../catalog/products.ts";
 import { type Ctx, db, withTransaction } from "../context.ts";
 import { forbidden, gone, notFound, unauthenticated } from "../errors.ts";
 import type { CheckoutView } from "../ports.ts";
+import { stampsQueued } from "../stamping/stamps.ts";
 import { limitCheckoutConfirm } from "./checkoutLimits.ts";
 import { fulfil } from "./fulfil.ts";
 import { entitlementRef, findOrder } from "./orderState.ts";
@@ -65,6 +66,7 @@ export async function confirmCheckout({
       fulfil(tx, { kind: "checkout_completed", checkout: paid }),
     );
     await receiptsQueued(ctx, [receiptQueued]);
+    if (receiptQueued) stampsQueued(ctx);
     order = await db(ctx)
       .selectFrom("orders")
       .selectAll()

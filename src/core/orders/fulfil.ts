@@ -4,6 +4,7 @@ import { grantAccess } from "../access/entitlements.ts";
 import { gracePolicy } from "../catalog/grace.ts";
 import { type Ctx, db, normalizeEmail } from "../context.ts";
 import type { CheckoutView, PaymentEvent, PaymentRef } from "../ports.ts";
+import { queueStamps } from "../stamping/stamps.ts";
 import { recordWebhookEvent } from "../webhooks/events.ts";
 import type { EventOutcome } from "./events.ts";
 import { findOrder, setOrderAccess, transition } from "./orderState.ts";
@@ -367,6 +368,11 @@ async function markPaid(
   if (!becamePaid)
     return done({ status: "processed", note: endsAt ? "subscription renewed" : "already paid" });
   const queued = order.receipt_sent_at === null && (await queueReceipt(ctx, order.id));
+  await queueStamps(ctx, {
+    productId: order.product_id,
+    entitlementId: entitlement.id,
+    orderId: order.id,
+  });
   await recordWebhookEvent(ctx, "order.paid", orderData(order, "paid"), {
     productId: order.product_id,
   });

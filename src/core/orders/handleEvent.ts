@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { type Ctx, db, withSharedCommit } from "../context.ts";
 import type { CheckoutView, PaymentEvent, ProviderEvent } from "../ports.ts";
+import { stampsQueued } from "../stamping/stamps.ts";
 import type { EventOutcome } from "./events.ts";
 import { type Fulfilment, fulfil } from "./fulfil.ts";
 import { paymentFailedMailQueued } from "./pastDue.ts";
@@ -54,6 +55,7 @@ export async function handleProviderEvent({
       result = await apply(ctx, event, paymentEvent, input.force, now);
     }
     await receiptsQueued(ctx, [result.receiptQueued]);
+    if (result.receiptQueued) stampsQueued(ctx);
     if (!result.duplicate) await paymentFailedMailQueued(ctx, result.paymentFailedMail);
     if (!result.duplicate)
       ctx.log.info("payment event handled", { id: event.id, type: event.type, ...result.outcome });

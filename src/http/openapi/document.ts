@@ -88,6 +88,7 @@ const ERROR_TEXT: Record<ErrorCode, string> = {
   gone: "It existed, and is no longer available.",
   too_large: "The body is larger than allowed.",
   range_not_satisfiable: "The range asked for is outside the file.",
+  unprocessable: "Well-formed, but what arrived is not what was announced (a checksum mismatch).",
   rate_limited: "Too many requests: try again after `Retry-After` seconds.",
   unavailable: "The shop cannot reach its database or storage: try again after `Retry-After`.",
 };

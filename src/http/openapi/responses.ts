@@ -47,6 +47,11 @@ const product = z.strictObject({
   coverUrl: maybe(z.string()),
   /** Downloads of each file each buyer may make; null: no limit. */
   downloadLimit: maybe(z.number().check(z.int())),
+  /**
+   * PDF stamping: each buyer's PDFs carry their email, order and a trace id; when a copy cannot
+   * be stamped, its download serves the original or holds the file.
+   */
+  stamp: z.strictObject({ pdfs: z.boolean(), onFailure: z.enum(["original", "hold"]) }),
   createdAt: time,
   updatedAt: time,
 });
@@ -61,6 +66,16 @@ const asset = z.strictObject({
   version: z.number().check(z.int()),
   active: z.boolean(),
   createdAt: time,
+  /**
+   * The malware scan (CLAMD_URL, decision 0027): "infected" and "failed" files are quarantined,
+   * never delivered; "unscanned" ones were recorded without a scanner and are delivered.
+   */
+  scan: z.enum(["unscanned", "clean", "infected", "failed"]),
+  /** What clamd found, when infected. */
+  signature: maybe(z.string()),
+  /** Why the scan failed (too large for clamd's StreamMaxLength, unreachable), when failed. */
+  scanError: maybe(z.string()),
+  scannedAt: maybe(time),
 });
 
 const entitlement = z.strictObject({
@@ -129,29 +144,68 @@ const mail = z.strictObject({
   createdAt: time,
 });
 
+const storedPart = z.strictObject({
+  partNumber: z.number().check(z.int()),
+  size: z.number().check(z.int()),
+  etag: z.string(),
+});
+
 const upload = z.union([
   z.strictObject({
     uploadId: z.string(),
+    kind: z.optional(z.literal("put")),
     method: z.literal("PUT"),
     url: z.string(),
     /** Send these headers with the PUT. */
     headers: z.record(z.string(), z.string()),
+    /** When the URL stops working (an hour). */
     expiresAt: time,
   }),
   z.strictObject({
     uploadId: z.string(),
+    /** multipart: parts straight to storage; chunked: parts through the shop (local storage). */
+    kind: z.optional(z.enum(["multipart", "chunked"])),
     partSize: z.number().check(z.int()),
-    parts: z.array(
-      z.strictObject({
-        partNumber: z.number().check(z.int()),
-        url: z.string(),
-        size: z.number().check(z.int()),
-      }),
+    partCount: z.optional(z.number().check(z.int())),
+    /** Only without `resumable`: every part's URL, each working for an hour. */
+    parts: z.optional(
+      z.array(
+        z.strictObject({
+          partNumber: z.number().check(z.int()),
+          url: z.string(),
+          size: z.number().check(z.int()),
+        }),
+      ),
     ),
+    /** Until when the upload can be resumed and completed. */
     expiresAt: time,
   }),
   z.strictObject({ uploadId: z.null(), method: z.literal("POST"), url: z.string() }),
 ]);
+
+const uploadPart = z.strictObject({
+  partNumber: z.number().check(z.int()),
+  /** The part's exact size in bytes. */
+  size: z.number().check(z.int()),
+  method: z.literal("PUT"),
+  url: z.string(),
+  headers: z.record(z.string(), z.string()),
+  expiresAt: time,
+});
+
+const uploadStatus = z.strictObject({
+  kind: z.enum(["put", "multipart", "chunked"]),
+  filename: z.string(),
+  size: z.number().check(z.int()),
+  partSize: z.number().check(z.int()),
+  partCount: z.number().check(z.int()),
+  /** The parts that arrived, in order. */
+  parts: z.array(storedPart),
+  uploadedBytes: z.number().check(z.int()),
+  /** The file's id once completed. */
+  assetId: maybe(z.string()),
+  expiresAt: time,
+});
 
 const licenseStatus = z.enum(["active", "expired", "refunded", "disputed", "revoked"]);
 
@@ -315,6 +369,9 @@ export const responses = {
   Assets: z.strictObject({ assets: z.array(asset) }),
   Upload: upload,
   UploadAborted: z.strictObject({ aborted: z.boolean() }),
+  UploadPart: uploadPart,
+  UploadedPart: storedPart,
+  UploadStatus: uploadStatus,
   Entitlement: entitlement,
   Entitlements: z.strictObject({ entitlements: z.array(entitlement) }),
   DownloadLink: z.strictObject({ token: z.string(), url: z.string(), expiresAt: time }),
@@ -389,6 +446,8 @@ export const responses = {
           "limit_changed",
           "reopened",
           "grace_started",
+          "sharing_flagged",
+          "sharing_cleared",
         ]),
         /** `stripe:{event id}`, `seller`, `cli`, `system` or `buyer`; `unknown` for what came before the history. */
         by: z.string(),

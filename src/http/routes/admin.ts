@@ -21,8 +21,13 @@ import {
   abortUploadSchema,
   completeUpload,
   completeUploadSchema,
+  putUploadPart,
+  signUploadPart,
+  signUploadPartSchema,
   startUpload,
   startUploadSchema,
+  uploadStatus,
+  uploadStatusSchema,
 } from "../../core/catalog/uploads.ts";
 import { requireAdmin } from "../../core/context.ts";
 import { createTokenAsSeller, sellerTokenSchema } from "../../core/delivery/createTokenAsSeller.ts";
@@ -246,11 +251,88 @@ export const admin = new Hono<HonoEnv>()
         return c.json({ uploadId: null, method: "POST", url: started.url }, 201);
       const expiresAt = iso(started.expiresAt);
       if (started.kind === "put") {
-        const { uploadId, url, headers } = started;
-        return c.json({ uploadId, method: "PUT", url, headers, expiresAt }, 201);
+        const { kind, uploadId, url, headers } = started;
+        return c.json({ uploadId, kind, method: "PUT", url, headers, expiresAt }, 201);
       }
-      const { uploadId, parts, partSize } = started;
-      return c.json({ uploadId, parts, partSize, expiresAt }, 201);
+      const { kind, uploadId, partSize, partCount } = started;
+      const parts = started.kind === "multipart" ? started.parts : undefined;
+      return c.json(
+        { uploadId, kind, partSize, partCount, ...(parts ? { parts } : {}), expiresAt },
+        201,
+      );
+    },
+  )
+  .post(
+    "/api/admin/products/:slug/uploads/parts",
+    apiDoc({
+      summary: "Sign one part's upload URL",
+      description:
+        "Ask as each part starts: the URL works for an hour, so however long the whole upload takes, no URL expires on its way. Storage parts (`multipart`) go straight to storage without credentials; `chunked` parts go to the shop with the seller's.",
+      tag: "Files",
+      auth: "admin",
+      params: { slug: "The product's slug." },
+      body: z.omit(signUploadPartSchema, { productSlug: true }),
+      response: "UploadPart",
+      errors: ["not_found"],
+    }),
+    async (c) => {
+      const part = await signUploadPart({
+        ctx: c.get("ctx"),
+        input: withParam(await readBody(c), { productSlug: c.req.param("slug") }),
+      });
+      return c.json({ ...part, expiresAt: iso(part.expiresAt) });
+    },
+  )
+  .put(
+    "/api/admin/products/:slug/uploads/parts/:partNumber",
+    apiDoc({
+      summary: "Send one part of a chunked upload through the shop",
+      description:
+        "For `chunked` uploads (local storage): the body is exactly the part's bytes. Sending a part again replaces it.",
+      tag: "Files",
+      auth: "admin",
+      params: { slug: "The product's slug.", partNumber: "The part's number, from 1." },
+      query: z.object({
+        uploadId: z.string().check(z.minLength(1), z.describe("The upload's id.")),
+      }),
+      rawBody: "The part's bytes.",
+      response: "UploadedPart",
+      errors: ["not_found", "too_large"],
+    }),
+    async (c) => {
+      const body = c.req.raw.body;
+      if (!body) throw invalidInput("The request has no body: send the part's bytes.");
+      const part = await putUploadPart({
+        ctx: c.get("ctx"),
+        input: {
+          productSlug: c.req.param("slug"),
+          uploadId: c.req.query("uploadId") ?? "",
+          partNumber: c.req.param("partNumber"),
+        } as unknown as Unchecked,
+        body,
+      });
+      return c.json(part);
+    },
+  )
+  .post(
+    "/api/admin/products/:slug/uploads/status",
+    apiDoc({
+      summary: "Which parts of an upload have arrived",
+      description:
+        "To resume an upload that was interrupted: send only the parts missing here, then complete.",
+      tag: "Files",
+      auth: "admin",
+      params: { slug: "The product's slug." },
+      body: z.omit(uploadStatusSchema, { productSlug: true }),
+      response: "UploadStatus",
+      errors: ["not_found"],
+    }),
+    async (c) => {
+      const status = await uploadStatus({
+        ctx: c.get("ctx"),
+        input: withParam(await readBody(c), { productSlug: c.req.param("slug") }),
+      });
+      return c.json({ ...status, expiresAt: iso(status.expiresAt) });
     },
   )
   .post(
@@ -258,14 +340,14 @@ export const admin = new Hono<HonoEnv>()
     apiDoc({
       summary: "Complete an upload and record the file",
       description:
-        "Give the ETag of each part of a multipart upload. Completing again answers the same file.",
+        "Give the ETag of each part of a multipart upload (a `resumable` upload may leave them out: the shop lists the parts that arrived). With `sha256`, the file in storage must have that hash, or nothing is published (422). Completing again answers the same file.",
       tag: "Files",
       auth: "admin",
       params: { slug: "The product's slug." },
       body: z.omit(completeUploadSchema, { productSlug: true }),
       status: 201,
       response: "Asset",
-      errors: ["not_found", "conflict"],
+      errors: ["not_found", "conflict", "unprocessable"],
     }),
     async (c) => {
       const asset = await completeUpload({

@@ -234,6 +234,8 @@ const CHANGES: Record<string, string> = {
   limit_changed: "limit changed",
   reopened: "reopened",
   grace_started: "grace started",
+  sharing_flagged: "possibly shared",
+  sharing_cleared: "sharing flag cleared",
 };
 
 function RevokeForm({ e, owner, back }: { e: EntitlementView; owner: string; back: string }) {

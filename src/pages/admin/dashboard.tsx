@@ -20,6 +20,8 @@ export function DashboardPage(
     failedEvents: FailedEvent[];
     /** Paid orders of the last 30 days whose delivery is stuck, with why (decision 0023). */
     undelivered: UndeliveredOrder[];
+    /** Buyers flagged by sharing detection now (decision 0028). */
+    sharingFlags?: number;
   },
 ) {
   const { totals, days } = props.report;
@@ -41,6 +43,18 @@ export function DashboardPage(
         <Stat label="Webhook events not applied" value={String(totals.failedWebhooks)} />
       </div>
       <DailyChart days={days} timeZone={props.shop.timeZone} />
+      {props.sharingFlags ? (
+        <section aria-labelledby="sharing">
+          <h2 id="sharing">Possibly shared</h2>
+          <p class="notice warn">
+            {props.sharingFlags === 1
+              ? "1 buyer's downloads"
+              : `${props.sharingFlags} buyers' downloads`}{" "}
+            came from more networks or devices than you allow. Their next download asks them to
+            confirm by email. <a href="/admin/sharing">See the evidence</a>
+          </p>
+        </section>
+      ) : null}
       {props.failedEvents.length ? (
         <section aria-labelledby="failed">
           <h2 id="failed">Webhook deliveries that failed</h2>

@@ -10,6 +10,7 @@ export type AdminSection =
   | "licenses"
   | "tokens"
   | "downloads"
+  | "sharing"
   | "webhooks"
   | "settings";
 
@@ -21,6 +22,7 @@ const SECTIONS: { id: AdminSection; label: string; href: string }[] = [
   { id: "licenses", label: "Licences", href: "/admin/licenses" },
   { id: "tokens", label: "Links", href: "/admin/tokens" },
   { id: "downloads", label: "Downloads", href: "/admin/downloads" },
+  { id: "sharing", label: "Possibly shared", href: "/admin/sharing" },
   { id: "webhooks", label: "Webhooks", href: "/admin/webhooks" },
   { id: "settings", label: "Settings", href: "/admin/settings" },
 ];

@@ -1,4 +1,5 @@
 import type { ReadinessCheck } from "../../core/catalog/publish.ts";
+import { scanText } from "../../core/catalog/scan.ts";
 import type { Asset, Product } from "../../db/schema.ts";
 import { Cover } from "../cover.tsx";
 import { Field } from "../field.tsx";
@@ -416,22 +417,48 @@ function FileTable({ slug, assets }: { slug: string; assets: Asset[] }) {
         { label: "Uploaded", cell: (a) => <When at={a.created_at} /> },
         {
           label: "Status",
-          cell: (a) =>
-            a.active ? <Badge tone="ok">delivered</Badge> : <Badge tone="muted">retired</Badge>,
+          cell: (a) => (
+            <>
+              {a.scan_status === "infected" ? (
+                <Badge tone="bad">quarantined: malware</Badge>
+              ) : a.scan_status === "failed" ? (
+                <Badge tone="warn">quarantined: scan failed</Badge>
+              ) : a.active ? (
+                <Badge tone="ok">delivered</Badge>
+              ) : (
+                <Badge tone="muted">retired</Badge>
+              )}
+              {scanText(a) ? (
+                <>
+                  <br />
+                  <span class="muted" data-scan={a.scan_status}>
+                    {scanText(a)}
+                  </span>
+                </>
+              ) : null}
+            </>
+          ),
         },
         {
           label: "Actions",
           kind: "buttons",
-          cell: (a) => (
-            <ActionButton
-              action={`/admin/products/${slug}/files/${a.id}`}
-              fields={{ active: a.active ? "false" : "true" }}
-              label={a.active ? "Retire" : "Restore"}
-              {...(a.active
-                ? { confirm: `Retire ${a.filename}? Buyers will no longer see or download it.` }
-                : {})}
-            />
-          ),
+          cell: (a) =>
+            a.scan_status === "infected" ? null : a.scan_status === "failed" ? (
+              <ActionButton
+                action={`/admin/products/${slug}/files/${a.id}`}
+                fields={{ active: "true" }}
+                label="Scan again"
+              />
+            ) : (
+              <ActionButton
+                action={`/admin/products/${slug}/files/${a.id}`}
+                fields={{ active: a.active ? "false" : "true" }}
+                label={a.active ? "Retire" : "Restore"}
+                {...(a.active
+                  ? { confirm: `Retire ${a.filename}? Buyers will no longer see or download it.` }
+                  : {})}
+              />
+            ),
         },
       ]}
     />

@@ -1,9 +1,11 @@
+import type { SharingSettings } from "../../core/downloads/sharing.ts";
 import { publicImageUrl } from "../../core/images/publicImages.ts";
 import { MAX_LOGO_BYTES } from "../../core/shop/profile.ts";
 import { Field } from "../field.tsx";
 import { formatBytes } from "../format.ts";
 import type { Diagnosis, HealthStatus } from "./diagnosis.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
+import { SharingSettingsForm } from "./sharing.tsx";
 import { Badge, FormError } from "./ui.tsx";
 
 const TONE: Record<HealthStatus, { tone: "ok" | "warn" | "bad"; label: string }> = {
@@ -27,6 +29,9 @@ export function SettingsPage(
     /** A refused save: the message and what was typed. */
     shopError?: { message: string; form: ShopForm } | null;
     logoError?: string | null;
+    /** Sharing detection's settings in force (decision 0028), and a refused save's reason. */
+    sharing: SharingSettings;
+    sharingError?: string | null;
   },
 ) {
   const checks = props.diagnosis?.checks ?? [];
@@ -112,6 +117,8 @@ export function SettingsPage(
           </div>
         </form>
       </div>
+      <h2 id="sharing">Sharing detection</h2>
+      <SharingSettingsForm settings={props.sharing} error={props.sharingError} />
       <h2 id="health">Health and configuration</h2>
       {props.diagnosis ? (
         <>

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { countSharingFlags } from "../../../core/downloads/sharingFlags.ts";
 import { listOrdersWithNames } from "../../../core/orders/listOrders.ts";
 import { listUndelivered } from "../../../core/orders/watchdog.ts";
 import { listWebhookEvents } from "../../../core/orders/webhookEvents.ts";
@@ -9,12 +10,13 @@ import { pageProps } from "../../pageProps.ts";
 
 export const dashboardPages = new Hono<HonoEnv>().get("/admin", async (c) => {
   const ctx = c.get("ctx");
-  const [report, orders, failedEvents, undelivered] = await Promise.all([
+  const [report, orders, failedEvents, undelivered, sharingFlags] = await Promise.all([
     salesAndDownloads({ ctx, input: { days: 30, timeZone: c.get("shop").timeZone } }),
     listOrdersWithNames({ ctx, input: { limit: 8, checkout: "completed" } }),
     listWebhookEvents({ ctx, input: { limit: 10, status: "failed" } }),
     // Receipts stuck or bounced, downloads not made: the last 30 days', like the figures.
     listUndelivered({ ctx, input: { limit: 20 } }),
+    countSharingFlags({ ctx }),
   ]);
   return c.html(
     <DashboardPage
@@ -23,6 +25,7 @@ export const dashboardPages = new Hono<HonoEnv>().get("/admin", async (c) => {
       orders={orders}
       failedEvents={failedEvents}
       undelivered={undelivered}
+      sharingFlags={sharingFlags}
     />,
   );
 });

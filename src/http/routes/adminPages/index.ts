@@ -10,6 +10,7 @@ import { orderPages } from "./orders.tsx";
 import { productPages } from "./products.tsx";
 import { releasePages } from "./releases.tsx";
 import { settingsPages } from "./settings.tsx";
+import { sharingPages } from "./sharing.tsx";
 import { tokenPages } from "./tokens.tsx";
 import { webhookPages } from "./webhooks.tsx";
 
@@ -45,5 +46,6 @@ export const adminPages = new Hono<HonoEnv>()
   .route("/", licensePages)
   .route("/", tokenPages)
   .route("/", downloadPages)
+  .route("/", sharingPages)
   .route("/", webhookPages)
   .route("/", settingsPages);

@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { requireAdmin } from "../../../core/context.ts";
+import { sharingSettings } from "../../../core/downloads/sharing.ts";
 import { AppError } from "../../../core/errors.ts";
 import {
   MAX_LOGO_BYTES,
@@ -16,6 +17,7 @@ const NOTICES = {
   shop: "Shop settings saved. Pages and mails use them from now on.",
   logo: "Logo saved.",
   "logo-removed": "Logo removed.",
+  sharing: "Sharing detection saved. Downloads follow it from now on.",
 };
 
 /** Every zone this runtime knows (Node and Workers carry the full list), UTC first. */
@@ -24,19 +26,25 @@ const timeZones = (): string[] => [
   ...Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC"),
 ];
 
-async function settingsPage(
+export async function settingsPage(
   c: Context<HonoEnv>,
-  errors: { shopError?: { message: string; form: ShopForm }; logoError?: string } = {},
+  errors: {
+    shopError?: { message: string; form: ShopForm };
+    logoError?: string;
+    sharingError?: string;
+  } = {},
   status: 200 | 400 | 413 = 200,
 ) {
   requireAdmin(c.get("ctx"));
   const diagnosis = (await c.get("deps").diagnose?.()) ?? null;
+  const sharing = await sharingSettings(c.get("ctx"));
   return c.html(
     <SettingsPage
       {...pageProps(c)}
       notice={noticeFor(c, NOTICES)}
       diagnosis={diagnosis}
       timeZones={timeZones()}
+      sharing={sharing}
       {...errors}
     />,
     status,
