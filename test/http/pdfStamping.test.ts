@@ -113,7 +113,9 @@ describe.each(dialects)("PDF stamping on %s (proxy mode)", (dialect) => {
       await res.text();
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error("the copy never became ready");
+    throw new Error(
+      `the copy never became ready: ${JSON.stringify(await h.deps.db.selectFrom("pdf_stamps").select(["status", "last_error", "attempts"]).execute())}`,
+    );
   }
 
   it("stamps each buyer's PDF in the background; the receipt and other files never wait; the preparing page, then the stamped copy; trace names the order", async () => {
@@ -192,6 +194,7 @@ describe.each(dialects)("PDF stamping on %s (proxy mode)", (dialect) => {
     const { product, book } = await stampingProduct();
     const emails = [uniqueEmail("a"), uniqueEmail("b"), uniqueEmail("c")];
     for (const email of emails) await h.grant(email, product.slug);
+    const before = state.calls;
     // Grants queue nothing; a first download does (each buyer's preparing page).
     for (const email of emails) {
       const cookie = await h.signIn(email);
@@ -199,7 +202,6 @@ describe.each(dialects)("PDF stamping on %s (proxy mode)", (dialect) => {
       expect(res.status).toBe(503);
     }
     expect(await stampRows(book.id)).toHaveLength(3);
-    const before = state.calls;
     // Two more passes race the background stamper (two processes' worth on one database).
     const passes = Promise.all([
       stampQueued({ ctx: h.ctx, input: { limit: 3 } }),
@@ -223,9 +225,13 @@ describe.each(dialects)("PDF stamping on %s (proxy mode)", (dialect) => {
     await h.grant(email, product.slug);
     const cookie = await h.signIn(email);
     state.close();
+    const callsBefore = state.calls;
     await h.request(`/download/${product.slug}/${book.id}`, { cookie });
-    await new Promise((r) => setTimeout(r, 50));
-    // The background stamper holds it (waiting at the gate): nobody else takes it.
+    // The background stamper claims it, and waits at the gate with it.
+    for (let i = 0; i < 100 && state.calls === callsBefore; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(state.calls).toBe(callsBefore + 1);
+    // It holds it: nobody else takes it.
     expect((await stampQueued({ ctx: h.ctx })).claimed).toBe(0);
     h.clock.advance(6 * 60_000);
     const takeover = stampQueued({ ctx: h.ctx });

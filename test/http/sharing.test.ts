@@ -180,6 +180,16 @@ describe.each(dialects)("sharing detection (%s)", (dialect) => {
     expect(dashboard).toContain("Possibly shared");
     expect(dashboard).toContain("/admin/sharing");
 
+    // A program follows the next step: the link is mailed (JSON answer, address masked).
+    const viaApi = await from("203.0.113.50", "/sharing/confirm", {
+      method: "POST",
+      html: false,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body.next.body),
+    });
+    expect(viaApi.status).toBe(202);
+    expect(await viaApi.json()).toMatchObject({ status: "sent", email: "s…@example.com" });
+
     // The page's button: the link goes to the buyer's own address (never one typed in).
     const request = /name="request" value="([^"]+)"/.exec(asked.text)?.[1] as string;
     const next = /name="next" value="([^"]+)"/.exec(asked.text)?.[1] as string;

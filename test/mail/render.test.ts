@@ -385,6 +385,22 @@ describe("the shop's mails, rendered (src/mail)", () => {
     expectWellFormed(mail, [link.url]);
   });
 
+  it("the sharing confirmation says why, carries the one-time link, and what to do if it was not you", () => {
+    const url = "http://shop.test/sharing/confirm?token=tgs_abc&next=%2Fd%2Ftgd_abc%2Fast_1";
+    const mail = renderMail(
+      { kind: "sharing-confirm", to: "buyer@example.com", productName: NASTY, url, hours: 24 },
+      shop,
+    );
+    expect(mail.subject).toBe(`Confirm it's you to download ${NASTY}`);
+    expect(mail.text).toContain(`\n${url}\n`);
+    expect(mail.text).toContain("The link works once, for 24 hours.");
+    expect(mail.text).toContain("more networks or devices than usual");
+    expect(mail.text).toContain("If it was not you, do not open the link");
+    expect(mail.html).toContain(NASTY_ESCAPED);
+    expect(mail.html).not.toContain(NASTY);
+    expectWellFormed(mail, [url]);
+  });
+
   it("links to the library under the shop's public URL", () => {
     const mail = renderMail(receipt, { ...shop, publicUrl: "https://example.com/shop" });
     expect(hrefs(mail.html)).toContain("https://example.com/shop/library");

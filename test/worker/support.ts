@@ -70,6 +70,8 @@ export async function startWorker(opts: {
     modules: true,
     scriptPath: file,
     modulesRoot: dirname(file),
+    // The lazy chunks (`import()`: the PDF library) are ES modules, as wrangler.jsonc's rule says.
+    modulesRules: [{ type: "ESModule", include: ["**/*.js"] }],
     compatibilityDate: wrangler.compatibility_date,
     compatibilityFlags: wrangler.compatibility_flags,
     r2Buckets: Object.fromEntries(wrangler.r2_buckets.map((b) => [b.binding, b.bucket_name])),

@@ -282,7 +282,7 @@ async function stampOne(ctx: Ctx, row: Claimed): Promise<Outcome> {
       final: true,
     };
   }
-  const storageKey = `stamped/${row.asset_id}/${traceId}.pdf`;
+  const storageKey = `stamped/${row.asset_id}/${traceId}`;
   try {
     // The original's bytes again, straight from storage, then the stamp: the copy is never
     // assembled in memory.

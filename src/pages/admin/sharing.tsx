@@ -21,7 +21,7 @@ export function SharingPage(
       <h1>Possibly shared</h1>
       <p class={settings.enabled ? "muted" : "notice"}>
         {settings.enabled
-          ? `Sharing detection is on: a buyer is flagged past ${settings.networks} networks or ${settings.devices} devices in ${settings.windowHours} hours. Their next download asks them to confirm by email that it is them; nothing is blocked.`
+          ? `Sharing detection is on: a buyer is flagged when their downloads come from more than ${settings.networks} networks or ${settings.devices} devices within ${settings.windowHours} hours. Their next download asks them to confirm by email that it is them; nothing is blocked.`
           : "Sharing detection is off. Turn it on in the settings."}{" "}
         <a href="/admin/settings#sharing">Sharing detection settings</a>
       </p>
