@@ -60,6 +60,7 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       "orders",
       "outbox",
       "payment_failures",
+      "pdf_stamps",
       "products",
       "rate_limits",
       "receipt_bounce_alerts",

@@ -9,6 +9,7 @@ import { When } from "../shop.tsx";
 import { DownloadLimitSettings } from "./downloadLimits.tsx";
 import { type GraceFormValues, GraceSettings } from "./graceSettings.tsx";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
+import { StampSettings } from "./stampSettings.tsx";
 import { ActionButton, Badge, FormError, StackTable } from "./ui.tsx";
 
 const KINDS = { one_time: "One-time purchase", subscription: "Subscription", free: "Free" };
@@ -201,6 +202,7 @@ export function EditProductPage(
 
       <LicenseSettings product={p} values={props.license} error={props.licenseError} />
       <DownloadLimitSettings product={p} />
+      <StampSettings product={p} />
       <GraceSettings
         product={p}
         values={props.grace}

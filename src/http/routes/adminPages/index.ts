@@ -11,6 +11,7 @@ import { productPages } from "./products.tsx";
 import { releasePages } from "./releases.tsx";
 import { settingsPages } from "./settings.tsx";
 import { sharingPages } from "./sharing.tsx";
+import { stampingPages } from "./stamping.tsx";
 import { tokenPages } from "./tokens.tsx";
 import { webhookPages } from "./webhooks.tsx";
 
@@ -42,6 +43,7 @@ export const adminPages = new Hono<HonoEnv>()
   .route("/", releasePages)
   .route("/", orderPages)
   .route("/", downloadLimitPages)
+  .route("/", stampingPages)
   .route("/", customerPages)
   .route("/", licensePages)
   .route("/", tokenPages)

@@ -55,6 +55,8 @@ const NOTICES = {
   "license-off": "Licence keys off: new purchases get no key; keys already issued keep working.",
   "grace-saved": "Grace policy saved: it applies to every payment event from now on.",
   "download-limit-saved": "Download limit saved: it applies to every download from now on.",
+  "stamping-saved":
+    "PDF stamping saved: it applies to every download from now on (copies are made as buyers ask).",
 };
 
 const NEW_PRODUCT: ProductFormValues = {
