@@ -18,6 +18,7 @@ import { licenseBenchmarks } from "./licenses.ts";
 import { startLoadGenerator } from "./processes.ts";
 import { met, type Row, type Skipped, table, writeResults } from "./report.ts";
 import { type Dialect, type Options, postgresUnavailable } from "./setup.ts";
+import { stampingBenchmark } from "./stamping.ts";
 import { describeStartup, type StartupFigures, startupBenchmark } from "./startup.ts";
 import { streamingBenchmark } from "./streaming.ts";
 import { webhookBenchmarks } from "./webhooks.ts";
@@ -79,6 +80,8 @@ try {
     await step("licenses", database, () => licenseBenchmarks(database, load, opts));
   }
   await step("streaming", "sqlite", async () => [await streamingBenchmark(load, opts)]);
+  // Pages a second and peak memory of a stamped 200-page PDF (decision 0026).
+  await step("stamping", "sqlite", async () => [await stampingBenchmark(opts)]);
 } finally {
   await load.stop();
   await s3.close();

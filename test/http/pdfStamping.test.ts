@@ -110,7 +110,9 @@ describe.each(dialects)("PDF stamping on %s (proxy mode)", (dialect) => {
     for (let i = 0; i < 100; i++) {
       const res = await h.request(path, { cookie, headers: html });
       if (res.status !== 503) return res;
-      await res.text();
+      const text = await res.clone().text();
+      // Held (the seller's choice on a failure): not a copy on its way.
+      if (!text.includes("Preparing your copy")) return res;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(
@@ -137,6 +139,10 @@ describe.each(dialects)("PDF stamping on %s (proxy mode)", (dialect) => {
     const zip = await h.request(`/download/${product.slug}/${extra.id}`, { cookie });
     expect(zip.status).toBe(200);
     expect(await zip.text()).toBe("map bytes");
+    // The product's zip, which holds the PDF, waits for it too (before any byte).
+    const early = await h.request(`/library/${product.slug}/all.zip`, { cookie, headers: html });
+    expect(early.status).toBe(503);
+    expect(await early.text()).toContain("Preparing your copy");
     // The PDF: the preparing page, which asks again by itself.
     const path = `/download/${product.slug}/${book.id}`;
     const waiting = await h.request(path, { cookie, headers: html });
@@ -174,6 +180,13 @@ describe.each(dialects)("PDF stamping on %s (proxy mode)", (dialect) => {
     const again = await h.request(path, { cookie });
     expect(Buffer.from(await again.arrayBuffer()).equals(Buffer.from(copy))).toBe(true);
     expect(state.calls).toBe(1);
+
+    // The product's zip carries the stamped copy, at its own size.
+    const zip2 = await h.request(`/library/${product.slug}/all.zip`, { cookie });
+    expect(zip2.status).toBe(200);
+    const zipped = Buffer.from(await zip2.arrayBuffer());
+    expect(Number(zip2.headers.get("content-length"))).toBe(zipped.byteLength);
+    expect(zipped.includes(Buffer.from(copy))).toBe(true);
 
     // `tollgate trace`'s verb: the leaked copy names the order.
     const found = await traceCopy({ ctx: h.ctx, input: { pdf: copy } });
@@ -282,6 +295,27 @@ describe.each(dialects)("PDF stamping on %s (proxy mode)", (dialect) => {
       state.fail = false;
     });
   }
+
+  it("the seller turns stamping on and chooses what a failure does on the product's page", async () => {
+    const product = await h.createProduct({ name: "Page Kit" });
+    const seller = await h.signIn("owner@shop.test");
+    const page = await h.request(`/admin/products/${product.slug}`, { cookie: seller });
+    const before = await page.text();
+    expect(before).toContain("PDF stamping");
+    expect(before).toContain(`action="/admin/products/${product.slug}/stamping"`);
+    const saved = await h.request(`/admin/products/${product.slug}/stamping`, {
+      method: "POST",
+      cookie: seller,
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: PUBLIC_URL },
+      body: "pdfs=on&onFailure=hold",
+    });
+    expect(saved.status, await saved.clone().text()).toBe(303);
+    const got = await h.admin(`/api/admin/products/${product.slug}`);
+    expect(((await got.json()) as { stamp: unknown }).stamp).toEqual({
+      pdfs: true,
+      onFailure: "hold",
+    });
+  });
 
   it("products that do not stamp, and files that are not PDFs, are delivered as they are", async () => {
     state.open();

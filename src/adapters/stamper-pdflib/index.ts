@@ -24,42 +24,61 @@ function pdfLib(): Promise<PdfLib> {
 const TRACE_KEY = "TollgateTrace";
 /** The invisible text on every page: it survives a copy that drops the catalog's extra keys. */
 const TRACE_PREFIX = "tollgate-trace:";
+/** The stamp's font, under a name of its own in each page's resources. */
+const FONT_KEY = "TollgateStamp";
 
 export function pdfLibStamper(): PdfStamper {
   return {
     async stamp(pdf, { text, traceId }) {
       const lib = await pdfLib();
-      const { PDFDocument, PDFName, PDFString, StandardFonts, rgb, TextRenderingMode } = lib;
+      const { PDFDocument, PDFName, PDFString, StandardFonts, TextRenderingMode } = lib;
       const doc = await PDFDocument.load(pdf, {
         forIncrementalUpdate: true,
         updateMetadata: false,
       });
       const snapshot = doc.takeSnapshot();
       const font = await doc.embedFont(StandardFonts.Helvetica);
-      const size = 8;
-      const line = font.encodeText(`${TRACE_PREFIX}${traceId}`);
+      const key = PDFName.of(FONT_KEY);
+      const visible = font.encodeText(text);
+      const hidden = font.encodeText(`${TRACE_PREFIX}${traceId}`);
+      // One stamp stream for every page whose crop box starts at the same point (usually all of
+      // them): each page only gets the font and the stream's reference added to its dictionary.
+      const streams = new Map<string, import("@cantoo/pdf-lib").PDFRef>();
+      const streamAt = (x: number, y: number) => {
+        const at = `${x} ${y}`;
+        let ref = streams.get(at);
+        if (!ref) {
+          ref = doc.context.register(
+            doc.context.contentStream([
+              lib.pushGraphicsState(),
+              lib.beginText(),
+              lib.setFillingRgbColor(0.45, 0.45, 0.45),
+              lib.setFontAndSize(key, 8),
+              lib.moveText(x + 18, y + 10),
+              lib.showText(visible),
+              lib.endText(),
+              // The trace id as text nobody sees (rendering mode 3: neither filled nor stroked).
+              lib.beginText(),
+              lib.setFontAndSize(key, 1),
+              lib.setTextRenderingMode(TextRenderingMode.Invisible),
+              lib.moveText(x + 1, y + 1),
+              lib.showText(hidden),
+              lib.endText(),
+              lib.popGraphicsState(),
+            ]),
+          );
+          streams.set(at, ref);
+        }
+        return ref;
+      };
       for (const page of doc.getPages()) {
         snapshot.markRefForSave(page.ref);
         const box = page.getCropBox();
-        page.drawText(text, {
-          x: box.x + 18,
-          y: box.y + 10,
-          size,
-          font,
-          color: rgb(0.45, 0.45, 0.45),
-        });
-        // The trace id as text nobody sees (rendering mode 3: neither filled nor stroked).
-        const key = page.node.newFontDictionary(font.name, font.ref);
-        page.pushOperators(
-          lib.pushGraphicsState(),
-          lib.beginText(),
-          lib.setFontAndSize(key, 1),
-          lib.setTextRenderingMode(TextRenderingMode.Invisible),
-          lib.moveText(box.x + 1, box.y + 1),
-          lib.showText(line),
-          lib.endText(),
-          lib.popGraphicsState(),
-        );
+        // Wraps the page's own content in q/Q (shared streams), so the stamp starts from a clean
+        // graphics state, and brings inherited resources onto the page.
+        page.node.normalize();
+        page.node.setFontDictionary(key, font.ref);
+        page.node.addContentStream(streamAt(box.x, box.y));
       }
       doc.catalog.set(PDFName.of(TRACE_KEY), PDFString.of(traceId));
       snapshot.markRefForSave(doc.context.trailerInfo.Root as import("@cantoo/pdf-lib").PDFRef);

@@ -116,7 +116,13 @@ export async function archiveOf(
     await one(ctx, "", { headOnly: true });
     throw notFound("This product has no files yet.");
   }
-  for (const file of files) await one(ctx, file.id, { headOnly: true });
+  // Each file as its single download delivers it: a buyer's stamped PDF has its own size and
+  // hash, and one not stamped yet answers "preparing" for the whole archive (decision 0026).
+  const delivered: Asset[] = [];
+  for (const file of files) {
+    const head = await one(ctx, file.id, { headOnly: true });
+    delivered.push("asset" in head ? head.asset : file);
+  }
   // The archive streams the bytes whatever the delivery mode (a redirect cannot go in a zip).
   const streaming: Ctx = {
     ...ctx,
@@ -128,8 +134,8 @@ export async function archiveOf(
     filename: `${product.slug}.zip`,
     entries: files.map((file, i) => ({
       name: names[i] as string,
-      size: file.size,
-      sha256: file.sha256,
+      size: (delivered[i] as Asset).size,
+      sha256: (delivered[i] as Asset).sha256,
       lastModified: new Date(file.created_at),
       async open() {
         const delivery = await one(streaming, file.id, {});

@@ -28,7 +28,7 @@ import type { Logger, ReceiptSender } from "../ports.ts";
  * original again from storage into the copy. Larger files fail to stamp (the seller is alerted
  * and the product's choice applies). Sized for a Worker's 128 MB isolate.
  */
-export const STAMP_MAX_BYTES = 48 * 1024 * 1024;
+export const STAMP_MAX_BYTES = 32 * 1024 * 1024;
 /** How long a stamper may hold a row; after that it is taken to have died. */
 const LEASE_MS = 5 * 60_000;
 /** A try that failed for the storage's sake waits this long; the third failure is final. */
@@ -83,7 +83,10 @@ export async function queueStamps(
         .where("p.stamp_pdfs", "=", 1)
         .where("a.active", "=", 1)
         .where((w) =>
-          w.or([w("a.content_type", "=", "application/pdf"), w("a.filename", "like", "%.pdf")]),
+          w.or([
+            w("a.content_type", "=", "application/pdf"),
+            w(sql`lower(${sql.ref("a.filename")})`, "like", "%.pdf"),
+          ]),
         ),
     )
     .onConflict((oc) => oc.columns(["asset_id", "entitlement_id"]).doNothing())

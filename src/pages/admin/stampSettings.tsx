@@ -17,7 +17,7 @@ export function StampSettings(props: {
         invisible trace id: <code>npx tollgate trace leaked.pdf</code> tells you which order a
         leaked copy came from. Copies are made in the background right after the purchase; the
         receipt and other files never wait, and a PDF asked for before its copy is ready shows
-        "Preparing your copy" for a few seconds. PDFs up to 48 MB are stamped.
+        "Preparing your copy" for a few seconds. PDFs up to 32 MB are stamped.
       </p>
       <form method="post" action={`/admin/products/${product.slug}/stamping`}>
         <div class="field">
