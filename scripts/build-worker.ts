@@ -17,10 +17,11 @@ export const DEFAULT_OUTFILE = join(ROOT, "dist/worker/index.js");
  * isolate starts quickly and the next features (licences, releases, outgoing webhooks) fit
  * (issue 14; docs/deploy-cloudflare.md keeps the figures; 194 KB since covers and Markdown
  * descriptions, issue 16; 212 KB for releases and outgoing webhooks, issue 17;
- * 228 KB for the watched delivery, issue 18; 232 KB with PDF stamping's verbs, 3.1 KB, its
- * library being a lazy chunk, issue 19). Above it, the build fails.
+ * 228 KB for the watched delivery, issue 18; 248 KB for issue 19's resumable uploads, PDF
+ * stamping (its library a lazy chunk), malware scanning and sharing detection). Above it, the
+ * build fails.
  */
-export const BUDGET_GZIP_BYTES = 232 * 1024;
+export const BUDGET_GZIP_BYTES = 248 * 1024;
 /**
  * The lazy chunks beside the main module (decision 0026): code an isolate evaluates only when a
  * request needs it, loaded by `import()`. Today the PDF library (@cantoo/pdf-lib, PDF stamping),
