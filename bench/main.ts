@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only downloads,webhooks,licenses,streaming,startup] [--database sqlite|postgres]
+ * `npm run bench [-- --quick] [--only downloads,webhooks,licenses,streaming,stamping,uploads,startup] [--database sqlite|postgres]
  * [--profile]`: every
  * benchmark against its baseline, measured in the same run on this machine. Prints a table and
  * writes bench/results/latest.json. `--quick` is the CI smoke check: small sizes, short runs,
@@ -21,6 +21,7 @@ import { type Dialect, type Options, postgresUnavailable } from "./setup.ts";
 import { stampingBenchmark } from "./stamping.ts";
 import { describeStartup, type StartupFigures, startupBenchmark } from "./startup.ts";
 import { streamingBenchmark } from "./streaming.ts";
+import { uploadBenchmark } from "./uploads.ts";
 import { webhookBenchmarks } from "./webhooks.ts";
 
 const args = process.argv.slice(2);
@@ -82,6 +83,14 @@ try {
   await step("streaming", "sqlite", async () => [await streamingBenchmark(load, opts)]);
   // Pages a second and peak memory of a stamped 200-page PDF (decision 0026).
   await step("stamping", "sqlite", async () => [await stampingBenchmark(opts)]);
+  // Peak memory of `tollgate asset add` of a 10 GiB sparse file over a 64 MiB one's (issue 19).
+  await step("uploads", "sqlite", async () => {
+    const got = await uploadBenchmark(opts);
+    if (!("reason" in got)) return [got];
+    skipped.push(got);
+    console.error(`skipped uploads: ${got.reason}`);
+    return [];
+  });
 } finally {
   await load.stop();
   await s3.close();
