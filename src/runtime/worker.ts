@@ -32,7 +32,7 @@ import { nextWebhookDue } from "../core/webhooks/nextDue.ts";
 import { sendDueWebhooks, TIMEOUT_MS } from "../core/webhooks/send.ts";
 import { createApp } from "../http/app.ts";
 import { assembleDeps, openWebMailer } from "./deps.ts";
-import { diagnoser } from "./diagnose.ts";
+import { diagnoser, type Say } from "./diagnose.ts";
 import { openWorkerPostgres, type WorkerPostgres } from "./workerPostgres.ts";
 
 /** The Worker's bindings: vars and secrets (strings), plus Hyperdrive and the R2 bucket. */
@@ -158,7 +158,7 @@ async function buildWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
     diagnose: diagnoser(
       config,
       { db, store, ...(scanner ? { scanner } : {}) },
-      { stripeOverFetch: true },
+      { stripeOverFetch: true, more: workerFileLimits },
     ),
   });
   return {
@@ -409,4 +409,29 @@ async function runScheduled(
       ctx.log.error("scheduled work failed", { error: String(failure) });
     if (failures.length) throw failures[0];
   });
+}
+
+/**
+ * What differs for files on Workers (issue 19), said where the seller looks: request bodies stop
+ * at 100 MB, so without R2's S3 keys uploads cannot go straight to the bucket in parts; PDFs are
+ * stamped within an isolate's memory.
+ */
+function workerFileLimits(config: Config, say: Say): void {
+  if (config.storage.kind === "r2" && !config.storage.s3)
+    say(
+      "warn",
+      "uploads",
+      "Uploads go through the Worker in one request, and Workers take request bodies of at most 100 MB: set S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY and R2_ACCOUNT_ID (an R2 API token with Object Read & Write on this bucket) so the seller pages and the CLI upload files of up to 10 GB straight to the bucket, in parts that resume",
+    );
+  else
+    say(
+      "ok",
+      "uploads",
+      "files of up to 10 GB go straight to the bucket in 8 MiB parts that resume; the Worker only signs each part",
+    );
+  say(
+    "ok",
+    "stamping",
+    "on Workers, PDFs of up to 32 MiB are stamped after the answer and by the per-minute Cron, two copies a run; larger ones follow the product's choice on failure (serve the original, or hold)",
+  );
 }
