@@ -108,10 +108,13 @@ export interface StoredPart {
 }
 
 /**
- * Resumable uploads through the app (local folder): each part is written under the upload's key
- * as it arrives, listed to resume, and joined into the object in one streaming pass.
+ * Resumable uploads through the app (local folder, R2 binding): each part is stored under the
+ * upload's key as it arrives, listed to resume, and joined into the object (by the app in one
+ * streaming pass, or by the store itself).
  */
 export interface ChunkedUploads {
+  /** Prepares the store for the parts of `key` (R2: its multipart upload); once, at the start. */
+  begin(key: string, opts: { contentType: string; contentDisposition: string }): Promise<void>;
   /** Writes one part; a part written again replaces the earlier one. Exactly `size` bytes. */
   putPart(
     key: string,
@@ -135,7 +138,7 @@ export interface ObjectStore {
   readonly kind: "local" | "s3" | "r2-binding";
   /** Present when clients can upload straight to the store (presigned URLs). */
   readonly directUploads?: DirectUploads;
-  /** Present when the app itself takes uploads in resumable parts (local folder). */
+  /** Present when the app itself takes uploads in resumable parts (local folder, R2 binding). */
   readonly chunkedUploads?: ChunkedUploads;
   put(key: string, body: ReadableStream<Uint8Array>, opts: PutOptions): Promise<{ size: number }>;
   head(key: string): Promise<ObjectInfo | null>;

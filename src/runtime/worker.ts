@@ -413,15 +413,16 @@ async function runScheduled(
 
 /**
  * What differs for files on Workers (issue 19), said where the seller looks: request bodies stop
- * at 100 MB, so without R2's S3 keys uploads cannot go straight to the bucket in parts; PDFs are
- * stamped within an isolate's memory.
+ * at 100 MB, so without R2's S3 keys uploads go through the Worker in 8 MiB parts (the R2
+ * binding's multipart upload) rather than straight to the bucket; PDFs are stamped within an
+ * isolate's memory.
  */
 function workerFileLimits(config: Config, say: Say): void {
   if (config.storage.kind === "r2" && !config.storage.s3)
     say(
-      "warn",
+      "ok",
       "uploads",
-      "Uploads go through the Worker in one request, and Workers take request bodies of at most 100 MB: set S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY and R2_ACCOUNT_ID (an R2 API token with Object Read & Write on this bucket) so the seller pages and the CLI upload files of up to 10 GB straight to the bucket, in parts that resume",
+      "files of up to 10 GB go through the Worker in 8 MiB parts that resume, into an R2 multipart upload that R2 joins; with S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY and R2_ACCOUNT_ID (an R2 API token with Object Read & Write on this bucket) they would go straight to the bucket instead, the Worker only signing each part",
     );
   else
     say(

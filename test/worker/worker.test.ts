@@ -428,8 +428,8 @@ describe.skipIf(!TEST_DATABASE_URL)("Tollgate on workerd, Postgres through Hyper
       expect(page).toMatch(/database[\s\S]*reachable and up to date/);
       expect(page).toMatch(/storage[\s\S]*R2 bucket/);
       expect(page).toMatch(/payments[\s\S]*Stripe test key works/);
-      // What differs for files on Workers: here the bucket has no S3 keys, so uploads are small.
-      expect(page).toMatch(/uploads[\s\S]*request bodies of at most 100 MB: set S3_ACCESS_KEY_ID/);
+      // What differs for files on Workers: here the bucket has no S3 keys, so parts go through it.
+      expect(page).toMatch(/uploads[\s\S]*go through the Worker in 8 MiB parts that resume/);
       expect(page).toMatch(/stamping[\s\S]*PDFs of up to 32 MiB are stamped/);
     });
 

@@ -86,6 +86,7 @@ export class LocalObjectStore implements ObjectStore {
    */
   get chunkedUploads(): ChunkedUploads {
     return {
+      begin: async () => {},
       putPart: (key, partNumber, body, size) => this.#putPart(key, partNumber, body, size),
       listParts: (key) => this.#listParts(key),
       completeParts: (key, count) => this.#completeParts(key, count),

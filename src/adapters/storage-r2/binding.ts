@@ -13,6 +13,7 @@ export interface R2Object {
   /** The ETag as an HTTP header value, quoted. */
   httpEtag: string;
   httpMetadata?: R2HttpMetadata;
+  customMetadata?: Record<string, string>;
 }
 
 export interface R2ObjectBody extends R2Object {
@@ -40,12 +41,20 @@ export interface R2Bucket {
   put(
     key: string,
     value: Uint8Array | string | null,
-    options?: { httpMetadata?: R2HttpMetadata },
+    options?: { httpMetadata?: R2HttpMetadata; customMetadata?: Record<string, string> },
   ): Promise<R2Object | null>;
-  delete(key: string): Promise<void>;
-  list(options?: { limit?: number }): Promise<{ objects: R2Object[] }>;
+  /** One key, or up to 1,000 at once. */
+  delete(keys: string | string[]): Promise<void>;
+  list(options?: {
+    limit?: number;
+    prefix?: string;
+    cursor?: string;
+    include?: ("httpMetadata" | "customMetadata")[];
+  }): Promise<{ objects: R2Object[]; truncated: boolean; cursor?: string }>;
   createMultipartUpload(
     key: string,
     options?: { httpMetadata?: R2HttpMetadata },
   ): Promise<R2MultipartUpload>;
+  /** Names a multipart upload again (no request is made until it is used). */
+  resumeMultipartUpload(key: string, uploadId: string): R2MultipartUpload;
 }

@@ -1,12 +1,14 @@
-import { AppError, tooLarge } from "../../core/errors.ts";
+import { AppError, invalidInput, tooLarge } from "../../core/errors.ts";
 import type {
   ByteRange,
+  ChunkedUploads,
   DirectUploads,
   ObjectBody,
   ObjectInfo,
   ObjectStore,
   PutOptions,
   SignedUrlOptions,
+  StoredPart,
 } from "../../core/ports.ts";
 import { PartReader } from "../storage-s3/parts.ts";
 import type { R2Bucket, R2Object } from "./binding.ts";
@@ -17,6 +19,12 @@ const MiB = 1024 * 1024;
 /** R2 wants every part but the last the same size, and at least 5 MiB. */
 const PART_SIZE = 8 * MiB;
 const MAX_PARTS = 10_000;
+/** Marker objects of a resumable upload through the Worker (see `chunkedUploads`). */
+const UPLOAD_MARKER = ".upload";
+const PARTS_PREFIX = ".parts/";
+
+const partMarker = (key: string, partNumber: number) =>
+  `${key}${PARTS_PREFIX}${String(partNumber).padStart(5, "0")}`;
 
 export interface R2StoreOptions {
   /** The Worker's R2 bucket binding. */
@@ -46,6 +54,134 @@ export class R2BindingStore implements ObjectStore {
 
   get directUploads(): DirectUploads | undefined {
     return this.#s3?.directUploads;
+  }
+
+  /**
+   * Resumable uploads through the Worker (without R2 API keys): one R2 multipart upload per
+   * object, each part stored with `uploadPart` as it arrives. The binding cannot list a multipart
+   * upload's parts, so two kinds of small marker objects keep what resuming needs: `<key>.upload`
+   * holds the R2 upload id (written at the start), `<key>.parts/NNNNN` each stored part's ETag
+   * and size (written once R2 holds the part, so a killed request leaves no part counted as
+   * arrived). R2 joins the parts itself on completion; the markers go with the upload.
+   */
+  get chunkedUploads(): ChunkedUploads {
+    return {
+      begin: (key, opts) => this.#beginParts(key, opts),
+      putPart: (key, partNumber, body, size) => this.#putPart(key, partNumber, body, size),
+      listParts: (key) => this.#listParts(key),
+      completeParts: (key, count) => this.#completeParts(key, count),
+      abortParts: (key) => this.#abortParts(key),
+    };
+  }
+
+  async #beginParts(
+    key: string,
+    opts: { contentType: string; contentDisposition: string },
+  ): Promise<void> {
+    const upload = await this.#bucket.createMultipartUpload(key, { httpMetadata: opts });
+    await this.#bucket.put(`${key}${UPLOAD_MARKER}`, upload.uploadId);
+  }
+
+  /** The upload's R2 multipart upload, or null when it was completed, aborted or never begun. */
+  async #openParts(key: string) {
+    const marker = await this.#bucket.get(`${key}${UPLOAD_MARKER}`);
+    if (!marker) return null;
+    const uploadId = await new Response(marker.body).text();
+    return this.#bucket.resumeMultipartUpload(key, uploadId);
+  }
+
+  async #putPart(
+    key: string,
+    partNumber: number,
+    body: ReadableStream<Uint8Array>,
+    size: number,
+  ): Promise<StoredPart> {
+    const upload = await this.#openParts(key);
+    if (!upload) throw invalidInput("This upload no longer exists in storage: start it again.");
+    // One part (8 MiB) in memory: R2 wants a part's length before it takes it.
+    const bytes = new Uint8Array(size);
+    let written = 0;
+    const reader = body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (written + value.byteLength > size)
+          throw invalidInput(`Part ${partNumber} has more than its ${size} bytes.`);
+        bytes.set(value, written);
+        written += value.byteLength;
+      }
+    } catch (error) {
+      await reader.cancel(error).catch(() => {});
+      throw error;
+    } finally {
+      reader.releaseLock();
+    }
+    if (written !== size)
+      throw invalidInput(
+        `Part ${partNumber} has ${written} bytes, not its ${size}: send it again.`,
+      );
+    const { etag } = await upload.uploadPart(partNumber, bytes);
+    await this.#bucket.put(partMarker(key, partNumber), null, {
+      customMetadata: { etag, size: String(size) },
+    });
+    return { partNumber, size, etag };
+  }
+
+  async #listParts(key: string): Promise<StoredPart[]> {
+    const parts: StoredPart[] = [];
+    for (const object of await this.#partMarkers(key)) {
+      const partNumber = Number(object.key.slice(`${key}${PARTS_PREFIX}`.length));
+      const etag = object.customMetadata?.etag;
+      const size = Number(object.customMetadata?.size);
+      if (Number.isInteger(partNumber) && partNumber > 0 && etag && Number.isInteger(size))
+        parts.push({ partNumber, size, etag });
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  /** R2 joins parts 1..count itself: no byte passes through the Worker. */
+  async #completeParts(key: string, count: number): Promise<{ size: number }> {
+    const upload = await this.#openParts(key);
+    if (!upload) throw invalidInput("This upload no longer exists in storage: start it again.");
+    const byNumber = new Map((await this.#listParts(key)).map((p) => [p.partNumber, p]));
+    const parts: { partNumber: number; etag: string }[] = [];
+    for (let n = 1; n <= count; n++) {
+      const part = byNumber.get(n);
+      if (!part) throw invalidInput(`Part ${n} has not arrived: send it, then complete.`);
+      parts.push({ partNumber: n, etag: part.etag });
+    }
+    const object = await upload.complete(parts);
+    await this.#dropMarkers(key);
+    return { size: object.size };
+  }
+
+  async #abortParts(key: string): Promise<void> {
+    const upload = await this.#openParts(key);
+    if (upload) await upload.abort().catch(() => {});
+    await this.#dropMarkers(key);
+  }
+
+  async #partMarkers(key: string): Promise<R2Object[]> {
+    const objects: R2Object[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.#bucket.list({
+        prefix: `${key}${PARTS_PREFIX}`,
+        include: ["customMetadata"],
+        ...(cursor ? { cursor } : {}),
+      });
+      objects.push(...page.objects);
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+    return objects;
+  }
+
+  /** Removes the upload's markers, the part markers first (the upload marker names the upload). */
+  async #dropMarkers(key: string): Promise<void> {
+    const keys = (await this.#partMarkers(key)).map((o) => o.key);
+    for (let i = 0; i < keys.length; i += 1000) await this.#bucket.delete(keys.slice(i, i + 1000));
+    await this.#bucket.delete(`${key}${UPLOAD_MARKER}`);
   }
 
   async put(

@@ -4,7 +4,7 @@
  * when the client starts that part (`signUploadPart`, valid for an hour), so no URL can expire
  * in the middle of an upload however long it takes; the completing call checks what arrived,
  * hashes it back from storage, compares it with the SHA-256 the client computed, and records it.
- * With local storage the parts go through the app (`putUploadPart`) into the storage folder.
+ * With local storage or only an R2 binding the parts go through the app (`putUploadPart`).
  * `uploadStatus` tells which parts already arrived, so a killed CLI or closed tab resumes.
  * The upload id is an HMAC-signed token carrying everything the completing call needs, so no
  * table holds pending uploads and a client cannot choose the storage key, product or size
@@ -34,7 +34,7 @@ const PUT_LIFETIME_MS = 24 * 3600_000;
 export const RESUMABLE_LIFETIME_MS = 7 * 24 * 3600_000;
 /** The completing call is accepted a little longer than announced. */
 const COMPLETE_GRACE_MS = 3600_000;
-/** Parts of local (through the app) uploads. */
+/** Parts of uploads through the app (local folder, R2 binding). */
 export const CHUNK_PART_SIZE = 8 * 1024 * 1024;
 const MAX_PARTS = 10_000;
 const TOKEN_PREFIX = "up1.";
@@ -157,7 +157,7 @@ export type StartedUpload =
       /** Until when the upload can be resumed and completed. */
       expiresAt: number;
     }
-  /** Resumable parts through the app (local storage): PUT each to `putUploadPart`. */
+  /** Resumable parts through the app (local storage, R2 binding): PUT each to `putUploadPart`. */
   | { kind: "chunked"; uploadId: string; partSize: number; partCount: number; expiresAt: number }
   /** The store cannot presign (local folder, R2 binding): upload through the app instead. */
   | { kind: "local"; uploadId: null; url: string };
@@ -211,6 +211,7 @@ export async function startUpload({
     if (resumable && chunked) {
       const partCount = Math.max(1, Math.ceil(size / CHUNK_PART_SIZE));
       if (partCount > MAX_PARTS) throw overLimit(ctx);
+      await chunked.begin(key, { contentType, contentDisposition: contentDisposition(filename) });
       const expiresAt = now + RESUMABLE_LIFETIME_MS;
       const uploadId = await signClaims(ctx, {
         ...claims,
@@ -322,8 +323,8 @@ export async function signUploadPart({
 }
 
 /**
- * Takes one part of a chunked upload through the app (local storage) and writes it under the
- * upload's key. The part must have exactly its size; sending a part again replaces it.
+ * Takes one part of a chunked upload through the app (local storage, R2 binding) and stores it
+ * under the upload's key. The part must have exactly its size; sending a part again replaces it.
  */
 export async function putUploadPart({
   ctx,

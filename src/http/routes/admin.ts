@@ -233,7 +233,7 @@ export const admin = new Hono<HonoEnv>()
     apiDoc({
       summary: "Start an upload straight to storage",
       description:
-        "For large files: one presigned PUT, or multipart parts to PUT in any order; then complete it. Without direct uploads (local files) the answer is the shop's own upload URL.",
+        "For large files: one presigned PUT, or multipart parts to PUT in any order; then complete it. Without direct uploads (local files, a Worker with only its R2 binding) the answer is the shop's own upload URL, or with `resumable` a `chunked` upload whose parts go through the shop.",
       tag: "Files",
       auth: "admin",
       params: { slug: "The product's slug." },
@@ -288,7 +288,7 @@ export const admin = new Hono<HonoEnv>()
     apiDoc({
       summary: "Send one part of a chunked upload through the shop",
       description:
-        "For `chunked` uploads (local storage): the body is exactly the part's bytes. Sending a part again replaces it.",
+        "For `chunked` uploads (local storage, or a Worker with only its R2 binding): the body is exactly the part's bytes. Sending a part again replaces it.",
       tag: "Files",
       auth: "admin",
       params: { slug: "The product's slug.", partNumber: "The part's number, from 1." },

@@ -3,8 +3,9 @@
  * confirmation before destructive buttons, copy buttons, the current section in view in the
  * section bar, and file uploads (several at once, dropped or chosen) with progress and cancel.
  * An upload asks the app where to send the bytes (POST /api/admin/products/{slug}/uploads):
- * straight to S3/R2 through a presigned PUT or presigned parts, or through the app when files
- * live in a local folder; then the app checks and records the file. Files over 8 MiB go in
+ * straight to S3/R2 through a presigned PUT or presigned parts, or through the app (`chunked`
+ * parts) when files live in a local folder or in R2 through a Worker's binding only; then the
+ * app checks and records the file. Files over 8 MiB go in
  * resumable parts, four at a time, each part's URL signed as it starts, with the file's SHA-256
  * checked by the app; an interrupted upload of the same file is offered to resume (decision 0025).
  */
