@@ -6,7 +6,7 @@
  */
 import type { Asset } from "../../db/schema.ts";
 import { type Ctx, db, newTimeOrderedId, withSharedCommit } from "../context.ts";
-import { stampedCopy } from "../stamping/stamps.ts";
+import { type StampPolicy, stampedCopy } from "../stamping/stamps.ts";
 import {
   bytesOf,
   continuationBytes,
@@ -40,6 +40,8 @@ export interface DownloadRecord {
   link: string;
   /** The product's downloads per file per buyer, from the row the download was decided on. */
   limit?: number | null;
+  /** The product's PDF stamping, from the same row (decision 0026). */
+  stamp: StampPolicy;
   /** The entitlement's sharing flag, from the row the download was decided on (sharing.ts). */
   sharingFlaggedAt?: number | null;
 }
@@ -105,7 +107,12 @@ export async function deliverAndRecord(
 ): Promise<Delivery> {
   const startedAt = ctx.clock.now();
   // A PDF of a product that stamps them: this buyer's copy, or "preparing" (decision 0026).
-  const asset = await stampedCopy(ctx, original, { entitlementId: record.entitlementId });
+  const asset = await stampedCopy(
+    ctx,
+    original,
+    { entitlementId: record.entitlementId },
+    record.stamp,
+  );
   const limited: LimitedFile | null =
     record.limit == null
       ? null

@@ -57,6 +57,7 @@ export async function downloadAsUser({
     client: input.client,
     link: `user:${user.id}`,
     limit: product.download_limit,
+    stamp: product,
     sharingFlaggedAt: entitlement.sharing_flagged_at,
   });
 }

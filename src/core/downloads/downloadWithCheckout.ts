@@ -23,7 +23,7 @@ export async function downloadWithCheckout({
     { userId: order.user_id, email: order.email },
     order.product_id,
   );
-  const { asset, limit } = await downloadableFile(ctx, order.product_id, input.assetId);
+  const { asset, limit, stamp } = await downloadableFile(ctx, order.product_id, input.assetId);
   return deliverAndRecord(ctx, asset, input.request, {
     entitlementId: entitlement.id,
     assetId: asset.id,
@@ -31,6 +31,7 @@ export async function downloadWithCheckout({
     client: input.client,
     link: `order:${order.id}`,
     limit,
+    stamp,
     sharingFlaggedAt: entitlement.sharing_flagged_at,
   });
 }

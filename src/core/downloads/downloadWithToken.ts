@@ -26,7 +26,11 @@ export async function downloadWithToken({
 }): Promise<Delivery> {
   const { token, entitlement } = await findUsableToken(ctx, input.token);
   if (token.asset_id && token.asset_id !== input.assetId) throw noSuchFile();
-  const { asset, limit } = await downloadableFile(ctx, entitlement.product_id, input.assetId);
+  const { asset, limit, stamp } = await downloadableFile(
+    ctx,
+    entitlement.product_id,
+    input.assetId,
+  );
   // A link that ends a while after its first use starts counting at its first download.
   if (!input.request.headOnly) await startUseWindow(ctx, token);
   return deliverAndRecord(
@@ -41,6 +45,7 @@ export async function downloadWithToken({
       client: input.client,
       link: `token:${token.id}`,
       limit,
+      stamp,
       sharingFlaggedAt: entitlement.sharing_flagged_at,
     },
     {

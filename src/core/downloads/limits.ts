@@ -14,6 +14,7 @@ import { type Ctx, db, sharedWrite } from "../context.ts";
 import { AppError, notFound } from "../errors.ts";
 import { cachedRead } from "../readCache.ts";
 import { readShopProfile } from "../shop/profile.ts";
+import type { StampPolicy } from "../stamping/stamps.ts";
 
 /**
  * How long after a counted download the same file, by the same buyer, is that download again and
@@ -145,19 +146,23 @@ export async function downloadableFile(
   ctx: Ctx,
   productId: string,
   assetId: string,
-): Promise<{ asset: Asset; limit: number | null }> {
+): Promise<{ asset: Asset; limit: number | null; stamp: StampPolicy }> {
   const found = await cachedRead(ctx, `asset+limit:${productId}:${assetId}`, async () => {
     const row = await db(ctx)
       .selectFrom("assets")
       .innerJoin("products", "products.id", "assets.product_id")
       .selectAll("assets")
-      .select("products.download_limit")
+      .select(["products.download_limit", "products.stamp_pdfs", "products.stamp_failure"])
       .where("assets.id", "=", assetId)
       .where("assets.product_id", "=", productId)
       .executeTakeFirst();
     if (!row) return undefined;
-    const { download_limit, ...asset } = row;
-    return { asset, limit: download_limit === null ? null : Number(download_limit) };
+    const { download_limit, stamp_pdfs, stamp_failure, ...asset } = row;
+    return {
+      asset,
+      limit: download_limit === null ? null : Number(download_limit),
+      stamp: { stamp_pdfs, stamp_failure },
+    };
   });
   if (!found) throw notFound("There is no such file.");
   if (!found.asset.active || isQuarantined(found.asset)) throw undeliverable(found.asset);

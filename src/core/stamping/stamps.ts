@@ -12,7 +12,7 @@
  * downloads follow the product's choice: the original, or held.
  */
 import { PostgresAdapter, sql } from "kysely";
-import type { Asset, PdfStamp } from "../../db/schema.ts";
+import type { Asset, PdfStamp, Product } from "../../db/schema.ts";
 import { alertSeller } from "../alerts.ts";
 import { contentDisposition } from "../contentDisposition.ts";
 import { type Ctx, db, sharedWrite } from "../context.ts";
@@ -98,6 +98,9 @@ export function stampsQueued(ctx: Ctx): void {
   ctx.stampSender?.wake();
 }
 
+/** The product's stamping, as the row the download was decided on has it. */
+export type StampPolicy = Pick<Product, "stamp_pdfs" | "stamp_failure">;
+
 /**
  * The file a buyer's download of `asset` delivers: the asset itself, unless its product stamps
  * PDFs and it is one; then the buyer's stamped copy when it is ready, or `preparing` (the copy is
@@ -108,14 +111,9 @@ export async function stampedCopy(
   ctx: Ctx,
   asset: Asset,
   buyer: { entitlementId: string },
+  product: StampPolicy,
 ): Promise<Asset> {
-  if (!isPdf(asset)) return asset;
-  const product = await db(ctx)
-    .selectFrom("products")
-    .select(["stamp_pdfs", "stamp_failure"])
-    .where("id", "=", asset.product_id)
-    .executeTakeFirst();
-  if (!product?.stamp_pdfs) return asset;
+  if (!isPdf(asset) || !product.stamp_pdfs) return asset;
   const row = await db(ctx)
     .selectFrom("pdf_stamps")
     .selectAll()
