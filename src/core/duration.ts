@@ -32,11 +32,21 @@ export function parseSize(text: string): number | null {
   return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : null;
 }
 
+const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
+
 /** 604800 -> "7 days", 7200 -> "2 hours": a span in the largest unit that divides it. */
 export function durationText(seconds: number): string {
-  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
   if (seconds % 86400 === 0) return plural(seconds / 86400, "day");
   if (seconds % 3600 === 0) return plural(seconds / 3600, "hour");
   if (seconds % 60 === 0) return plural(seconds / 60, "minute");
   return plural(seconds, "second");
+}
+
+/** "25 minutes", "3 hours", "2 days": a duration as a seller reads it, rounded down. */
+export function inWords(ms: number): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  if (minutes < 120) return plural(minutes, "minute");
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return plural(hours, "hour");
+  return plural(Math.floor(hours / 24), "day");
 }

@@ -3,6 +3,7 @@ import type { Database, EntitlementSource } from "../../db/schema.ts";
 import { alertSeller } from "../alerts.ts";
 import { type Ctx, db, requireAdmin, sharedWrite, system } from "../context.ts";
 import { type CreatedToken, createDownloadTokens } from "../delivery/tokens.ts";
+import { inWords } from "../duration.ts";
 import { isAppError } from "../errors.ts";
 import { isPermanentMailFailure } from "../ports.ts";
 import { sendQueuedReceipts } from "./receipts.ts";
@@ -422,14 +423,4 @@ export async function listUndelivered({
     }
   }
   return rows.sort((a, b) => b.paidAt - a.paidAt).slice(0, limit);
-}
-
-/** "25 minutes", "3 hours", "2 days": a duration as a seller reads it, rounded down. */
-export function inWords(ms: number): string {
-  const unit = (n: number, name: string) => `${n} ${name}${n === 1 ? "" : "s"}`;
-  const minutes = Math.max(0, Math.floor(ms / 60_000));
-  if (minutes < 120) return unit(minutes, "minute");
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return unit(hours, "hour");
-  return unit(Math.floor(hours / 24), "day");
 }
