@@ -79,7 +79,12 @@ export async function startServer(
     try {
       if ((await fetch(`${url}/readyz`)).ok) break;
     } catch {}
-    if (Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(
+        `server did not answer /readyz in ${PATIENCE_MS / 1000} s; it printed:\n${output}`,
+      );
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
