@@ -1,3 +1,4 @@
+import type { CheckoutDefaults } from "./core/context.ts";
 import { parseDuration, parseSize } from "./core/duration.ts";
 import * as z from "./core/zod.ts";
 
@@ -19,6 +20,11 @@ export class ConfigError extends Error {
 const empty = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 /** An environment variable: empty counts as unset. */
 const variable = <T extends z.ZodMiniType>(schema: T) => z.preprocess(empty, schema);
+/** A "true" or "false" setting. */
+const flag = (fallback: "true" | "false") =>
+  variable(
+    z._default(z.enum(["true", "false"], { message: 'must be "true" or "false"' }), fallback),
+  );
 const trimmed = () => z.string().check(z.trim());
 const optionalText = variable(z.optional(trimmed()));
 
@@ -266,18 +272,17 @@ const schema = z.object({
   ),
   // Sharing detection's defaults, until the seller saves their own on the settings page
   // (decision 0028): off; flagged past 5 networks or 4 devices in 24 hours.
-  SHARING_DETECTION: variable(
-    z._default(z.enum(["true", "false"], { message: 'must be "true" or "false"' }), "false"),
-  ),
+  SHARING_DETECTION: flag("false"),
   SHARING_NETWORKS: positiveInt("distinct networks allowed in the window", 1000),
   SHARING_DEVICES: positiveInt("distinct devices allowed in the window", 1000),
   SHARING_WINDOW: duration("24h", 30 * 86400),
-  REFUND_REVOKES_ACCESS: variable(
-    z._default(z.enum(["true", "false"], { message: 'must be "true" or "false"' }), "true"),
-  ),
-  WEBHOOK_ALLOW_PRIVATE_URLS: variable(
-    z._default(z.enum(["true", "false"], { message: 'must be "true" or "false"' }), "false"),
-  ),
+  REFUND_REVOKES_ACCESS: flag("true"),
+  // The Checkout settings' defaults, until the seller saves their own (issue 20, decision 0029).
+  CHECKOUT_AUTOMATIC_TAX: flag("false"),
+  CHECKOUT_TAX_ID_COLLECTION: flag("false"),
+  CHECKOUT_INVOICE_CREATION: flag("false"),
+  CHECKOUT_PROMOTION_CODES: flag("false"),
+  WEBHOOK_ALLOW_PRIVATE_URLS: flag("false"),
   AUTH: variable(
     z._default(
       z.enum(["builtin", "supabase"], { message: 'must be "builtin" or "supabase"' }),
@@ -426,6 +431,8 @@ export interface Config {
    * within `windowHours`.
    */
   sharing: { enabled: boolean; networks: number; devices: number; windowHours: number };
+  /** The Checkout settings' defaults (CHECKOUT_*); the seller's settings override them. */
+  checkout: CheckoutDefaults;
   /** Outgoing webhooks may go to loopback and private addresses (tests, private networks). */
   webhookAllowPrivateUrls: boolean;
   stripe: { secretKey?: string; webhookSecret?: string; apiUrl?: string };
@@ -580,6 +587,12 @@ function assemble(v: Parsed): Config {
     },
     maxUploadBytes: v.MAX_UPLOAD_SIZE,
     refundRevokesAccess: v.REFUND_REVOKES_ACCESS === "true",
+    checkout: {
+      automaticTax: v.CHECKOUT_AUTOMATIC_TAX === "true",
+      taxIdCollection: v.CHECKOUT_TAX_ID_COLLECTION === "true",
+      invoiceCreation: v.CHECKOUT_INVOICE_CREATION === "true",
+      promotionCodes: v.CHECKOUT_PROMOTION_CODES === "true",
+    },
     sharing: {
       enabled: v.SHARING_DETECTION === "true",
       networks: v.SHARING_NETWORKS ?? 5,

@@ -21,6 +21,14 @@ import type {
 } from "./ports.ts";
 
 /** What the rules need to know of the configuration. */
+/** Checkout's settings as the configuration gives them, until the seller saves their own. */
+export interface CheckoutDefaults {
+  automaticTax: boolean;
+  taxIdCollection: boolean;
+  invoiceCreation: boolean;
+  promotionCodes: boolean;
+}
+
 export interface Settings {
   publicUrl: string;
   shopName: string;
@@ -41,6 +49,8 @@ export interface Settings {
   refundRevokesAccess: boolean;
   /** Sharing detection's defaults (SHARING_*); the seller's settings override them (decision 0028). */
   sharing: { enabled: boolean; networks: number; devices: number; windowHours: number };
+  /** The Checkout settings' defaults (CHECKOUT_*); the seller's settings override them (decision 0029). */
+  checkout: CheckoutDefaults;
   /**
    * Offline licence files are signed with a key the shop keeps (LICENSE_SIGNING_KEY, or one made
    * and stored for the embedded shop), not one derived from SESSION_SECRET.

@@ -543,6 +543,15 @@ export interface CheckoutView {
    * provider was asked for the whole session.
    */
   detailed: boolean;
+  /** What the provider took off (promotion codes) and added or contained as tax; null: unknown. */
+  amountDiscount: number | null;
+  amountTax: number | null;
+  /** A business buyer's tax IDs, as typed at checkout. */
+  taxIds: { type: string; value: string }[];
+  /** The country tax was computed for (the buyer's billing address). */
+  country: string | null;
+  /** The invoice the payment made (invoice creation on a one-time payment). */
+  invoiceId: string | null;
   /** Null when the provider could not say (a stateless mock): the line-item check is skipped. */
   lineItems:
     | {
@@ -562,7 +571,19 @@ export interface CheckoutRequest {
     currency: string;
     unitAmount: number;
     interval: string | null;
+    /** A provider price to sell instead of the amount (the seller's, or a chosen-price one). */
     priceId: string | null;
+    /** The product's tax code, sent with automatic tax. */
+    taxCode: string | null;
+  };
+  /** The shop's Checkout settings (decision 0029): each parameter is sent only when on. */
+  options: {
+    automaticTax: boolean;
+    taxIdCollection: boolean;
+    /** An invoice for a one-time payment (subscriptions always have theirs). */
+    invoiceCreation: boolean;
+    promotionCodes: boolean;
+    taxBehavior: "exclusive" | "inclusive";
   };
   clientReferenceId: string | null;
   customerEmail: string | null;
@@ -576,6 +597,13 @@ export interface CheckoutRequest {
 export interface Payments {
   readonly livemode: boolean;
   createCheckout(request: CheckoutRequest): Promise<{ id: string; url: string }>;
+  /** Makes a price whose amount the buyer chooses (pay what you want); answers its id. */
+  createChosenPrice(price: ChosenPriceRequest): Promise<string>;
+  /**
+   * Whether the account can collect tax anywhere (Stripe Tax registrations), for `doctor`; null
+   * when the provider cannot say (the local Stripe, a mock).
+   */
+  taxRegistrations(): Promise<number | null>;
   /** Null when the provider does not know the session. */
   retrieveCheckout(sessionId: string): Promise<CheckoutView | null>;
   refund(paymentIntentId: string): Promise<void>;
@@ -586,6 +614,17 @@ export interface Payments {
    */
   receiptLink(payment: PaymentReceiptRef): Promise<ReceiptLink | null>;
   readonly events: PaymentEvents;
+}
+
+/** A price the buyer chooses: at least `minimum`, `suggested` offered first (minor units). */
+export interface ChosenPriceRequest {
+  name: string;
+  currency: string;
+  minimum: number;
+  suggested: number;
+  taxCode: string | null;
+  /** Set only when automatic tax is on (a price's tax behaviour cannot change once set). */
+  taxBehavior: "exclusive" | "inclusive" | null;
 }
 
 /** The provider's ids of one order's payment, as far as they are known. */

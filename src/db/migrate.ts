@@ -24,6 +24,7 @@ import * as m0022 from "./migrations/0022_resumable_uploads.ts";
 import * as m0023 from "./migrations/0023_pdf_stamping.ts";
 import * as m0024 from "./migrations/0024_malware_scans.ts";
 import * as m0025 from "./migrations/0025_sharing_signals.ts";
+import * as m0026 from "./migrations/0026_tax_discounts.ts";
 import type { Database, Db } from "./schema.ts";
 
 // Imported statically so the Workers bundle carries them too.
@@ -53,6 +54,7 @@ export const migrations: Record<string, Migration> = {
   "0023_pdf_stamping": m0023,
   "0024_malware_scans": m0024,
   "0025_sharing_signals": m0025,
+  "0026_tax_discounts": m0026,
 };
 
 const PG_MIGRATION_LOCK = 7_413_100; // any constant; shared by every Tollgate process

@@ -24,6 +24,7 @@ export interface Database {
   licenses: LicensesTable;
   license_activations: LicenseActivationsTable;
   shop_profile: ShopProfileTable;
+  provider_prices: ProviderPricesTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   releases: ReleasesTable;
@@ -104,11 +105,27 @@ export interface ProductsTable {
   stamp_pdfs: Generated<number>;
   /** When stamping a buyer's copy failed: serve the original, or hold the file. */
   stamp_failure: Generated<StampFailure>;
+  /** The product's Stripe tax code, txcd_... (migration 0026); null: the account's default. */
+  tax_code: string | null;
+  /** Pay what you want: the least a buyer may choose (null: a fixed price), and the amount offered. */
+  pwyw_minimum: number | null;
+  pwyw_suggested: number | null;
+  /** The usual price, shown crossed out while price_amount is below it (a sale). */
+  list_price: number | null;
   created_at: number;
   updated_at: number;
 }
 
 export type StampFailure = "original" | "hold";
+
+export type TaxBehavior = "exclusive" | "inclusive";
+
+/** A price Tollgate made at the provider, by what it was made from (migration 0026). */
+export interface ProviderPricesTable {
+  spec: string;
+  price_id: string;
+  created_at: number;
+}
 
 export interface AssetsTable {
   id: string;
@@ -168,6 +185,20 @@ export interface OrdersTable {
   download_reminded_at: number | null;
   /** A watchdog pass holds the reminder until then while it mails it (decision 0023). */
   download_reminder_lease: number | null;
+  /** A chosen-price order accepts any subtotal from this (migration 0026); null: exactly amount. */
+  amount_minimum: number | null;
+  /** The provider price the session was made with, when it named one. */
+  price_id: string | null;
+  /** What the provider charged, once paid: discount, tax and the total (null before). */
+  amount_discount: number | null;
+  amount_tax: number | null;
+  amount_total: number | null;
+  /** A business buyer's tax IDs, one per line ("eu_vat DE123456789"). */
+  tax_ids: string | null;
+  /** The country tax was computed for (ISO 3166-1 alpha-2). */
+  buyer_country: string | null;
+  /** The invoice the payment made at the provider (invoice creation, or a subscription's). */
+  invoice_id: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -402,6 +433,13 @@ export interface ShopProfileTable {
   sharing_networks: number | null;
   sharing_devices: number | null;
   sharing_window_hours: number | null;
+  /** Checkout settings (migration 0026): 1 on, 0 off, null the configuration's default. */
+  checkout_automatic_tax: number | null;
+  checkout_tax_id_collection: number | null;
+  checkout_invoice_creation: number | null;
+  checkout_promotion_codes: number | null;
+  /** Whether prices include tax; null: exclusive. */
+  checkout_tax_behavior: TaxBehavior | null;
   updated_at: number;
 }
 

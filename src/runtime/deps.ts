@@ -60,6 +60,7 @@ export async function assembleDeps(
     adminEmails: config.adminEmails,
     refundRevokesAccess: config.refundRevokesAccess,
     sharing: config.sharing,
+    checkout: config.checkout,
     webhookAllowPrivateUrls: config.webhookAllowPrivateUrls,
     releaseMailRate: config.releaseMailRate,
     downloadReminderAfterMs: config.downloadReminderAfterMs,

@@ -62,6 +62,7 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       "payment_failures",
       "pdf_stamps",
       "products",
+      "provider_prices",
       "rate_limits",
       "receipt_bounce_alerts",
       "receipt_queue",
@@ -221,6 +222,14 @@ describe.each(dialects)("migrations on %s", (dialect) => {
       | "receipt_alerted_at"
       | "download_reminded_at"
       | "download_reminder_lease"
+      | "amount_minimum"
+      | "price_id"
+      | "amount_discount"
+      | "amount_tax"
+      | "amount_total"
+      | "tax_ids"
+      | "buyer_country"
+      | "invoice_id"
     >;
     const order = (id: string, changes: Partial<OldOrder>): OldOrder => ({
       id,

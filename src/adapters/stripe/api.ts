@@ -22,6 +22,14 @@ export interface StripeApi {
     };
   };
   refunds: { create(params: Stripe.RefundCreateParams): Promise<Stripe.Refund> };
+  prices: { create(params: Stripe.PriceCreateParams): Promise<Stripe.Price> };
+  tax: {
+    registrations: {
+      list(
+        params: Stripe.Tax.RegistrationListParams,
+      ): Promise<Stripe.ApiList<Stripe.Tax.Registration>>;
+    };
+  };
   events: {
     list(
       params: Stripe.EventListParams,

@@ -132,6 +132,8 @@ export function createStripeClient(opts: StripeClientOptions): StripeApi {
       },
     },
     refunds: { create: (params) => post("refunds", params) },
+    prices: { create: (params) => post("prices", params) },
+    tax: { registrations: { list: (params) => get("tax/registrations", params) } },
     events: {
       list(params) {
         const first = get<Stripe.ApiList<Stripe.Event>>("events", params);

@@ -3,6 +3,7 @@ import { conflict, invalidInput } from "../../core/errors.ts";
 import type {
   CheckoutRequest,
   CheckoutView,
+  ChosenPriceRequest,
   PaymentReceiptRef,
   Payments,
   ProviderEvent,
@@ -128,39 +129,30 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
     livemode: /^(sk|rk)_live_/.test(opts.secretKey),
 
     async createCheckout(request: CheckoutRequest) {
-      const { item } = request;
-      const lineItem: Stripe.Checkout.SessionCreateParams.LineItem = item.priceId
-        ? { price: item.priceId, quantity: 1 }
-        : {
-            quantity: 1,
-            price_data: {
-              currency: item.currency,
-              unit_amount: item.unitAmount,
-              product_data: { name: item.name },
-              ...(request.mode === "subscription" && item.interval
-                ? {
-                    recurring: {
-                      interval:
-                        item.interval as Stripe.Checkout.SessionCreateParams.LineItem.PriceData.Recurring.Interval,
-                    },
-                  }
-                : {}),
-            },
-          };
-      const session = await stripe.checkout.sessions.create({
-        mode: request.mode,
-        line_items: [lineItem],
-        metadata: request.metadata,
-        ...(request.mode === "subscription"
-          ? { subscription_data: { metadata: request.metadata } }
-          : { payment_intent_data: { metadata: request.metadata } }),
-        ...(request.clientReferenceId ? { client_reference_id: request.clientReferenceId } : {}),
-        ...(request.customerEmail ? { customer_email: request.customerEmail } : {}),
-        success_url: request.successUrl,
-        cancel_url: request.cancelUrl,
-      });
+      const session = await stripe.checkout.sessions.create(checkoutParams(request));
       if (!session.url) throw new Error("Stripe returned a checkout session without a URL");
       return { id: session.id, url: session.url };
+    },
+
+    async createChosenPrice(price: ChosenPriceRequest) {
+      const created = await stripe.prices.create({
+        currency: price.currency,
+        custom_unit_amount: { enabled: true, minimum: price.minimum, preset: price.suggested },
+        product_data: { name: price.name, ...(price.taxCode ? { tax_code: price.taxCode } : {}) },
+        ...(price.taxBehavior ? { tax_behavior: price.taxBehavior } : {}),
+      });
+      return created.id;
+    },
+
+    async taxRegistrations() {
+      try {
+        const active = await stripe.tax.registrations.list({ status: "active", limit: 100 });
+        return active.data.length;
+      } catch (error) {
+        // A server without Stripe Tax (the local Stripe, a mock) does not know the endpoint.
+        if ((error as { statusCode?: number }).statusCode === 404) return null;
+        throw error;
+      }
     },
 
     retrieveCheckout,
@@ -228,6 +220,57 @@ export function stripePayments(opts: StripePaymentsOptions): Payments {
         for (const event of events.reverse()) yield providerEvent(event, JSON.stringify(event));
       },
     },
+  };
+}
+
+/**
+ * The Checkout Session for a request: the one line item, our ids, and each of the shop's
+ * Checkout settings only when it is on (Stripe refuses invoice_creation on a subscription, which
+ * has its invoices anyway). With automatic tax the price says whether it includes tax and the
+ * product carries its tax code.
+ */
+export function checkoutParams(request: CheckoutRequest): Stripe.Checkout.SessionCreateParams {
+  const { item, options } = request;
+  const tax = options.automaticTax;
+  const lineItem: Stripe.Checkout.SessionCreateParams.LineItem = item.priceId
+    ? { price: item.priceId, quantity: 1 }
+    : {
+        quantity: 1,
+        price_data: {
+          currency: item.currency,
+          unit_amount: item.unitAmount,
+          product_data: {
+            name: item.name,
+            ...(tax && item.taxCode ? { tax_code: item.taxCode } : {}),
+          },
+          ...(tax ? { tax_behavior: options.taxBehavior } : {}),
+          ...(request.mode === "subscription" && item.interval
+            ? {
+                recurring: {
+                  interval:
+                    item.interval as Stripe.Checkout.SessionCreateParams.LineItem.PriceData.Recurring.Interval,
+                },
+              }
+            : {}),
+        },
+      };
+  return {
+    mode: request.mode,
+    line_items: [lineItem],
+    metadata: request.metadata,
+    ...(request.mode === "subscription"
+      ? { subscription_data: { metadata: request.metadata } }
+      : { payment_intent_data: { metadata: request.metadata } }),
+    ...(request.clientReferenceId ? { client_reference_id: request.clientReferenceId } : {}),
+    ...(request.customerEmail ? { customer_email: request.customerEmail } : {}),
+    ...(tax ? { automatic_tax: { enabled: true } } : {}),
+    ...(options.taxIdCollection ? { tax_id_collection: { enabled: true } } : {}),
+    ...(options.invoiceCreation && request.mode === "payment"
+      ? { invoice_creation: { enabled: true } }
+      : {}),
+    ...(options.promotionCodes ? { allow_promotion_codes: true } : {}),
+    success_url: request.successUrl,
+    cancel_url: request.cancelUrl,
   };
 }
 

@@ -166,6 +166,13 @@ export function checkoutView(session: Stripe.Checkout.Session, detailed = true):
     subscriptionId: idOf(session.subscription),
     customerId: idOf(session.customer),
     subscriptionPeriodEnd: ms(subscription?.items.data[0]?.current_period_end),
+    amountDiscount: session.total_details?.amount_discount ?? null,
+    amountTax: session.total_details?.amount_tax ?? null,
+    taxIds: (session.customer_details?.tax_ids ?? []).flatMap(({ type, value }) =>
+      value ? [{ type, value }] : [],
+    ),
+    country: session.customer_details?.address?.country ?? null,
+    invoiceId: idOf(session.invoice) ?? idOf(subscription?.latest_invoice),
     lineItems:
       session.line_items?.data.map((item) => ({
         priceId: item.price?.id ?? null,

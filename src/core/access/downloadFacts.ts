@@ -27,6 +27,10 @@ const PRODUCT: Record<keyof Product, true> = {
   download_limit: true,
   stamp_pdfs: true,
   stamp_failure: true,
+  tax_code: true,
+  pwyw_minimum: true,
+  pwyw_suggested: true,
+  list_price: true,
   created_at: true,
   updated_at: true,
 };

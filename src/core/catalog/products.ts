@@ -5,6 +5,7 @@ import { conflict, notFound } from "../errors.ts";
 import { issueMissingLicenses } from "../licenses/keys.ts";
 import { type InputOf, parseInput } from "../validate.ts";
 import { graceColumns } from "./grace.ts";
+import { checkPricing, pricingColumns } from "./pricing.ts";
 import {
   createProductSchema,
   slugSchema,
@@ -43,9 +44,15 @@ export async function createProduct({
     grace_dispute_suspends: p.grace?.disputeSuspends === false ? 0 : 1,
     stamp_pdfs: p.stamp?.pdfs ? 1 : 0,
     stamp_failure: p.stamp?.onFailure ?? "original",
+    tax_code: null,
+    pwyw_minimum: null,
+    pwyw_suggested: null,
+    list_price: null,
+    ...pricingColumns(p),
     created_at: now,
     updated_at: now,
   };
+  checkPricing(row);
   return withTransaction(ctx, async (tx) => {
     const taken = await db(tx)
       .selectFrom("products")
@@ -85,12 +92,14 @@ export async function updateProduct({
     ...graceColumns(changes.grace),
     ...(changes.stamp?.pdfs !== undefined ? { stamp_pdfs: changes.stamp.pdfs ? 1 : 0 } : {}),
     ...(changes.stamp?.onFailure ? { stamp_failure: changes.stamp.onFailure } : {}),
+    ...pricingColumns(changes),
     updated_at: ctx.clock.now(),
   };
   if (product.kind === "free" && next.price_amount)
     throw conflict("A free product cannot have a price.");
   if (product.kind !== "free" && next.price_amount === 0)
     throw conflict("A paid product needs a price above 0.");
+  checkPricing({ ...product, ...next });
   return withTransaction(ctx, async (tx) => {
     await db(tx).updateTable("products").set(next).where("id", "=", product.id).execute();
     const updated = { ...product, ...next };

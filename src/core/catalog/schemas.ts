@@ -1,6 +1,7 @@
 import { licenseSettingsSchema } from "../licenses/schemas.ts";
 import * as z from "../zod.ts";
 import { graceSchema } from "./grace.ts";
+import { pricingFields } from "./pricing.ts";
 
 export const slugSchema = z
   .string()
@@ -75,6 +76,7 @@ export const createProductSchema = z
     downloadLimit: z.optional(downloadLimitSchema),
     grace: z.optional(graceSchema),
     stamp: z.optional(stampSettingsSchema),
+    ...pricingFields,
   })
   .check(
     z.superRefine((p, ctx) => {
@@ -126,6 +128,9 @@ export const updateProductSchema = z.partial(
     downloadLimit: downloadLimitSchema,
     grace: graceSchema,
     stamp: stampSettingsSchema,
+    taxCode: pricingFields.taxCode,
+    payWhatYouWant: pricingFields.payWhatYouWant,
+    listPrice: pricingFields.listPrice,
   }),
 );
 

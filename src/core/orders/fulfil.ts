@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Order, Product } from "../../db/schema.ts";
 import { grantAccess } from "../access/entitlements.ts";
 import { gracePolicy } from "../catalog/grace.ts";
+import { amountAllowed } from "../catalog/pricing.ts";
 import { type Ctx, db, normalizeEmail } from "../context.ts";
 import type { CheckoutView, PaymentEvent, PaymentRef } from "../ports.ts";
 import { queueStamps } from "../stamping/stamps.ts";
@@ -235,6 +236,7 @@ async function onCheckout(
     payment_intent_id: checkout.paymentIntentId ?? order.payment_intent_id,
     subscription_id: checkout.subscriptionId ?? order.subscription_id,
     customer_id: checkout.customerId ?? order.customer_id,
+    ...chargedAmounts(order, checkout),
   };
   if (checkout.paymentStatus === "paid" || checkout.paymentStatus === "no_payment_required") {
     // Written with the transition to paid (one statement), or alone when there is none.
@@ -265,11 +267,16 @@ function needsDetails(order: Order, product: ProductFacts, checkout: CheckoutVie
     checkout.metadata.order === order.id &&
     checkout.metadata.product === product.slug &&
     checkout.amountSubtotal === order.amount &&
-    !product.stripe_price_id;
+    !product.stripe_price_id &&
+    !order.price_id;
   return !matchesPendingOrder;
 }
 
-/** The session must be the one we created: our order, one item, our amount and currency. */
+/**
+ * The session must be the one we created: our order, one item, our currency, and an amount the
+ * order allows (its price, or a chosen one from its minimum: pricing.ts). Discounts and tax change
+ * the total, never the subtotal, so a promotion code is no mismatch.
+ */
 function checkMatches(order: Order, product: ProductFacts, checkout: CheckoutView): string | null {
   if (order.checkout_session_id && order.checkout_session_id !== checkout.id)
     return "session is not the order's session";
@@ -279,21 +286,25 @@ function checkMatches(order: Order, product: ProductFacts, checkout: CheckoutVie
     return `session is for product ${checkout.metadata.product}, the order for ${product.slug}`;
   if (checkout.currency?.toLowerCase() !== order.currency)
     return `currency ${checkout.currency} is not ${order.currency}`;
-  // Discounts lower the total, never the subtotal.
-  if (checkout.amountSubtotal !== null && checkout.amountSubtotal !== order.amount)
-    return `amount ${checkout.amountSubtotal} is not ${order.amount}`;
+  if (checkout.amountSubtotal !== null && !amountAllowed(order, checkout.amountSubtotal))
+    return amountMismatch(order, checkout.amountSubtotal);
   if (!checkout.lineItems) return null;
   const [item, ...extra] = checkout.lineItems;
   if (!item || extra.length) return `expected one line item, got ${checkout.lineItems.length}`;
   if (item.quantity !== 1) return `quantity ${item.quantity} is not 1`;
   if (item.currency.toLowerCase() !== order.currency)
     return `line item currency ${item.currency} is not ${order.currency}`;
-  if (item.amountSubtotal !== order.amount)
-    return `line item amount ${item.amountSubtotal} is not ${order.amount}`;
-  if (product.stripe_price_id && item.priceId !== product.stripe_price_id)
-    return `price ${item.priceId} is not ${product.stripe_price_id}`;
+  if (!amountAllowed(order, item.amountSubtotal))
+    return `line item ${amountMismatch(order, item.amountSubtotal)}`;
+  const priceId = order.price_id ?? product.stripe_price_id;
+  if (priceId && item.priceId !== priceId) return `price ${item.priceId} is not ${priceId}`;
   return null;
 }
+
+const amountMismatch = (order: Order, paid: number) =>
+  order.amount_minimum === null
+    ? `amount ${paid} is not ${order.amount}`
+    : `amount ${paid} is below the minimum ${order.amount_minimum}`;
 
 async function flag(ctx: Ctx, order: Order, reason: string): Promise<Fulfilment> {
   await db(ctx)
@@ -306,11 +317,44 @@ async function flag(ctx: Ctx, order: Order, reason: string): Promise<Fulfilment>
   return done({ status: "flagged", note: reason });
 }
 
-/** What a checkout session tells us about its order: the buyer's email and the provider's ids. */
+/**
+ * What a checkout session tells us about its order: the buyer's email, the provider's ids, and
+ * what was charged (a chosen amount, the discount, the tax and the total; the business buyer's
+ * tax IDs and country; the invoice).
+ */
 type SessionDetails = Pick<
   Order,
   "email" | "checkout_session_id" | "payment_intent_id" | "subscription_id" | "customer_id"
+> &
+  Partial<ChargedAmounts>;
+
+type ChargedAmounts = Pick<
+  Order,
+  | "amount"
+  | "amount_discount"
+  | "amount_tax"
+  | "amount_total"
+  | "tax_ids"
+  | "buyer_country"
+  | "invoice_id"
 >;
+
+/** What the session says was charged; nothing while it is unpaid or the provider did not say. */
+function chargedAmounts(order: Order, checkout: CheckoutView): Partial<ChargedAmounts> {
+  if (checkout.amountTotal === null || checkout.amountSubtotal === null) return {};
+  return {
+    // A chosen price: the order is for what the buyer chose (checkMatches held it to the minimum).
+    amount: order.amount_minimum === null ? order.amount : checkout.amountSubtotal,
+    amount_discount: checkout.amountDiscount ?? 0,
+    amount_tax: checkout.amountTax ?? 0,
+    amount_total: checkout.amountTotal,
+    tax_ids: checkout.taxIds.length
+      ? checkout.taxIds.map((t) => `${t.type} ${t.value}`).join("\n")
+      : order.tax_ids,
+    buyer_country: checkout.country ?? order.buyer_country,
+    invoice_id: checkout.invoiceId ?? order.invoice_id,
+  };
+}
 
 async function writeDetails(ctx: Ctx, orderId: string, details: SessionDetails): Promise<void> {
   await db(ctx)
@@ -422,6 +466,9 @@ function orderData(order: Order, status: "paid" | "refunded") {
     email: order.email,
     userId: order.user_id,
     amount: Number(order.amount),
+    amountDiscount: order.amount_discount === null ? null : Number(order.amount_discount),
+    amountTax: order.amount_tax === null ? null : Number(order.amount_tax),
+    amountTotal: order.amount_total === null ? null : Number(order.amount_total),
     currency: order.currency,
     paymentIntentId: order.payment_intent_id,
     subscriptionId: order.subscription_id,

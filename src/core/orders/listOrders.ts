@@ -3,6 +3,7 @@ import type { Database, Order, OrderStatus, OrdersTable } from "../../db/schema.
 import { type Ctx, db, normalizeEmail, requireAdmin } from "../context.ts";
 import { isoTime as iso } from "../encoding.ts";
 import { limitSchema, parseInput } from "../validate.ts";
+import { orderCharges, orderTaxIds } from "./charges.ts";
 import { receiptState } from "./receipts.ts";
 import { orderIdStart, orderReference } from "./reference.ts";
 
@@ -125,6 +126,11 @@ function summary(o: OrderRow) {
     userId: o.user_id,
     amount: o.amount,
     currency: o.currency,
+    /** What was charged: the amount less the discount, plus any tax added (decision 0029). */
+    ...orderCharges(o),
+    taxIds: orderTaxIds(o),
+    country: o.buyer_country,
+    invoiceId: o.invoice_id,
     checkoutSessionId: o.checkout_session_id,
     paymentIntentId: o.payment_intent_id,
     subscriptionId: o.subscription_id,

@@ -1,7 +1,10 @@
+import { checkoutAmount } from "../catalog/pricing.ts";
 import { getProduct } from "../catalog/products.ts";
 import { type Ctx, db, newId } from "../context.ts";
 import { AppError, conflict, unavailable } from "../errors.ts";
+import { checkoutSettings } from "../shop/checkoutSettings.ts";
 import { limitCheckoutStart } from "./checkoutLimits.ts";
+import { chosenPriceId } from "./chosenPrice.ts";
 
 /**
  * Starts a purchase: records the order as pending, then asks the payment provider for a Checkout
@@ -22,6 +25,8 @@ export async function startCheckout({
   if (product.kind === "free")
     throw conflict("This product is free: claim it instead of buying it.");
   const user = ctx.actor.user;
+  const options = await checkoutSettings(ctx);
+  const { amount, minimum } = checkoutAmount(product);
   const now = ctx.clock.now();
   const orderId = newId(ctx, "ord");
   await db(ctx)
@@ -35,7 +40,8 @@ export async function startCheckout({
       customer_id: null,
       email: user?.email ?? null,
       user_id: user?.id ?? null,
-      amount: product.price_amount,
+      amount,
+      amount_minimum: minimum,
       currency: product.currency,
       status: "pending",
       flag: null,
@@ -49,16 +55,27 @@ export async function startCheckout({
   const base = ctx.settings.publicUrl;
   const metadata = { product: product.slug, order: orderId };
   let session: { id: string; url: string };
+  let priceId = product.stripe_price_id;
   try {
+    if (minimum !== null) {
+      priceId = await chosenPriceId(ctx, product, { minimum, suggested: amount }, options);
+      await db(ctx)
+        .updateTable("orders")
+        .set({ price_id: priceId })
+        .where("id", "=", orderId)
+        .execute();
+    }
     session = await ctx.payments.createCheckout({
       mode: product.kind === "subscription" ? "subscription" : "payment",
       item: {
         name: product.name,
         currency: product.currency,
-        unitAmount: product.price_amount,
+        unitAmount: amount,
         interval: product.interval,
-        priceId: product.stripe_price_id,
+        priceId,
+        taxCode: product.tax_code,
       },
+      options,
       clientReferenceId: user?.id ?? null,
       customerEmail: user?.email ?? null,
       metadata,

@@ -58,6 +58,8 @@ export interface ApiDoc {
   status?: 200 | 201;
   /** The successful answer's JSON, by name (openapi/responses.ts). */
   response?: ResponseName;
+  /** A successful answer that is not JSON: its media type and what it holds. */
+  textResponse?: { mediaType: string; description: string };
   /**
    * The errors this call may answer with, by code, beyond those every call of its kind may
    * (invalid_input when it reads a body; unauthenticated and forbidden for "admin",

@@ -133,7 +133,12 @@ function operation(doc: ApiDoc): DescribeRouteOptions {
   ]);
   const success = doc.response
     ? { $ref: `#/components/responses/${doc.response}` }
-    : { description: "Done." };
+    : doc.textResponse
+      ? {
+          description: doc.textResponse.description,
+          content: { [doc.textResponse.mediaType]: { schema: { type: "string" } } },
+        }
+      : { description: "Done." };
   return {
     summary: doc.summary,
     ...(doc.description ? { description: doc.description } : {}),

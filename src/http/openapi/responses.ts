@@ -52,6 +52,14 @@ const product = z.strictObject({
    * be stamped, its download serves the original or holds the file.
    */
   stamp: z.strictObject({ pdfs: z.boolean(), onFailure: z.enum(["original", "hold"]) }),
+  /** Pay what you want: the buyer chooses at least `minimum`; `suggested` is offered first. Null: a fixed price. */
+  payWhatYouWant: maybe(
+    z.strictObject({ minimum: z.number().check(z.int()), suggested: z.number().check(z.int()) }),
+  ),
+  /** The usual price, shown crossed out while the price is below it (a sale); null: none. */
+  listPrice: maybe(z.number().check(z.int())),
+  /** Stripe's tax code for the product (txcd_...), sent with automatic tax; null: the account's default. */
+  taxCode: maybe(z.string()),
   createdAt: time,
   updatedAt: time,
 });
@@ -102,6 +110,22 @@ const order = z.strictObject({
   userId: maybe(id),
   amount: z.number().check(z.int()),
   currency: z.string(),
+  /** The price, or the amount the buyer chose (minor units). */
+  subtotal: z.number().check(z.int()),
+  /** Taken off by a promotion code. */
+  discount: z.number().check(z.int()),
+  /** Added to the subtotal, or contained in it when prices include tax. */
+  tax: z.number().check(z.int()),
+  /** What the buyer paid. */
+  total: z.number().check(z.int()),
+  /** The total less tax: what the seller keeps before the provider's fees. */
+  net: z.number().check(z.int()),
+  /** A business buyer's tax IDs as typed at checkout. */
+  taxIds: z.array(z.strictObject({ type: z.string(), value: z.string() })),
+  /** The country tax was computed for. */
+  country: maybe(z.string()),
+  /** The invoice the payment made at the provider. */
+  invoiceId: maybe(z.string()),
   checkoutSessionId: maybe(z.string()),
   paymentIntentId: maybe(z.string()),
   subscriptionId: maybe(z.string()),
@@ -362,6 +386,14 @@ export const responses = {
   WebhookDelivery: webhookDelivery,
   WebhookDeliveries: z.strictObject({ deliveries: z.array(webhookDelivery) }),
   Shop: shop,
+  CheckoutSettings: z.strictObject({
+    automaticTax: z.boolean(),
+    taxIdCollection: z.boolean(),
+    /** An invoice for each one-time payment (subscriptions always have theirs). */
+    invoiceCreation: z.boolean(),
+    promotionCodes: z.boolean(),
+    taxBehavior: z.enum(["exclusive", "inclusive"]),
+  }),
   Product: product,
   Products: z.strictObject({ products: z.array(product) }),
   ProductWithAssets: z.strictObject({ ...product.shape, assets: z.array(asset) }),

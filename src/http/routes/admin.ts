@@ -41,6 +41,7 @@ import * as z from "../../core/zod.ts";
 import { readBody } from "../body.ts";
 import type { HonoEnv } from "../env.ts";
 import { apiDoc } from "../openapi/describe.ts";
+import { ordersCsvStream } from "../ordersCsv.ts";
 import { assetJson, entitlementJson, iso, productJson } from "../serialize.ts";
 
 /** The admin JSON API: ADMIN_TOKEN bearer, or the session of an email in ADMIN_EMAILS. */
@@ -545,6 +546,26 @@ export const admin = new Hono<HonoEnv>()
         input: { limit: c.req.query("limit"), ...(reference !== undefined ? { reference } : {}) },
       });
       return c.json({ orders });
+    },
+  )
+  .get(
+    "/api/admin/orders.csv",
+    apiDoc({
+      summary: "Every completed order as CSV, for the books",
+      description:
+        "One row per order, newest first: reference, order id, date, status, product, email, currency, and subtotal, discount, tax, total and net in major units (12.50), the buyer's country and tax IDs, the invoice and payment ids. Checkouts never completed are left out.",
+      tag: "Orders and logs",
+      auth: "admin",
+      textResponse: { mediaType: "text/csv", description: "The orders, a header line first." },
+    }),
+    (c) => {
+      const ctx = c.get("ctx");
+      requireAdmin(ctx);
+      const day = new Date(ctx.clock.now()).toISOString().slice(0, 10);
+      return c.body(ordersCsvStream(ctx), 200, {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": `attachment; filename="orders-${day}.csv"`,
+      });
     },
   )
   .get(

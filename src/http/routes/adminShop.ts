@@ -2,6 +2,11 @@ import { Hono } from "hono";
 import { requireAdmin } from "../../core/context.ts";
 import { publicImageUrl } from "../../core/images/publicImages.ts";
 import {
+  checkoutSettings,
+  checkoutSettingsSchema,
+  updateCheckoutSettings,
+} from "../../core/shop/checkoutSettings.ts";
+import {
   readShopProfile,
   removeShopLogo,
   type ShopProfile,
@@ -91,5 +96,36 @@ export const adminShop = new Hono<HonoEnv>()
     async (c) => {
       const ctx = c.get("ctx");
       return c.json(shopJson(await removeShopLogo({ ctx }), ctx.settings.publicUrl));
+    },
+  )
+  .get(
+    "/api/admin/shop/checkout",
+    apiDoc({
+      summary: "What Stripe Checkout does for the shop: tax, tax IDs, invoices, promotion codes",
+      tag: "Shop",
+      auth: "admin",
+      response: "CheckoutSettings",
+    }),
+    async (c) => {
+      const ctx = c.get("ctx");
+      requireAdmin(ctx);
+      return c.json(await checkoutSettings(ctx));
+    },
+  )
+  .patch(
+    "/api/admin/shop/checkout",
+    apiDoc({
+      summary: "Turn Stripe Tax, tax ID collection, invoices or promotion codes on or off",
+      description:
+        "Each field left out stays as it is; until the seller saves one, CHECKOUT_AUTOMATIC_TAX, CHECKOUT_TAX_ID_COLLECTION, CHECKOUT_INVOICE_CREATION and CHECKOUT_PROMOTION_CODES give it. Checkouts started from then on carry `automatic_tax`, `tax_id_collection`, `invoice_creation` (one-time payments) and `allow_promotion_codes` exactly when they are on. `taxBehavior` says whether prices include tax (`inclusive`) or have it added (`exclusive`, the default); it applies with automatic tax.",
+      tag: "Shop",
+      auth: "admin",
+      body: checkoutSettingsSchema,
+      response: "CheckoutSettings",
+    }),
+    async (c) => {
+      const ctx = c.get("ctx");
+      const input = (await readBody(c)) as Unchecked;
+      return c.json(await updateCheckoutSettings({ ctx, input }));
     },
   );

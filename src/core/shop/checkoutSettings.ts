@@ -1,0 +1,107 @@
+import type { ShopProfileTable, TaxBehavior } from "../../db/schema.ts";
+import { type CheckoutDefaults, type Ctx, db, requireAdmin } from "../context.ts";
+import { type InputOf, parseInput } from "../validate.ts";
+import * as z from "../zod.ts";
+
+/**
+ * What Stripe Checkout does for the shop beyond taking the payment (issue 20, decision 0029):
+ * Stripe Tax, tax IDs of business buyers, an invoice for one-time payments, promotion codes, and
+ * whether prices include tax. The configuration (CHECKOUT_*) gives the defaults until the seller
+ * saves their own on the settings page, the API or the CLI.
+ */
+export interface CheckoutSettings extends CheckoutDefaults {
+  /** Prices as set are before tax (exclusive: tax is added) or include it (inclusive). */
+  taxBehavior: TaxBehavior;
+}
+
+const MAX_AGE_MS = 1000;
+const kept = new WeakMap<object, { at: number; settings: Promise<CheckoutSettings> }>();
+
+/** The settings as they are now (read by every checkout, kept a second per process). */
+export function checkoutSettings(ctx: Pick<Ctx, "db" | "settings">): Promise<CheckoutSettings> {
+  const entry = kept.get(ctx.db);
+  const now = performance.now();
+  if (entry && now - entry.at < MAX_AGE_MS) return entry.settings;
+  const settings = loadSettings(ctx);
+  kept.set(ctx.db, { at: now, settings });
+  settings.catch(() => kept.get(ctx.db)?.settings === settings && kept.delete(ctx.db));
+  return settings;
+}
+
+async function loadSettings(ctx: Pick<Ctx, "db" | "settings">): Promise<CheckoutSettings> {
+  const row = await ctx.db
+    .selectFrom("shop_profile")
+    .select([
+      "checkout_automatic_tax",
+      "checkout_tax_id_collection",
+      "checkout_invoice_creation",
+      "checkout_promotion_codes",
+      "checkout_tax_behavior",
+    ])
+    .where("id", "=", 1)
+    .executeTakeFirst();
+  const defaults = ctx.settings.checkout;
+  const on = (v: number | null | undefined, fallback: boolean) =>
+    v == null ? fallback : Number(v) === 1;
+  return {
+    automaticTax: on(row?.checkout_automatic_tax, defaults.automaticTax),
+    taxIdCollection: on(row?.checkout_tax_id_collection, defaults.taxIdCollection),
+    invoiceCreation: on(row?.checkout_invoice_creation, defaults.invoiceCreation),
+    promotionCodes: on(row?.checkout_promotion_codes, defaults.promotionCodes),
+    taxBehavior: row?.checkout_tax_behavior ?? "exclusive",
+  };
+}
+
+/** On or off, as JSON, a form or the CLI says it. */
+const onOff = z.union([
+  z.boolean(),
+  z.pipe(
+    z.enum(["on", "off", "true", "false"], { message: 'must be "on" or "off"' }),
+    z.transform((v) => v === "on" || v === "true"),
+  ),
+]);
+
+/** Any of the settings; those left out stay as they are. */
+export const checkoutSettingsSchema = z.partial(
+  z.strictObject({
+    automaticTax: onOff,
+    taxIdCollection: onOff,
+    invoiceCreation: onOff,
+    promotionCodes: onOff,
+    taxBehavior: z.enum(["exclusive", "inclusive"], {
+      message: 'must be "exclusive" (tax is added to prices) or "inclusive" (prices include it)',
+    }),
+  }),
+);
+
+export async function updateCheckoutSettings({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: InputOf<typeof checkoutSettingsSchema>;
+}): Promise<CheckoutSettings> {
+  requireAdmin(ctx);
+  const v = parseInput(checkoutSettingsSchema, input);
+  const bit = (b: boolean | undefined) => (b === undefined ? undefined : b ? 1 : 0);
+  const values: Partial<ShopProfileTable> = Object.fromEntries(
+    Object.entries({
+      checkout_automatic_tax: bit(v.automaticTax),
+      checkout_tax_id_collection: bit(v.taxIdCollection),
+      checkout_invoice_creation: bit(v.invoiceCreation),
+      checkout_promotion_codes: bit(v.promotionCodes),
+      checkout_tax_behavior: v.taxBehavior,
+    }).filter(([, value]) => value !== undefined),
+  );
+  if (Object.keys(values).length) {
+    const updated_at = ctx.clock.now();
+    await db(ctx)
+      .insertInto("shop_profile")
+      .values({ id: 1, ...values, updated_at })
+      .onConflict((oc) => oc.column("id").doUpdateSet({ ...values, updated_at }))
+      .execute();
+    kept.delete(ctx.db);
+    ctx.log.info("checkout settings saved", { ...v });
+  }
+  return checkoutSettings(ctx);
+}
