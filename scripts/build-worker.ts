@@ -157,18 +157,53 @@ export function withoutApiDocs(source: string, file: string): string {
   return out + source.slice(from);
 }
 
-/** Writes the API reference and its headers into `dir`, Workers' static assets folder. */
-async function writeApiDocumentAsset(dir: string): Promise<void> {
+/**
+ * The pages' stylesheet and scripts (src/http/staticAssets.ts, about 12 KB gzip) are static
+ * assets of the Worker too: written beside the API reference, served by Cloudflare with their
+ * headers, and left out of the code (the Worker's /assets/{name} route finds none).
+ */
+const STATIC_ASSETS_MODULE = join(ROOT, "src/http/staticAssets.ts");
+
+const staticAssetsAsAssets: Plugin = {
+  name: "static-assets-as-assets",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]http[\\/]staticAssets\.ts$/ }, async (args) => {
+      if (args.path !== STATIC_ASSETS_MODULE) return undefined;
+      const { STATIC_ASSET_HEADERS } = await import("../src/http/staticAssets.ts");
+      const contents = `export const STATIC_ASSETS = {};
+export const STATIC_ASSET_HEADERS = ${JSON.stringify(STATIC_ASSET_HEADERS)};`;
+      return { contents, loader: "js" };
+    });
+  },
+};
+
+/**
+ * Writes the static assets into `dir`, Workers' static assets folder: the API reference and the
+ * pages' stylesheet and scripts, with their headers in Cloudflare's _headers file.
+ */
+async function writeStaticAssets(dir: string): Promise<void> {
   const { apiDocumentText } = await import("../src/http/openapi/document.ts");
   const { API_DOCUMENT_HEADERS, API_DOCUMENT_PATH } = await import("../src/http/routes/openapi.ts");
-  const file = join(dir, API_DOCUMENT_PATH);
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, await apiDocumentText());
-  // Cloudflare's _headers format: a path, then its headers indented below it.
-  const headers = Object.entries(API_DOCUMENT_HEADERS).map(
-    ([name, value]) => `  ${name}: ${value}`,
-  );
-  await writeFile(join(dir, "_headers"), `${API_DOCUMENT_PATH}\n${headers.join("\n")}\n`);
+  const { STATIC_ASSETS, STATIC_ASSET_HEADERS } = await import("../src/http/staticAssets.ts");
+  const files: [string, string, Record<string, string>][] = [
+    [API_DOCUMENT_PATH, await apiDocumentText(), API_DOCUMENT_HEADERS],
+    ...Object.entries(STATIC_ASSETS).map(
+      ([name, asset]): [string, string, Record<string, string>] => [
+        `/assets/${name}`,
+        asset.body,
+        { ...STATIC_ASSET_HEADERS, "Content-Type": asset.type },
+      ],
+    ),
+  ];
+  const rules: string[] = [];
+  for (const [path, body, headers] of files) {
+    const file = join(dir, path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, body);
+    // Cloudflare's _headers format: a path, then its headers indented below it.
+    rules.push(path, ...Object.entries(headers).map(([name, value]) => `  ${name}: ${value}`));
+  }
+  await writeFile(join(dir, "_headers"), `${rules.join("\n")}\n`);
 }
 
 /**
@@ -320,7 +355,7 @@ export function workerBuildOptions(outfile = DEFAULT_OUTFILE): BuildOptions & { 
     legalComments: "none",
     write: false,
     logLevel: "warning",
-    plugins: [runtimeModules, stripeOverFetch, apiDocumentAsAsset, trims],
+    plugins: [runtimeModules, stripeOverFetch, apiDocumentAsAsset, staticAssetsAsAssets, trims],
     charset: "utf8",
     metafile: true,
   };
@@ -344,7 +379,7 @@ export async function buildWorker(outfile = DEFAULT_OUTFILE): Promise<WorkerBund
   }
   if (!code) throw new Error("esbuild wrote no bundle");
   const assets = join(dirname(outfile), "assets");
-  await writeApiDocumentAsset(assets);
+  await writeStaticAssets(assets);
   return {
     file: outfile,
     assets,

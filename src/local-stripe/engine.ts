@@ -1,5 +1,6 @@
 import type Stripe from "stripe";
 import type { Logger } from "../core/ports.ts";
+import { addBuiltInCodes } from "./builtins.ts";
 import { missing } from "./errors.ts";
 import { newEvent } from "./objects.ts";
 import { loadState, type State, saveState } from "./state.ts";
@@ -14,7 +15,10 @@ type Collection =
   | "disputes"
   | "customers"
   | "subscriptions"
-  | "invoices";
+  | "invoices"
+  | "promotionCodes"
+  | "discounts"
+  | "taxRates";
 
 /** Id prefix -> where objects with that prefix live, and their `object` name. */
 const BY_PREFIX: [prefix: string, collection: Collection, object: string][] = [
@@ -29,6 +33,9 @@ const BY_PREFIX: [prefix: string, collection: Collection, object: string][] = [
   ["in_", "invoices", "invoice"],
   ["price_", "prices", "price"],
   ["prod_", "products", "product"],
+  ["promo_", "promotionCodes", "promotion_code"],
+  ["di_", "discounts", "discount"],
+  ["txr_", "taxRates", "tax_rate"],
 ];
 
 export interface RequestInfo {
@@ -62,6 +69,7 @@ export class Engine {
     readonly asyncDelayMs: number,
   ) {
     this.state = loadState(stateFile);
+    addBuiltInCodes(this.state);
   }
 
   /** Runs one change and persists it. */
@@ -123,6 +131,12 @@ export class Engine {
   }
   price(id: string, param = "price"): Stripe.Price {
     return this.state.prices[id] ?? fail("price", id, param);
+  }
+  coupon(id: string, param = "coupon"): Stripe.Coupon {
+    return this.state.coupons[id] ?? fail("coupon", id, param);
+  }
+  promotionCode(id: string, param = "promotion_code"): Stripe.PromotionCode {
+    return this.state.promotionCodes[id] ?? fail("promotion_code", id, param);
   }
 }
 

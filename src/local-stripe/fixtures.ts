@@ -20,6 +20,10 @@ interface Fixtures {
   invoice: Stripe.Invoice;
   invoice_payment: Stripe.InvoicePayment;
   event: Stripe.EventBase;
+  coupon: Stripe.Coupon;
+  promotion_code: Stripe.PromotionCode;
+  discount: Stripe.Discount;
+  tax_rate: Stripe.TaxRate;
 }
 
 const resources = (

@@ -76,7 +76,7 @@ export function createLocalStripe(opts: Omit<LocalStripeOptions, "port" | "host"
         "",
         "  /v1/...          the Stripe API subset Tollgate uses (any sk_test_ key)",
         "  /checkout/:id    hosted checkout pages (test card 4242 4242 4242 4242)",
-        "  /receipts/payment/:charge, /i/:invoice   receipt and hosted invoice pages",
+        "  /receipts/payment/:charge, /invoices/:id[/pdf]   receipt, hosted invoice and PDF",
         "  /_local/status   pending webhook deliveries",
         "",
         "Trigger refunds, disputes, renewals and cancellations with `tollgate local-stripe --help`.",

@@ -21,6 +21,7 @@ export function newProduct(input: {
   name: string;
   description?: string | null;
   metadata?: Record<string, string>;
+  taxCode?: string | null;
 }): Stripe.Product {
   const product = fixture("product");
   const now = unixNow();
@@ -33,13 +34,17 @@ export function newProduct(input: {
     metadata: input.metadata ?? {},
     name: input.name,
     package_dimensions: null,
+    tax_code: input.taxCode ?? null,
     type: "service",
   });
 }
 
 export function newPrice(input: {
   currency: string;
-  unitAmount: number;
+  /** Null for a pay-what-you-want price (`customUnitAmount`). */
+  unitAmount: number | null;
+  customUnitAmount?: Stripe.Price.CustomUnitAmount | null;
+  taxBehavior?: Stripe.Price.TaxBehavior | null;
   product: string;
   recurring: { interval: Interval; intervalCount: number } | null;
   metadata?: Record<string, string>;
@@ -49,7 +54,7 @@ export function newPrice(input: {
     id: newId("price"),
     created: unixNow(),
     currency: input.currency,
-    custom_unit_amount: null,
+    custom_unit_amount: input.customUnitAmount ?? null,
     metadata: input.metadata ?? {},
     product: input.product,
     recurring: input.recurring
@@ -61,10 +66,11 @@ export function newPrice(input: {
           trial_period_days: null,
         }
       : null,
+    tax_behavior: input.taxBehavior ?? "unspecified",
     transform_quantity: null,
     type: input.recurring ? "recurring" : "one_time",
     unit_amount: input.unitAmount,
-    unit_amount_decimal: decimal(input.unitAmount),
+    unit_amount_decimal: input.unitAmount === null ? null : decimal(input.unitAmount),
   } satisfies Partial<Stripe.Price>);
 }
 
@@ -73,7 +79,9 @@ export function newLineItem(
   quantity: number,
   description: string,
 ): Stripe.LineItem {
-  const amount = (price.unit_amount ?? 0) * quantity;
+  const unit =
+    price.unit_amount ?? price.custom_unit_amount?.preset ?? price.custom_unit_amount?.minimum ?? 0;
+  const amount = unit * quantity;
   return Object.assign(fixture("item"), {
     id: newId("li"),
     adjustable_quantity: null,
@@ -101,6 +109,9 @@ export function newSession(input: {
   expiresAt: number | null;
   locale: string | null;
   allowPromotionCodes: boolean | null;
+  automaticTax: boolean;
+  taxIdCollection: boolean;
+  invoiceCreation: boolean;
   paymentMethodTypes: string[];
 }): Stripe.Checkout.Session {
   const session = fixture("checkout.session");
@@ -115,7 +126,14 @@ export function newSession(input: {
     allow_promotion_codes: input.allowPromotionCodes,
     amount_subtotal: total,
     amount_total: total,
-    automatic_tax: { enabled: false, liability: null, provider: null, status: null },
+    automatic_tax: input.automaticTax
+      ? {
+          enabled: true,
+          liability: { type: "self" },
+          provider: "stripe",
+          status: "requires_location_inputs",
+        }
+      : { enabled: false, liability: null, provider: null, status: null },
     cancel_url: input.cancelUrl,
     client_reference_id: input.clientReferenceId,
     collected_information: null,
@@ -140,7 +158,7 @@ export function newSession(input: {
     invoice: null,
     invoice_creation: oneTime
       ? {
-          enabled: false,
+          enabled: input.invoiceCreation,
           invoice_data: {
             account_tax_ids: null,
             custom_fields: null,
@@ -175,6 +193,7 @@ export function newSession(input: {
     submit_type: null,
     subscription: null,
     success_url: input.successUrl,
+    tax_id_collection: { enabled: input.taxIdCollection, required: "never" },
     total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
     ui_mode: "hosted_page",
     url: `${input.baseUrl}/checkout/${id}`,
@@ -182,17 +201,32 @@ export function newSession(input: {
   } satisfies Partial<Stripe.Checkout.Session>);
 }
 
-export function customerDetails(email: string): Stripe.Checkout.Session.CustomerDetails {
+/** What the buyer gave at checkout: the email, and the country and tax IDs when asked for. */
+export interface Buyer {
+  country: string | null;
+  taxIds: Stripe.Checkout.Session.CustomerDetails.TaxId[];
+  taxExempt: "none" | "reverse";
+}
+
+export const addressIn = (country: string | null): Stripe.Address | null =>
+  country
+    ? { city: null, country, line1: null, line2: null, postal_code: null, state: null }
+    : null;
+
+export function customerDetails(
+  email: string,
+  buyer?: Buyer,
+): Stripe.Checkout.Session.CustomerDetails {
   const details = fixture("checkout.session").customer_details;
   return Object.assign(details ?? {}, {
-    address: null,
+    address: addressIn(buyer?.country ?? null),
     business_name: null,
     email,
     individual_name: null,
     name: null,
     phone: null,
-    tax_exempt: "none",
-    tax_ids: [],
+    tax_exempt: buyer?.taxExempt ?? "none",
+    tax_ids: buyer?.taxIds ?? [],
   } satisfies Stripe.Checkout.Session.CustomerDetails);
 }
 
@@ -313,7 +347,7 @@ export function newCharge(intent: Stripe.PaymentIntent, email: string | null): S
   } satisfies Partial<Stripe.Charge>);
 }
 
-export function newCustomer(email: string): Stripe.Customer {
+export function newCustomer(email: string, buyer?: Buyer): Stripe.Customer {
   return Object.assign(fixture("customer"), {
     id: newId("cus"),
     created: unixNow(),
@@ -322,7 +356,8 @@ export function newCustomer(email: string): Stripe.Customer {
     invoice_prefix: randomText(8).toUpperCase(),
     next_invoice_sequence: 1,
     shipping: null,
-    address: null,
+    address: addressIn(buyer?.country ?? null),
+    tax_exempt: buyer?.taxExempt ?? "none",
   } satisfies Partial<Stripe.Customer>);
 }
 
@@ -422,132 +457,6 @@ export function newSubscription(input: {
     trial_end: null,
     trial_start: null,
   } satisfies Partial<Stripe.Subscription>);
-}
-
-/** A paid subscription invoice: one line per item, each for `period`. */
-export function newInvoice(input: {
-  customer: Stripe.Customer;
-  subscription: Stripe.Subscription;
-  lines: { price: Stripe.Price; quantity: number; description: string; period: Period }[];
-  billingReason: "subscription_create" | "subscription_cycle";
-  /** What Stripe reports as the invoice's own period: it looks back one period. */
-  invoicePeriod: Period;
-}): Stripe.Invoice {
-  const invoice = fixture("invoice");
-  const id = newId("in");
-  const now = unixNow();
-  const exampleLine = invoice.lines.data[0] as Stripe.InvoiceLineItem;
-  const lines = input.lines.map((line) => {
-    const amount = (line.price.unit_amount ?? 0) * line.quantity;
-    const item = input.subscription.items.data.find((i) => i.price.id === line.price.id);
-    return Object.assign(structuredClone(exampleLine), {
-      id: newId("il"),
-      amount,
-      currency: line.price.currency,
-      description: line.description,
-      discount_amounts: [],
-      invoice: id,
-      metadata: { ...input.subscription.metadata },
-      parent: {
-        invoice_item_details: null,
-        subscription_item_details: {
-          invoice_item: null,
-          proration: false,
-          proration_details: { credited_items: null },
-          subscription: input.subscription.id,
-          subscription_item: item?.id ?? null,
-        },
-        type: "subscription_item_details",
-      },
-      period: { start: line.period.start, end: line.period.end },
-      pretax_credit_amounts: [],
-      pricing: {
-        price_details: {
-          price: line.price.id,
-          product: typeof line.price.product === "string" ? line.price.product : "",
-        },
-        type: "price_details",
-        unit_amount_decimal: line.price.unit_amount_decimal,
-      },
-      quantity: line.quantity,
-      subscription: input.subscription.id,
-      subtotal: amount,
-      taxes: [],
-    } as Partial<Stripe.InvoiceLineItem>) as Stripe.InvoiceLineItem;
-  });
-  const total = lines.reduce((sum, line) => sum + line.amount, 0);
-  const sequence = input.customer.next_invoice_sequence ?? 1;
-  const created: Partial<Stripe.Invoice> = {
-    id,
-    account_name: null,
-    amount_due: total,
-    amount_overpaid: 0,
-    amount_paid: total,
-    amount_remaining: 0,
-    attempt_count: 1,
-    attempted: true,
-    automatic_tax: {
-      enabled: false,
-      liability: null,
-      status: null,
-      disabled_reason: null,
-      provider: null,
-    },
-    billing_reason: input.billingReason,
-    created: now,
-    currency: input.subscription.currency,
-    customer: input.customer.id,
-    customer_address: null,
-    customer_email: input.customer.email,
-    customer_shipping: null,
-    due_date: null,
-    effective_at: now,
-    ending_balance: 0,
-    from_invoice: null,
-    hosted_invoice_url: null,
-    last_finalization_error: null,
-    lines: { object: "list", data: lines, has_more: false, url: `/v1/invoices/${id}/lines` },
-    next_payment_attempt: null,
-    number: `${input.customer.invoice_prefix}-${String(sequence).padStart(4, "0")}`,
-    parent: {
-      quote_details: null,
-      subscription_details: {
-        metadata: { ...input.subscription.metadata },
-        subscription: input.subscription.id,
-      },
-      type: "subscription_details",
-    },
-    payment_settings: {
-      default_mandate: null,
-      payment_method_options: null,
-      payment_method_types: null,
-    },
-    period_end: input.invoicePeriod.end,
-    period_start: input.invoicePeriod.start,
-    rendering: null,
-    shipping_cost: null,
-    shipping_details: null,
-    status: "paid",
-    status_transitions: {
-      finalized_at: now,
-      marked_uncollectible_at: null,
-      paid_at: now,
-      voided_at: null,
-    },
-    subtotal: total,
-    subtotal_excluding_tax: total,
-    total,
-    total_discount_amounts: [],
-    total_excluding_tax: total,
-    total_pretax_credit_amounts: [],
-    total_taxes: [],
-    webhooks_delivered_at: now,
-  };
-  input.customer.next_invoice_sequence = sequence + 1;
-  Object.assign(invoice, created);
-  // Removed from invoices in API version 2025-03-31; the example still carries it.
-  delete (invoice as { subscription?: unknown }).subscription;
-  return invoice;
 }
 
 export function newRefund(

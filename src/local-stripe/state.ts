@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type Stripe from "stripe";
+import type { Quote } from "./flows/quote.ts";
 
 /** A webhook delivery still to make. `attempts` counts the failed ones so far. */
 export interface Delivery {
@@ -21,6 +22,8 @@ export interface Settlement {
 export interface CheckoutSetup {
   paymentIntentData: { metadata: Record<string, string>; description: string | null };
   subscriptionData: { metadata: Record<string, string>; description: string | null };
+  /** The amounts the buyer agreed to on the checkout page, once paid (flows/quote.ts). */
+  quote?: Quote;
 }
 
 export interface State {
@@ -38,6 +41,11 @@ export interface State {
   customers: Record<string, Stripe.Customer>;
   subscriptions: Record<string, Stripe.Subscription>;
   invoices: Record<string, Stripe.Invoice>;
+  coupons: Record<string, Stripe.Coupon>;
+  promotionCodes: Record<string, Stripe.PromotionCode>;
+  discounts: Record<string, Stripe.Discount>;
+  /** One per country and tax behaviour, made when first used (taxes.ts). */
+  taxRates: Record<string, Stripe.TaxRate>;
   /** The payment intent that paid an invoice (this API version only links them via expansions). */
   invoicePayments: Record<string, string>;
   /** Oldest first. */
@@ -60,6 +68,10 @@ export const emptyState = (): State => ({
   customers: {},
   subscriptions: {},
   invoices: {},
+  coupons: {},
+  promotionCodes: {},
+  discounts: {},
+  taxRates: {},
   invoicePayments: {},
   events: [],
   deliveries: [],

@@ -3,34 +3,16 @@ import { readOutbox } from "../../adapters/mail-outbox/index.ts";
 import { requireAdmin } from "../../core/context.ts";
 import { notFound } from "../../core/errors.ts";
 import { OutboxPage } from "../../pages/outbox.tsx";
-import { adminJs } from "../../pages/static/adminJs.ts";
-import { checkoutStatusJs } from "../../pages/static/checkoutStatus.ts";
-import { appCss } from "../../pages/static/css.ts";
-import { libraryJs } from "../../pages/static/libraryJs.ts";
-import { localTimesJs } from "../../pages/static/localTimesJs.ts";
-import { supabaseCallbackJs } from "../../pages/static/supabaseCallback.ts";
 import type { HonoEnv } from "../env.ts";
 import { pageProps } from "../pageProps.ts";
-
-const JS = "text/javascript; charset=utf-8";
-
-/** The CSS and the few scripts, served from memory by every runtime (no file system needed). */
-const ASSETS: Record<string, { body: string; type: string }> = {
-  "app.css": { body: appCss, type: "text/css; charset=utf-8" },
-  "admin.js": { body: adminJs, type: JS },
-  "checkout.js": { body: checkoutStatusJs, type: JS },
-  "library.js": { body: libraryJs, type: JS },
-  "local-times.js": { body: localTimesJs, type: JS },
-  "supabase-callback.js": { body: supabaseCallbackJs, type: JS },
-};
+import { STATIC_ASSET_HEADERS, STATIC_ASSETS } from "../staticAssets.ts";
 
 export const dev = new Hono<HonoEnv>()
   .get("/assets/:name", (c) => {
     const name = c.req.param("name");
-    const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
+    const asset = Object.hasOwn(STATIC_ASSETS, name) ? STATIC_ASSETS[name] : undefined;
     if (!asset) throw notFound("There is no such file.");
-    c.header("Cache-Control", "public, max-age=3600");
-    return c.body(asset.body, 200, { "Content-Type": asset.type });
+    return c.body(asset.body, 200, { ...STATIC_ASSET_HEADERS, "Content-Type": asset.type });
   })
   .get("/dev/outbox", async (c) => {
     // Sign-in and download links are in there: open only to the shop's own machine.

@@ -6,8 +6,12 @@ import { type Interval, newLineItem, newPrice, newProduct, newSession } from "..
 
 export interface PriceDataInput {
   currency: string;
-  unitAmount: number;
+  /** Null for a pay-what-you-want price. */
+  unitAmount: number | null;
+  customUnitAmount: Stripe.Price.CustomUnitAmount | null;
+  taxBehavior: Stripe.Price.TaxBehavior | null;
   productName: string | null;
+  taxCode: string | null;
   product: string | null;
   recurring: { interval: Interval; intervalCount: number } | null;
 }
@@ -25,6 +29,9 @@ export interface SessionInput {
   expiresAt: number | null;
   locale: string | null;
   allowPromotionCodes: boolean | null;
+  automaticTax: boolean;
+  taxIdCollection: boolean;
+  invoiceCreation: boolean;
 }
 
 /** A product and a price made on the fly from `price_data`, as Stripe does. */
@@ -42,13 +49,15 @@ export function createPrice(
         "resource_missing",
       );
   } else {
-    const product = newProduct({ name: data.productName ?? "" });
+    const product = newProduct({ name: data.productName ?? "", taxCode: data.taxCode });
     engine.state.products[product.id] = product;
     productId = product.id;
   }
   const price = newPrice({
     currency: data.currency,
     unitAmount: data.unitAmount,
+    customUnitAmount: data.customUnitAmount,
+    taxBehavior: data.taxBehavior,
     product: productId,
     recurring: data.recurring,
   });
@@ -89,6 +98,9 @@ export function createSession(
     expiresAt: input.expiresAt,
     locale: input.locale,
     allowPromotionCodes: input.allowPromotionCodes,
+    automaticTax: input.automaticTax,
+    taxIdCollection: input.taxIdCollection,
+    invoiceCreation: input.invoiceCreation,
     paymentMethodTypes: input.mode === "payment" ? ["card", "us_bank_account"] : ["card"],
   });
   engine.state.sessions[session.id] = session;
@@ -111,6 +123,17 @@ function checkLineItems(mode: "payment" | "subscription", items: Stripe.LineItem
   if (mode === "payment" && recurring.length > 0)
     throw badRequest(
       "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.",
+      "line_items",
+    );
+  const custom = items.filter((item) => item.price?.custom_unit_amount);
+  if (custom.length > 0 && mode !== "payment")
+    throw badRequest(
+      "Prices with `custom_unit_amount` can only be used in `payment` mode.",
+      "line_items",
+    );
+  if (custom.length > 1)
+    throw badRequest(
+      "The local Stripe's checkout page takes one pay-what-you-want (`custom_unit_amount`) price per Checkout Session.",
       "line_items",
     );
   if (mode === "subscription") {

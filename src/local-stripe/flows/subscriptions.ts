@@ -2,20 +2,22 @@ import type Stripe from "stripe";
 import type { Engine, RequestInfo } from "../engine.ts";
 import { badRequest } from "../errors.ts";
 import { unixNow } from "../ids.ts";
+import { newInvoice } from "../invoiceObject.ts";
 import {
   type Interval,
   newCustomer,
-  newInvoice,
   newPaymentIntent,
   newSubscription,
   type Period,
 } from "../objects.ts";
 import { nextPeriodEnd } from "../periods.ts";
 import { chargeIntent } from "./charges.ts";
+import { invoiceBuyer, invoiceLines, linkInvoicePages } from "./invoices.ts";
 
 /** The customer, active subscription and first paid invoice of a subscription checkout. */
 export function startSubscription(engine: Engine, session: Stripe.Checkout.Session, email: string) {
   const items = engine.state.lineItems[session.id] ?? [];
+  const quote = engine.state.checkoutSetup[session.id]?.quote;
   const setup = engine.state.checkoutSetup[session.id]?.subscriptionData;
   const now = unixNow();
   const recurringItems = items.filter((item) => item.price?.recurring);
@@ -26,7 +28,7 @@ export function startSubscription(engine: Engine, session: Stripe.Checkout.Sessi
     end: nextPeriodEnd(now, first.interval as Interval, first.interval_count, now),
   };
 
-  const customer = newCustomer(email);
+  const customer = newCustomer(email, quote);
   engine.state.customers[customer.id] = customer;
   const subscription = newSubscription({
     customer: customer.id,
@@ -39,17 +41,21 @@ export function startSubscription(engine: Engine, session: Stripe.Checkout.Sessi
     description: setup?.description ?? null,
     period,
   });
+  if (quote?.automaticTax)
+    subscription.automatic_tax = {
+      enabled: true,
+      liability: { type: "self" },
+      disabled_reason: null,
+    };
   engine.state.subscriptions[subscription.id] = subscription;
   // The first invoice also carries one-time items, for the moment of purchase only.
   const invoice = payInvoice(engine, customer, subscription, {
-    lines: items.map((item) => ({
-      price: item.price as Stripe.Price,
-      quantity: item.quantity ?? 1,
-      description: lineDescription(item.quantity ?? 1, item.description ?? ""),
-      period: item.price?.recurring ? period : { start: now, end: now },
-    })),
+    lines: invoiceLines(engine, items, quote, (item) =>
+      item.price?.recurring ? period : { start: now, end: now },
+    ),
     billingReason: "subscription_create",
     invoicePeriod: { start: now, end: now },
+    buyer: invoiceBuyer(quote),
   });
   return { customer, subscription, invoice };
 }
@@ -64,8 +70,7 @@ function payInvoice(
   input: Omit<Parameters<typeof newInvoice>[0], "customer" | "subscription">,
 ): Stripe.Invoice {
   const invoice = newInvoice({ customer, subscription, ...input });
-  // The hosted invoice page, served by http/receipts.tsx (no PDF: `invoice_pdf` stays null).
-  invoice.hosted_invoice_url = engine.pageUrl(`/i/${invoice.id}`);
+  linkInvoicePages(engine, invoice);
   engine.state.invoices[invoice.id] = invoice;
   const intent = newPaymentIntent({
     amount: invoice.total,
@@ -184,7 +189,7 @@ function openInvoice(
     next_payment_attempt: unixNow() + 24 * 3600,
     status_transitions: { ...invoice.status_transitions, paid_at: null },
   } satisfies Partial<Stripe.Invoice>);
-  invoice.hosted_invoice_url = engine.pageUrl(`/i/${invoice.id}`);
+  linkInvoicePages(engine, invoice);
   engine.state.invoices[invoice.id] = invoice;
   subscription.latest_invoice = invoice.id;
   return invoice;

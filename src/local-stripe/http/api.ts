@@ -3,6 +3,7 @@ import type Stripe from "stripe";
 import type { Engine, RequestInfo } from "../engine.ts";
 import { badRequest, StripeApiError } from "../errors.ts";
 import { fixture } from "../fixtures.ts";
+import { createCoupon, createPromotionCode } from "../flows/promotions.ts";
 import { createRefund } from "../flows/refunds.ts";
 import { createPrice, createSession, expireSession, sweepExpired } from "../flows/sessions.ts";
 import { cancelSubscription, updateSubscription } from "../flows/subscriptions.ts";
@@ -10,6 +11,7 @@ import { parseParams } from "../form.ts";
 import { newId } from "../ids.ts";
 import { newProduct } from "../objects.ts";
 import { Reader } from "../params.ts";
+import { couponInput, promotionCodeInput } from "./couponParams.ts";
 import { expand, page } from "./expand.ts";
 import { createdRange, pagination, priceData, refundInput, sessionInput } from "./params.ts";
 
@@ -149,7 +151,7 @@ export function apiRoutes(engine: Engine) {
   );
   app.post("/prices", async (c) => {
     const r = await reader(c);
-    const data = priceData(r);
+    const data = priceData(r, { prices: true });
     const metadata = r.metadata();
     r.strings("expand");
     r.done();
@@ -163,6 +165,54 @@ export function apiRoutes(engine: Engine) {
   app.get(
     "/prices/:id",
     retrieve((id) => engine.price(id, "id")),
+  );
+
+  app.post("/coupons", async (c) => {
+    const r = await reader(c);
+    const input = couponInput(r);
+    r.strings("expand");
+    r.done();
+    return reply(
+      c,
+      r,
+      engine.mutate(() => createCoupon(engine, input)),
+    );
+  });
+  app.get(
+    "/coupons/:id",
+    retrieve((id) => engine.coupon(id, "id")),
+  );
+  app.post("/promotion_codes", async (c) => {
+    const r = await reader(c);
+    const input = promotionCodeInput(r);
+    r.strings("expand");
+    r.done();
+    return reply(
+      c,
+      r,
+      engine.mutate(() => createPromotionCode(engine, input)),
+    );
+  });
+  app.get("/promotion_codes", async (c) => {
+    const r = await reader(c);
+    const filters = {
+      code: r.string("code"),
+      active: r.bool("active"),
+      coupon: r.string("coupon"),
+    };
+    const codes = Object.values(engine.state.promotionCodes)
+      .reverse()
+      .filter(
+        (p) =>
+          (filters.code === undefined || p.code.toUpperCase() === filters.code.toUpperCase()) &&
+          (filters.active === undefined || p.active === filters.active) &&
+          (filters.coupon === undefined || p.promotion.coupon === filters.coupon),
+      );
+    return reply(c, r, page(codes, { ...pagination(r), url: "/v1/promotion_codes" }));
+  });
+  app.get(
+    "/promotion_codes/:id",
+    retrieve((id) => engine.promotionCode(id, "id")),
   );
 
   app.get(

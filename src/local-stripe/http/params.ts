@@ -25,12 +25,20 @@ function recurring(r: Reader | undefined): PriceDataInput["recurring"] {
   return { interval: interval as Interval, intervalCount };
 }
 
-/** `price_data` of a line item, or the body of `POST /v1/prices`. */
-export function priceData(r: Reader, productDataKey = "product_data"): PriceDataInput {
+const TAX_BEHAVIORS = ["exclusive", "inclusive", "unspecified"] as const;
+
+/** `price_data` of a line item, or (`prices`) the body of `POST /v1/prices`. */
+export function priceData(r: Reader, opts: { prices?: boolean } = {}): PriceDataInput {
   const cur = currency(r);
+  const customUnitAmount = opts.prices ? customAmount(r.object("custom_unit_amount")) : null;
   const unitAmount = r.int("unit_amount", { min: 0, max: 99_999_999 });
   const decimal = r.string("unit_amount_decimal");
-  if (unitAmount === undefined && decimal === undefined)
+  if (customUnitAmount && (unitAmount !== undefined || decimal !== undefined))
+    throw badRequest(
+      "You may only specify one of these parameters: custom_unit_amount, unit_amount.",
+      r.path("custom_unit_amount"),
+    );
+  if (!customUnitAmount && unitAmount === undefined && decimal === undefined)
     throw badRequest(`Missing required param: ${r.path("unit_amount")}.`, r.path("unit_amount"));
   if (decimal !== undefined && !/^\d+$/.test(decimal))
     throw badRequest(
@@ -38,27 +46,72 @@ export function priceData(r: Reader, productDataKey = "product_data"): PriceData
       r.path("unit_amount_decimal"),
     );
   const product = r.string("product");
-  const productData = r.object(productDataKey);
+  const productData = r.object("product_data");
   if (product && productData)
     throw badRequest(
-      `You may only specify one of these parameters: product, ${productDataKey}.`,
-      r.path(productDataKey),
+      "You may only specify one of these parameters: product, product_data.",
+      r.path("product_data"),
     );
   let productName: string | null = null;
+  let taxCode: string | null = null;
   if (productData) {
     productName = productData.string("name", { required: true, max: 250 });
     productData.string("description");
     productData.metadata();
+    taxCode = productData.string("tax_code") ?? null;
+    if (taxCode !== null && !/^txcd_\d{8}$/.test(taxCode))
+      throw badRequest(`Invalid tax code: ${taxCode}`, productData.path("tax_code"));
   } else if (!product) {
-    throw badRequest(`Missing required param: ${r.path(productDataKey)}.`, r.path(productDataKey));
+    throw badRequest(`Missing required param: ${r.path("product_data")}.`, r.path("product_data"));
   }
+  const interval = recurring(r.object("recurring"));
+  if (customUnitAmount && interval)
+    throw badRequest(
+      "`custom_unit_amount` is only supported for one-time prices.",
+      r.path("custom_unit_amount"),
+    );
   return {
     currency: cur,
-    unitAmount: unitAmount ?? Number(decimal),
+    unitAmount: customUnitAmount ? null : (unitAmount ?? Number(decimal)),
+    customUnitAmount,
+    taxBehavior: r.oneOf("tax_behavior", TAX_BEHAVIORS) ?? null,
     productName,
+    taxCode,
     product: product ?? null,
-    recurring: recurring(r.object("recurring")),
+    recurring: interval,
   };
+}
+
+/** `custom_unit_amount[enabled, minimum, maximum, preset]`: a pay-what-you-want price. */
+function customAmount(r: Reader | undefined): PriceDataInput["customUnitAmount"] {
+  if (!r) return null;
+  if (r.bool("enabled") !== true)
+    throw badRequest(
+      `${r.path("enabled")} must be true to create a price with a custom unit amount.`,
+      r.path("enabled"),
+    );
+  const bounds = { min: 0, max: 99_999_999 };
+  const minimum = r.int("minimum", bounds) ?? null;
+  const maximum = r.int("maximum", bounds) ?? null;
+  const preset = r.int("preset", bounds) ?? null;
+  if (minimum !== null && maximum !== null && minimum > maximum)
+    throw badRequest("The minimum must be less than or equal to the maximum.", r.path("minimum"));
+  if (
+    preset !== null &&
+    ((minimum !== null && preset < minimum) || (maximum !== null && preset > maximum))
+  )
+    throw badRequest("The preset must be between the minimum and the maximum.", r.path("preset"));
+  return { maximum, minimum, preset };
+}
+
+/** `automatic_tax[enabled]` and the like: an object with one required boolean. */
+function enabled(r: Reader, key: string): boolean {
+  const object = r.object(key);
+  if (!object) return false;
+  const value = object.bool("enabled");
+  if (value === undefined)
+    throw badRequest(`Missing required param: ${object.path("enabled")}.`, object.path("enabled"));
+  return value;
 }
 
 export function sessionInput(r: Reader): SessionInput {
@@ -101,6 +154,12 @@ export function sessionInput(r: Reader): SessionInput {
     description: data?.string("description", { max: 1000 }) ?? null,
   });
 
+  const invoiceCreation = enabled(r, "invoice_creation");
+  if (invoiceCreation && mode !== "payment")
+    throw badRequest(
+      "You can only enable invoice creation when `mode` is set to `payment`. Invoices are created automatically when `mode` is set to `subscription`, and are unsupported when set to `setup`. To learn more visit https://stripe.com/docs/payments/checkout/post-payment-invoices.",
+      "invoice_creation",
+    );
   return {
     mode,
     lineItems,
@@ -114,6 +173,9 @@ export function sessionInput(r: Reader): SessionInput {
     expiresAt: r.int("expires_at") ?? null,
     locale: r.string("locale") ?? null,
     allowPromotionCodes: r.bool("allow_promotion_codes") ?? null,
+    automaticTax: enabled(r, "automatic_tax"),
+    taxIdCollection: enabled(r, "tax_id_collection"),
+    invoiceCreation,
   };
 }
 

@@ -1,8 +1,10 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type Stripe from "stripe";
 import { formatPrice } from "../../pages/format.ts";
 import type { Engine } from "../engine.ts";
 import { Page } from "./checkoutPage.tsx";
+import { invoicePdf } from "./invoicePdf.ts";
+import { invoiceSums } from "./invoiceSums.ts";
 
 /**
  * The pages a charge's `receipt_url` and an invoice's `hosted_invoice_url` open, as Stripe serves
@@ -10,17 +12,31 @@ import { Page } from "./checkoutPage.tsx";
  * the links' secrets here, as Stripe's long receipt paths are there.
  */
 export function receiptRoutes(engine: Engine) {
-  return new Hono()
-    .get("/receipts/payment/:id", (c) => {
-      const charge = engine.state.charges[c.req.param("id")];
-      if (!charge) return c.html(<NotFound what="receipt" />, 404);
-      return c.html(<ChargeReceipt charge={charge} items={itemsPaidBy(engine, charge)} />);
-    })
-    .get("/i/:id", (c) => {
-      const invoice = engine.state.invoices[c.req.param("id")];
-      if (!invoice) return c.html(<NotFound what="invoice" />, 404);
-      return c.html(<HostedInvoice invoice={invoice} />);
-    });
+  return (
+    new Hono()
+      .get("/receipts/payment/:id", (c) => {
+        const charge = engine.state.charges[c.req.param("id")];
+        if (!charge) return c.html(<NotFound what="receipt" />, 404);
+        return c.html(<ChargeReceipt charge={charge} items={itemsPaidBy(engine, charge)} />);
+      })
+      // `/i/:id` is where hosted invoice links pointed before `/invoices/:id`.
+      .get("/invoices/:id", hostedInvoice)
+      .get("/i/:id", hostedInvoice)
+      .get("/invoices/:id/pdf", async (c) => {
+        const invoice = engine.state.invoices[c.req.param("id")];
+        if (!invoice) return c.html(<NotFound what="invoice" />, 404);
+        return c.body(new Uint8Array(await invoicePdf(invoice)), 200, {
+          "Content-Type": "application/pdf",
+          "Content-Disposition": `inline; filename="invoice-${invoice.number ?? invoice.id}.pdf"`,
+        });
+      })
+  );
+
+  function hostedInvoice(c: Context) {
+    const invoice = engine.state.invoices[c.req.param("id") ?? ""];
+    if (!invoice) return c.html(<NotFound what="invoice" />, 404);
+    return c.html(<HostedInvoice invoice={invoice} />);
+  }
 }
 
 /** What the charge paid for: its Checkout Session's line items, or its invoice's lines. */
@@ -142,7 +158,26 @@ function HostedInvoice({ invoice }: { invoice: Stripe.Invoice }) {
               <dd>{invoice.customer_email}</dd>
             </>
           ) : null}
+          {invoice.customer_address?.country ? (
+            <>
+              <dt>Country</dt>
+              <dd>{invoice.customer_address.country}</dd>
+            </>
+          ) : null}
+          {(invoice.customer_tax_ids ?? []).map((id) => (
+            <>
+              <dt>Tax ID</dt>
+              <dd>
+                {id.value} ({id.type})
+              </dd>
+            </>
+          ))}
         </dl>
+        {invoice.invoice_pdf ? (
+          <p>
+            <a href={invoice.invoice_pdf}>Download the invoice (PDF)</a>
+          </p>
+        ) : null}
       </section>
       <section class="card" aria-labelledby="lines">
         <h2 id="lines">Items</h2>
@@ -154,9 +189,15 @@ function HostedInvoice({ invoice }: { invoice: Stripe.Invoice }) {
             </li>
           ))}
         </ul>
+        {invoiceSums(invoice).map((sum) => (
+          <p class="sum">
+            <span>{sum.label}</span>
+            <span>{formatPrice(sum.amount, invoice.currency)}</span>
+          </p>
+        ))}
         <p class="total">
           <span>Total</span>
-          <span>{total}</span>
+          <span data-total>{total}</span>
         </p>
       </section>
     </Page>
