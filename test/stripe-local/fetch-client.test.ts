@@ -8,6 +8,7 @@ import {
   formEncode,
   STRIPE_API_VERSION,
 } from "../../src/adapters/stripe/fetchClient.ts";
+import { checkoutParams } from "../../src/adapters/stripe/index.ts";
 import {
   type Endpoint,
   localStripe,
@@ -99,6 +100,71 @@ describe("the fetch client answers as the SDK does", () => {
       });
       expect(stable(viaSmall)).toEqual(stable(viaSdk));
     }
+  });
+
+  it("creates a checkout with every Checkout option, and a chosen-amount price, alike (issue 20)", async () => {
+    const request = {
+      mode: "payment" as const,
+      item: {
+        name: "Kit",
+        currency: "eur",
+        unitAmount: 2900,
+        interval: null,
+        priceId: null,
+        taxCode: "txcd_10000000",
+      },
+      options: {
+        automaticTax: true,
+        taxIdCollection: true,
+        invoiceCreation: true,
+        promotionCodes: true,
+        taxBehavior: "inclusive" as const,
+      },
+      clientReferenceId: null,
+      customerEmail: "both@example.com",
+      metadata: { product: "kit", order: "ord_both" },
+      successUrl: "http://shop.test/ok",
+      cancelUrl: "http://shop.test/no",
+    };
+    const stable = (s: Stripe.Checkout.Session) => ({
+      ...s,
+      id: null,
+      url: null,
+      created: null,
+      expires_at: null,
+    });
+    const sessions = await both((c) => c.checkout.sessions.create(checkoutParams(request)));
+    const viaSdk = (sessions.sdk as { ok: Stripe.Checkout.Session }).ok;
+    expect(stable((sessions.small as { ok: Stripe.Checkout.Session }).ok)).toEqual(stable(viaSdk));
+    expect(viaSdk).toMatchObject({
+      automatic_tax: { enabled: true },
+      tax_id_collection: { enabled: true },
+      invoice_creation: { enabled: true },
+    });
+
+    const price = {
+      currency: "eur",
+      custom_unit_amount: { enabled: true, minimum: 500, preset: 1500 },
+      product_data: { name: "Chosen" },
+    } as const;
+    const prices = await both((c) => c.prices.create(price));
+    const stablePrice = (p: { ok?: Stripe.Price }) => ({
+      ...p.ok,
+      id: null,
+      product: null,
+      created: null,
+    });
+    expect(stablePrice(prices.small as { ok: Stripe.Price })).toEqual(
+      stablePrice(prices.sdk as { ok: Stripe.Price }),
+    );
+    expect((prices.sdk as { ok: Stripe.Price }).ok.custom_unit_amount).toMatchObject({
+      minimum: 500,
+      preset: 1500,
+    });
+    // The local Stripe has no Stripe Tax: both see the same 404.
+    const registrations = await both((c) => c.tax.registrations.list({ status: "active" }));
+    expect(registrations.small).toEqual(registrations.sdk);
+    expect(registrations.sdk).toMatchObject({ error: { statusCode: 404 } });
   });
 
   it("retrieves a paid session, expanded, and its payment intent, charge and refund alike", async () => {

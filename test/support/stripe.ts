@@ -25,12 +25,15 @@ export async function payOnHostedPage(
     card?: string;
     method?: "card" | "bank_transfer" | "bank_transfer_fail";
     email?: string;
+    /** The page's other fields: promotion_code, country, tax_id, amount (src/local-stripe/README.md). */
+    fields?: Record<string, string>;
   } = {},
 ): Promise<Response> {
   const form = new URLSearchParams({
     method: how.method ?? "card",
     card_number: how.card ?? "4242 4242 4242 4242",
     email: how.email ?? "buyer@example.com",
+    ...how.fields,
   });
   return fetch(url, {
     method: "POST",
