@@ -2,6 +2,7 @@
 // and a mistyped option never evaluate the server, and the bundle keeps them in one chunk.
 export { grant, revoke, token } from "./commands/access.ts";
 export { assetAdd } from "./commands/assets.ts";
+export { checkoutSettingsCommand } from "./commands/checkoutSettings.ts";
 export { doctor } from "./commands/doctor.ts";
 export {
   licenseKeygen,

@@ -3,6 +3,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { disputeOption, pastDueDaysOption, refundOption } from "./commands/graceOptions.ts";
 import { activationLimitOption, expiresOption, onOff } from "./commands/licenseOptions.ts";
 import { localStripeCommand } from "./commands/localStripe.ts";
+import { listPriceOption, payWhatYouWantOption, taxCodeOption } from "./commands/pricingOptions.ts";
 import { reportFailure } from "./failure.ts";
 
 type Actions = typeof import("./actions.ts");
@@ -93,6 +94,26 @@ const withLicenseOptions = (command: Command) =>
       expiresOption,
     );
 
+/** The pricing options that `product add` and `product update` share (issue 20). */
+const withPricingOptions = (command: Command) =>
+  command
+    .option(
+      "--pay-what-you-want <minimum>[:<suggested>]",
+      "buyers choose the amount, at least <minimum>, <suggested> offered first; minor units like --price (500:1500)",
+      payWhatYouWantOption,
+    )
+    .option("--fixed-price", "turn pay what you want off: buyers pay the price")
+    .option(
+      "--list-price <amount|none>",
+      "the usual price, shown crossed out beside a lower price (a sale), minor units; none: no sale",
+      listPriceOption,
+    )
+    .option(
+      "--tax-code <txcd_...|none>",
+      "the Stripe tax code of what is sold (e.g. txcd_10000000); none: the Stripe account's default",
+      taxCodeOption,
+    );
+
 const product = program
   .command("product")
   .description("create, change and list products")
@@ -100,51 +121,59 @@ const product = program
     "after",
     examples('product add --slug my-kit --name "My kit" --price 1900', "product list"),
   );
-withLicenseOptions(
-  product
-    .command("add")
-    .description("create a product")
-    .requiredOption("--slug <slug>", "URL name, e.g. my-kit")
-    .requiredOption("--name <name>", "display name")
-    .option("--description <text>", "what the buyer gets", "")
-    .option("--kind <kind>", "one_time, subscription or free", "one_time")
-    .option("--price <minor>", "price in minor units: 1900 means 19.00", int)
-    .option("--currency <code>", "three-letter currency code", "usd")
-    .option("--interval <interval>", "for subscriptions: day, week, month or year")
-    .option("--unpublished", "create it hidden from the store"),
+withPricingOptions(
+  withLicenseOptions(
+    product
+      .command("add")
+      .description("create a product")
+      .requiredOption("--slug <slug>", "URL name, e.g. my-kit")
+      .requiredOption("--name <name>", "display name")
+      .option("--description <text>", "what the buyer gets", "")
+      .option("--kind <kind>", "one_time, subscription or free", "one_time")
+      .option("--price <minor>", "price in minor units: 1900 means 19.00", int)
+      .option("--currency <code>", "three-letter currency code", "usd")
+      .option("--interval <interval>", "for subscriptions: day, week, month or year")
+      .option("--unpublished", "create it hidden from the store"),
+  ),
 )
   .addHelpText(
     "after",
     `
+With --pay-what-you-want and no --price, the suggested amount (else the minimum) is the price.
+
 Examples:
   $ tollgate product add --slug my-kit --name "My kit" --price 1900
-  $ tollgate product add --slug my-app --name "My app" --price 4900 --license on --activation-limit 3`,
+  $ tollgate product add --slug my-app --name "My app" --price 4900 --license on --activation-limit 3
+  $ tollgate product add --slug zine --name "Zine" --pay-what-you-want 300:800
+  $ tollgate product add --slug my-kit --name "My kit" --price 1900 --list-price 2900 --tax-code txcd_10000000`,
   )
   .action(lazy("productAdd"));
-withLicenseOptions(
-  product
-    .command("update <slug>")
-    .description(
-      "change a product's name, description, price, licence keys or grace policy; the rest stays",
-    )
-    .option("--name <name>", "display name")
-    .option("--description <text>", "what the buyer gets")
-    .option("--price <minor>", "price in minor units, in the product's currency", int)
-    .option(
-      "--past-due-days <n>",
-      "days a subscriber keeps access after a failed payment, 0 to 60 (0: none)",
-      pastDueDaysOption,
-    )
-    .option(
-      "--refund <revokes|keeps|shop>",
-      "what a full refund does to access; shop: REFUND_REVOKES_ACCESS decides",
-      refundOption,
-    )
-    .option(
-      "--dispute <suspends|keeps>",
-      "what an opened dispute does to access (a lost one revokes it either way)",
-      disputeOption,
-    ),
+withPricingOptions(
+  withLicenseOptions(
+    product
+      .command("update <slug>")
+      .description(
+        "change a product's name, description, price, pricing, tax code, licence keys or grace policy; the rest stays",
+      )
+      .option("--name <name>", "display name")
+      .option("--description <text>", "what the buyer gets")
+      .option("--price <minor>", "price in minor units, in the product's currency", int)
+      .option(
+        "--past-due-days <n>",
+        "days a subscriber keeps access after a failed payment, 0 to 60 (0: none)",
+        pastDueDaysOption,
+      )
+      .option(
+        "--refund <revokes|keeps|shop>",
+        "what a full refund does to access; shop: REFUND_REVOKES_ACCESS decides",
+        refundOption,
+      )
+      .option(
+        "--dispute <suspends|keeps>",
+        "what an opened dispute does to access (a lost one revokes it either way)",
+        disputeOption,
+      ),
+  ),
 )
   .addHelpText(
     "after",
@@ -154,7 +183,12 @@ Examples:
   $ tollgate product update my-app --activation-limit none --license-expires never
   $ tollgate product update my-app --license off     # no new keys; issued keys keep working
   $ tollgate product update my-kit --price 2400
-  $ tollgate product update my-club --past-due-days 7 --refund keeps --dispute keeps`,
+  $ tollgate product update my-club --past-due-days 7 --refund keeps --dispute keeps
+  $ tollgate product update zine --pay-what-you-want 300:800   # buyers choose, at least $3.00
+  $ tollgate product update zine --fixed-price                 # back to the price
+  $ tollgate product update my-kit --price 1500 --list-price 1900   # a sale: $19.00 crossed out
+  $ tollgate product update my-kit --list-price none           # the sale ends
+  $ tollgate product update my-kit --tax-code txcd_10000000`,
   )
   .action(lazy("productUpdate"));
 product
@@ -403,11 +437,16 @@ program
   .description("list recent orders, with the Stripe ids (cs_..., pi_... or sub_...) to act on")
   .option("--limit <n>", "how many", int, 50)
   .option("--json", "print the orders as JSON, as GET /api/admin/orders answers")
+  .option(
+    "--csv",
+    "print every completed order as CSV (subtotal, discount, tax, total, net, country, tax IDs, invoice), for the books",
+  )
   .addHelpText(
     "after",
     examples(
       "orders --limit 10",
       "orders --json",
+      "orders --csv > orders.csv",
       "local-stripe refund pi_...   # refund an order paid through the local Stripe",
     ),
   )
@@ -428,6 +467,36 @@ program
     examples("replay evt_0123456789abcdef   # an id that `tollgate events` lists"),
   )
   .action(lazy("replayCommand"));
+
+program
+  .command("checkout-settings")
+  .description(
+    "show or change what Stripe Checkout does: automatic tax, tax IDs, invoices, promotion codes, prices with tax",
+  )
+  .option("--automatic-tax <on|off>", "Stripe Tax computes and collects tax at checkout", onOff)
+  .option("--tax-ids <on|off>", "business buyers may enter their tax ID (VAT number)", onOff)
+  .option("--invoices <on|off>", "Stripe makes an invoice for each one-time payment", onOff)
+  .option("--promotion-codes <on|off>", "buyers may enter a promotion code", onOff)
+  .option(
+    "--prices-include-tax <on|off>",
+    "prices include tax (on) or tax is added to them (off); applies with automatic tax",
+    onOff,
+  )
+  .addHelpText(
+    "after",
+    `
+Without options, prints the settings. Until saved here (or on the settings page), each comes from
+its CHECKOUT_* variable (CHECKOUT_AUTOMATIC_TAX, CHECKOUT_TAX_ID_COLLECTION,
+CHECKOUT_INVOICE_CREATION, CHECKOUT_PROMOTION_CODES). Automatic tax needs tax registrations in
+the Stripe Dashboard (Tax > Registrations): \`tollgate doctor\` says when there are none.
+${examples(
+  "checkout-settings",
+  "checkout-settings --automatic-tax on --tax-ids on",
+  "checkout-settings --invoices on --promotion-codes on",
+  "checkout-settings --prices-include-tax on   # prices as set include VAT",
+)}`,
+  )
+  .action(lazy("checkoutSettingsCommand"));
 
 program
   .command("doctor")

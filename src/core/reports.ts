@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { type Ctx, db, requireAdmin } from "./context.ts";
+import { netAmountSql } from "./orders/charges.ts";
 import { timeZoneOffsetMs } from "./shop/profile.ts";
 
 const DAY_MS = 86_400_000;
@@ -37,7 +38,8 @@ export async function salesAndDownloads({
       .select([dayOf.as("day"), "currency"])
       .select((eb) => [
         eb.fn.countAll<number>().as("count"),
-        eb.fn.sum<number>("amount").as("amount"),
+        // Revenue is what the seller keeps before fees: discounts off, tax out (decision 0029).
+        eb.fn.sum<number>(netAmountSql).as("amount"),
       ])
       .where("status", "=", "paid")
       .where("created_at", ">=", since)

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type Stripe from "stripe";
-import type { Quote } from "./flows/quote.ts";
+import type { Quote } from "./quoteAmounts.ts";
 
 /** A webhook delivery still to make. `attempts` counts the failed ones so far. */
 export interface Delivery {

@@ -1,8 +1,11 @@
 import { sql } from "kysely";
 import { joseLicenseSigner } from "../adapters/signing-jose/index.ts";
 import { createStripeClient } from "../adapters/stripe/client.ts";
+import { stripePayments } from "../adapters/stripe/index.ts";
 import { type Config, ConfigError, isEmbedded } from "../config.ts";
+import type { Ctx } from "../core/context.ts";
 import type { MalwareScanner, ObjectStore } from "../core/ports.ts";
+import { checkoutSettings } from "../core/shop/checkoutSettings.ts";
 import { pendingMigrations } from "../db/migrate.ts";
 import type { Db } from "../db/schema.ts";
 import type { Diagnosis, HealthCheck, HealthStatus } from "../pages/admin/diagnosis.ts";
@@ -59,7 +62,8 @@ export async function diagnose(
 
   if (config.clamd && !("error" in built)) await checkClamd(config, built.scanner, say, platform);
 
-  await checkStripe(config, say, platform);
+  if (await checkStripe(config, say, platform))
+    await checkStripeTax(config, "error" in built ? null : built.db, say, platform);
 
   if (config.auth.kind === "supabase") await checkSupabase(config.auth.url, say);
   else say("ok", "login", "built-in email sign-in (link and 6-digit code)");
@@ -165,15 +169,17 @@ async function checkDatabase(config: Config, db: Db, say: Say) {
   else say("ok", "database", `${where} is reachable and up to date`);
 }
 
-async function checkStripe(config: Config, say: Say, platform: PlatformChecks) {
+/** Whether Stripe answered the key (so further Stripe checks are worth making). */
+async function checkStripe(config: Config, say: Say, platform: PlatformChecks): Promise<boolean> {
   if (!config.stripe.secretKey) {
     say(
       isEmbedded(config) ? "warn" : "fail",
       "payments",
       "STRIPE_SECRET_KEY is not set: payments use the local Stripe (fine for the offline demo only)",
     );
-    return;
+    return false;
   }
+  let works = false;
   const live = config.stripe.secretKey.includes("_live_");
   const where = config.stripe.apiUrl ? ` (API at ${config.stripe.apiUrl})` : "";
   try {
@@ -184,6 +190,7 @@ async function checkStripe(config: Config, say: Say, platform: PlatformChecks) {
     });
     await stripe.events.list({ limit: 1 });
     say("ok", "payments", `Stripe ${live ? "live" : "test"} key works${where}`);
+    works = true;
   } catch (error) {
     const status = (error as { statusCode?: number }).statusCode;
     say(
@@ -201,6 +208,74 @@ async function checkStripe(config: Config, say: Say, platform: PlatformChecks) {
       ? `webhook signing secret set; Stripe should send events to ${config.publicUrl}/webhooks/stripe`
       : "STRIPE_WEBHOOK_SECRET is missing: webhooks cannot be verified",
   );
+  return works;
+}
+
+/**
+ * With automatic tax on (the seller's Checkout settings over CHECKOUT_AUTOMATIC_TAX), Stripe Tax
+ * collects tax only where the account has tax registrations: none means no tax at all, silently.
+ */
+async function checkStripeTax(
+  config: Config,
+  database: Db | null,
+  say: Say,
+  platform: PlatformChecks,
+) {
+  const { secretKey, webhookSecret, apiUrl } = config.stripe;
+  if (!secretKey || !(await automaticTaxOn(config, database))) return;
+  const where = apiUrl ? ` (API at ${apiUrl})` : "";
+  let registrations: number | null;
+  try {
+    registrations = await stripePayments({
+      secretKey,
+      webhookSecret: webhookSecret ?? "",
+      ...(apiUrl ? { apiUrl } : {}),
+      runtime: platform.stripeOverFetch ? "workers" : "node",
+    }).taxRegistrations();
+  } catch (error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    say(
+      "fail",
+      "tax",
+      status === 401 || status === 403
+        ? `STRIPE_SECRET_KEY cannot read Stripe Tax registrations${where}: ${describe(error)} (a restricted key needs read access to Tax)`
+        : `Stripe is not reachable${where}: ${describe(error)}`,
+    );
+    return;
+  }
+  if (registrations === null)
+    say(
+      "ok",
+      "tax",
+      `automatic tax is on; the Stripe server${where} cannot report Stripe Tax registrations (the local Stripe computes tax from its own table)`,
+    );
+  else if (registrations === 0)
+    say(
+      "warn",
+      "tax",
+      "automatic tax is on but the Stripe account has no tax registrations, so Checkout collects no tax. Add them in the Stripe Dashboard under Tax > Registrations, or turn automatic tax off with: npx tollgate checkout-settings --automatic-tax off",
+    );
+  else
+    say(
+      "ok",
+      "tax",
+      `Stripe Tax: ${registrations} registration${registrations === 1 ? "" : "s"}; automatic tax is on`,
+    );
+}
+
+/** The seller's setting, or CHECKOUT_AUTOMATIC_TAX when none is saved or the database cannot say. */
+async function automaticTaxOn(config: Config, database: Db | null): Promise<boolean> {
+  if (!database) return config.checkout.automaticTax;
+  try {
+    // Only the Checkout defaults of the settings are read.
+    const ctx = { db: database, settings: { checkout: config.checkout } } as Pick<
+      Ctx,
+      "db" | "settings"
+    >;
+    return (await checkoutSettings(ctx)).automaticTax;
+  } catch {
+    return config.checkout.automaticTax;
+  }
 }
 
 /**

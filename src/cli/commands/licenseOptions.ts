@@ -57,6 +57,6 @@ export function licenseSettingsText(p: Product): string {
 export function requireSomeChange(changes: Record<string, unknown>) {
   if (Object.keys(changes).length === 0)
     throw invalidInput(
-      "Nothing to change: give --name, --description, --price, --license, --activation-limit, --license-expires, --past-due-days, --refund or --dispute.",
+      "Nothing to change: give --name, --description, --price, --pay-what-you-want, --fixed-price, --list-price, --tax-code, --license, --activation-limit, --license-expires, --past-due-days, --refund or --dispute.",
     );
 }

@@ -1,8 +1,10 @@
+import { Writable } from "node:stream";
 import { parseDuration } from "../../core/duration.ts";
 import { invalidInput } from "../../core/errors.ts";
 import { listOrders } from "../../core/orders/listOrders.ts";
 import { reconcile, replayEvent } from "../../core/orders/reconcile.ts";
 import { listWebhookEvents } from "../../core/orders/webhookEvents.ts";
+import { ordersCsvStream } from "../../http/ordersCsv.ts";
 import { formatPrice } from "../../pages/format.ts";
 import { withRuntime } from "../run.ts";
 import { printTable } from "./products.ts";
@@ -29,8 +31,14 @@ export function reconcileCommand(opts: { since: string }) {
   });
 }
 
-export function ordersCommand(opts: { limit: number; json?: boolean }) {
+export function ordersCommand(opts: { limit: number; json?: boolean; csv?: boolean }) {
+  if (opts.json && opts.csv) throw invalidInput("Give --json or --csv, not both.");
   return withRuntime(async ({ systemCtx }) => {
+    if (opts.csv) {
+      // The same export as GET /api/admin/orders.csv: every completed order, page by page.
+      await ordersCsvStream(systemCtx).pipeTo(Writable.toWeb(process.stdout));
+      return;
+    }
     const orders = await listOrders({ ctx: systemCtx, input: { limit: opts.limit } });
     if (opts.json) return console.log(JSON.stringify({ orders }, null, 2));
     if (!orders.length) return console.log("No orders yet.");

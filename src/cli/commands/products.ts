@@ -4,6 +4,7 @@ import {
   listProducts,
   updateProduct,
 } from "../../core/catalog/products.ts";
+import type { Product } from "../../db/schema.ts";
 import { formatPrice } from "../../pages/format.ts";
 import { withRuntime } from "../run.ts";
 import { type GraceOptions, graceInput, graceSettingsText } from "./graceOptions.ts";
@@ -13,8 +14,9 @@ import {
   licenseSettingsText,
   requireSomeChange,
 } from "./licenseOptions.ts";
+import { type PricingOptions, pricingInput } from "./pricingOptions.ts";
 
-interface ProductAddOptions extends LicenseOptions {
+interface ProductAddOptions extends LicenseOptions, PricingOptions {
   slug: string;
   name: string;
   description: string;
@@ -26,6 +28,13 @@ interface ProductAddOptions extends LicenseOptions {
 }
 
 export function productAdd(opts: ProductAddOptions) {
+  const pricing = pricingInput(opts);
+  // Pay what you want without --price: the amount offered first stands as the price.
+  const price =
+    opts.price ??
+    (pricing.payWhatYouWant
+      ? (pricing.payWhatYouWant.suggested ?? pricing.payWhatYouWant.minimum)
+      : undefined);
   return withRuntime(async ({ systemCtx, config }) => {
     const product = await createProduct({
       ctx: systemCtx,
@@ -34,24 +43,24 @@ export function productAdd(opts: ProductAddOptions) {
         name: opts.name,
         description: opts.description,
         kind: opts.kind,
-        ...(opts.price !== undefined
-          ? { price: { amount: opts.price, currency: opts.currency } }
-          : {}),
+        ...(price !== undefined ? { price: { amount: price, currency: opts.currency } } : {}),
         ...(opts.interval ? { interval: opts.interval } : {}),
         active: !opts.unpublished,
         ...licenseInput(opts),
+        ...pricing,
       },
     });
     console.log(
-      `Created ${product.slug}: ${product.name} (${product.kind}, ${priceText(product.price_amount, product.currency, product.kind)})`,
+      `Created ${product.slug}: ${product.name} (${product.kind}, ${priceText(product)})`,
     );
+    if (product.tax_code) console.log(taxCodeText(product));
     if (product.license_enabled) console.log(licenseSettingsText(product));
     console.log(`Product page: ${config.publicUrl}/p/${product.slug}`);
     console.log(`Next: npx tollgate asset add ${product.slug} ./path/to/file.zip`);
   });
 }
 
-interface ProductUpdateOptions extends LicenseOptions, GraceOptions {
+interface ProductUpdateOptions extends LicenseOptions, GraceOptions, PricingOptions {
   name?: string;
   description?: string;
   price?: number;
@@ -64,6 +73,7 @@ export function productUpdate(slug: string, opts: ProductUpdateOptions) {
     ...(opts.description !== undefined ? { description: opts.description } : {}),
     ...licenseInput(opts),
     ...graceInput(opts),
+    ...pricingInput(opts),
   };
   requireSomeChange({ ...changes, ...(opts.price !== undefined ? { price: opts.price } : {}) });
   return withRuntime(async ({ systemCtx: ctx, config }) => {
@@ -81,8 +91,9 @@ export function productUpdate(slug: string, opts: ProductUpdateOptions) {
       },
     });
     console.log(
-      `Updated ${product.slug}: ${product.name} (${product.kind}, ${priceText(product.price_amount, product.currency, product.kind)})`,
+      `Updated ${product.slug}: ${product.name} (${product.kind}, ${priceText(product)})`,
     );
+    console.log(taxCodeText(product));
     console.log(licenseSettingsText(product));
     console.log(graceSettingsText(product, config.refundRevokesAccess));
     if (product.license_enabled && !current.license_enabled)
@@ -102,19 +113,47 @@ export function productList() {
       );
       return;
     }
+    // The tax code column only once some product has one.
+    const taxCodes = products.some((p) => p.tax_code);
     const rows = products.map((p) => [
       p.slug,
       p.name,
       p.kind,
-      priceText(p.price_amount, p.currency, p.kind),
+      priceText(p),
       p.active ? "published" : "unpublished",
+      ...(taxCodes ? [p.tax_code ?? ""] : []),
     ]);
-    printTable(["SLUG", "NAME", "KIND", "PRICE", "STATUS"], rows);
+    printTable(
+      ["SLUG", "NAME", "KIND", "PRICE", "STATUS", ...(taxCodes ? ["TAX CODE"] : [])],
+      rows,
+    );
   });
 }
 
-const priceText = (amount: number, currency: string, kind: string) =>
-  kind === "free" ? "free" : formatPrice(amount, currency);
+/** "$19.00", "pay what you want from $5.00 (suggested $15.00)", "$19.00, was $29.00", "free". */
+export function priceText(
+  p: Pick<Product, "kind" | "price_amount" | "currency" | "pwyw_minimum" | "pwyw_suggested"> &
+    Pick<Product, "list_price">,
+): string {
+  if (p.kind === "free") return "free";
+  const money = (amount: number) => formatPrice(amount, p.currency);
+  const base =
+    p.pwyw_minimum !== null
+      ? `pay what you want from ${money(p.pwyw_minimum)}${
+          p.pwyw_suggested !== null && p.pwyw_suggested !== p.pwyw_minimum
+            ? ` (suggested ${money(p.pwyw_suggested)})`
+            : ""
+        }`
+      : money(p.price_amount);
+  return p.list_price !== null ? `${base}, was ${money(p.list_price)}` : base;
+}
+
+/** "Tax code: txcd_10000000." or "Tax code: none (Stripe uses the account's default)." */
+export function taxCodeText(p: Pick<Product, "tax_code">): string {
+  return p.tax_code
+    ? `Tax code: ${p.tax_code}.`
+    : "Tax code: none (Stripe Tax uses the account's default tax code).";
+}
 
 export function printTable(header: string[], rows: string[][]) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));

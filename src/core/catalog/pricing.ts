@@ -115,7 +115,7 @@ export function checkPricing(
   }
   if (listPrice !== null && listPrice <= product.price_amount)
     throw invalidInput(
-      "The list price is the usual price shown crossed out during a sale: it must be above the price. Use null to end the sale.",
+      "The list price is the usual price shown crossed out during a sale: it must be above the price. Clear it to end the sale.",
       { field: "listPrice" },
     );
 }

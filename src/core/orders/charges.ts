@@ -1,3 +1,4 @@
+import { type RawBuilder, sql } from "kysely";
 import type { Order } from "../../db/schema.ts";
 
 /**
@@ -23,6 +24,9 @@ export function orderCharges(
   const total = order.amount_total === null ? subtotal - discount : Number(order.amount_total);
   return { subtotal, discount, tax, total, net: total - tax };
 }
+
+/** orderCharges(order).net, as the database computes it (sums over many orders). */
+export const netAmountSql: RawBuilder<number> = sql<number>`coalesce(amount_total, amount - coalesce(amount_discount, 0)) - coalesce(amount_tax, 0)`;
 
 /** A business buyer's tax IDs as recorded ("eu_vat DE123456789", one per line). */
 export function orderTaxIds(order: Pick<Order, "tax_ids">): { type: string; value: string }[] {

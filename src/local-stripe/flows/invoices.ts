@@ -4,7 +4,7 @@ import type { Engine } from "../engine.ts";
 import { unixNow } from "../ids.ts";
 import { type InvoiceBuyer, type InvoiceLineInput, newInvoice } from "../invoiceObject.ts";
 import { addressIn, type Period } from "../objects.ts";
-import type { Quote } from "./quote.ts";
+import type { Quote } from "../quoteAmounts.ts";
 
 /** The local pages a paid invoice's `hosted_invoice_url` and `invoice_pdf` point at. */
 export function linkInvoicePages(engine: Engine, invoice: Stripe.Invoice): void {

@@ -3,9 +3,10 @@ import { newDiscount } from "../discountObjects.ts";
 import type { Engine } from "../engine.ts";
 import { badRequest } from "../errors.ts";
 import { customerDetails, newCustomer, newPaymentIntent } from "../objects.ts";
+import type { Quote } from "../quoteAmounts.ts";
 import { chargeIntent } from "./charges.ts";
 import { invoicePayment } from "./invoices.ts";
-import { type BuyerInput, type Quote, quote } from "./quote.ts";
+import { type BuyerInput, quote } from "./quote.ts";
 import { startSubscription } from "./subscriptions.ts";
 
 /** The session can still be paid, or a 400 that says why not. */

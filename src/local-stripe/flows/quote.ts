@@ -1,6 +1,7 @@
 import type Stripe from "stripe";
 import { formatPrice } from "../../pages/format.ts";
 import type { Engine } from "../engine.ts";
+import type { Quote, QuoteLine } from "../quoteAmounts.ts";
 import { reverseCharge, type TaxId, taxIdOf, taxPercent } from "../taxes.ts";
 import { activeCode, couponDiscount } from "./promotions.ts";
 
@@ -24,39 +25,6 @@ export const noInput: BuyerInput = {
 /** Something the buyer entered that cannot be charged: the page says so, with a 400. */
 export class CheckoutInputError extends Error {
   override readonly name = "CheckoutInputError";
-}
-
-export interface QuoteLine {
-  /** The price times the quantity, tax included for an inclusive price. */
-  subtotal: number;
-  discount: number;
-  tax: number;
-  total: number;
-  /** What the tax was computed on, tax excluded. */
-  taxable: number;
-  inclusive: boolean;
-  /** The unit amount charged (a pay-what-you-want price's chosen amount). */
-  unitAmount: number;
-}
-
-/** The amounts a Checkout Session charges for one buyer's choices. */
-export interface Quote {
-  currency: string;
-  lines: QuoteLine[];
-  subtotal: number;
-  discount: number;
-  tax: number;
-  total: number;
-  promotionCode: string | null;
-  coupon: string | null;
-  /** Set when the quote is applied to a paid session. */
-  discountId: string | null;
-  automaticTax: boolean;
-  country: string | null;
-  percent: number;
-  taxabilityReason: "standard_rated" | "not_collecting" | "reverse_charge" | null;
-  taxExempt: "none" | "reverse";
-  taxIds: TaxId[];
 }
 
 /** Stripe's smallest charge is about 0.50 in most currencies: the floor of an unset minimum. */

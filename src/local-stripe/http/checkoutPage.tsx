@@ -2,7 +2,8 @@ import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type Stripe from "stripe";
 import { formatPrice } from "../../pages/format.ts";
-import { customRange, type Quote } from "../flows/quote.ts";
+import { customRange } from "../flows/quote.ts";
+import type { Quote } from "../quoteAmounts.ts";
 import { TAX_TABLE } from "../taxes.ts";
 
 const CSS = `
