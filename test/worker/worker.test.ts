@@ -302,6 +302,63 @@ describe.skipIf(!TEST_DATABASE_URL)("Tollgate on workerd, Postgres through Hyper
       await mailApi?.close();
     });
 
+    it("sells a chosen price with a promotion code and German VAT through the fetch client (issue 20)", async () => {
+      const settings = await worker.fetch("/api/admin/shop/checkout", {
+        method: "PATCH",
+        headers: { ...admin, "content-type": "application/json" },
+        body: JSON.stringify({ promotionCodes: true, automaticTax: true, invoiceCreation: true }),
+      });
+      expect(settings.status).toBe(200);
+      const { slug } = await productWithFile(worker, fileBytes(1000));
+      const pwyw = await worker.fetch(`/api/admin/products/${slug}`, {
+        method: "PATCH",
+        headers: { ...admin, "content-type": "application/json" },
+        body: JSON.stringify({ payWhatYouWant: { minimum: 500, suggested: 1500 } }),
+      });
+      expect(pwyw.status).toBe(200);
+      const email = "worker-vat@example.com";
+      const token = await supabase.token({ email });
+      const started = await worker.fetch(`/checkout/${slug}`, {
+        method: "POST",
+        headers: { ...bearer(token), accept: "application/json" },
+      });
+      expect(started.status).toBe(201);
+      const { url, orderId } = (await started.json()) as { url: string; orderId: string };
+      const paid = await payOnHostedPage(url, {
+        email,
+        fields: { amount: "20.00", promotion_code: "TENOFF", country: "DE" },
+      });
+      expect(paid.status).toBe(303);
+      const order = await waitFor(async () => {
+        const res = await worker.fetch("/api/admin/orders?limit=1000", { headers: admin });
+        const { orders } = (await res.json()) as {
+          orders: { id: string; status: string }[];
+        };
+        const found = orders.find((o) => o.id === orderId);
+        return found?.status === "paid" ? found : null;
+      }, "the Worker to record the paid order");
+      // 20.00 chosen, 10.00 off, 19% VAT on the 10.00 left: 1.90.
+      expect(order).toMatchObject({
+        amount: 2000,
+        discount: 1000,
+        tax: 190,
+        total: 1190,
+        net: 1000,
+        country: "DE",
+        invoiceId: expect.stringMatching(/^in_/),
+      });
+      expect((await library(worker, token)).map((i) => i.product.slug)).toContain(slug);
+      await worker.fetch("/api/admin/shop/checkout", {
+        method: "PATCH",
+        headers: { ...admin, "content-type": "application/json" },
+        body: JSON.stringify({
+          promotionCodes: false,
+          automaticTax: false,
+          invoiceCreation: false,
+        }),
+      });
+    });
+
     it("verifies a signed webhook with the async check, records it once, and refuses a tampered one", async () => {
       const event = {
         id: "evt_worker_signed",
