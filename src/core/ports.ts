@@ -204,6 +204,15 @@ export type Mail =
       link: MailLink;
       /** The licence key the purchase came with, when its product has licences on. */
       licenseKey?: string | null;
+      /**
+       * What was charged when a promotion code or tax made the total differ from `amount`
+       * (decision 0029): the receipt itemises it. Absent or null: `amount` was paid.
+       */
+      charges?: { subtotal: number; discount: number; tax: number; total: number } | null;
+      /** The country tax was computed for, which names the tax (VAT, GST). */
+      country?: string | null;
+      /** The business buyer's tax IDs, as typed at checkout. */
+      taxIds?: { type: string; value: string }[];
     }
   | {
       /** A new link asked for from an expired or spent one. */

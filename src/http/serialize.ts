@@ -1,4 +1,5 @@
 import { gracePolicy } from "../core/catalog/grace.ts";
+import { pricingOf } from "../core/catalog/pricing.ts";
 import type { Settings } from "../core/context.ts";
 import { isoTime as iso } from "../core/encoding.ts";
 import { publicImageUrl } from "../core/images/publicImages.ts";
@@ -39,6 +40,8 @@ export const productJson = (
   downloadLimit: p.download_limit,
   /** Buyers' PDFs stamped with their email, order and a trace id (decision 0026). */
   stamp: { pdfs: p.stamp_pdfs === 1, onFailure: p.stamp_failure },
+  /** Pay what you want, a list price crossed out during a sale, the Stripe tax code (decision 0029). */
+  ...pricingOf(p),
   createdAt: iso(p.created_at),
   updatedAt: iso(p.updated_at),
 });

@@ -1,5 +1,6 @@
 import { inFileOrder } from "../core/downloads/fileOrder.ts";
 import type { MailMessage } from "../core/ports.ts";
+import { chargeLines, taxIdText } from "../pages/charges.ts";
 import { formatBytes, formatPrice } from "../pages/format.ts";
 import { html } from "./html.ts";
 import {
@@ -31,7 +32,23 @@ export function receiptMail(mail: MailOf<"receipt">, shop: Shop): MailMessage {
   const { shopName } = shop;
   const { productName } = mail;
   const files = inFileOrder(mail.files);
-  const paid = formatPrice(mail.amount, mail.currency);
+  const charges = mail.charges ?? null;
+  const paid = formatPrice(charges ? charges.total : mail.amount, mail.currency);
+  // With a discount or tax: subtotal, discount, tax and the total paid; else the amount paid.
+  const money: [string, string][] = charges
+    ? chargeLines(charges, mail.currency, { country: mail.country ?? null })
+    : [["Amount paid", paid]];
+  const taxIds = mail.taxIds ?? [];
+  const orderRows: [string, string][] = [
+    ["Product", productName],
+    ...money,
+    ...(taxIds.length
+      ? ([
+          [taxIds.length === 1 ? "Your tax ID" : "Your tax IDs", taxIds.map(taxIdText).join(", ")],
+        ] as [string, string][])
+      : []),
+    ["Order reference", mail.orderRef],
+  ];
   const key = mail.licenseKey ?? null;
   const keepPrivate = key
     ? "Keep this email private: the download link and the licence key work for anyone who has them."
@@ -43,9 +60,7 @@ export function receiptMail(mail: MailOf<"receipt">, shop: Shop): MailMessage {
     text: [
       `Thank you for buying ${productName} from ${shopName}.`,
       "",
-      `Product:         ${productName}`,
-      `Amount paid:     ${paid}`,
-      `Order reference: ${mail.orderRef}`,
+      ...orderRows.map(([label, value]) => `${`${label}:`.padEnd(17)}${value}`),
       "",
       ...(key
         ? [
@@ -89,11 +104,7 @@ export function receiptMail(mail: MailOf<"receipt">, shop: Shop): MailMessage {
               ),
             ]
           : []),
-        detailsTable("Your order", [
-          ["Product", productName],
-          ["Amount paid", paid],
-          ["Order reference", mail.orderRef],
-        ]),
+        detailsTable("Your order", orderRows),
         ...(files.length
           ? [
               detailsTable(

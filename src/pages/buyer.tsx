@@ -4,6 +4,7 @@ import type { BuyerLicense } from "../core/licenses/buyerLicenses.ts";
 import { orderReference } from "../core/orders/reference.ts";
 import type { ShopProfile } from "../core/shop/profile.ts";
 import type { Product } from "../db/schema.ts";
+import { type Charges, itemised, paidSummary } from "./charges.ts";
 import { Cover } from "./cover.tsx";
 import { formatBytes, formatPrice } from "./format.ts";
 import { formatTtl } from "./freshLink.tsx";
@@ -87,8 +88,13 @@ export function LibraryPage(
             {item.order ? (
               <p class="muted">
                 Ordered <When at={item.order.orderedAt} /> ·{" "}
-                {formatPrice(item.order.amount, item.order.currency)} · order{" "}
-                <code>{orderReference(item.order.id)}</code> ·{" "}
+                <PaidAmount
+                  charges={item.order?.charges ?? null}
+                  amount={item.order.amount}
+                  currency={item.order.currency}
+                  country={item.order?.country ?? null}
+                />{" "}
+                · order <code>{orderReference(item.order.id)}</code> ·{" "}
                 <a href={`/library/orders/${encodeURIComponent(item.order.id)}`}>Order status</a>
               </p>
             ) : null}
@@ -100,6 +106,7 @@ export function LibraryPage(
             <PurchaseActions
               productName={item.product.name}
               receiptUrl={item.order?.receiptUrl}
+              invoice={Boolean(item.order?.invoiceId)}
               downloadAllUrl={item.downloadAllUrl}
               files={item.files}
             />
@@ -291,12 +298,30 @@ function Time({ iso }: { iso: string | null }) {
 }
 
 /**
+ * What the buyer paid: the total, with what was taken off and the tax in brackets when there
+ * were any ("Total paid €22.91 (€11.60 off, VAT €5.51)"); else just the amount.
+ */
+export function PaidAmount(props: {
+  charges: Charges | null;
+  amount?: number;
+  currency: string;
+  country?: string | null;
+}) {
+  const { charges, currency } = props;
+  if (charges && itemised(charges))
+    return <span data-paid>{paidSummary(charges, currency, props.country ?? null)}</span>;
+  return <span data-paid>{formatPrice(charges?.total ?? props.amount ?? 0, currency)}</span>;
+}
+
+/**
  * A purchase's two actions beside its files: every file in one zip, and the payment's receipt or
  * invoice (opened at the payment provider through our link, GET /library/orders/{id}/receipt).
  */
 export function PurchaseActions(props: {
   productName: string;
   receiptUrl?: string | null | undefined;
+  /** The provider made an invoice for the payment: the link opens it, and says so. */
+  invoice?: boolean | undefined;
   downloadAllUrl?: string | null | undefined;
   files: { size: number }[];
 }) {
@@ -318,7 +343,8 @@ export function PurchaseActions(props: {
       ) : null}
       {props.receiptUrl ? (
         <a class="btn secondary" href={props.receiptUrl}>
-          Receipt<span class="sr-only"> for {props.productName}</span>
+          {props.invoice ? "Invoice" : "Receipt"}
+          <span class="sr-only"> for {props.productName}</span>
         </a>
       ) : null}
     </p>

@@ -1,11 +1,11 @@
 import { raw } from "hono/html";
+import { orderCharges } from "../core/orders/charges.ts";
 import type { CheckoutConfirmation } from "../core/orders/confirmCheckout.ts";
 import type { CorrectionOffer } from "../core/orders/correctEmail.ts";
 import { orderReference } from "../core/orders/reference.ts";
 import type { ShopProfile } from "../core/shop/profile.ts";
-import { FileList, PurchaseActions } from "./buyer.tsx";
+import { FileList, PaidAmount, PurchaseActions } from "./buyer.tsx";
 import { BouncedReceiptNotice } from "./emailCorrection.tsx";
-import { formatPrice } from "./format.ts";
 import { Layout } from "./layout.tsx";
 import { OutboxHint } from "./outboxHint.tsx";
 import { When } from "./shop.tsx";
@@ -95,12 +95,18 @@ function Paid(props: Props) {
       </p>
       <h1>{product.name}</h1>
       <p class="muted">
-        Ordered <When at={order.created_at} /> · {formatPrice(order.amount, order.currency)} · order{" "}
-        <code>{orderReference(order.id)}</code> · <a href={statusUrl}>Order status</a>
+        Ordered <When at={order.created_at} /> ·{" "}
+        <PaidAmount
+          charges={orderCharges(order)}
+          currency={order.currency}
+          country={order.buyer_country}
+        />{" "}
+        · order <code>{orderReference(order.id)}</code> · <a href={statusUrl}>Order status</a>
       </p>
       <PurchaseActions
         productName={product.name}
         receiptUrl={links.receipt}
+        invoice={order.invoice_id !== null}
         downloadAllUrl={links.all}
         files={files}
       />

@@ -1,7 +1,7 @@
 import type { Child } from "hono/jsx";
 import type { OrderTracking } from "../core/orders/tracking.ts";
 import type { ShopProfile } from "../core/shop/profile.ts";
-import { FileList } from "./buyer.tsx";
+import { FileList, PaidAmount } from "./buyer.tsx";
 import { Layout } from "./layout.tsx";
 import { When } from "./shop.tsx";
 
@@ -14,6 +14,7 @@ type StepState = "done" | "waiting" | "problem";
 export function OrderStatusPage(props: {
   shop: ShopProfile;
   signedIn: { email: string; admin: boolean } | null;
+  /** The order's progress, and what was paid (decision 0029). */
   tracking: OrderTracking;
   /** Where the buyer came from: the success page (guest) or the library. */
   back: { url: string; label: string };
@@ -28,6 +29,11 @@ export function OrderStatusPage(props: {
           Order <code>{t.reference}</code>
         </p>
         <h1>{t.productName}</h1>
+        {paid ? (
+          <p class="muted">
+            <PaidAmount charges={t.charges} currency={t.currency} country={t.country ?? null} />
+          </p>
+        ) : null}
         {refunded ? (
           <p class="notice warn" role="status">
             This purchase was {t.status === "refunded" ? "refunded" : "disputed"}, so its files are

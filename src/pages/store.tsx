@@ -1,4 +1,5 @@
 /** The store: the product list, a product's page, and a free product claimed by email. */
+import { onSale, pricingOf } from "../core/catalog/pricing.ts";
 import type { Asset, Product } from "../db/schema.ts";
 import type { BuyerPageProps } from "./buyer.tsx";
 import { Cover } from "./cover.tsx";
@@ -8,10 +9,39 @@ import { Layout } from "./layout.tsx";
 import { markdownExcerpt, renderMarkdown } from "./markdown.ts";
 import { OutboxHint } from "./outboxHint.tsx";
 
-export function priceLabel(p: Product): string {
+/**
+ * A product's price as the store shows it (decision 0029): "Pay what you want" with its minimum
+ * and suggested amounts, or the price, after the list price crossed out during a sale.
+ */
+export function priceLabel(p: Product) {
   if (p.kind === "free") return "Free";
-  const price = formatPrice(p.price_amount, p.currency);
-  return p.kind === "subscription" ? `${price} / ${p.interval ?? "month"}` : price;
+  const money = (amount: number) => formatPrice(amount, p.currency);
+  const { payWhatYouWant, listPrice } = pricingOf(p);
+  if (payWhatYouWant)
+    return (
+      <>
+        Pay what you want{" "}
+        <span class="price-note">
+          from {money(payWhatYouWant.minimum)}
+          {payWhatYouWant.suggested > payWhatYouWant.minimum
+            ? ` · suggested ${money(payWhatYouWant.suggested)}`
+            : ""}
+        </span>
+      </>
+    );
+  const price = money(p.price_amount);
+  const label = p.kind === "subscription" ? `${price} / ${p.interval ?? "month"}` : price;
+  if (!onSale(p) || listPrice === null) return label;
+  return (
+    <>
+      <del>
+        <span class="sr-only">was </span>
+        {money(listPrice)}
+      </del>{" "}
+      <span class="sr-only">now </span>
+      {label}
+    </>
+  );
 }
 
 export function StorefrontPage(props: BuyerPageProps & { products: Product[] }) {

@@ -221,7 +221,7 @@ describe.each(dialects)("a buyer's order context on %s", (dialect) => {
     const res = await h.request(`/library/orders/${bought.orderId}/receipt`, { cookie });
     expect(res.status).toBe(303);
     const location = res.headers.get("location") as string;
-    expect(location).toMatch(/\/i\/in_\w+$/);
+    expect(location).toMatch(/\/invoices\/in_\w+$/);
     const invoice = await (await fetch(location)).text();
     expect(invoice).toContain("Invoice");
     expect(invoice).toContain("$7.00");

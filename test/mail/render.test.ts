@@ -253,6 +253,60 @@ describe("the shop's mails, rendered (src/mail)", () => {
     }
   });
 
+  it("a receipt with a discount and tax itemises them in both parts, with the buyer's tax ID", () => {
+    const mail = renderMail(
+      {
+        ...receipt,
+        amount: 2900,
+        charges: { subtotal: 2900, discount: 1160, tax: 551, total: 2291 },
+        country: "DE",
+        taxIds: [{ type: "eu_vat", value: "DE123456789" }],
+      },
+      shop,
+    );
+    const lines = mail.text.split("\n");
+    const at = lines.indexOf("Product:         Icons");
+    expect(lines.slice(at, at + 7)).toEqual([
+      "Product:         Icons",
+      "Subtotal:        €29.00",
+      "Discount:        \u2212€11.60",
+      "Tax (VAT):       €5.51",
+      "Total paid:      €22.91",
+      "Your tax ID:     DE123456789 (EU VAT)",
+      "Order reference: ord_123",
+    ]);
+    expect(mail.text).not.toContain("Amount paid");
+    expectWellFormed(mail, [link.url]);
+    expect(visible(mail.html)).toContain(
+      "Your order Product Icons Subtotal €29.00 Discount \u2212€11.60 Tax (VAT) €5.51 Total paid €22.91 Your tax ID DE123456789 (EU VAT) Order reference ord_123",
+    );
+    expect(mail.html).toContain("Payment received: €22.91 for Icons.");
+  });
+
+  it("a receipt with only a discount, or only tax, says just that; none is as before", () => {
+    const discounted = renderMail(
+      { ...receipt, charges: { subtotal: 1999, discount: 500, tax: 0, total: 1499 } },
+      shop,
+    );
+    expect(discounted.text).toContain("Discount:        \u2212€5.00\nTotal paid:      €14.99");
+    expect(discounted.text).not.toContain("Tax");
+    const taxed = renderMail(
+      {
+        ...receipt,
+        charges: { subtotal: 1999, discount: 0, tax: 200, total: 2199 },
+        country: "US",
+      },
+      shop,
+    );
+    expect(taxed.text).toContain(
+      "Subtotal:        €19.99\nTax:             €2.00\nTotal paid:      €21.99",
+    );
+    expect(taxed.text).not.toContain("Discount");
+    for (const none of [{ charges: null }, { charges: undefined, taxIds: [] }]) {
+      expect(renderMail({ ...receipt, ...none }, shop)).toEqual(renderMail(receipt, shop));
+    }
+  });
+
   it("the sign-in mail escapes the shop's name and carries the link and the code in both parts", () => {
     const mail = renderMail(signIn, { ...shop, shopName: NASTY });
     expect(mail.subject).toBe(`Your sign-in link for ${NASTY}`);

@@ -3,6 +3,7 @@ import { type Ctx, db, requireUser } from "../context.ts";
 import { byFileName } from "../downloads/fileOrder.ts";
 import { downloadsLeft, usedDownloads } from "../downloads/limits.ts";
 import { notFound, unavailable } from "../errors.ts";
+import { type OrderCharges, orderCharges } from "../orders/charges.ts";
 import { orderForViewer } from "../orders/confirmCheckout.ts";
 import {
   type EndedReleases,
@@ -35,6 +36,11 @@ export interface LibraryItem {
     orderedAt: number;
     amount: number;
     currency: string;
+    /** What was charged (decision 0029): the price, discount, tax and total paid. */
+    charges: OrderCharges;
+    /** The country tax was computed for; the invoice the payment made, when it made one. */
+    country: string | null;
+    invoiceId: string | null;
     /** Our link that opens the payment's receipt or invoice at the provider (orderReceipt). */
     receiptUrl: string;
   } | null;
@@ -174,7 +180,19 @@ async function ordersBehind(
   if (!purchases.length && !subscriptions.length) return new Map();
   const rows = await db(ctx)
     .selectFrom("orders")
-    .select(["id", "subscription_id", "amount", "currency", "created_at", "updated_at"])
+    .select([
+      "id",
+      "subscription_id",
+      "amount",
+      "amount_discount",
+      "amount_tax",
+      "amount_total",
+      "buyer_country",
+      "invoice_id",
+      "currency",
+      "created_at",
+      "updated_at",
+    ])
     .where("status", "in", ["paid", "refunded", "disputed"])
     .where((eb) =>
       eb.or([
@@ -211,6 +229,9 @@ async function ordersBehind(
         orderedAt: Number(row.created_at),
         amount: row.amount,
         currency: row.currency,
+        charges: orderCharges(row),
+        country: row.buyer_country,
+        invoiceId: row.invoice_id,
         receiptUrl: receiptPath(row.id),
       });
   }

@@ -6,6 +6,7 @@ import { type CreatedToken, createDownloadTokens } from "../delivery/tokens.ts";
 import { type DrainLoop, drainLoop } from "../drainLoop.ts";
 import { isAppError } from "../errors.ts";
 import { isPermanentMailFailure, type ReceiptSender } from "../ports.ts";
+import { orderCharges, orderTaxIds } from "./charges.ts";
 import { orderReference } from "./reference.ts";
 
 /**
@@ -85,6 +86,11 @@ function receiptFacts(ctx: Ctx, orderIds: string[]) {
       "o.user_id",
       "o.amount",
       "o.currency",
+      "o.amount_discount",
+      "o.amount_tax",
+      "o.amount_total",
+      "o.tax_ids",
+      "o.buyer_country",
       "o.status",
       "o.updated_at",
       "o.receipt_delivered_at",
@@ -156,6 +162,7 @@ async function mailReceipts(ctx: Ctx, orders: ReceiptFacts[]): Promise<Outcome[]
             .map(({ filename, size, sha256 }) => ({ filename, size, sha256 })),
           link,
           licenseKey: order.license_key,
+          ...chargeFacts(order),
         });
         return { status: "sent", to: email };
       } catch (error) {
@@ -164,6 +171,17 @@ async function mailReceipts(ctx: Ctx, orders: ReceiptFacts[]): Promise<Outcome[]
       }
     }),
   );
+}
+
+/** What the receipt itemises when a discount or tax changed the total (decision 0029). */
+function chargeFacts(order: ReceiptFacts) {
+  const { subtotal, discount, tax, total } = orderCharges(order);
+  const taxIds = orderTaxIds(order);
+  return {
+    ...(discount > 0 || tax > 0 ? { charges: { subtotal, discount, tax, total } } : {}),
+    ...(order.buyer_country ? { country: order.buyer_country } : {}),
+    ...(taxIds.length ? { taxIds } : {}),
+  };
 }
 
 /** Records on the orders what became of their receipts: the delivered ones in one statement. */

@@ -2,6 +2,7 @@ import type { Order } from "../../db/schema.ts";
 import { holds, isActive } from "../access/accessRule.ts";
 import { type Ctx, db } from "../context.ts";
 import { notFound, unauthenticated } from "../errors.ts";
+import { type OrderCharges, orderCharges } from "./charges.ts";
 import { limitCheckoutConfirm } from "./checkoutLimits.ts";
 import { orderForViewer } from "./confirmCheckout.ts";
 import { entitlementRef } from "./orderState.ts";
@@ -26,6 +27,10 @@ export interface OrderTracking {
   firstDownloadAt: number | null;
   /** The files to download now: none without access (not paid, refunded, revoked). */
   files: { id: string; filename: string; size: number; downloadUrl: string }[];
+  /** What was charged, in `currency` (decision 0029), and the country tax was computed for. */
+  charges: OrderCharges;
+  currency: string;
+  country: string | null;
 }
 
 const ORDER_ID = /^ord_[A-Za-z0-9_-]{1,64}$/;
@@ -107,6 +112,9 @@ async function tracking(ctx: Ctx, order: Order, sessionId: string | null): Promi
     firstDownloadAt: firstDownload,
     files:
       order.status === "paid" ? await files(ctx, order, facts.product_slug, sessionId, now) : [],
+    charges: orderCharges(order),
+    currency: order.currency,
+    country: order.buyer_country,
   };
 }
 

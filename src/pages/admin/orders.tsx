@@ -1,10 +1,12 @@
 import type { Child } from "hono/jsx";
 import type { OrderDownloads } from "../../core/downloads/resetDownloads.ts";
 import type { SellerLicense } from "../../core/licenses/sellerLicenses.ts";
+import { orderCharges, orderTaxIds } from "../../core/orders/charges.ts";
 import type { OrderCorrection } from "../../core/orders/emailCorrections.ts";
 import type { OrderDetails } from "../../core/orders/orderDetails.ts";
 import { orderReference } from "../../core/orders/reference.ts";
 import type { OrderStatus as Status } from "../../db/schema.ts";
+import { chargeLines, itemised, taxIdText } from "../charges.ts";
 import { Field } from "../field.tsx";
 import { formatPrice } from "../format.ts";
 import { When } from "../shop.tsx";
@@ -54,7 +56,12 @@ export function OrdersPage(
   const filtered = Boolean(filters.status || filters.email);
   return (
     <AdminLayout {...props} title="Orders" section="orders">
-      <h1>Orders</h1>
+      <div class="actions" style="justify-content:space-between">
+        <h1>Orders</h1>
+        <a class="btn secondary small" href="/api/admin/orders.csv" download>
+          Export CSV
+        </a>
+      </div>
       <form method="get" action="/admin/orders" class="card">
         <div class="row">
           <Field id="status" label="Show">
@@ -140,7 +147,10 @@ export function OrderPage(
   },
 ) {
   const { order, product, entitlements, events, userEmail, receipt } = props.details;
-  const amount = formatPrice(order.amount, order.currency);
+  const charges = orderCharges(order);
+  const taxIds = orderTaxIds(order);
+  // What a refund returns: everything the buyer paid, tax included.
+  const amount = formatPrice(charges.total, order.currency);
   const who = order.email ?? userEmail;
   return (
     <AdminLayout {...props} title={`Order ${orderReference(order.id)}`} section="orders">
@@ -190,7 +200,33 @@ export function OrderPage(
                 {userEmail ?? "—"} <span class="muted">(signed in at checkout)</span>
               </Fact>
             ) : null}
-            <Fact name="Amount">{amount}</Fact>
+            {itemised(charges) ? (
+              chargeLines(charges, order.currency, { country: order.buyer_country, net: true }).map(
+                ([name, value]) => (
+                  <Fact name={name}>
+                    <span data-charge={name}>{value}</span>
+                  </Fact>
+                ),
+              )
+            ) : (
+              <Fact name="Amount">{amount}</Fact>
+            )}
+            {taxIds.length ? (
+              <Fact name={taxIds.length === 1 ? "Buyer's tax ID" : "Buyer's tax IDs"}>
+                {taxIds.map((id, i) => (
+                  <>
+                    {i ? <br /> : null}
+                    {taxIdText(id)}
+                  </>
+                ))}
+              </Fact>
+            ) : null}
+            {order.buyer_country ? <Fact name="Country">{order.buyer_country}</Fact> : null}
+            {order.invoice_id ? (
+              <Fact name="Invoice">
+                <Id value={order.invoice_id} />
+              </Fact>
+            ) : null}
             <Fact name="Started">
               <When at={order.created_at} />
             </Fact>
@@ -396,6 +432,15 @@ export interface RecentOrder {
   email: string | null;
   amount: number;
   currency: string;
+  /** What was charged (decision 0029); absent on lists that do not carry it. */
+  subtotal?: number;
+  discount?: number;
+  tax?: number;
+  total?: number;
+  net?: number;
+  taxIds?: { type: string; value: string }[];
+  country?: string | null;
+  invoiceId?: string | null;
   flag: string | null;
   paymentIntentId: string | null;
   subscriptionId: string | null;
@@ -418,12 +463,48 @@ export const orderColumns = {
   },
   product: { label: "Product", cell: (o) => o.productName },
   customer: { label: "Customer", kind: "wrap", cell: (o) => o.email ?? "—" },
-  amount: { label: "Amount", cell: (o) => formatPrice(o.amount, o.currency) },
+  amount: { label: "Amount", cell: (o) => <Charged order={o} /> },
   status: {
     label: "Status",
     cell: (o) => <OrderStatus status={statusOf(o)} flag={o.flag} receipt={o.receipt} />,
   },
 } satisfies Record<string, Column<RecentOrder>>;
+
+/** The total paid, itemised under it when a discount or tax changed it, with the tax facts. */
+function Charged({ order: o }: { order: RecentOrder }) {
+  const charges = {
+    subtotal: o.subtotal ?? o.amount,
+    discount: o.discount ?? 0,
+    tax: o.tax ?? 0,
+    total: o.total ?? o.amount,
+    ...(o.net === undefined ? {} : { net: o.net }),
+  };
+  const notes = [
+    ...(itemised(charges)
+      ? chargeLines(charges, o.currency, { country: o.country ?? null, net: true })
+          .filter(([name]) => name !== "Total paid")
+          .map(([name, value]) => `${name} ${value}`)
+      : []),
+    ...(o.taxIds ?? []).map((id) => `Tax ID ${taxIdText(id)}`),
+    ...(o.country && (itemised(charges) || o.taxIds?.length) ? [o.country] : []),
+    ...(o.invoiceId ? [`Invoice ${o.invoiceId}`] : []),
+  ];
+  return (
+    <>
+      {formatPrice(charges.total, o.currency)}
+      {notes.length ? (
+        <span class="muted charge-notes">
+          {notes.map((note) => (
+            <>
+              <br />
+              {note}
+            </>
+          ))}
+        </span>
+      ) : null}
+    </>
+  );
+}
 
 /** One row per order: date (linking to the order), product, customer, amount, status. */
 export function OrderTable(props: { caption: string; orders: RecentOrder[]; empty: string }) {

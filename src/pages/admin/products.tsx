@@ -1,3 +1,4 @@
+import { onSale, pricingOf } from "../../core/catalog/pricing.ts";
 import type { ReadinessCheck } from "../../core/catalog/publish.ts";
 import { scanText } from "../../core/catalog/scan.ts";
 import type { Asset, Product } from "../../db/schema.ts";
@@ -86,6 +87,14 @@ export interface ProductFormValues {
   interval: string;
   stripePriceId: string;
   published: boolean;
+  /** Pay what you want (decision 0029): on, and its amounts as typed in major units. */
+  pwyw: boolean;
+  pwywMinimum: string;
+  pwywSuggested: string;
+  /** The usual price shown crossed out during a sale, in major units; empty: no sale. */
+  listPrice: string;
+  /** Stripe's tax code (txcd_...); empty: the Stripe account's default. */
+  taxCode: string;
 }
 
 export function NewProductPage(
@@ -170,6 +179,7 @@ export function EditProductPage(
         </div>
       </div>
 
+      <PricingSummary product={p} />
       {props.publishError ? <FormError message={props.publishError} /> : null}
       {p.active && ready ? null : <Readiness checks={props.readiness} published={p.active === 1} />}
 
@@ -622,6 +632,7 @@ function ProductFields({ values, isNew }: { values: ProductFormValues; isNew: bo
           ) : null}
         </div>
       )}
+      {values.kind === "free" && !isNew ? null : <PricingFields values={values} isNew={isNew} />}
       <details class="field">
         <summary>Stripe price (optional)</summary>
         <label for="stripePriceId">Stripe price id</label>
@@ -655,6 +666,133 @@ function PublishedBadge({ product }: { product: Product }) {
 
 function priceText(p: Product): string {
   if (p.kind === "free") return "Free";
+  const { payWhatYouWant } = pricingOf(p);
+  if (payWhatYouWant)
+    return `Pay what you want, from ${formatPrice(payWhatYouWant.minimum, p.currency)}`;
   const price = formatPrice(p.price_amount, p.currency);
-  return p.kind === "subscription" ? `${price} / ${p.interval}` : price;
+  const sale = onSale(p) ? ` (was ${formatPrice(p.list_price as number, p.currency)})` : "";
+  return p.kind === "subscription" ? `${price} / ${p.interval}${sale}` : `${price}${sale}`;
+}
+
+/**
+ * The product's price as buyers meet it, under its name: pay what you want, a sale, and the tax
+ * code Stripe Tax uses (decision 0029).
+ */
+function PricingSummary({ product: p }: { product: Product }) {
+  if (p.kind === "free") return null;
+  const { payWhatYouWant, listPrice, taxCode } = pricingOf(p);
+  const money = (amount: number) => formatPrice(amount, p.currency);
+  return (
+    <p class="muted" id="pricing-summary">
+      {KINDS[p.kind]} ·{" "}
+      {payWhatYouWant ? (
+        <>
+          Pay what you want from {money(payWhatYouWant.minimum)}, suggested{" "}
+          {money(payWhatYouWant.suggested)}
+        </>
+      ) : (
+        priceText(p)
+      )}
+      {onSale(p) && listPrice !== null ? (
+        <>
+          {" "}
+          · <Badge tone="ok">on sale</Badge> list price {money(listPrice)}
+        </>
+      ) : null}{" "}
+      ·{" "}
+      {taxCode ? (
+        <>
+          tax code <code>{taxCode}</code>
+        </>
+      ) : (
+        "no tax code (Stripe's default)"
+      )}
+    </p>
+  );
+}
+
+/**
+ * Pay what you want, a list price for a sale, and the tax code, typed in major units like the
+ * price; empty amounts mean none.
+ */
+function PricingFields({ values, isNew }: { values: ProductFormValues; isNew: boolean }) {
+  const oneTime = isNew || values.kind === "one_time";
+  return (
+    <>
+      {oneTime ? (
+        <fieldset class="field">
+          <legend>Pay what you want</legend>
+          <label>
+            <input
+              type="checkbox"
+              name="pwyw"
+              value="on"
+              checked={values.pwyw}
+              aria-describedby="pwyw-help"
+            />{" "}
+            Let buyers choose what they pay
+          </label>
+          <p id="pwyw-help" class="muted">
+            One-time purchases only. Checkout asks the buyer for an amount, starting at the
+            suggested one; they cannot pay less than the minimum. The price above is what the store
+            lists while this is off.
+          </p>
+          <div class="row">
+            <Field
+              id="pwyw-minimum"
+              label="Minimum"
+              input={{
+                name: "pwywMinimum",
+                type: "text",
+                inputmode: "decimal",
+                value: values.pwywMinimum,
+                placeholder: "5.00",
+              }}
+              hint="The least a buyer may pay."
+            />
+            <Field
+              id="pwyw-suggested"
+              label="Suggested"
+              input={{
+                name: "pwywSuggested",
+                type: "text",
+                inputmode: "decimal",
+                value: values.pwywSuggested,
+                placeholder: "optional",
+              }}
+              hint="Offered first. Empty: the minimum."
+            />
+          </div>
+        </fieldset>
+      ) : null}
+      <div class="row">
+        <Field
+          id="list-price"
+          label="List price"
+          input={{
+            name: "listPrice",
+            type: "text",
+            inputmode: "decimal",
+            value: values.listPrice,
+            placeholder: "no sale",
+          }}
+          hint="For a sale: the usual price, shown crossed out before the price. Empty: no sale."
+        />
+        <Field
+          id="tax-code"
+          label="Tax code"
+          input={{
+            name: "taxCode",
+            type: "text",
+            value: values.taxCode,
+            placeholder: "txcd_10000000",
+            pattern: "\\s*txcd_\\d{8}\\s*",
+            maxlength: 40,
+            autocomplete: "off",
+          }}
+          hint="Stripe Tax's code for what you sell, such as txcd_10000000 (electronically supplied services). Empty: your Stripe account's default."
+        />
+      </div>
+    </>
+  );
 }

@@ -1,8 +1,10 @@
 import type { SharingSettings } from "../../core/downloads/sharing.ts";
 import { publicImageUrl } from "../../core/images/publicImages.ts";
+import type { CheckoutSettings } from "../../core/shop/checkoutSettings.ts";
 import { MAX_LOGO_BYTES } from "../../core/shop/profile.ts";
 import { Field } from "../field.tsx";
 import { formatBytes } from "../format.ts";
+import { CheckoutSettingsForm } from "./checkoutSettings.tsx";
 import type { Diagnosis, HealthStatus } from "./diagnosis.ts";
 import { AdminLayout, type AdminPageProps } from "./layout.tsx";
 import { SharingSettingsForm } from "./sharing.tsx";
@@ -32,6 +34,9 @@ export function SettingsPage(
     /** Sharing detection's settings in force (decision 0028), and a refused save's reason. */
     sharing: SharingSettings;
     sharingError?: string | null;
+    /** What Stripe Checkout does beyond the payment (decision 0029), and a refused save's reason. */
+    checkout: CheckoutSettings;
+    checkoutError?: string | null;
   },
 ) {
   const checks = props.diagnosis?.checks ?? [];
@@ -117,6 +122,8 @@ export function SettingsPage(
           </div>
         </form>
       </div>
+      <h2 id="checkout">Checkout</h2>
+      <CheckoutSettingsForm settings={props.checkout} error={props.checkoutError} />
       <h2 id="sharing">Sharing detection</h2>
       <SharingSettingsForm settings={props.sharing} error={props.sharingError} />
       <h2 id="health">Health and configuration</h2>

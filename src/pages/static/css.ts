@@ -22,7 +22,7 @@ p{margin:0 0 14px}
 .muted{color:var(--muted)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:var(--radius);padding:20px;margin:0 0 16px}
 .grid{display:grid;gap:16px;grid-template-columns:repeat(auto-fill,minmax(260px,1fr))}
-.price{font-size:1.25rem;font-weight:700}
+.price{font-size:1.25rem;font-weight:700}.charge-notes{font-size:.85rem;white-space:normal}.price del{color:var(--muted);font-weight:400}.price .price-note{display:inline-block;color:var(--muted);font-size:1rem;font-weight:400}
 .btn,button{display:inline-flex;align-items:center;justify-content:center;gap:6px;min-height:44px;padding:10px 18px;border-radius:8px;border:1px solid var(--brand);background:var(--brand);color:#fff;font:inherit;font-weight:600;text-decoration:none;cursor:pointer}
 .btn:hover,button:hover{background:var(--brand-dark)}
 .btn.secondary,button.secondary{background:#fff;color:var(--brand)}

@@ -69,6 +69,11 @@ const NEW_PRODUCT: ProductFormValues = {
   interval: "month",
   stripePriceId: "",
   published: false,
+  pwyw: false,
+  pwywMinimum: "",
+  pwywSuggested: "",
+  listPrice: "",
+  taxCode: "",
 };
 
 export const productPages = new Hono<HonoEnv>()
@@ -91,7 +96,12 @@ export const productPages = new Hono<HonoEnv>()
   )
   .post("/admin/products", async (c) => {
     const form = await readForm(c);
-    const values: ProductFormValues = { ...NEW_PRODUCT, ...form, published: false };
+    const values: ProductFormValues = {
+      ...NEW_PRODUCT,
+      ...form,
+      published: false,
+      pwyw: form.pwyw === "on",
+    };
     const created = await attempt(() =>
       createProduct({
         ctx: c.get("ctx"),
@@ -103,6 +113,7 @@ export const productPages = new Hono<HonoEnv>()
           ...priceInput(values),
           ...(values.kind === "subscription" ? { interval: values.interval as Interval } : {}),
           ...(values.stripePriceId.trim() ? { stripePriceId: values.stripePriceId.trim() } : {}),
+          ...pricingInput(values),
           // A draft until the seller publishes it, which checks it can be delivered.
           active: false,
         },
@@ -130,6 +141,8 @@ export const productPages = new Hono<HonoEnv>()
       ...formValues(product),
       ...form,
       currency: product.currency,
+      // An unticked box is absent from the form; a free product's form has none.
+      pwyw: product.kind === "free" ? false : form.pwyw === "on",
     };
     // "Preview description": the page again with the typed values and the rendered description.
     if (form.intent === "preview")
@@ -145,6 +158,7 @@ export const productPages = new Hono<HonoEnv>()
             ...(product.kind === "free" ? {} : priceInput({ ...values, kind: product.kind })),
             ...(product.kind === "subscription" ? { interval: values.interval as Interval } : {}),
             stripePriceId: values.stripePriceId.trim() || null,
+            ...pricingInput({ ...values, kind: product.kind }),
           },
         },
       }),
@@ -383,6 +397,11 @@ function formValues(p: Product): ProductFormValues {
     interval: p.interval ?? "month",
     stripePriceId: p.stripe_price_id ?? "",
     published: p.active === 1,
+    pwyw: p.pwyw_minimum !== null,
+    pwywMinimum: p.pwyw_minimum === null ? "" : fromMinorUnits(p.pwyw_minimum, p.currency),
+    pwywSuggested: p.pwyw_suggested === null ? "" : fromMinorUnits(p.pwyw_suggested, p.currency),
+    listPrice: p.list_price === null ? "" : fromMinorUnits(p.list_price, p.currency),
+    taxCode: p.tax_code ?? "",
   };
 }
 
@@ -404,6 +423,41 @@ function parseActivationLimit(text: string): number | null {
       "Activation limit: a whole number of machines from 1 to 100000, or empty for no limit.",
     );
   return limit;
+}
+
+/**
+ * Pay what you want, the list price and the tax code as the product schema takes them (decision
+ * 0029): amounts typed in major units become minor units, empty means none. Whether they make
+ * sense together (a minimum on a subscription, a list price below the price) is checkPricing's.
+ */
+function pricingInput(values: ProductFormValues) {
+  if (values.kind === "free") return {};
+  const currency = values.currency.trim().toLowerCase();
+  const amount = (label: string, text: string) => {
+    const minor = toMinorUnits(text, currency);
+    if (minor === null)
+      throw invalidInput(
+        `${label}: write an amount such as 19.00 (in ${currency.toUpperCase() || "the currency"}).`,
+      );
+    return minor;
+  };
+  const suggested = values.pwywSuggested.trim();
+  if (values.pwyw && !values.pwywMinimum.trim())
+    throw invalidInput("Pay what you want: give the minimum a buyer may pay.");
+  return {
+    taxCode: values.taxCode.trim() || null,
+    listPrice: values.listPrice.trim() ? amount("List price", values.listPrice) : null,
+    ...(values.kind === "one_time" || values.pwyw
+      ? {
+          payWhatYouWant: values.pwyw
+            ? {
+                minimum: amount("Minimum", values.pwywMinimum),
+                ...(suggested ? { suggested: amount("Suggested amount", suggested) } : {}),
+              }
+            : null,
+        }
+      : {}),
+  };
 }
 
 /** The typed price as the product schema's minor units; a free product has none. */

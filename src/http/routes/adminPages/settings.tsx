@@ -2,12 +2,14 @@ import { type Context, Hono } from "hono";
 import { requireAdmin } from "../../../core/context.ts";
 import { sharingSettings } from "../../../core/downloads/sharing.ts";
 import { AppError } from "../../../core/errors.ts";
+import { checkoutSettings, updateCheckoutSettings } from "../../../core/shop/checkoutSettings.ts";
 import {
   MAX_LOGO_BYTES,
   removeShopLogo,
   setShopLogo,
   updateShopProfile,
 } from "../../../core/shop/profile.ts";
+import type { Unchecked } from "../../../core/validate.ts";
 import { SettingsPage, type ShopForm } from "../../../pages/admin/settings.tsx";
 import type { HonoEnv } from "../../env.ts";
 import { pageProps } from "../../pageProps.ts";
@@ -18,6 +20,7 @@ const NOTICES = {
   logo: "Logo saved.",
   "logo-removed": "Logo removed.",
   sharing: "Sharing detection saved. Downloads follow it from now on.",
+  checkout: "Checkout settings saved. Checkouts started from now on use them.",
 };
 
 /** Every zone this runtime knows (Node and Workers carry the full list), UTC first. */
@@ -32,12 +35,16 @@ export async function settingsPage(
     shopError?: { message: string; form: ShopForm };
     logoError?: string;
     sharingError?: string;
+    checkoutError?: string;
   } = {},
   status: 200 | 400 | 413 = 200,
 ) {
   requireAdmin(c.get("ctx"));
   const diagnosis = (await c.get("deps").diagnose?.()) ?? null;
-  const sharing = await sharingSettings(c.get("ctx"));
+  const [sharing, checkout] = await Promise.all([
+    sharingSettings(c.get("ctx")),
+    checkoutSettings(c.get("ctx")),
+  ]);
   return c.html(
     <SettingsPage
       {...pageProps(c)}
@@ -45,6 +52,7 @@ export async function settingsPage(
       diagnosis={diagnosis}
       timeZones={timeZones()}
       sharing={sharing}
+      checkout={checkout}
       {...errors}
     />,
     status,
@@ -92,6 +100,23 @@ export const settingsPages = new Hono<HonoEnv>()
       throw error;
     }
     return redirectDone(c, "/admin/settings", "logo");
+  })
+  .post("/admin/settings/checkout", async (c) => {
+    const ctx = c.get("ctx");
+    const body = await readForm(c);
+    // An unticked switch is absent from the form: it is saved off. Anything else typed is the
+    // verb's to refuse, and then nothing is saved.
+    const on = (name: string) => body[name] ?? "off";
+    const input: Record<string, unknown> = {
+      automaticTax: on("automaticTax"),
+      taxIdCollection: on("taxIdCollection"),
+      invoiceCreation: on("invoiceCreation"),
+      promotionCodes: on("promotionCodes"),
+      taxBehavior: body.taxBehavior ?? "",
+    };
+    const saved = await attempt(() => updateCheckoutSettings({ ctx, input: input as Unchecked }));
+    if (!saved.ok) return settingsPage(c, { checkoutError: saved.message }, 400);
+    return redirectDone(c, "/admin/settings", "checkout");
   })
   .post("/admin/settings/logo/remove", async (c) => {
     await removeShopLogo({ ctx: c.get("ctx") });
