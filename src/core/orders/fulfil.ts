@@ -254,8 +254,9 @@ async function onCheckout(
 /**
  * Whether the provider must be asked for the whole session (line items, the subscription) before
  * this event can be applied. Not when the event's own copy already matches the pending order it
- * names (checkMatches passed: our order and product in its metadata, our currency and amount):
- * a one-time payment for a product without a provider price, whose one line item we created.
+ * names (checkMatches passed: our order and product in its metadata, our currency, an amount the
+ * order allows): a one-time payment whose one line item we created, at a price or on a
+ * chosen-price Price we made, where only the amount was the buyer's to choose.
  * A subscription needs its period, a provider price its line item's price id; an order that is
  * no longer pending is checked in full, as before.
  */
@@ -266,9 +267,9 @@ function needsDetails(order: Order, product: ProductFacts, checkout: CheckoutVie
     checkout.mode === "payment" &&
     checkout.metadata.order === order.id &&
     checkout.metadata.product === product.slug &&
-    checkout.amountSubtotal === order.amount &&
-    !product.stripe_price_id &&
-    !order.price_id;
+    checkout.amountSubtotal !== null &&
+    amountAllowed(order, checkout.amountSubtotal) &&
+    !product.stripe_price_id;
   return !matchesPendingOrder;
 }
 
