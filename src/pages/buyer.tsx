@@ -310,7 +310,7 @@ export function PaidAmount(props: {
   const { charges, currency } = props;
   if (charges && itemised(charges))
     return <span data-paid>{paidSummary(charges, currency, props.country ?? null)}</span>;
-  return <span data-paid>{formatPrice(charges?.total ?? props.amount ?? 0, currency)}</span>;
+  return <>{formatPrice(charges?.total ?? props.amount ?? 0, currency)}</>;
 }
 
 /**
