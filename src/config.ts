@@ -392,6 +392,9 @@ const schema = z.object({
   ),
 });
 
+/** Every setting's name (PORT, DATABASE_URL, ...): what `npm run dev:worker` hands the Worker. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 type Parsed = z.infer<typeof schema>;
 
 export interface Config {
