@@ -2,7 +2,7 @@
  * `npm run build:worker`: bundles src/runtime/worker.ts for Cloudflare Workers into
  * dist/worker/index.js, prints its size and gzip size, and fails above the budget.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { builtinModules } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -364,6 +364,9 @@ export function workerBuildOptions(outfile = DEFAULT_OUTFILE): BuildOptions & { 
 export async function buildWorker(outfile = DEFAULT_OUTFILE): Promise<WorkerBundle> {
   const result = await build(workerBuildOptions(outfile));
   await mkdir(dirname(outfile), { recursive: true });
+  // Chunks and assets of an earlier build would be uploaded too (wrangler takes the folders).
+  for (const old of ["chunks", "assets"])
+    await rm(join(dirname(outfile), old), { recursive: true, force: true });
   let code: Uint8Array | null = null;
   const chunks: WorkerBundle["chunks"] = [];
   for (const file of result.outputFiles) {

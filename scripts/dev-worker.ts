@@ -19,10 +19,11 @@ import { migrateToLatest } from "../src/db/migrate.ts";
 import { openPostgres } from "../src/db/postgres.ts";
 import { startLocalStripe } from "../src/local-stripe/index.ts";
 import { loadOrCreateSecrets } from "../src/runtime/secrets.ts";
-import { buildWorker, DEFAULT_OUTFILE } from "./build-worker.ts";
+import { buildWorker } from "./build-worker.ts";
 import { readWrangler, startLocalWorker } from "./worker-local.ts";
 
 const EVERY_MINUTE = "* * * * *";
+const ROOT = resolve(import.meta.dirname, "..");
 
 /** The environment a dev Worker runs with, and what this script must start beside it. */
 export function devWorkerSettings(env: NodeJS.ProcessEnv, dataDir: string) {
@@ -88,7 +89,8 @@ async function main() {
     closers.push(stripe.close);
   }
 
-  const bundle = await buildWorker(DEFAULT_OUTFILE);
+  // A folder of its own: what `wrangler deploy` uploads (dist/worker) is never touched by it.
+  const bundle = await buildWorker(join(ROOT, "dist/dev-worker/index.js"));
   const worker = await startLocalWorker({
     bundle,
     vars,
