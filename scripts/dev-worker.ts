@@ -23,7 +23,6 @@ import { buildWorker } from "./build-worker.ts";
 import { readWrangler, startLocalWorker } from "./worker-local.ts";
 
 const EVERY_MINUTE = "* * * * *";
-const ROOT = resolve(import.meta.dirname, "..");
 
 /** The environment a dev Worker runs with, and what this script must start beside it. */
 export function devWorkerSettings(env: NodeJS.ProcessEnv, dataDir: string) {
@@ -89,8 +88,9 @@ async function main() {
     closers.push(stripe.close);
   }
 
-  // A folder of its own: what `wrangler deploy` uploads (dist/worker) is never touched by it.
-  const bundle = await buildWorker(join(ROOT, "dist/dev-worker/index.js"));
+  // Built into the data folder: what `wrangler deploy` uploads (dist/worker) is never touched,
+  // and two dev Workers in two folders never build over each other.
+  const bundle = await buildWorker(join(dataDir, "worker", "index.js"));
   const worker = await startLocalWorker({
     bundle,
     vars,

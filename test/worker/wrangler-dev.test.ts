@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEBHOOK_SECRET } from "../support/harness.ts";
 import { PATIENCE_MS } from "../support/patience.ts";
@@ -10,6 +11,7 @@ import { payOnHostedPage, startTestStripe, waitFor } from "../support/stripe.ts"
 import { freshWorkerDatabase, type WorkerDatabase } from "./support.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
+const run = promisify(execFile);
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 const ADMIN_TOKEN = "wrangler-dev-admin-token-0123456789";
 
@@ -155,5 +157,30 @@ describe.skipIf(!TEST_DATABASE_URL)("npx wrangler dev, offline", () => {
       return messages.find((m) => m.to === "wrangler@example.com");
     }, "the receipt in the outbox");
     expect(outbox.subject).toContain("Wrangler Kit");
+  });
+});
+
+describe("npx wrangler deploy --dry-run", () => {
+  it("builds and checks the bundle wrangler would upload, without uploading", async () => {
+    const outdir = mkdtempSync(join(tmpdir(), "tollgate-dry-run-"));
+    const { stdout } = await run(
+      process.execPath,
+      [
+        join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
+        "deploy",
+        "--dry-run",
+        "--outdir",
+        outdir,
+      ],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? "", HOME: outdir, WRANGLER_SEND_METRICS: "false" },
+      },
+    );
+    expect(stdout).toContain("--dry-run: exiting now.");
+    // The main module within its budget, and the lazy PDF chunk beside it, nothing stale.
+    expect(stdout).toMatch(/index\.js: [\d.]+ KB, [\d.]+ KB gzip \(budget/);
+    expect(stdout.match(/chunks\/es-\w+\.js +│/g)).toHaveLength(1);
+    expect(stdout).toContain("env.FILES (tollgate-files)");
   });
 });
