@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevWorker } from "../support/devWorker.ts";
 import { freePortPair, type RunningServer, startServer } from "../support/server.ts";
 import { payOnHostedPage, signature, waitFor } from "../support/stripe.ts";
+import { freshWorkerDatabase } from "../worker/support.ts";
 
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 
@@ -38,33 +38,14 @@ const json = { accept: "application/json" };
 /** What an error answer must never show: stack frames, SQL or driver words, file paths. */
 const INTERNAL = /\bat .+:\d+:\d+|stack|sqlite|postgres|kysely|select |node_modules|\.ts\b/i;
 
-/** A fresh, empty database on the TEST_DATABASE_URL server; dev:worker migrates it itself. */
-async function freshDatabase(base: string) {
-  const name = `tollgate_c_${randomBytes(5).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: base });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
-}
-
 async function startShop(kind: ShopKind) {
   const port = await freePortPair();
   if (kind === "node") {
     const shop = await startServer([], { PORT: String(port), ...SAME_SETTINGS });
     return { shop, drop: async () => {} };
   }
-  const database = await freshDatabase(TEST_DATABASE_URL as string);
+  // Empty: dev:worker migrates it on start, as npm start does.
+  const database = await freshWorkerDatabase(TEST_DATABASE_URL as string, { migrate: false });
   try {
     const shop = await startDevWorker({
       PORT: String(port),

@@ -2,9 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { PATIENCE_MS } from "./patience.ts";
-import type { RunningServer } from "./server.ts";
-import { freePortPair } from "./server.ts";
+import { freePortPair, type RunningServer, untilReady } from "./server.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
@@ -32,20 +30,7 @@ export async function startDevWorker(env: Record<string, string>): Promise<Runni
   child.stderr?.on("data", (d) => (output += d));
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
   // The Worker is bundled and workerd started before it answers: seconds, more on a busy machine.
-  const deadline = Date.now() + PATIENCE_MS;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`dev:worker exited early:\n${output}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) break;
-    } catch {}
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(
-        `dev:worker did not answer /readyz in ${PATIENCE_MS / 1000} s; it printed:\n${output}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await untilReady(child, url, () => output, "dev:worker");
   return {
     url,
     dir,

@@ -47,6 +47,32 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * Waits until the process started at `url` answers /readyz; one that exits first, or stays
+ * silent past the tests' patience (then killed), fails with what it printed.
+ */
+export async function untilReady(
+  child: ChildProcess,
+  url: string,
+  output: () => string,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + PATIENCE_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${what} exited early:\n${output()}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {}
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(
+        `${what} did not answer /readyz in ${PATIENCE_MS / 1000} s; it printed:\n${output()}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Starts `tollgate serve` as its own process in a fresh folder and waits until /readyz answers. */
 export async function startServer(
   args: string[] = [],
@@ -73,20 +99,7 @@ export async function startServer(
   child.stderr?.on("data", (d) => (output += d));
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
   const url = fullEnv.PUBLIC_URL;
-  const deadline = Date.now() + PATIENCE_MS;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) break;
-    } catch {}
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(
-        `server did not answer /readyz in ${PATIENCE_MS / 1000} s; it printed:\n${output}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await untilReady(child, url, () => output, "server");
   return {
     url,
     dir,

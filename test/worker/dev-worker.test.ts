@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devWorkerSettings } from "../../scripts/dev-worker.ts";
 import { startDevWorker } from "../support/devWorker.ts";
 import type { RunningServer } from "../support/server.ts";
+import { freshWorkerDatabase, type WorkerDatabase } from "./support.ts";
 
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 const folder = () => mkdtempSync(join(tmpdir(), "tollgate-devworker-settings-"));
@@ -63,23 +63,14 @@ describe("npm run dev:worker's settings", () => {
 
 describe.skipIf(!TEST_DATABASE_URL)("npm run dev:worker's Cron Triggers", () => {
   let shop: RunningServer;
-  let database: string;
+  let database: WorkerDatabase;
   beforeAll(async () => {
-    database = `tollgate_cron_${Math.random().toString(36).slice(2, 8)}`;
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`create database ${database}`);
-    await admin.end();
-    const url = new URL(TEST_DATABASE_URL as string);
-    url.pathname = `/${database}`;
-    shop = await startDevWorker({ DATABASE_URL: url.toString() });
+    database = await freshWorkerDatabase(TEST_DATABASE_URL as string, { migrate: false });
+    shop = await startDevWorker({ DATABASE_URL: database.url });
   });
   afterAll(async () => {
     await shop?.stop();
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`drop database if exists ${database} with (force)`);
-    await admin.end();
+    await database?.drop();
   });
 
   it("runs each of wrangler.jsonc's Cron Triggers on GET /__scheduled, as wrangler's test mode does", async () => {

@@ -54,9 +54,13 @@ export interface WorkerDatabase {
 
 /**
  * A fresh, migrated database of its own (not a schema: Hyperdrive passes no search_path), on
- * the server TEST_DATABASE_URL names. Workers do not migrate; `tollgate migrate` does.
+ * the server TEST_DATABASE_URL names. Workers do not migrate; `tollgate migrate` does, and
+ * `npm run dev:worker` on start (`migrate: false` leaves it empty for that).
  */
-export async function freshWorkerDatabase(base: string): Promise<WorkerDatabase> {
+export async function freshWorkerDatabase(
+  base: string,
+  { migrate = true } = {},
+): Promise<WorkerDatabase> {
   const name = `tollgate_w_${randomBytes(5).toString("hex")}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
@@ -64,9 +68,11 @@ export async function freshWorkerDatabase(base: string): Promise<WorkerDatabase>
   await admin.end();
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const db = openPostgres({ connectionString: url.toString() });
-  await migrateToLatest(db, "postgres");
-  await db.destroy();
+  if (migrate) {
+    const db = openPostgres({ connectionString: url.toString() });
+    await migrateToLatest(db, "postgres");
+    await db.destroy();
+  }
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   return {

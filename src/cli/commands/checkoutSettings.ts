@@ -1,7 +1,7 @@
-import type { Ctx } from "../../core/context.ts";
 import {
   type CheckoutSettings,
   checkoutSettings,
+  savedCheckoutSettings,
   updateCheckoutSettings,
 } from "../../core/shop/checkoutSettings.ts";
 import { withRuntime } from "../run.ts";
@@ -32,7 +32,7 @@ export function checkoutSettingsCommand(opts: CheckoutSettingsOptions) {
       ? await updateCheckoutSettings({ ctx, input: changes })
       : await checkoutSettings(ctx);
     if (saving) console.log("Saved. Checkout settings now:");
-    for (const line of settingsLines(settings, await savedSettings(ctx))) console.log(line);
+    for (const line of settingsLines(settings, await savedCheckoutSettings(ctx))) console.log(line);
     if (saving && changes.automaticTax)
       console.log(
         "Stripe Tax collects tax only where the Stripe account has tax registrations (Dashboard > Tax > Registrations); `tollgate doctor` checks.",
@@ -41,28 +41,6 @@ export function checkoutSettingsCommand(opts: CheckoutSettingsOptions) {
 }
 
 type Setting = keyof CheckoutSettings;
-
-/** Which settings the seller saved; the others are the configuration's defaults. */
-async function savedSettings(ctx: Ctx): Promise<Set<Setting>> {
-  const row = await ctx.db
-    .selectFrom("shop_profile")
-    .select([
-      "checkout_automatic_tax",
-      "checkout_tax_id_collection",
-      "checkout_invoice_creation",
-      "checkout_promotion_codes",
-      "checkout_tax_behavior",
-    ])
-    .where("id", "=", 1)
-    .executeTakeFirst();
-  const saved = new Set<Setting>();
-  if (row?.checkout_automatic_tax != null) saved.add("automaticTax");
-  if (row?.checkout_tax_id_collection != null) saved.add("taxIdCollection");
-  if (row?.checkout_invoice_creation != null) saved.add("invoiceCreation");
-  if (row?.checkout_promotion_codes != null) saved.add("promotionCodes");
-  if (row?.checkout_tax_behavior != null) saved.add("taxBehavior");
-  return saved;
-}
 
 /** Each setting: its option's name, on or off, what that means, and where a default came from. */
 const WORDING: Record<Setting, { name: string; on: string; off: string; variable: string | null }> =

@@ -27,6 +27,7 @@ import {
 } from "../context.ts";
 import { timingSafeEqual, toBase64Url } from "../encoding.ts";
 import { AppError } from "../errors.ts";
+import { keptForASecond, type SettingsReader } from "../shopSettingsCache.ts";
 import { type InputOf, parseInput } from "../validate.ts";
 import * as z from "../zod.ts";
 
@@ -50,24 +51,14 @@ export interface SharingEvidence {
 
 // --- The seller's settings -------------------------------------------------------------------
 
-const MAX_AGE_MS = 1000;
-const kept = new WeakMap<object, { at: number; settings: Promise<SharingSettings> }>();
-
 /**
  * The settings in force: the seller's (shop_profile) over the configuration's defaults. Read on
  * the download path, so kept a second per process, and forgotten here on a save.
  */
-export function sharingSettings(ctx: Pick<Ctx, "db" | "settings">): Promise<SharingSettings> {
-  const entry = kept.get(ctx.db);
-  const now = performance.now();
-  if (entry && now - entry.at < MAX_AGE_MS) return entry.settings;
-  const settings = loadSettings(ctx);
-  kept.set(ctx.db, { at: now, settings });
-  settings.catch(() => kept.get(ctx.db)?.settings === settings && kept.delete(ctx.db));
-  return settings;
-}
+const kept = keptForASecond(loadSettings);
+export const sharingSettings = kept.read;
 
-async function loadSettings(ctx: Pick<Ctx, "db" | "settings">): Promise<SharingSettings> {
+async function loadSettings(ctx: SettingsReader): Promise<SharingSettings> {
   const row = await ctx.db
     .selectFrom("shop_profile")
     .select(["sharing_detection", "sharing_networks", "sharing_devices", "sharing_window_hours"])
@@ -132,7 +123,7 @@ export async function updateSharingSettings({
     .values({ id: 1, ...values, updated_at })
     .onConflict((oc) => oc.column("id").doUpdateSet({ ...values, updated_at }))
     .execute();
-  kept.delete(ctx.db);
+  kept.forget(ctx);
   ctx.log.info("sharing detection settings saved", { ...v });
   return sharingSettings(ctx);
 }

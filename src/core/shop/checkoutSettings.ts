@@ -1,5 +1,6 @@
 import type { ShopProfileTable, TaxBehavior } from "../../db/schema.ts";
 import { type CheckoutDefaults, type Ctx, db, requireAdmin } from "../context.ts";
+import { keptForASecond, type SettingsReader } from "../shopSettingsCache.ts";
 import { type InputOf, parseInput } from "../validate.ts";
 import * as z from "../zod.ts";
 
@@ -14,22 +15,13 @@ export interface CheckoutSettings extends CheckoutDefaults {
   taxBehavior: TaxBehavior;
 }
 
-const MAX_AGE_MS = 1000;
-const kept = new WeakMap<object, { at: number; settings: Promise<CheckoutSettings> }>();
+const kept = keptForASecond(loadSettings);
 
 /** The settings as they are now (read by every checkout, kept a second per process). */
-export function checkoutSettings(ctx: Pick<Ctx, "db" | "settings">): Promise<CheckoutSettings> {
-  const entry = kept.get(ctx.db);
-  const now = performance.now();
-  if (entry && now - entry.at < MAX_AGE_MS) return entry.settings;
-  const settings = loadSettings(ctx);
-  kept.set(ctx.db, { at: now, settings });
-  settings.catch(() => kept.get(ctx.db)?.settings === settings && kept.delete(ctx.db));
-  return settings;
-}
+export const checkoutSettings = kept.read;
 
-async function loadSettings(ctx: Pick<Ctx, "db" | "settings">): Promise<CheckoutSettings> {
-  const row = await ctx.db
+const readRow = (ctx: Pick<Ctx, "db">) =>
+  ctx.db
     .selectFrom("shop_profile")
     .select([
       "checkout_automatic_tax",
@@ -40,6 +32,9 @@ async function loadSettings(ctx: Pick<Ctx, "db" | "settings">): Promise<Checkout
     ])
     .where("id", "=", 1)
     .executeTakeFirst();
+
+async function loadSettings(ctx: SettingsReader): Promise<CheckoutSettings> {
+  const row = await readRow(ctx);
   const defaults = ctx.settings.checkout;
   const on = (v: number | null | undefined, fallback: boolean) =>
     v == null ? fallback : Number(v) === 1;
@@ -50,6 +45,21 @@ async function loadSettings(ctx: Pick<Ctx, "db" | "settings">): Promise<Checkout
     promotionCodes: on(row?.checkout_promotion_codes, defaults.promotionCodes),
     taxBehavior: row?.checkout_tax_behavior ?? "exclusive",
   };
+}
+
+/** The settings the seller saved; the others are the configuration's defaults (the CLI says which). */
+export async function savedCheckoutSettings(
+  ctx: Pick<Ctx, "db">,
+): Promise<Set<keyof CheckoutSettings>> {
+  const row = await readRow(ctx);
+  const columns: [keyof CheckoutSettings, unknown][] = [
+    ["automaticTax", row?.checkout_automatic_tax],
+    ["taxIdCollection", row?.checkout_tax_id_collection],
+    ["invoiceCreation", row?.checkout_invoice_creation],
+    ["promotionCodes", row?.checkout_promotion_codes],
+    ["taxBehavior", row?.checkout_tax_behavior],
+  ];
+  return new Set(columns.filter(([, value]) => value != null).map(([name]) => name));
 }
 
 /** On or off, as JSON, a form or the CLI says it. */
@@ -100,7 +110,7 @@ export async function updateCheckoutSettings({
       .values({ id: 1, ...values, updated_at })
       .onConflict((oc) => oc.column("id").doUpdateSet({ ...values, updated_at }))
       .execute();
-    kept.delete(ctx.db);
+    kept.forget(ctx);
     ctx.log.info("checkout settings saved", { ...v });
   }
   return checkoutSettings(ctx);

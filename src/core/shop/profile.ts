@@ -1,6 +1,7 @@
 import { type Ctx, db, requireAdmin } from "../context.ts";
 import { emailSchema } from "../identity/signIn.ts";
 import { storePublicImage } from "../images/publicImages.ts";
+import { keptForASecond, type SettingsReader } from "../shopSettingsCache.ts";
 import { type InputOf, parseInput } from "../validate.ts";
 import * as z from "../zod.ts";
 
@@ -22,24 +23,9 @@ export interface ShopProfile {
 /** A logo is shown 28 pixels high: half a megabyte is plenty even for a sharp one. */
 export const MAX_LOGO_BYTES = 512 * 1024;
 
-/** Every page and mail reads the profile: kept this long, per process, and forgotten on a save. */
-const MAX_AGE_MS = 1000;
-const kept = new WeakMap<object, { at: number; profile: Promise<ShopProfile> }>();
-
-/** What reading the profile takes: it is read outside any transaction (pages, mails). */
-type ProfileReader = Pick<Ctx, "db" | "settings">;
-
 /** The shop's profile as it is now: the seller's settings over the configuration's defaults. */
-export function readShopProfile(ctx: ProfileReader): Promise<ShopProfile> {
-  const entry = kept.get(ctx.db);
-  const now = performance.now();
-  if (entry && now - entry.at < MAX_AGE_MS) return entry.profile;
-  const profile = loadShopProfile(ctx);
-  kept.set(ctx.db, { at: now, profile });
-  // A failed read is not kept: the next page tries again.
-  profile.catch(() => kept.get(ctx.db)?.profile === profile && kept.delete(ctx.db));
-  return profile;
-}
+const profile = keptForASecond(loadShopProfile);
+export const readShopProfile = profile.read;
 
 /** The profile of a shop whose seller never saved one. */
 export const defaultShopProfile = (name: string): ShopProfile => ({
@@ -49,7 +35,7 @@ export const defaultShopProfile = (name: string): ShopProfile => ({
   logo: null,
 });
 
-async function loadShopProfile(ctx: ProfileReader): Promise<ShopProfile> {
+async function loadShopProfile(ctx: SettingsReader): Promise<ShopProfile> {
   const row = await ctx.db
     .selectFrom("shop_profile")
     .selectAll()
@@ -189,5 +175,5 @@ async function saveProfile(
     .values({ id: 1, ...values, updated_at })
     .onConflict((oc) => oc.column("id").doUpdateSet({ ...values, updated_at }))
     .execute();
-  kept.delete(ctx.db);
+  profile.forget(ctx);
 }
