@@ -27,7 +27,7 @@ import {
 } from "../context.ts";
 import { timingSafeEqual, toBase64Url } from "../encoding.ts";
 import { AppError } from "../errors.ts";
-import { keptForASecond, type SettingsReader } from "../shopSettingsCache.ts";
+import { type SettingsReader, shopSetting } from "../shopSetting.ts";
 import { type InputOf, parseInput } from "../validate.ts";
 import * as z from "../zod.ts";
 
@@ -55,7 +55,7 @@ export interface SharingEvidence {
  * The settings in force: the seller's (shop_profile) over the configuration's defaults. Read on
  * the download path, so kept a second per process, and forgotten here on a save.
  */
-const kept = keptForASecond(loadSettings);
+const kept = shopSetting(loadSettings);
 export const sharingSettings = kept.read;
 
 async function loadSettings(ctx: SettingsReader): Promise<SharingSettings> {
@@ -117,13 +117,7 @@ export async function updateSharingSettings({
     sharing_devices: v.devices,
     sharing_window_hours: v.windowHours,
   };
-  const updated_at = ctx.clock.now();
-  await db(ctx)
-    .insertInto("shop_profile")
-    .values({ id: 1, ...values, updated_at })
-    .onConflict((oc) => oc.column("id").doUpdateSet({ ...values, updated_at }))
-    .execute();
-  kept.forget(ctx);
+  await kept.save(ctx, values);
   ctx.log.info("sharing detection settings saved", { ...v });
   return sharingSettings(ctx);
 }

@@ -1,6 +1,6 @@
 import type { ShopProfileTable, TaxBehavior } from "../../db/schema.ts";
-import { type CheckoutDefaults, type Ctx, db, requireAdmin } from "../context.ts";
-import { keptForASecond, type SettingsReader } from "../shopSettingsCache.ts";
+import { type CheckoutDefaults, type Ctx, requireAdmin } from "../context.ts";
+import { type SettingsReader, shopSetting } from "../shopSetting.ts";
 import { type InputOf, parseInput } from "../validate.ts";
 import * as z from "../zod.ts";
 
@@ -15,7 +15,7 @@ export interface CheckoutSettings extends CheckoutDefaults {
   taxBehavior: TaxBehavior;
 }
 
-const kept = keptForASecond(loadSettings);
+const kept = shopSetting(loadSettings);
 
 /** The settings as they are now (read by every checkout, kept a second per process). */
 export const checkoutSettings = kept.read;
@@ -104,13 +104,7 @@ export async function updateCheckoutSettings({
     }).filter(([, value]) => value !== undefined),
   );
   if (Object.keys(values).length) {
-    const updated_at = ctx.clock.now();
-    await db(ctx)
-      .insertInto("shop_profile")
-      .values({ id: 1, ...values, updated_at })
-      .onConflict((oc) => oc.column("id").doUpdateSet({ ...values, updated_at }))
-      .execute();
-    kept.forget(ctx);
+    await kept.save(ctx, values);
     ctx.log.info("checkout settings saved", { ...v });
   }
   return checkoutSettings(ctx);

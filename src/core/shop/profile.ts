@@ -1,7 +1,7 @@
-import { type Ctx, db, requireAdmin } from "../context.ts";
+import { type Ctx, requireAdmin } from "../context.ts";
 import { emailSchema } from "../identity/signIn.ts";
 import { storePublicImage } from "../images/publicImages.ts";
-import { keptForASecond, type SettingsReader } from "../shopSettingsCache.ts";
+import { type SettingsReader, shopSetting } from "../shopSetting.ts";
 import { type InputOf, parseInput } from "../validate.ts";
 import * as z from "../zod.ts";
 
@@ -24,7 +24,7 @@ export interface ShopProfile {
 export const MAX_LOGO_BYTES = 512 * 1024;
 
 /** The shop's profile as it is now: the seller's settings over the configuration's defaults. */
-const profile = keptForASecond(loadShopProfile);
+const profile = shopSetting(loadShopProfile);
 export const readShopProfile = profile.read;
 
 /** The profile of a shop whose seller never saved one. */
@@ -169,11 +169,5 @@ async function saveProfile(
     logo_image?: string | null;
   },
 ): Promise<void> {
-  const updated_at = ctx.clock.now();
-  await db(ctx)
-    .insertInto("shop_profile")
-    .values({ id: 1, ...values, updated_at })
-    .onConflict((oc) => oc.column("id").doUpdateSet({ ...values, updated_at }))
-    .execute();
-  profile.forget(ctx);
+  await profile.save(ctx, values);
 }
