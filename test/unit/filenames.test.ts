@@ -111,6 +111,9 @@ describe("safeContentType", () => {
     'text/plain; charset="utf-8"',
     "text/<script>",
     "a/b/c",
+    // How the body was sent, never what the file is (curl --data-binary's default).
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
   ])("guesses from the file name instead of storing %j", (value) => {
     expect(safeContentType(value, "book.pdf")).toBe("application/pdf");
   });

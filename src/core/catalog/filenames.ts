@@ -67,9 +67,17 @@ export function guessContentType(filename: string): string {
   return (ext && TYPES[ext]) || "application/octet-stream";
 }
 
-/** A Content-Type we are willing to store: a plain `type/subtype`, optionally with parameters. */
+/**
+ * A Content-Type we are willing to store: a plain `type/subtype`, optionally with parameters.
+ * A form encoding is how a client sent the body, never what the file is (`curl --data-binary`
+ * says application/x-www-form-urlencoded): the file name tells instead.
+ */
 export function safeContentType(value: string | null | undefined, filename: string): string {
-  if (value && /^[\w.+-]+\/[\w.+-]+([ \t]*;[ \t]*[\w-]+=[\w.-]+)*$/.test(value.trim()))
-    return value.trim();
+  const type = value?.trim() ?? "";
+  if (
+    /^[\w.+-]+\/[\w.+-]+([ \t]*;[ \t]*[\w-]+=[\w.-]+)*$/.test(type) &&
+    !/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type)
+  )
+    return type;
   return guessContentType(filename);
 }
