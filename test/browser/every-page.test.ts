@@ -178,7 +178,7 @@ describe.skipIf(!CHROMIUM)("every page at 375 px and by keyboard", () => {
     await page.goto(`${t.server.url}/auth/login`);
     await signInFromOutbox(page, t.server.url, "stranger@example.com");
     await check(page, "library-empty", "/library");
-    const assetId = /\/d\/[^/]+\/(ast_\w+)/.exec(
+    const assetId = /\/d\/[^/]+\/(ast_[\w-]+)/.exec(
       (await (await page.request.get(`${t.server.url}/d/${token}`)).text()) ?? "",
     )?.[1];
     await check(page, "error-403", `/download/starter-kit/${assetId}`, 403);
