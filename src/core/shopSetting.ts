@@ -13,10 +13,12 @@ const MAX_AGE_MS = 1000;
  * per process and database, forgotten when this process saves, so other processes see a change
  * within a second. A failed read is not kept: the next request tries again.
  */
-export function shopSetting<T>(load: (ctx: SettingsReader) => Promise<T>) {
+export function shopSetting<T, Reader extends Pick<Ctx, "db"> = SettingsReader>(
+  load: (ctx: Reader) => Promise<T>,
+) {
   const kept = new WeakMap<object, { at: number; value: Promise<T> }>();
   return {
-    read(ctx: SettingsReader): Promise<T> {
+    read(ctx: Reader): Promise<T> {
       const entry = kept.get(ctx.db);
       const now = performance.now();
       if (entry && now - entry.at < MAX_AGE_MS) return entry.value;

@@ -1,10 +1,11 @@
 import type { EndedPurchase, LibraryItem } from "../core/access/library.ts";
 import { inFileOrder } from "../core/downloads/fileOrder.ts";
 import type { BuyerLicense } from "../core/licenses/buyerLicenses.ts";
+import { itemised } from "../core/orders/charges.ts";
 import { orderReference } from "../core/orders/reference.ts";
 import type { ShopProfile } from "../core/shop/profile.ts";
 import type { Product } from "../db/schema.ts";
-import { type Charges, itemised, paidSummary } from "./charges.ts";
+import { type Charges, paidSummary } from "./charges.ts";
 import { Cover } from "./cover.tsx";
 import { formatBytes, formatPrice } from "./format.ts";
 import { formatTtl } from "./freshLink.tsx";

@@ -2,19 +2,11 @@
  * What an order charged, worded once for the pages and the receipt (decision 0029): the price,
  * what a promotion code took off, the tax, the total paid and the net the seller keeps.
  */
+import type { OrderCharges } from "../core/orders/charges.ts";
 import { formatPrice } from "./format.ts";
 
-export interface Charges {
-  subtotal: number;
-  discount: number;
-  tax: number;
-  total: number;
-  /** The total less tax; shown to the seller only. */
-  net?: number;
-}
-
-/** Whether a discount or tax makes the total differ from the price: only then is it itemised. */
-export const itemised = (c: Charges): boolean => c.discount > 0 || c.tax > 0;
+/** An order's charges; the net (the total less tax) is the seller's only, so a receipt has none. */
+export type Charges = Omit<OrderCharges, "net"> & { net?: number };
 
 /** Countries whose tax on digital goods is a VAT (the EU, the EEA, the UK, Switzerland and more). */
 const VAT = new Set(

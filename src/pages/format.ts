@@ -5,13 +5,6 @@ export function formatPrice(amount: number, currency: string): string {
   return format.format(amount / 10 ** minorDigits(currency));
 }
 
-/** 1250 usd -> "12.50": the amount in major units without a symbol (exports). */
-export function formatAmount(amount: number, currency: string): string {
-  const digits = minorDigits(currency);
-  const sign = amount < 0 ? "-" : "";
-  return `${sign}${(Math.abs(amount) / 10 ** digits).toFixed(digits)}`;
-}
-
 function minorDigits(currency: string): number {
   return currencyFormat(currency)?.resolvedOptions().maximumFractionDigits ?? 2;
 }

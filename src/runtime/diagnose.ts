@@ -3,7 +3,6 @@ import { joseLicenseSigner } from "../adapters/signing-jose/index.ts";
 import { createStripeClient } from "../adapters/stripe/client.ts";
 import { stripePayments } from "../adapters/stripe/index.ts";
 import { type Config, ConfigError, isEmbedded } from "../config.ts";
-import type { Ctx } from "../core/context.ts";
 import type { MalwareScanner, ObjectStore } from "../core/ports.ts";
 import { checkoutSettings } from "../core/shop/checkoutSettings.ts";
 import { pendingMigrations } from "../db/migrate.ts";
@@ -267,11 +266,7 @@ async function checkStripeTax(
 async function automaticTaxOn(config: Config, database: Db | null): Promise<boolean> {
   if (!database) return config.checkout.automaticTax;
   try {
-    // Only the Checkout defaults of the settings are read.
-    const ctx = { db: database, settings: { checkout: config.checkout } } as Pick<
-      Ctx,
-      "db" | "settings"
-    >;
+    const ctx = { db: database, settings: { checkout: config.checkout } };
     return (await checkoutSettings(ctx)).automaticTax;
   } catch {
     return config.checkout.automaticTax;

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import { TAX_CODE } from "../../core/catalog/pricing.ts";
 import { invalidInput } from "../../core/errors.ts";
 
 /**
@@ -39,7 +40,7 @@ export function listPriceOption(value: string): number | "none" {
 /** --tax-code txcd_NNNNNNNN|none */
 export function taxCodeOption(value: string): string | "none" {
   if (value === "none") return "none";
-  if (!/^txcd_\d{8}$/.test(value))
+  if (!TAX_CODE.test(value))
     throw new InvalidArgumentError(
       'use a Stripe tax code such as txcd_10000000 (txcd_ and 8 digits), or "none"',
     );

@@ -29,10 +29,11 @@ const amount = (what: string) =>
       z.maximum(MAX_AMOUNT, "is too large"),
     );
 
+/** Stripe's product tax codes: txcd_ and 8 digits. */
+export const TAX_CODE = /^txcd_\d{8}$/;
+
 export const taxCodeSchema = z.nullable(
-  z
-    .string()
-    .check(z.trim(), z.regex(/^txcd_\d{8}$/, "must be a Stripe tax code such as txcd_10000000")),
+  z.string().check(z.trim(), z.regex(TAX_CODE, "must be a Stripe tax code such as txcd_10000000")),
 );
 
 export const payWhatYouWantSchema = z.nullable(

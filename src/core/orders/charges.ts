@@ -25,6 +25,10 @@ export function orderCharges(
   return { subtotal, discount, tax, total, net: total - tax };
 }
 
+/** Whether a discount or tax made the total differ from the price: only then is it itemised. */
+export const itemised = (c: Pick<OrderCharges, "discount" | "tax">): boolean =>
+  c.discount > 0 || c.tax > 0;
+
 /** orderCharges(order).net, as the database computes it (sums over many orders). */
 export const netAmountSql: RawBuilder<number> = sql<number>`coalesce(amount_total, amount - coalesce(amount_discount, 0)) - coalesce(amount_tax, 0)`;
 

@@ -6,7 +6,7 @@ import { type CreatedToken, createDownloadTokens } from "../delivery/tokens.ts";
 import { type DrainLoop, drainLoop } from "../drainLoop.ts";
 import { isAppError } from "../errors.ts";
 import { isPermanentMailFailure, type ReceiptSender } from "../ports.ts";
-import { orderCharges, orderTaxIds } from "./charges.ts";
+import { itemised, orderCharges, orderTaxIds } from "./charges.ts";
 import { orderReference } from "./reference.ts";
 
 /**
@@ -175,10 +175,10 @@ async function mailReceipts(ctx: Ctx, orders: ReceiptFacts[]): Promise<Outcome[]
 
 /** What the receipt itemises when a discount or tax changed the total (decision 0029). */
 function chargeFacts(order: ReceiptFacts) {
-  const { subtotal, discount, tax, total } = orderCharges(order);
+  const { net: _net, ...charges } = orderCharges(order);
   const taxIds = orderTaxIds(order);
   return {
-    ...(discount > 0 || tax > 0 ? { charges: { subtotal, discount, tax, total } } : {}),
+    ...(itemised(charges) ? { charges } : {}),
     ...(order.buyer_country ? { country: order.buyer_country } : {}),
     ...(taxIds.length ? { taxIds } : {}),
   };

@@ -57,14 +57,8 @@ export async function startCheckout({
   let session: { id: string; url: string };
   let priceId = product.stripe_price_id;
   try {
-    if (minimum !== null) {
+    if (minimum !== null)
       priceId = await chosenPriceId(ctx, product, { minimum, suggested: amount }, options);
-      await db(ctx)
-        .updateTable("orders")
-        .set({ price_id: priceId })
-        .where("id", "=", orderId)
-        .execute();
-    }
     session = await ctx.payments.createCheckout({
       mode: product.kind === "subscription" ? "subscription" : "payment",
       item: {
@@ -97,7 +91,12 @@ export async function startCheckout({
   }
   await db(ctx)
     .updateTable("orders")
-    .set({ checkout_session_id: session.id, updated_at: ctx.clock.now() })
+    // The chosen-price Price, when one was made: the session's line item must name it.
+    .set({
+      checkout_session_id: session.id,
+      ...(minimum !== null ? { price_id: priceId } : {}),
+      updated_at: ctx.clock.now(),
+    })
     .where("id", "=", orderId)
     .execute();
   // Not the session id: it is a guest's proof of purchase, and logs are read by more people.

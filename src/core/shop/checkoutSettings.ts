@@ -1,6 +1,6 @@
 import type { ShopProfileTable, TaxBehavior } from "../../db/schema.ts";
 import { type CheckoutDefaults, type Ctx, requireAdmin } from "../context.ts";
-import { type SettingsReader, shopSetting } from "../shopSetting.ts";
+import { shopSetting } from "../shopSetting.ts";
 import { type InputOf, parseInput } from "../validate.ts";
 import * as z from "../zod.ts";
 
@@ -33,7 +33,10 @@ const readRow = (ctx: Pick<Ctx, "db">) =>
     .where("id", "=", 1)
     .executeTakeFirst();
 
-async function loadSettings(ctx: SettingsReader): Promise<CheckoutSettings> {
+/** What reading them takes: the database, and the configuration's defaults (doctor has no more). */
+type CheckoutReader = Pick<Ctx, "db"> & { settings: Pick<Ctx["settings"], "checkout"> };
+
+async function loadSettings(ctx: CheckoutReader): Promise<CheckoutSettings> {
   const row = await readRow(ctx);
   const defaults = ctx.settings.checkout;
   const on = (v: number | null | undefined, fallback: boolean) =>

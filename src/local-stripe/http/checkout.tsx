@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type Stripe from "stripe";
+import { fromMinorUnits, toMinorUnits } from "../../pages/format.ts";
 import type { Engine } from "../engine.ts";
 import { payByBankTransfer, payWithCard } from "../flows/payments.ts";
 import { type BuyerInput, CheckoutInputError, quote } from "../flows/quote.ts";
@@ -7,7 +8,6 @@ import { sweepExpired } from "../flows/sessions.ts";
 import type { Quote } from "../quoteAmounts.ts";
 import { TAX_TABLE } from "../taxes.ts";
 import { CheckoutClosed, CheckoutForm, type FormValues } from "./checkoutPage.tsx";
-import { parseMajor, toMajor } from "./money.ts";
 
 const PAYS = "4242424242424242";
 const DECLINED = "4000000000000002";
@@ -140,7 +140,9 @@ function initialValues(session: Stripe.Checkout.Session, items: Stripe.LineItem[
     country: session.automatic_tax.enabled ? (TAX_TABLE[0]?.country ?? "") : "",
     taxId: "",
     amount:
-      preset !== null && preset !== undefined ? toMajor(preset, session.currency ?? "usd") : "",
+      preset !== null && preset !== undefined
+        ? fromMinorUnits(preset, session.currency ?? "usd")
+        : "",
   };
 }
 
@@ -148,7 +150,7 @@ function initialValues(session: Stripe.Checkout.Session, items: Stripe.LineItem[
 function buyerInput(session: Stripe.Checkout.Session, values: FormValues): BuyerInput | null {
   let amount: number | null = null;
   if (values.amount !== "") {
-    amount = parseMajor(values.amount, session.currency ?? "usd");
+    amount = toMinorUnits(values.amount, session.currency ?? "usd");
     if (amount === null) return null;
   }
   return {

@@ -1,12 +1,12 @@
 import type { Child } from "hono/jsx";
 import type { OrderDownloads } from "../../core/downloads/resetDownloads.ts";
 import type { SellerLicense } from "../../core/licenses/sellerLicenses.ts";
-import { orderCharges, orderTaxIds } from "../../core/orders/charges.ts";
+import { itemised, orderCharges, orderTaxIds } from "../../core/orders/charges.ts";
 import type { OrderCorrection } from "../../core/orders/emailCorrections.ts";
 import type { OrderDetails } from "../../core/orders/orderDetails.ts";
 import { orderReference } from "../../core/orders/reference.ts";
 import type { OrderStatus as Status } from "../../db/schema.ts";
-import { chargeLines, itemised, taxIdText } from "../charges.ts";
+import { chargeLines, taxIdText } from "../charges.ts";
 import { Field } from "../field.tsx";
 import { formatPrice } from "../format.ts";
 import { When } from "../shop.tsx";

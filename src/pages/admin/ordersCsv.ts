@@ -1,5 +1,5 @@
 import type { listOrders } from "../../core/orders/listOrders.ts";
-import { formatAmount } from "../format.ts";
+import { fromMinorUnits } from "../format.ts";
 
 type OrderSummary = Awaited<ReturnType<typeof listOrders>>[number];
 
@@ -12,11 +12,11 @@ const COLUMNS: [string, (o: OrderSummary) => string | number | null][] = [
   ["product", (o) => o.product],
   ["email", (o) => o.email],
   ["currency", (o) => o.currency.toUpperCase()],
-  ["subtotal", (o) => formatAmount(o.subtotal, o.currency)],
-  ["discount", (o) => formatAmount(o.discount, o.currency)],
-  ["tax", (o) => formatAmount(o.tax, o.currency)],
-  ["total", (o) => formatAmount(o.total, o.currency)],
-  ["net", (o) => formatAmount(o.net, o.currency)],
+  ["subtotal", (o) => fromMinorUnits(o.subtotal, o.currency)],
+  ["discount", (o) => fromMinorUnits(o.discount, o.currency)],
+  ["tax", (o) => fromMinorUnits(o.tax, o.currency)],
+  ["total", (o) => fromMinorUnits(o.total, o.currency)],
+  ["net", (o) => fromMinorUnits(o.net, o.currency)],
   ["country", (o) => o.country],
   ["tax_ids", (o) => o.taxIds.map((t) => `${t.type} ${t.value}`).join("; ")],
   ["invoice", (o) => o.invoiceId],
